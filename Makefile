@@ -1,0 +1,86 @@
+# inkflow — plain Makefile.  Overridable: CC, CFLAGS, LDFLAGS, PREFIX, DESTDIR.
+#   make            build build/inkflow
+#   make SAN=1      build with AddressSanitizer + UBSan into build-san/
+#   make check      unit + integration tests (also run with SAN=1)
+#   make demo       run the main job on a copy of the sample mailboxes
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+SHAREDIR ?= $(PREFIX)/share/inkflow
+MANDIR  ?= $(PREFIX)/share/man
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+PKGS    := libetpan libxml-2.0 sqlite3 libcurl jansson gnutls
+
+ifeq ($(SAN),1)
+BUILD   ?= build-san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+BUILD   ?= build
+SANFLAGS :=
+endif
+
+WARN    := -Wall -Wextra -Werror -Wformat=2 -Wno-format-nonliteral -Wshadow -Wpointer-arith -Wstrict-prototypes
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# libetpan's .pc adds a dpkg -specs file meant for its own build; drop it.
+PKG_LIBS   := $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS) 2>/dev/null))
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -MMD -MP
+ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
+LIBS    := $(PKG_LIBS) -lhpdf -lm
+
+SRCS    := $(filter-out src/main.c,$(wildcard src/*.c))
+OBJS    := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+LIB     := $(BUILD)/libinkflow.a
+BIN     := $(BUILD)/inkflow
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all check unit integration demo install uninstall clean deps san
+
+all: $(BIN)
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB): $(OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/obj/main.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(LIB) $(ALL_LDFLAGS) $(LIBS) -lcmocka
+
+unit: $(UNIT_BINS)
+	@tests/run-unit $(UNIT_BINS)
+
+integration: $(BIN)
+	@INKFLOW=$(abspath $(BIN)) tests/run-integration
+
+check: all unit integration
+
+san:
+	$(MAKE) SAN=1 check
+
+demo: $(BIN)
+	@INKFLOW=$(abspath $(BIN)) tools/demo
+
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/templates/pl $(DESTDIR)$(SHAREDIR)/templates/de $(DESTDIR)$(SHAREDIR)/conf
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/inkflow
+	install -m 644 templates/pl/* $(DESTDIR)$(SHAREDIR)/templates/pl/
+	install -m 644 templates/de/* $(DESTDIR)$(SHAREDIR)/templates/de/
+	install -m 644 conf/*.xml $(DESTDIR)$(SHAREDIR)/conf/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/inkflow
+	rm -rf $(DESTDIR)$(SHAREDIR)
+
+clean:
+	rm -rf build build-san tests/out
+
+-include $(OBJS:.o=.d) $(BUILD)/obj/main.d

@@ -1,0 +1,131 @@
+/*
+ * config: conf/inkflow.xml and the files it names (users.xml, pricelist.xml),
+ * read with libxml2 with entity expansion, DTD loading and network access
+ * off.  Every problem is reported as "file:line: message", all of them in one
+ * pass.  Relative paths resolve against the directory of the file naming
+ * them.  The loaded configuration is read-only for the rest of the program.
+ */
+#ifndef INKFLOW_CONFIG_H
+#define INKFLOW_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Roles in ascending approval level where that applies. */
+enum role {
+	ROLE_REP,
+	ROLE_SUPERVISOR,
+	ROLE_SALES_DIRECTOR,
+	ROLE_BOARD,
+	ROLE_BOK,
+	ROLE_ACCOUNTING,
+	ROLE_PRODUCTION,
+	ROLE_ADMIN,
+	ROLE__COUNT
+};
+const char *role_name(enum role r);           /* "rep", "sales-director", ... */
+int role_parse(const char *s, enum role *out); /* 0 / -1 */
+
+struct cfg_user {
+	char *login;      /* unique, [a-z0-9._-]{1,32} */
+	char *name;       /* UTF-8 display name */
+	char *email;      /* lowercase */
+	char *phone;      /* may be NULL */
+	enum role role;
+	char *supervisor; /* login of the direct supervisor, may be NULL */
+	char *lang;       /* "pl" or "de" */
+};
+
+enum unit { UNIT_M2, UNIT_PCS, UNIT_M };  /* m², pieces, running metre */
+const char *unit_name(enum unit u);        /* "m2", "pcs", "m" */
+
+struct cfg_product {
+	char *sku;          /* unique, [A-Z0-9-]{1,32} */
+	char *name_pl;
+	char *name_de;
+	enum unit unit;
+	int vat_bp;         /* VAT in basis points: 2300 = 23% */
+	int64_t price_pln;  /* net list price per unit in grosze, -1 if none */
+	int64_t price_eur;  /* net list price per unit in cents, -1 if none */
+};
+
+/* Client assignment rule, first match wins.  domain is an exact domain
+ * ("firma.pl") or a suffix pattern ("*.de" matches "x.de" and "a.x.de"). */
+struct cfg_rule {
+	char *domain;
+	char *owner;     /* login of a rep, may be NULL (language rule only) */
+	char *lang;      /* "pl"/"de", may be NULL */
+	char *currency;  /* "PLN"/"EUR", may be NULL */
+	int line;        /* line in inkflow.xml, for messages */
+};
+
+struct cfg_limits {
+	size_t max_message;      /* bytes of one raw message */
+	size_t max_header;       /* bytes of one message's header section */
+	size_t max_header_line;  /* bytes of one header line, folded lines joined */
+	size_t max_parts;        /* MIME parts in one message */
+	size_t max_depth;        /* MIME nesting depth */
+	size_t max_attachment;   /* bytes of one decoded attachment */
+	int auto_replies_per_hour; /* automatic replies per sender per hour */
+};
+
+struct cfg_company {
+	char *name, *address, *city, *country, *tax_id, *bank_account,
+	    *phone, *email, *www, *logo; /* logo: absolute path or NULL */
+};
+
+struct config {
+	char *path;        /* absolute path of inkflow.xml */
+	char *dir;         /* its directory */
+	char *data_dir;    /* absolute */
+	char *db_path;     /* absolute; default data_dir/inkflow.db */
+	char *templates_dir; /* absolute */
+	char *key_path;    /* HMAC key file; default data_dir/hmac.key */
+
+	char *source_maildir;  /* Maildir read by `run` (absolute) */
+	char *outbox_maildir;  /* Maildir the sender writes to (absolute) */
+
+	char *system_address;  /* e.g. biuro@bmt.example, lowercase */
+	char *system_name;     /* display name on outgoing mail */
+	char *domain;          /* part after '@' of system_address */
+	char *default_lang;    /* "pl" */
+	char *default_currency; /* "PLN" */
+
+	struct cfg_company company;
+	struct cfg_rule *rules;
+	size_t nrules;
+	char **freemail;       /* domains whose addresses are each their own client */
+	size_t nfreemail;
+	struct cfg_limits limits;
+
+	struct cfg_user *users;
+	size_t nusers;
+	struct cfg_product *products;
+	size_t nproducts;
+};
+
+/* Error list collected by loaders: each entry "file:line: message". */
+struct errlist {
+	char **v;
+	size_t n;
+};
+void errlist_add(struct errlist *e, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void errlist_free(struct errlist *e);
+
+/* Load path and the files it names.  Returns 0 and sets *out on success; -1
+ * with every problem found appended to errs otherwise (*out untouched). */
+int config_load(const char *path, struct config **out, struct errlist *errs);
+void config_free(struct config *cfg);
+
+/* Lookups; NULL when absent.  Email comparison is case-insensitive. */
+const struct cfg_user *config_user(const struct config *cfg, const char *login);
+const struct cfg_user *config_user_by_email(const struct config *cfg, const char *email);
+const struct cfg_product *config_product(const struct config *cfg, const char *sku);
+/* First user with this role, NULL if none. */
+const struct cfg_user *config_user_by_role(const struct config *cfg, enum role r);
+/* First rule matching domain (lowercase), NULL if none. */
+const struct cfg_rule *config_rule_for(const struct config *cfg, const char *domain);
+int config_is_freemail(const struct config *cfg, const char *domain);
+
+#endif

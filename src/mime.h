@@ -1,0 +1,117 @@
+/*
+ * mime: turns one raw RFC 5322 message into a decoded struct mime_msg with
+ * libetpan's parser, every text converted to UTF-8; and encodes UTF-8 text
+ * for outgoing headers (RFC 2047, RFC 2231).  Only mime.c (and imap.c)
+ * include libetpan.
+ *
+ * Mail from real clients breaks the standards in known ways; the ones we
+ * tolerate are listed atop mime.c, each with the test that covers it.
+ */
+#ifndef INKFLOW_MIME_H
+#define INKFLOW_MIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct mime_limits {
+	size_t max_message;     /* raw bytes */
+	size_t max_header;      /* bytes of the top-level header section */
+	size_t max_header_line; /* bytes of one unfolded header field */
+	size_t max_parts;       /* MIME parts in total, all levels */
+	size_t max_depth;       /* nesting depth of multiparts/message parts */
+	size_t max_attachment;  /* decoded bytes of one attachment */
+};
+
+struct mime_att {
+	char *filename;      /* decoded UTF-8 as sent (NOT sanitised); may be NULL */
+	char *content_type;  /* lowercase "type/subtype" */
+	char *content_id;    /* without <>, may be NULL */
+	char *data;          /* decoded bytes (owned) */
+	size_t len;
+	int is_inline;       /* Content-Disposition: inline */
+	int is_message;      /* a message/rfc822 part kept whole (data = raw) */
+};
+
+struct mime_msg {
+	/* Addressing and threading; strings are UTF-8, addresses lowercase. */
+	char *message_id;    /* without <>, NULL if absent */
+	char *in_reply_to;   /* first msg-id of In-Reply-To, without <> */
+	char **refs;         /* References msg-ids without <>, in order */
+	size_t nrefs;
+	char *from_name;     /* decoded display name, NULL if none */
+	char *from_addr;     /* NULL if no usable From */
+	char *sender_addr;   /* Sender:, NULL if none */
+	char *reply_to_addr; /* first Reply-To address, NULL if none */
+	char *to;            /* decoded To: as one display line, NULL if none */
+	char *cc;            /* decoded Cc: as one display line, NULL if none */
+	char **rcpt_addrs;   /* every To/Cc/Delivered-To/X-Original-To address */
+	size_t nrcpt;
+	char *subject;       /* decoded, unfolded; "" if absent */
+	time_t date;         /* 0 if absent or unparsable */
+
+	/* Raw (unfolded, trimmed) values of fields used by classification;
+	 * NULL when the field is absent. */
+	char *return_path;   /* "" for the null sender <> */
+	char *auto_submitted;
+	char *precedence;
+	char *x_autoreply;
+	char *x_autorespond;
+	char *x_auto_response_suppress;
+	char *list_id;
+	char *list_unsubscribe;
+	char *x_inkflow_loop;
+	char *x_failed_recipients;
+	char *content_type;  /* top-level "type/subtype", lowercase */
+	char *report_type;   /* report-type parameter of multipart/report */
+
+	/* Body. */
+	char *text;          /* best text body as UTF-8 ("" if none) */
+	int text_from_html;  /* 1 if text was reduced from text/html */
+	struct mime_att *atts;
+	size_t natts;
+	char **notes;        /* tolerated defects found, human readable */
+	size_t nnotes;
+};
+
+/* Parse raw[0..len).  On success returns 0 and *out (free with
+ * mime_msg_free).  On a message beyond a limit or too broken to read, returns
+ * -1 and writes a one-line reason ("part count 1201 exceeds limit 1000") to
+ * reason.  Never crashes on any input. */
+int mime_parse(const char *raw, size_t len, const struct mime_limits *lim,
+    struct mime_msg **out, char *reason, size_t reasonlen);
+void mime_msg_free(struct mime_msg *m);
+
+/* Decode a header value holding RFC 2047 encoded words (B and Q, any
+ * charset, adjacent words joined, undeclared 8-bit bytes guessed) to UTF-8.
+ * Caller frees. */
+char *mime_decode_header(const char *value);
+
+/* Convert len bytes in charset (NULL or unknown: guessed) to valid UTF-8.
+ * Guessing: valid UTF-8 stays; otherwise Windows-1250 (covers ISO-8859-2's
+ * Polish letters as commonly mislabelled, and German umlauts).  Labels are
+ * matched loosely (case, "windows-1250"/"cp1250"/"x-cp1250", "latin2", ...).
+ * ISO-8859-1 is read as Windows-1252.  Caller frees. */
+char *mime_to_utf8(const char *charset, const char *in, size_t len);
+
+/* Reduce HTML to plain text (paragraphs and <br> become line breaks, scripts
+ * and styles dropped, entities decoded).  Caller frees. */
+char *mime_html_to_text(const char *html, size_t len);
+
+/* Encode UTF-8 text for an unstructured header (Subject) or a display name:
+ * returned unchanged when pure printable ASCII (display names get quoted
+ * when they hold specials), else as RFC 2047 "=?UTF-8?B?...?=" words of at
+ * most 75 characters, split at character boundaries, separated by
+ * "\r\n " folds.  name_len is the length of "Field: " so the first line
+ * stays under 78 columns.  CR, LF and NUL in the input never reach the
+ * output.  Caller frees. */
+char *mime_encode_header(const char *utf8, size_t name_len);
+char *mime_encode_phrase(const char *utf8);   /* display name for an address */
+
+/* Content-Disposition / Content-Type filename parameters for UTF-8 name:
+ * returns e.g. "filename=\"a.pdf\"" for ASCII, or the RFC 2231 form
+ * "filename*=UTF-8''Oferta%20%C5%81%C3%B3d%C5%BA.pdf" plus an RFC 2047
+ * encoded "name=" fallback when param is "name".  Caller frees. */
+char *mime_encode_param(const char *param, const char *utf8);
+
+#endif
