@@ -390,7 +390,8 @@ random_hex(char *out, size_t n)
 int
 parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)
 {
-	if (!s || !*s)
+	/* strtoll would skip leading blanks; the whole string must be the number. */
+	if (!s || !*s || is_space((unsigned char)*s))
 		return -1;
 	errno = 0;
 	char *end;
@@ -570,6 +571,9 @@ sanitize_filename(const char *name)
 			stem--;
 		memmove(start + stem, start + n - extlen, extlen + 1);
 		n = stem + extlen;
+		/* A cut without extension may end in a dot or blank again. */
+		while (n && (start[n - 1] == '.' || start[n - 1] == ' '))
+			start[--n] = '\0';
 	}
 	char *out = n ? xstrdup(start) : xstrdup("attachment");
 	free(s);

@@ -1,0 +1,370 @@
+/*
+ * Unit tests for classify.c: each class, each header that decides it, and
+ * the order in which the rules apply.  Messages are built by hand as the
+ * struct mime_msg that mime_parse would produce.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "classify.h"
+#include "mime.h"
+
+#define SYS "biuro@bmt.example"
+
+static char why[256];
+
+/* A plain inquiry from a client, as mime_parse leaves it. */
+static struct mime_msg
+inquiry(void)
+{
+	struct mime_msg m;
+	memset(&m, 0, sizeof(m));
+	m.message_id = "CAF1234567@mail.gmail.com";
+	m.from_name = "Jan Kowalski";
+	m.from_addr = "jan@client.example";
+	m.subject = "Zapytanie o baner 3×1 m";
+	m.return_path = "jan@client.example";
+	m.content_type = "text/plain";
+	m.text = "Dzień dobry, proszę o wycenę banera.";
+	return m;
+}
+
+static enum msg_class
+cls(const struct mime_msg *m)
+{
+	memset(why, 'x', sizeof(why) - 1);
+	why[sizeof(why) - 1] = '\0';
+	return classify(m, SYS, why, sizeof(why));
+}
+
+static void
+test_class_names(void **state)
+{
+	(void)state;
+	assert_string_equal(class_name(CLASS_NORMAL), "normal");
+	assert_string_equal(class_name(CLASS_AUTOREPLY), "auto-reply");
+	assert_string_equal(class_name(CLASS_BOUNCE), "bounce");
+	assert_string_equal(class_name(CLASS_LIST), "list");
+	assert_string_equal(class_name(CLASS_LOOP), "loop");
+}
+
+static void
+test_normal_inquiry(void **state)
+{
+	(void)state;
+	struct mime_msg m = inquiry();
+	assert_int_equal(cls(&m), CLASS_NORMAL);
+	assert_string_equal(why, "");
+
+	/* Headers that are present but say "a person sent this". */
+	m.auto_submitted = "no";
+	assert_int_equal(cls(&m), CLASS_NORMAL);
+	m.auto_submitted = "No";
+	assert_int_equal(cls(&m), CLASS_NORMAL);
+	m.auto_submitted = "no (sent by a person)";
+	assert_int_equal(cls(&m), CLASS_NORMAL);
+	m.auto_submitted = "no; comment=x";
+	assert_int_equal(cls(&m), CLASS_NORMAL);
+	m.x_auto_response_suppress = "None";
+	assert_int_equal(cls(&m), CLASS_NORMAL);
+	m.precedence = "normal";
+	assert_int_equal(cls(&m), CLASS_NORMAL);
+	m.content_type = "multipart/mixed";
+	assert_int_equal(cls(&m), CLASS_NORMAL);
+	m.in_reply_to = "ink-3-abc@bmt.example"; /* a reply to us is normal */
+	assert_int_equal(cls(&m), CLASS_NORMAL);
+	m.subject = "Re: Automatic reply: baner"; /* only a leading marker counts */
+	assert_int_equal(cls(&m), CLASS_NORMAL);
+	m.subject = "";
+	assert_int_equal(cls(&m), CLASS_NORMAL);
+	m.subject = NULL;
+	assert_int_equal(cls(&m), CLASS_NORMAL);
+	/* A colleague at our domain is not our own system. */
+	m.from_addr = "anna@bmt.example";
+	assert_int_equal(cls(&m), CLASS_NORMAL);
+	/* Someone else's ink- id is not ours. */
+	m.message_id = "ink-3-abc@other.example";
+	assert_int_equal(cls(&m), CLASS_NORMAL);
+	/* A message at our domain that we did not make. */
+	m.message_id = "abc@bmt.example";
+	assert_int_equal(cls(&m), CLASS_NORMAL);
+	m.message_id = NULL;
+	m.from_addr = NULL;
+	m.return_path = NULL;
+	assert_int_equal(cls(&m), CLASS_NORMAL);
+	/* Without a system address nothing is a loop by From. */
+	m = inquiry();
+	assert_int_equal(classify(&m, NULL, why, sizeof(why)), CLASS_NORMAL);
+}
+
+static void
+test_autoreply_headers(void **state)
+{
+	(void)state;
+	struct mime_msg m = inquiry();
+	m.auto_submitted = "auto-replied";
+	assert_int_equal(cls(&m), CLASS_AUTOREPLY);
+	assert_string_equal(why, "Auto-Submitted: auto-replied");
+	m.auto_submitted = "auto-generated";
+	assert_int_equal(cls(&m), CLASS_AUTOREPLY);
+	assert_string_equal(why, "Auto-Submitted: auto-generated");
+	m.auto_submitted = "Auto-Replied; owner-email=\"x@y\"";
+	assert_int_equal(cls(&m), CLASS_AUTOREPLY);
+	m.auto_submitted = "auto-notified";
+	assert_int_equal(cls(&m), CLASS_AUTOREPLY);
+	m.auto_submitted = "nope";
+	assert_int_equal(cls(&m), CLASS_AUTOREPLY);
+
+	m = inquiry();
+	m.x_autoreply = "yes";
+	assert_int_equal(cls(&m), CLASS_AUTOREPLY);
+	assert_string_equal(why, "X-Autoreply: yes");
+
+	m = inquiry();
+	m.x_autorespond = "vacation";
+	assert_int_equal(cls(&m), CLASS_AUTOREPLY);
+	assert_string_equal(why, "X-Autorespond: vacation");
+
+	m = inquiry();
+	m.precedence = "auto_reply";
+	assert_int_equal(cls(&m), CLASS_AUTOREPLY);
+	assert_string_equal(why, "Precedence: auto_reply");
+	m.precedence = "Auto_Reply";
+	assert_int_equal(cls(&m), CLASS_AUTOREPLY);
+
+	m = inquiry();
+	m.x_auto_response_suppress = "All";
+	assert_int_equal(cls(&m), CLASS_AUTOREPLY);
+	assert_string_equal(why, "X-Auto-Response-Suppress: All");
+	m.x_auto_response_suppress = "OOF, AutoReply";
+	assert_int_equal(cls(&m), CLASS_AUTOREPLY);
+	m.x_auto_response_suppress = "none";
+	assert_int_equal(cls(&m), CLASS_NORMAL);
+	m.x_auto_response_suppress = "NONE";
+	assert_int_equal(cls(&m), CLASS_NORMAL);
+}
+
+static void
+test_autoreply_subjects(void **state)
+{
+	(void)state;
+	static const char *const subjects[] = {
+		/* Polish */
+		"Automatyczna odpowiedź: Zapytanie o baner",
+		"Odpowiedź automatyczna: [INK-12] Baner",
+		"Autoodpowiedź",
+		"Nieobecność w biurze do 30.11",
+		/* German */
+		"Abwesenheitsnotiz: Anfrage Roll-up",
+		"Automatische Antwort: Anfrage",
+		"AUTOMATISCHE ANTWORT: Anfrage",
+		"Automatische Abwesenheitsnotiz",
+		"Abwesend: Ihre Anfrage",
+		/* English */
+		"Automatic reply: [INK-12] Baner",
+		"Auto reply: x",
+		"Autoreply: x",
+		"Auto-reply: x",
+		"Auto: x",
+		"Out of Office: Zapytanie",
+		"OUT OF OFFICE",
+		"out of office until Monday",
+	};
+	for (size_t i = 0; i < sizeof(subjects) / sizeof(subjects[0]); i++) {
+		struct mime_msg m = inquiry();
+		m.subject = (char *)subjects[i];
+		if (cls(&m) != CLASS_AUTOREPLY)
+			fail_msg("subject \"%s\" not an auto-reply", subjects[i]);
+		assert_non_null(strstr(why, "auto-reply subject"));
+	}
+	static const char *const people[] = {
+		"Zapytanie o automatyczną odpowiedź",
+		"Automaty do druku",
+		"Autobus reklamowy – oklejenie",
+		"Outdoor baner",
+		"Re: Out of Office",
+	};
+	for (size_t i = 0; i < sizeof(people) / sizeof(people[0]); i++) {
+		struct mime_msg m = inquiry();
+		m.subject = (char *)people[i];
+		if (cls(&m) != CLASS_NORMAL)
+			fail_msg("subject \"%s\" classified %s", people[i], class_name(cls(&m)));
+	}
+}
+
+static void
+test_bounce(void **state)
+{
+	(void)state;
+	struct mime_msg m = inquiry();
+	m.content_type = "multipart/report";
+	m.report_type = "delivery-status";
+	assert_int_equal(cls(&m), CLASS_BOUNCE);
+	assert_string_equal(why, "multipart/report; report-type=delivery-status");
+	m.report_type = "Delivery-Status";
+	assert_int_equal(cls(&m), CLASS_BOUNCE);
+	m.report_type = NULL;
+	assert_int_equal(cls(&m), CLASS_BOUNCE);
+	assert_string_equal(why, "multipart/report; report-type=?");
+	m.report_type = "disposition-notification";
+	assert_int_equal(cls(&m), CLASS_BOUNCE);
+	/* Another kind of report from a person's address is not a bounce. */
+	m.report_type = "feedback-report";
+	assert_int_equal(cls(&m), CLASS_NORMAL);
+
+	m = inquiry();
+	m.return_path = "";
+	assert_int_equal(cls(&m), CLASS_BOUNCE);
+	assert_string_equal(why, "null return path <>");
+
+	static const char *const daemons[] = {"mailer-daemon@mx.client.example",
+	    "MAILER-DAEMON@mx.client.example", "postmaster@client.example",
+	    "Postmaster@client.example", "mail-daemon@x.example", "mailerdaemon@x.example"};
+	for (size_t i = 0; i < sizeof(daemons) / sizeof(daemons[0]); i++) {
+		m = inquiry();
+		m.from_addr = (char *)daemons[i];
+		if (cls(&m) != CLASS_BOUNCE)
+			fail_msg("From %s not a bounce", daemons[i]);
+	}
+	m = inquiry();
+	m.from_addr = "postmaster.office@client.example";
+	assert_int_equal(cls(&m), CLASS_NORMAL);
+
+	m = inquiry();
+	m.x_failed_recipients = "jan@client.example";
+	assert_int_equal(cls(&m), CLASS_BOUNCE);
+	assert_string_equal(why, "X-Failed-Recipients: jan@client.example");
+}
+
+static void
+test_list(void **state)
+{
+	(void)state;
+	struct mime_msg m = inquiry();
+	m.list_id = "<news.client.example>";
+	assert_int_equal(cls(&m), CLASS_LIST);
+	assert_string_equal(why, "List-Id: <news.client.example>");
+
+	m = inquiry();
+	m.list_unsubscribe = "<mailto:unsub@client.example>";
+	assert_int_equal(cls(&m), CLASS_LIST);
+	assert_string_equal(why, "List-Unsubscribe present");
+
+	static const char *const prec[] = {"bulk", "Bulk", "junk", "list", "LIST"};
+	for (size_t i = 0; i < sizeof(prec) / sizeof(prec[0]); i++) {
+		m = inquiry();
+		m.precedence = (char *)prec[i];
+		assert_int_equal(cls(&m), CLASS_LIST);
+	}
+	assert_string_equal(why, "Precedence: LIST");
+}
+
+static void
+test_loop(void **state)
+{
+	(void)state;
+	struct mime_msg m = inquiry();
+	m.x_inkflow_loop = SYS;
+	assert_int_equal(cls(&m), CLASS_LOOP);
+	assert_string_equal(why, "X-Inkflow-Loop: " SYS);
+
+	m = inquiry();
+	m.from_addr = SYS;
+	assert_int_equal(cls(&m), CLASS_LOOP);
+	m.from_addr = "Biuro@BMT.example";
+	assert_int_equal(cls(&m), CLASS_LOOP);
+
+	m = inquiry();
+	m.message_id = "ink-3-abc@bmt.example";
+	assert_int_equal(cls(&m), CLASS_LOOP);
+	assert_string_equal(why, "Message-ID ink-3-abc@bmt.example is one of ours");
+	m.message_id = "INK-3-abc@BMT.EXAMPLE";
+	assert_int_equal(cls(&m), CLASS_LOOP);
+	m.message_id = "ink-3-abc@sub.bmt.example";
+	assert_int_equal(cls(&m), CLASS_NORMAL);
+}
+
+static void
+test_precedence_order(void **state)
+{
+	(void)state;
+	/* Everything at once: loop wins. */
+	struct mime_msg m = inquiry();
+	m.x_inkflow_loop = SYS;
+	m.content_type = "multipart/report";
+	m.report_type = "delivery-status";
+	m.return_path = "";
+	m.from_addr = "mailer-daemon@mx.example";
+	m.auto_submitted = "auto-replied";
+	m.list_id = "<l.example>";
+	m.precedence = "bulk";
+	assert_int_equal(cls(&m), CLASS_LOOP);
+
+	/* Without the loop marker: bounce before auto-reply and list.  A DSN
+	 * carries Auto-Submitted: auto-replied (RFC 3464). */
+	m.x_inkflow_loop = NULL;
+	assert_int_equal(cls(&m), CLASS_BOUNCE);
+	assert_string_equal(why, "multipart/report; report-type=delivery-status");
+	m.content_type = "text/plain";
+	assert_int_equal(cls(&m), CLASS_BOUNCE);
+	assert_string_equal(why, "null return path <>");
+	m.return_path = "x@y.example";
+	assert_int_equal(cls(&m), CLASS_BOUNCE);
+	assert_string_equal(why, "From mailer-daemon@mx.example");
+
+	/* Without bounce markers: auto-reply before list. */
+	m.from_addr = "jan@client.example";
+	assert_int_equal(cls(&m), CLASS_AUTOREPLY);
+	m.auto_submitted = NULL;
+	m.subject = "Out of Office";
+	assert_int_equal(cls(&m), CLASS_AUTOREPLY);
+	m.subject = "Newsletter";
+	assert_int_equal(cls(&m), CLASS_LIST);
+	assert_string_equal(why, "List-Id: <l.example>");
+
+	/* A vacation reply to our own notification is not a loop: the reply
+	 * has its own Message-ID and From. */
+	m = inquiry();
+	m.in_reply_to = "ink-3-abc@bmt.example";
+	m.auto_submitted = "auto-replied";
+	assert_int_equal(cls(&m), CLASS_AUTOREPLY);
+
+	/* A bounce of our own mail from the daemon is a bounce. */
+	m = inquiry();
+	m.from_addr = "MAILER-DAEMON@bmt.example";
+	m.return_path = "";
+	assert_int_equal(cls(&m), CLASS_BOUNCE);
+}
+
+static void
+test_why_truncated(void **state)
+{
+	(void)state;
+	struct mime_msg m = inquiry();
+	m.list_id = "<a-very-long-list-identifier.lists.client.example>";
+	char small[8];
+	assert_int_equal(classify(&m, SYS, small, sizeof(small)), CLASS_LIST);
+	assert_string_equal(small, "List-Id");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_class_names),
+		cmocka_unit_test(test_normal_inquiry),
+		cmocka_unit_test(test_autoreply_headers),
+		cmocka_unit_test(test_autoreply_subjects),
+		cmocka_unit_test(test_bounce),
+		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_loop),
+		cmocka_unit_test(test_precedence_order),
+		cmocka_unit_test(test_why_truncated),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
