@@ -11,6 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Largest configuration file read, in bytes; a larger one is refused before
+ * it is parsed. */
+#define CONFIG_MAX_FILE (4 * 1024 * 1024)
+/* Most entries read in one list (users, products, assignment rules, free-mail
+ * domains); one more is an error. */
+#define CONFIG_MAX_LIST 10000
+
 /* Roles in ascending approval level where that applies. */
 enum role {
 	ROLE_REP,
@@ -23,8 +30,13 @@ enum role {
 	ROLE_ADMIN,
 	ROLE__COUNT
 };
-const char *role_name(enum role r);           /* "rep", "sales-director", ... */
-int role_parse(const char *s, enum role *out); /* 0 / -1 */
+/* The name used in users.xml: "rep", "supervisor", "sales-director",
+ * "board", "bok", "accounting", "production", "admin"; "?" for a value
+ * outside the enum.  Static string. */
+const char *role_name(enum role r);
+/* Exact (case-sensitive) inverse of role_name: 0 and *out set, or -1 for
+ * NULL or an unknown name (*out untouched). */
+int role_parse(const char *s, enum role *out);
 
 struct cfg_user {
 	char *login;      /* unique, [a-z0-9._-]{1,32} */
@@ -37,7 +49,10 @@ struct cfg_user {
 };
 
 enum unit { UNIT_M2, UNIT_PCS, UNIT_M };  /* m², pieces, running metre */
-const char *unit_name(enum unit u);        /* "m2", "pcs", "m" */
+/* "m2", "pcs", "m" as written in pricelist.xml; "?" outside the enum. */
+const char *unit_name(enum unit u);
+/* Exact inverse of unit_name: 0 and *out set, or -1 (*out untouched). */
+int unit_parse(const char *s, enum unit *out);
 
 struct cfg_product {
 	char *sku;          /* unique, [A-Z0-9-]{1,32} */
@@ -104,28 +119,54 @@ struct config {
 	size_t nproducts;
 };
 
-/* Error list collected by loaders: each entry "file:line: message". */
+/* Error list collected by loaders: each entry "file:line: message".
+ * Zero-initialised is valid and empty; entries are owned by the list and
+ * added only with errlist_add (which sizes v from n). */
 struct errlist {
 	char **v;
 	size_t n;
 };
+/* Appends "file:line: message", or "file: message" when line <= 0 (a problem
+ * with the file as a whole).  Control characters in the result become
+ * spaces, so each entry prints as one line. */
 void errlist_add(struct errlist *e, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Frees the entries and leaves e empty and reusable; NULL is a no-op. */
 void errlist_free(struct errlist *e);
 
-/* Load path and the files it names.  Returns 0 and sets *out on success; -1
- * with every problem found appended to errs otherwise (*out untouched). */
+/* Load path (inkflow.xml) and the users and price-list files it names.
+ * Returns 0 and sets *out on success; -1 with every problem found appended
+ * to errs otherwise (*out untouched), in file order (inkflow.xml, users,
+ * price list) and line order within a file.  The file name in each entry is
+ * path as given, or for a named file the name relative to it.
+ *
+ * Each file is at most CONFIG_MAX_FILE bytes and each list at most
+ * CONFIG_MAX_LIST entries; a DOCTYPE, unknown elements and attributes, and
+ * text where none belongs are errors.  Relative paths resolve against the
+ * directory of the file naming them; all paths in the result are absolute.
+ * On success every field documented above as non-NULL is set: db_path and key_path default to
+ * data_dir/inkflow.db and data_dir/hmac.key, limits to the defaults shown in
+ * conf/inkflow.xml, the free-mail list to a built-in one when <freemail> is
+ * absent, a user's lang to default_lang.  Safe to call more than once; while
+ * it parses, the calling thread's libxml2 structured error handler is
+ * replaced and then restored, so no libxml2 message reaches stderr. */
 int config_load(const char *path, struct config **out, struct errlist *errs);
+/* Frees cfg and everything it holds; NULL is a no-op. */
 void config_free(struct config *cfg);
 
-/* Lookups; NULL when absent.  Email comparison is case-insensitive. */
+/* Lookups: pointers into cfg, valid until config_free; NULL when absent or
+ * when an argument is NULL.  Logins, emails and SKUs compare ASCII
+ * case-insensitively. */
 const struct cfg_user *config_user(const struct config *cfg, const char *login);
 const struct cfg_user *config_user_by_email(const struct config *cfg, const char *email);
 const struct cfg_product *config_product(const struct config *cfg, const char *sku);
-/* First user with this role, NULL if none. */
+/* First user with this role in users.xml order, NULL if none. */
 const struct cfg_user *config_user_by_role(const struct config *cfg, enum role r);
-/* First rule matching domain (lowercase), NULL if none. */
+/* First rule in inkflow.xml order matching domain (compared ASCII
+ * case-insensitively), NULL if none. */
 const struct cfg_rule *config_rule_for(const struct config *cfg, const char *domain);
+/* 1 when domain is exactly one of cfg->freemail (ASCII case-insensitive; a
+ * subdomain does not count), else 0. */
 int config_is_freemail(const struct config *cfg, const char *domain);
 
 #endif
