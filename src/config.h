@@ -11,6 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct imap_conf;
+struct smtp_conf;
+
 /* Largest configuration file read, in bytes; a larger one is refused before
  * it is parsed. */
 #define CONFIG_MAX_FILE (4 * 1024 * 1024)
@@ -117,6 +120,10 @@ struct config {
 	size_t nusers;
 	struct cfg_product *products;
 	size_t nproducts;
+
+	/* Transports beyond the embedded Maildirs: NULL when not configured. */
+	struct imap_conf *imap;  /* <source type="imap"> */
+	struct smtp_conf *smtp;  /* <outbox type="smtp"> */
 };
 
 /* Error list collected by loaders: each entry "file:line: message".

@@ -306,6 +306,24 @@ str_istarts(const char *s, const char *prefix)
 	return 1;
 }
 
+int
+str_copy(char *dst, size_t size, const char *src)
+{
+	if (!size)
+		return -1;
+	size_t n = strlen(src ? src : "");
+	int cut = n >= size;
+	if (cut) {
+		n = size - 1;
+		while (n && ((unsigned char)src[n] & 0xc0) == 0x80)
+			n--;
+	}
+	if (n)
+		memcpy(dst, src, n);
+	dst[n] = '\0';
+	return cut ? -1 : 0;
+}
+
 char *
 str_oneline(const char *s)
 {

@@ -56,6 +56,9 @@ char *str_lower(char *s);
 char *str_trim(char *s);
 int str_ieq(const char *a, const char *b);          /* ASCII case-insensitive */
 int str_istarts(const char *s, const char *prefix); /* ASCII case-insensitive */
+/* Copy src into dst[size], cut at a UTF-8 character boundary when it does
+ * not fit.  Returns 0, or -1 when it was cut. */
+int str_copy(char *dst, size_t size, const char *src);
 /* Copy of s with CR, LF, NUL-like control characters replaced by spaces:
  * the form every value takes before it goes into a mail header or log line. */
 char *str_oneline(const char *s);

@@ -1,0 +1,58 @@
+#!/bin/sh
+# inkflow's two entry points on a fresh Debian 12 machine (as root):
+#   ./setup.sh demo   install build packages, build, run the main job on a copy
+#                     of the sample mailboxes (run/), print what it did
+#   ./setup.sh test   install build and test packages, run the whole test
+#                     suite, plain and under AddressSanitizer + UBSan
+# Both install only what is missing and can be run again at any time.
+set -eu
+cd "$(dirname "$0")"
+
+BUILD_PKGS="gcc make pkg-config libc6-dev libetpan-dev libxml2-dev libsqlite3-dev
+  libcurl4-gnutls-dev libjansson-dev libgnutls28-dev libhpdf-dev fonts-dejavu-core"
+TEST_PKGS="libcmocka-dev python3 sqlite3 poppler-utils qpdf"
+
+install_missing() {
+	missing=""
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	echo "setup: installing$missing"
+	if [ "$(id -u)" -ne 0 ]; then
+		if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+			echo "setup: missing packages:$missing; run as root or install them" >&2
+			exit 1
+		fi
+	else
+		SUDO=
+	fi
+	$SUDO apt-get update -qq || { echo "setup: apt-get update failed" >&2; exit 1; }
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing \
+		>/dev/null || { echo "setup: apt-get install$missing failed" >&2; exit 1; }
+}
+
+case "${1:-}" in
+demo)
+	# shellcheck disable=SC2086
+	install_missing $BUILD_PKGS
+	make -s
+	make -s demo
+	;;
+test)
+	# shellcheck disable=SC2086
+	install_missing $BUILD_PKGS $TEST_PKGS
+	tests/lab/maillab install
+	make -s
+	echo "== tests (plain build)"
+	make -s check
+	echo "== tests (AddressSanitizer + UndefinedBehaviorSanitizer)"
+	make -s SAN=1 check
+	;;
+*)
+	echo "usage: ./setup.sh demo|test" >&2
+	exit 1
+	;;
+esac

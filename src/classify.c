@@ -1,0 +1,156 @@
+#include "classify.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "mime.h"
+#include "util.h"
+
+const char *
+class_name(enum msg_class c)
+{
+	switch (c) {
+	case CLASS_NORMAL: return "normal";
+	case CLASS_AUTOREPLY: return "auto-reply";
+	case CLASS_BOUNCE: return "bounce";
+	case CLASS_LIST: return "list";
+	case CLASS_LOOP: return "loop";
+	}
+	return "?";
+}
+
+static const char *
+domain_of(const char *addr)
+{
+	const char *at = addr ? strrchr(addr, '@') : NULL;
+	return at ? at + 1 : "";
+}
+
+/* Local parts that only automatic senders use. */
+static int
+is_daemon_local(const char *addr)
+{
+	static const char *names[] = {"mailer-daemon@", "postmaster@",
+	    "mail-daemon@", "mailerdaemon@"};
+	for (size_t i = 0; i < ARRAY_LEN(names); i++)
+		if (addr && str_istarts(addr, names[i]))
+			return 1;
+	return 0;
+}
+
+/* Subject openings auto-responders use when they set no header (seen from
+ * Exchange, Gmail vacation, Onet/WP/Interia, GMX/web.de, Zimbra). */
+static int
+is_autoreply_subject(const char *s)
+{
+	static const char *pre[] = {"Automatic reply:", "Auto reply:", "Autoreply:",
+	    "Auto-reply:", "Auto:", "Out of Office", "Automatyczna odpowiedź",
+	    "Odpowiedź automatyczna", "Autoodpowiedź", "Nieobecność",
+	    "Abwesenheitsnotiz", "Automatische Antwort", "Automatische Abwesenheit",
+	    "Abwesend:", "Réponse automatique", "Respuesta automática"};
+	if (!s)
+		return 0;
+	for (size_t i = 0; i < ARRAY_LEN(pre); i++)
+		if (str_istarts(s, pre[i]))
+			return 1;
+	return 0;
+}
+
+/* 1 if an Auto-Submitted value is the keyword "no", which RFC 3834 lets
+ * carry comments and parameters ("no (manual)", "no; x=y"). */
+static int
+is_auto_submitted_no(const char *v)
+{
+	if (!str_istarts(v, "no"))
+		return 0;
+	return v[2] == '\0' || v[2] == ' ' || v[2] == '\t' || v[2] == ';' || v[2] == '(';
+}
+
+enum msg_class
+classify(const struct mime_msg *m, const char *system_address, char *why, size_t whylen)
+{
+	const char *ourdom = domain_of(system_address);
+	snprintf(why, whylen, "%s", "");
+
+	if (m->x_inkflow_loop) {
+		snprintf(why, whylen, "X-Inkflow-Loop: %s", m->x_inkflow_loop);
+		return CLASS_LOOP;
+	}
+	if (m->from_addr && system_address && str_ieq(m->from_addr, system_address)) {
+		snprintf(why, whylen, "From is the system address %s", system_address);
+		return CLASS_LOOP;
+	}
+	if (m->message_id && *ourdom) {
+		const char *at = strrchr(m->message_id, '@');
+		if (at && str_ieq(at + 1, ourdom) && str_istarts(m->message_id, "ink-")) {
+			snprintf(why, whylen, "Message-ID %s is one of ours", m->message_id);
+			return CLASS_LOOP;
+		}
+	}
+
+	if (m->content_type && strcmp(m->content_type, "multipart/report") == 0 &&
+	    (!m->report_type || str_ieq(m->report_type, "delivery-status") ||
+	        str_ieq(m->report_type, "disposition-notification"))) {
+		snprintf(why, whylen, "multipart/report; report-type=%s",
+		    m->report_type ? m->report_type : "?");
+		return CLASS_BOUNCE;
+	}
+	if (m->return_path && !*m->return_path) {
+		snprintf(why, whylen, "null return path <>");
+		return CLASS_BOUNCE;
+	}
+	if (is_daemon_local(m->from_addr)) {
+		snprintf(why, whylen, "From %s", m->from_addr);
+		return CLASS_BOUNCE;
+	}
+	if (m->x_failed_recipients) {
+		snprintf(why, whylen, "X-Failed-Recipients: %s", m->x_failed_recipients);
+		return CLASS_BOUNCE;
+	}
+
+	if (m->auto_submitted && !is_auto_submitted_no(m->auto_submitted)) {
+		snprintf(why, whylen, "Auto-Submitted: %s", m->auto_submitted);
+		return CLASS_AUTOREPLY;
+	}
+	if (m->x_autoreply) {
+		snprintf(why, whylen, "X-Autoreply: %s", m->x_autoreply);
+		return CLASS_AUTOREPLY;
+	}
+	if (m->x_autorespond) {
+		snprintf(why, whylen, "X-Autorespond: %s", m->x_autorespond);
+		return CLASS_AUTOREPLY;
+	}
+	if (m->precedence && str_ieq(m->precedence, "auto_reply")) {
+		snprintf(why, whylen, "Precedence: %s", m->precedence);
+		return CLASS_AUTOREPLY;
+	}
+	if (m->x_auto_response_suppress) {
+		/* Exchange marks its own automatic mail (OOF, DR, NDR, RN) with
+		 * this; "None" is the only value a person's mail carries. */
+		if (!str_ieq(m->x_auto_response_suppress, "none")) {
+			snprintf(why, whylen, "X-Auto-Response-Suppress: %s",
+			    m->x_auto_response_suppress);
+			return CLASS_AUTOREPLY;
+		}
+	}
+	if (is_autoreply_subject(m->subject)) {
+		snprintf(why, whylen, "auto-reply subject \"%.60s\"", m->subject);
+		return CLASS_AUTOREPLY;
+	}
+
+	if (m->list_id) {
+		snprintf(why, whylen, "List-Id: %s", m->list_id);
+		return CLASS_LIST;
+	}
+	if (m->precedence && (str_ieq(m->precedence, "bulk") ||
+	                         str_ieq(m->precedence, "junk") ||
+	                         str_ieq(m->precedence, "list"))) {
+		snprintf(why, whylen, "Precedence: %s", m->precedence);
+		return CLASS_LIST;
+	}
+	if (m->list_unsubscribe) {
+		snprintf(why, whylen, "List-Unsubscribe present");
+		return CLASS_LIST;
+	}
+	return CLASS_NORMAL;
+}

@@ -1,0 +1,441 @@
+#include "db.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "util.h"
+
+#define CACHE_SLOTS 512
+
+struct db_stmt {
+	sqlite3_stmt *st;
+	struct db *db;
+	char *sql; /* owned copy, the cache key */
+};
+
+struct db {
+	sqlite3 *h;
+	int last_busy;
+	struct db_stmt cache[CACHE_SLOTS];
+};
+
+/*
+ * The schema, one entry per version.  Migration N takes a database at
+ * user_version N-1 to N.  Never edit a released entry: append a new one.
+ */
+static const char *const migrations[] = {
+	/* 1: the foundation */
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE users("
+	" id INTEGER PRIMARY KEY, login TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
+	" email TEXT NOT NULL, role TEXT NOT NULL,"
+	" supervisor_id INTEGER REFERENCES users(id), lang TEXT NOT NULL,"
+	" phone TEXT, active INTEGER NOT NULL DEFAULT 1);"
+	"CREATE TABLE products("
+	" id INTEGER PRIMARY KEY, sku TEXT NOT NULL UNIQUE, name_pl TEXT NOT NULL,"
+	" name_de TEXT NOT NULL, unit TEXT NOT NULL, vat_bp INTEGER NOT NULL,"
+	" price_pln INTEGER, price_eur INTEGER, active INTEGER NOT NULL DEFAULT 1);"
+	"CREATE TABLE clients("
+	" id INTEGER PRIMARY KEY, name TEXT NOT NULL, domain TEXT,"
+	" owner_id INTEGER REFERENCES users(id), lang TEXT NOT NULL,"
+	" currency TEXT NOT NULL, vat_id TEXT, created INTEGER NOT NULL);"
+	"CREATE INDEX clients_domain ON clients(domain);"
+	"CREATE TABLE contacts("
+	" id INTEGER PRIMARY KEY, client_id INTEGER NOT NULL REFERENCES clients(id),"
+	" email TEXT NOT NULL UNIQUE, name TEXT, created INTEGER NOT NULL);"
+	"CREATE INDEX contacts_client ON contacts(client_id);"
+	"CREATE TABLE projects("
+	" id INTEGER PRIMARY KEY, client_id INTEGER NOT NULL REFERENCES clients(id),"
+	" contact_id INTEGER REFERENCES contacts(id),"
+	" owner_id INTEGER REFERENCES users(id), state TEXT NOT NULL,"
+	" title TEXT NOT NULL, lang TEXT NOT NULL, currency TEXT NOT NULL,"
+	" created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+	"CREATE INDEX projects_state ON projects(state);"
+	"CREATE INDEX projects_owner ON projects(owner_id);"
+	"CREATE INDEX projects_client ON projects(client_id);"
+	"CREATE TABLE messages("
+	" id INTEGER PRIMARY KEY, source TEXT NOT NULL, source_key TEXT,"
+	" dedupe_key TEXT NOT NULL UNIQUE, message_id TEXT,"
+	" raw_sha256 TEXT NOT NULL, raw_path TEXT, size INTEGER NOT NULL,"
+	" from_name TEXT, from_addr TEXT, subject TEXT, date INTEGER,"
+	" received INTEGER NOT NULL, class TEXT NOT NULL, status TEXT NOT NULL,"
+	" reason TEXT, project_id INTEGER REFERENCES projects(id), body TEXT);"
+	"CREATE UNIQUE INDEX messages_source ON messages(source, source_key)"
+	" WHERE source_key IS NOT NULL;"
+	"CREATE INDEX messages_msgid ON messages(message_id);"
+	"CREATE INDEX messages_project ON messages(project_id);"
+	"CREATE INDEX messages_status ON messages(status, id);"
+	"CREATE TABLE attachments("
+	" id INTEGER PRIMARY KEY, message_id INTEGER NOT NULL REFERENCES messages(id),"
+	" filename TEXT NOT NULL, orig_filename TEXT, content_type TEXT NOT NULL,"
+	" size INTEGER NOT NULL, sha256 TEXT NOT NULL, path TEXT NOT NULL);"
+	"CREATE INDEX attachments_message ON attachments(message_id);"
+	"CREATE TABLE tasks("
+	" id INTEGER PRIMARY KEY, project_id INTEGER REFERENCES projects(id),"
+	" message_id INTEGER REFERENCES messages(id), kind TEXT NOT NULL,"
+	" assignee_id INTEGER NOT NULL REFERENCES users(id), title TEXT NOT NULL,"
+	" description TEXT, actions TEXT NOT NULL DEFAULT '',"
+	" status TEXT NOT NULL DEFAULT 'open', created INTEGER NOT NULL,"
+	" due INTEGER, closed INTEGER, closed_by INTEGER REFERENCES users(id),"
+	" result TEXT);"
+	"CREATE INDEX tasks_assignee ON tasks(assignee_id, status);"
+	"CREATE INDEX tasks_project ON tasks(project_id);"
+	"CREATE TABLE events("
+	" id INTEGER PRIMARY KEY, project_id INTEGER REFERENCES projects(id),"
+	" message_id INTEGER REFERENCES messages(id), time INTEGER NOT NULL,"
+	" actor TEXT NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL);"
+	"CREATE INDEX events_project ON events(project_id, id);"
+	"CREATE TABLE outbox("
+	" id INTEGER PRIMARY KEY, project_id INTEGER REFERENCES projects(id),"
+	" message_id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,"
+	" mail_from TEXT NOT NULL, rcpt TEXT NOT NULL, subject TEXT NOT NULL,"
+	" raw TEXT NOT NULL, auto INTEGER NOT NULL DEFAULT 0,"
+	" status TEXT NOT NULL DEFAULT 'queued', attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_try INTEGER NOT NULL DEFAULT 0, last_error TEXT,"
+	" created INTEGER NOT NULL, sent INTEGER);"
+	"CREATE INDEX outbox_status ON outbox(status, id);"
+	"CREATE INDEX outbox_rcpt ON outbox(rcpt, created);",
+};
+
+int
+db_schema_version(void)
+{
+	return (int)ARRAY_LEN(migrations);
+}
+
+static void
+set_err(char *err, size_t errlen, const char *what, sqlite3 *h)
+{
+	snprintf(err, errlen, "%s: %s", what, h ? sqlite3_errmsg(h) : "out of memory");
+}
+
+int
+db_open(const char *path, struct db **out, char *err, size_t errlen)
+{
+	sqlite3 *h = NULL;
+	int rc = sqlite3_open_v2(path, &h,
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
+		sqlite3_close(h);
+		return -1;
+	}
+	sqlite3_busy_timeout(h, 5000);
+	sqlite3_extended_result_codes(h, 1);
+	static const char *pragmas =
+	    "PRAGMA journal_mode=WAL;"
+	    "PRAGMA synchronous=FULL;"
+	    "PRAGMA foreign_keys=ON;"
+	    "PRAGMA trusted_schema=OFF;";
+	char *msg = NULL;
+	if (sqlite3_exec(h, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, msg ? msg : "cannot set pragmas");
+		sqlite3_free(msg);
+		sqlite3_close(h);
+		return -1;
+	}
+	struct db *db = xcalloc(1, sizeof(*db));
+	db->h = h;
+	*out = db;
+	return 0;
+}
+
+void
+db_close(struct db *db)
+{
+	if (!db)
+		return;
+	for (size_t i = 0; i < CACHE_SLOTS; i++) {
+		sqlite3_finalize(db->cache[i].st);
+		free(db->cache[i].sql);
+	}
+	sqlite3_close(db->h);
+	free(db);
+}
+
+int
+db_user_version(struct db *db)
+{
+	int64_t v = 0;
+	if (db_1i(db, &v, "PRAGMA user_version", "") < 0)
+		return -1;
+	return (int)v;
+}
+
+int
+db_migrate(struct db *db, char *err, size_t errlen)
+{
+	if (db_begin(db) < 0) {
+		set_err(err, errlen, "begin", db->h);
+		return -1;
+	}
+	int v = db_user_version(db);
+	if (v < 0) {
+		set_err(err, errlen, "reading schema version", db->h);
+		goto fail;
+	}
+	if (v > db_schema_version()) {
+		snprintf(err, errlen,
+		    "database schema version %d is newer than this inkflow (%d)",
+		    v, db_schema_version());
+		goto fail;
+	}
+	for (int i = v; i < db_schema_version(); i++) {
+		char *msg = NULL;
+		if (sqlite3_exec(db->h, migrations[i], NULL, NULL, &msg) != SQLITE_OK) {
+			snprintf(err, errlen, "migration to schema %d: %s", i + 1,
+			    msg ? msg : "failed");
+			sqlite3_free(msg);
+			goto fail;
+		}
+		char pragma[64];
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", i + 1);
+		if (sqlite3_exec(db->h, pragma, NULL, NULL, NULL) != SQLITE_OK) {
+			set_err(err, errlen, "setting schema version", db->h);
+			goto fail;
+		}
+	}
+	if (db_commit(db) < 0) {
+		set_err(err, errlen, "commit", db->h);
+		goto fail;
+	}
+	return 0;
+fail:
+	db_rollback(db);
+	return -1;
+}
+
+static int
+exec_simple(struct db *db, const char *sql)
+{
+	int rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+	db->last_busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+	if (rc != SQLITE_OK) {
+		log_error("event=db_error sql=%s error=%s", log_q(sql), log_q(sqlite3_errmsg(db->h)));
+		return -1;
+	}
+	return 0;
+}
+
+int
+db_begin(struct db *db)
+{
+	return exec_simple(db, "BEGIN IMMEDIATE");
+}
+
+int
+db_commit(struct db *db)
+{
+	return exec_simple(db, "COMMIT");
+}
+
+void
+db_rollback(struct db *db)
+{
+	if (!sqlite3_get_autocommit(db->h))
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int
+db_last_busy(struct db *db)
+{
+	return db->last_busy;
+}
+
+const char *
+db_errmsg(struct db *db)
+{
+	return sqlite3_errmsg(db->h);
+}
+
+static uint32_t
+hash_sql(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static struct db_stmt *
+prepare(struct db *db, const char *sql)
+{
+	uint32_t h = hash_sql(sql);
+	for (size_t probe = 0; probe < CACHE_SLOTS; probe++) {
+		struct db_stmt *c = &db->cache[(h + probe) % CACHE_SLOTS];
+		if (c->sql && strcmp(c->sql, sql) == 0) {
+			sqlite3_reset(c->st);
+			sqlite3_clear_bindings(c->st);
+			return c;
+		}
+		if (!c->sql) {
+			sqlite3_stmt *st = NULL;
+			if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT,
+			        &st, NULL) != SQLITE_OK) {
+				log_error("event=db_prepare sql=%s error=%s", log_q(sql),
+				    log_q(sqlite3_errmsg(db->h)));
+				return NULL;
+			}
+			c->st = st;
+			c->db = db;
+			c->sql = xstrdup(sql);
+			return c;
+		}
+	}
+	log_error("event=db_prepare error=\"statement cache full\"");
+	return NULL;
+}
+
+static struct db_stmt *
+vq(struct db *db, const char *sql, const char *types, va_list ap)
+{
+	struct db_stmt *c = prepare(db, sql);
+	if (!c)
+		return NULL;
+	if ((size_t)sqlite3_bind_parameter_count(c->st) != strlen(types)) {
+		/* A programming error: the type string must match the SQL. */
+		log_error("event=db_bind error=\"%d parameters, %zu types\" sql=%s",
+		    sqlite3_bind_parameter_count(c->st), strlen(types), log_q(sql));
+		abort();
+	}
+	int idx = 1;
+	for (const char *t = types; *t; t++, idx++) {
+		int rc;
+		switch (*t) {
+		case 'i':
+			rc = sqlite3_bind_int64(c->st, idx, va_arg(ap, int64_t));
+			break;
+		case 'd':
+			rc = sqlite3_bind_int(c->st, idx, va_arg(ap, int));
+			break;
+		case 't': {
+			const char *s = va_arg(ap, const char *);
+			rc = s ? sqlite3_bind_text(c->st, idx, s, -1, SQLITE_TRANSIENT)
+			       : sqlite3_bind_null(c->st, idx);
+			break;
+		}
+		default:
+			log_error("event=db_bind error=\"bad type %c\" sql=%s", *t, log_q(sql));
+			abort();
+		}
+		if (rc != SQLITE_OK) {
+			log_error("event=db_bind sql=%s error=%s", log_q(sql),
+			    log_q(sqlite3_errmsg(db->h)));
+			return NULL;
+		}
+	}
+	return c;
+}
+
+struct db_stmt *
+db_q(struct db *db, const char *sql, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	struct db_stmt *st = vq(db, sql, types, ap);
+	va_end(ap);
+	return st;
+}
+
+int
+db_step(struct db_stmt *st)
+{
+	int rc = sqlite3_step(st->st);
+	st->db->last_busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	log_error("event=db_error sql=%s error=%s", log_q(st->sql),
+	    log_q(sqlite3_errmsg(st->db->h)));
+	sqlite3_reset(st->st);
+	return -1;
+}
+
+int64_t
+db_int(struct db_stmt *st, int col)
+{
+	return sqlite3_column_int64(st->st, col);
+}
+
+const char *
+db_text(struct db_stmt *st, int col)
+{
+	return (const char *)sqlite3_column_text(st->st, col);
+}
+
+int
+db_isnull(struct db_stmt *st, int col)
+{
+	return sqlite3_column_type(st->st, col) == SQLITE_NULL;
+}
+
+void
+db_done(struct db_stmt *st)
+{
+	sqlite3_reset(st->st);
+}
+
+int
+db_x(struct db *db, const char *sql, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	struct db_stmt *st = vq(db, sql, types, ap);
+	va_end(ap);
+	if (!st)
+		return -1;
+	int rc;
+	while ((rc = db_step(st)) == 1)
+		;
+	db_done(st);
+	return rc;
+}
+
+int
+db_1i(struct db *db, int64_t *out, const char *sql, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	struct db_stmt *st = vq(db, sql, types, ap);
+	va_end(ap);
+	if (!st)
+		return -1;
+	int rc = db_step(st);
+	if (rc == 1)
+		*out = db_int(st, 0);
+	db_done(st);
+	return rc;
+}
+
+int
+db_1s(struct db *db, char **out, const char *sql, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	struct db_stmt *st = vq(db, sql, types, ap);
+	va_end(ap);
+	if (!st)
+		return -1;
+	int rc = db_step(st);
+	if (rc == 1)
+		*out = xstrdup(db_text(st, 0));
+	db_done(st);
+	return rc;
+}
+
+int64_t
+db_last_id(struct db *db)
+{
+	return sqlite3_last_insert_rowid(db->h);
+}
+
+int
+db_changes(struct db *db)
+{
+	return sqlite3_changes(db->h);
+}

@@ -1,0 +1,870 @@
+#include "ingest.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "app.h"
+#include "classify.h"
+#include "compose.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "mime.h"
+#include "outbox.h"
+#include "route.h"
+#include "store.h"
+#include "tmpl.h"
+#include "util.h"
+
+/* Characters of the inquiry quoted in staff notifications. */
+#define QUOTE_MAX 4000
+
+const char *
+ingest_status_name(enum ingest_status s)
+{
+	switch (s) {
+	case ING_PROCESSED: return "processed";
+	case ING_IGNORED: return "ignored";
+	case ING_QUARANTINED: return "quarantined";
+	case ING_HELD: return "held";
+	case ING_DUPLICATE: return "duplicate";
+	}
+	return "?";
+}
+
+/* Per-message working state. */
+struct ing {
+	struct app *app;
+	const char *source;
+	const char *source_key;
+	const char *raw;
+	size_t len;
+	char raw_sha[65];
+	char dedupe[65];
+	struct mime_msg *m;       /* NULL when unparsable */
+	char parse_reason[512];
+	int64_t msg;              /* messages.id */
+	struct ingest_result *res;
+};
+
+static const char *
+domain_of(const char *addr)
+{
+	const char *at = addr ? strrchr(addr, '@') : NULL;
+	return at ? at + 1 : "";
+}
+
+/* Offset of the body: after the first empty line (CRLF or LF). */
+static size_t
+body_offset(const char *raw, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (raw[i] != '\n')
+			continue;
+		if (raw[i + 1] == '\n')
+			return i + 2;
+		if (raw[i + 1] == '\r' && i + 2 < len && raw[i + 2] == '\n')
+			return i + 3;
+	}
+	return len;
+}
+
+static void
+compute_keys(struct ing *g)
+{
+	sha256_hex(g->raw, g->len, g->raw_sha);
+	if (g->m && g->m->message_id && *g->m->message_id) {
+		/* Same Message-ID and same body: the same message, whatever
+		 * trace headers the transports added on the way. */
+		size_t off = body_offset(g->raw, g->len);
+		char body[65];
+		sha256_hex(g->raw + off, g->len - off, body);
+		struct sha256 c;
+		sha256_init(&c);
+		sha256_update(&c, "mid:", 4);
+		sha256_update(&c, g->m->message_id, strlen(g->m->message_id) + 1);
+		sha256_update(&c, body, 64);
+		sha256_final(&c, g->dedupe);
+	} else {
+		struct sha256 c;
+		sha256_init(&c);
+		sha256_update(&c, "raw:", 4);
+		sha256_update(&c, g->raw_sha, 64);
+		sha256_final(&c, g->dedupe);
+	}
+}
+
+/* Write data under the data directory at rel (creating directories), unless
+ * a file of that size is there already (content-addressed paths). */
+static int
+store_file(struct app *app, const char *rel, const void *data, size_t len)
+{
+	char *path = path_join(app->cfg->data_dir, rel);
+	struct stat st;
+	int r = 0;
+	if (stat(path, &st) == 0 && (size_t)st.st_size == len)
+		goto out;
+	char *dir = path_dirname(path);
+	r = mkdir_p(dir, 0750);
+	free(dir);
+	if (r == 0)
+		r = file_write_durable(path, data, len, 0640);
+	if (r < 0)
+		log_error("event=store_failed path=%s error=%s", log_q(path), log_q(strerror(errno)));
+out:
+	free(path);
+	return r;
+}
+
+static int
+insert_message(struct ing *g, const char *raw_rel, const char *cls, const char *status,
+    const char *reason)
+{
+	const struct mime_msg *m = g->m;
+	if (db_x(g->app->db,
+	        "INSERT INTO messages(source,source_key,dedupe_key,message_id,raw_sha256,"
+	        "raw_path,size,from_name,from_addr,subject,date,received,class,status,"
+	        "reason,body) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,NULLIF(?11,0),?12,"
+	        "?13,?14,?15,?16)",
+	        "tttttti" "tttiittt" "t",
+	        g->source, g->source_key, g->dedupe, m ? m->message_id : NULL, g->raw_sha,
+	        raw_rel, (int64_t)g->len, m ? m->from_name : NULL, m ? m->from_addr : NULL,
+	        m ? m->subject : NULL, m ? (int64_t)m->date : (int64_t)0, now_epoch(), cls,
+	        status, reason, m ? m->text : NULL) < 0)
+		return -1;
+	g->msg = db_last_id(g->app->db);
+	return 0;
+}
+
+static int
+set_status(struct ing *g, enum ingest_status s, const char *cls, const char *reason)
+{
+	g->res->status = s;
+	str_copy(g->res->reason, sizeof(g->res->reason), reason ? reason : "");
+	return db_x(g->app->db,
+	    "UPDATE messages SET status=?2, class=?3, reason=?4, project_id=NULLIF(?5,0)"
+	    " WHERE id=?1",
+	    "ittti", g->msg, ingest_status_name(s), cls, reason, g->res->project);
+}
+
+static int
+store_attachments(struct ing *g)
+{
+	for (size_t i = 0; i < g->m->natts; i++) {
+		const struct mime_att *a = &g->m->atts[i];
+		char sha[65];
+		sha256_hex(a->data, a->len, sha);
+		char *name = sanitize_filename(a->filename ? a->filename
+		                                           : (a->is_message ? "message.eml"
+		                                                            : "attachment"));
+		char *rel = xasprintf("att/%.2s/%s/%s", sha, sha, name);
+		int r = store_file(g->app, rel, a->data, a->len);
+		if (r == 0)
+			r = db_x(g->app->db,
+			    "INSERT INTO attachments(message_id,filename,orig_filename,"
+			    "content_type,size,sha256,path) VALUES(?1,?2,?3,?4,?5,?6,?7)",
+			    "itttitt", g->msg, name, a->filename, a->content_type,
+			    (int64_t)a->len, sha, rel);
+		free(name);
+		free(rel);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- mail to people ---------------------------------------------------- */
+
+struct facts {
+	int64_t project;
+	const char *client_name;
+	const char *contact_name;
+	const char *contact_email;
+	const char *subject;
+	const struct cfg_user *owner;
+};
+
+static int
+queue_template(struct ing *g, int64_t project, const char *kind, const char *tmpl,
+    const char *lang, const char *to_name, const char *to_addr,
+    const struct tmpl_var *vars, size_t nvars, int reply_to_inquiry)
+{
+	struct app *app = g->app;
+	struct tmpl_mail t;
+	char err[512];
+	if (tmpl_mail_render(app->cfg->templates_dir, lang, tmpl, vars, nvars, &t, err,
+	        sizeof(err)) < 0) {
+		log_error("event=template_failed template=%s error=%s", tmpl, log_q(err));
+		return -1;
+	}
+	struct mail_out mo = {
+	    .from_name = app->cfg->system_name,
+	    .from_addr = app->cfg->system_address,
+	    .to_name = to_name,
+	    .to_addr = to_addr,
+	    .subject = t.subject,
+	    .text = t.text,
+	    .html = t.html,
+	    .auto_generated = 1,
+	    .loop_id = app->cfg->system_address,
+	    .project = project,
+	};
+	/* Thread the answer under the client's message. */
+	const char **refs = NULL;
+	if (reply_to_inquiry && g->m->message_id) {
+		size_t n = g->m->nrefs < 20 ? g->m->nrefs : 20;
+		refs = xcalloc(n + 1, sizeof(*refs));
+		for (size_t i = 0; i < n; i++)
+			refs[i] = g->m->refs[g->m->nrefs - n + i];
+		refs[n] = g->m->message_id;
+		mo.in_reply_to = g->m->message_id;
+		mo.refs = refs;
+		mo.nrefs = n + 1;
+	}
+	int64_t id = outbox_queue(app, project, kind, &mo, NULL);
+	free(refs);
+	tmpl_mail_free(&t);
+	if (id < 0)
+		return -1;
+	g->res->replies++;
+	return 0;
+}
+
+static void
+fill_common(struct ing *g, struct tmpl_var *v, size_t *n, const struct facts *f,
+    char *projbuf, size_t projlen)
+{
+	const struct config *cfg = g->app->cfg;
+	snprintf(projbuf, projlen, "%lld", (long long)f->project);
+	struct tmpl_var common[] = {
+	    {"project", projbuf},
+	    {"subject", f->subject},
+	    {"client_name", f->client_name},
+	    {"contact_name", f->contact_name},
+	    {"contact_email", f->contact_email},
+	    {"owner_name", f->owner ? f->owner->name : cfg->company.name},
+	    {"owner_email", f->owner ? f->owner->email : cfg->system_address},
+	    {"owner_phone", f->owner && f->owner->phone ? f->owner->phone : cfg->company.phone},
+	    {"company_name", cfg->company.name},
+	    {"company_address", cfg->company.address},
+	    {"company_city", cfg->company.city},
+	    {"company_phone", cfg->company.phone},
+	    {"company_email", cfg->company.email},
+	    {"company_www", cfg->company.www},
+	    {"system_address", cfg->system_address},
+	};
+	memcpy(v, common, sizeof(common));
+	*n = ARRAY_LEN(common);
+}
+
+/* Task titles in the assignee's language. */
+static const char *
+task_title(const char *kind, const char *lang)
+{
+	static const struct {
+		const char *kind, *pl, *de;
+	} t[] = {
+	    {"prepare-calculation", "Przygotuj kalkulację", "Kalkulation erstellen"},
+	    {"assign-rep", "Przydziel opiekuna klienta", "Kundenbetreuer zuweisen"},
+	    {"review-held", "Sprawdź wstrzymaną wiadomość", "Zurückgehaltene Nachricht prüfen"},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(t); i++)
+		if (strcmp(t[i].kind, kind) == 0)
+			return strcmp(lang, "de") == 0 ? t[i].de : t[i].pl;
+	return kind;
+}
+
+/* Create a task for user u and mail it to them. */
+static int
+give_task(struct ing *g, const struct facts *f, const struct cfg_user *u, const char *kind,
+    const char *description, const char *actions, int64_t due)
+{
+	struct db *db = g->app->db;
+	int64_t uid = store_user_id(db, u->login);
+	if (uid < 0)
+		return -1;
+	const char *title = task_title(kind, u->lang);
+	int64_t tid = task_create(db, f->project, g->msg, kind, uid, title, description,
+	    actions, due);
+	if (tid < 0)
+		return -1;
+	if (hist_add(db, f->project, g->msg, "system", "task-created", "task %lld for %s: %s",
+	        (long long)tid, u->login, title) < 0)
+		return -1;
+	struct tmpl_var v[24];
+	size_t n;
+	char pb[32];
+	fill_common(g, v, &n, f, pb, sizeof(pb));
+	char *quote = xstrndup(g->m->text, strlen(g->m->text) > QUOTE_MAX ? QUOTE_MAX
+	                                                                 : strlen(g->m->text));
+	v[n++] = (struct tmpl_var){"task_title", title};
+	v[n++] = (struct tmpl_var){"task_description", description};
+	v[n++] = (struct tmpl_var){"assignee_name", u->name};
+	v[n++] = (struct tmpl_var){"inquiry_text", quote};
+	v[n++] = (struct tmpl_var){"message_from", g->m->from_addr};
+	v[n++] = (struct tmpl_var){"message_subject", g->m->subject};
+	int r = queue_template(g, f->project, "task", "task", u->lang, u->name, u->email, v, n, 0);
+	free(quote);
+	return r;
+}
+
+/* ---- routing ----------------------------------------------------------- */
+
+static const struct cfg_user *
+bok_user(const struct config *cfg)
+{
+	const struct cfg_user *u = config_user_by_role(cfg, ROLE_BOK);
+	return u ? u : config_user_by_role(cfg, ROLE_ADMIN);
+}
+
+/* Hold the message for BOK with a reason and a task. */
+static int
+hold(struct ing *g, const char *reason)
+{
+	const struct cfg_user *bok = bok_user(g->app->cfg);
+	if (hist_add(g->app->db, 0, g->msg, "system", "held", "message from %s held: %s",
+	        g->m->from_addr, reason) < 0)
+		return -1;
+	if (bok) {
+		struct facts f = {.subject = g->m->subject, .contact_email = g->m->from_addr,
+		    .contact_name = g->m->from_name, .client_name = g->m->from_addr};
+		char *desc = xasprintf("%s\nFrom: %s\nSubject: %s", reason, g->m->from_addr,
+		    g->m->subject);
+		int r = give_task(g, &f, bok, "review-held", desc, "", 0);
+		free(desc);
+		if (r < 0)
+			return -1;
+	}
+	return set_status(g, ING_HELD, "normal", reason);
+}
+
+/* Attach the message to an existing project. */
+static int
+attach(struct ing *g, int64_t project, const char *how)
+{
+	g->res->project = project;
+	if (db_x(g->app->db, "UPDATE projects SET updated=?2 WHERE id=?1", "ii", project,
+	        now_epoch()) < 0)
+		return -1;
+	if (hist_add(g->app->db, project, g->msg, g->m->from_addr, "mail-in",
+	        "mail from %s (%s): %s", g->m->from_addr, how, g->m->subject) < 0)
+		return -1;
+	return set_status(g, ING_PROCESSED, "normal", how);
+}
+
+/* Project of a message-id we sent or stored, 0 if none. */
+static int64_t
+project_of_msgid(struct db *db, const char *id)
+{
+	int64_t p = 0;
+	if (db_1i(db, &p, "SELECT project_id FROM outbox WHERE message_id=?1", "t", id) == 1 && p)
+		return p;
+	if (db_1i(db, &p,
+	        "SELECT project_id FROM messages WHERE message_id=?1 AND project_id IS NOT NULL"
+	        " ORDER BY id DESC LIMIT 1",
+	        "t", id) == 1)
+		return p;
+	return 0;
+}
+
+static int64_t
+project_by_thread(struct ing *g)
+{
+	const struct mime_msg *m = g->m;
+	if (m->in_reply_to) {
+		int64_t p = project_of_msgid(g->app->db, m->in_reply_to);
+		if (p)
+			return p;
+	}
+	for (size_t i = m->nrefs; i-- > 0;) {
+		int64_t p = project_of_msgid(g->app->db, m->refs[i]);
+		if (p)
+			return p;
+	}
+	return 0;
+}
+
+/* Find or create the client and contact of the sender. */
+static int
+find_client(struct ing *g, int64_t *client, int64_t *contact, int *created)
+{
+	struct app *app = g->app;
+	struct db *db = app->db;
+	const char *addr = g->m->from_addr;
+	const char *dom = domain_of(addr);
+	struct db_stmt *q = db_q(db, "SELECT id, client_id FROM contacts WHERE email=?1", "t", addr);
+	if (!q)
+		return -1;
+	int rc = db_step(q);
+	if (rc == 1) {
+		*contact = db_int(q, 0);
+		*client = db_int(q, 1);
+	}
+	db_done(q);
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		return 0;
+
+	int freemail = config_is_freemail(app->cfg, dom);
+	*client = 0;
+	if (!freemail && db_1i(db, client, "SELECT id FROM clients WHERE domain=?1 ORDER BY id"
+	                                   " LIMIT 1", "t", dom) < 0)
+		return -1;
+	if (!*client) {
+		const struct cfg_rule *rule = config_rule_for(app->cfg, dom);
+		const char *lang = rule && rule->lang ? rule->lang : app->cfg->default_lang;
+		const char *cur = rule && rule->currency ? rule->currency
+		                  : strcmp(lang, "de") == 0 ? "EUR" : app->cfg->default_currency;
+		int64_t owner = rule && rule->owner ? store_user_id(db, rule->owner) : 0;
+		const char *name = freemail ? (g->m->from_name && *g->m->from_name ? g->m->from_name
+		                                                                   : addr)
+		                            : dom;
+		if (db_x(db,
+		        "INSERT INTO clients(name,domain,owner_id,lang,currency,created)"
+		        " VALUES(?1,?2,NULLIF(?3,0),?4,?5,?6)",
+		        "ttitti", name, freemail ? NULL : dom, owner > 0 ? owner : 0, lang, cur,
+		        now_epoch()) < 0)
+			return -1;
+		*client = db_last_id(db);
+		*created = 1;
+	}
+	if (db_x(db, "INSERT INTO contacts(client_id,email,name,created) VALUES(?1,?2,?3,?4)",
+	        "itti", *client, addr, g->m->from_name, now_epoch()) < 0)
+		return -1;
+	*contact = db_last_id(db);
+	return 0;
+}
+
+static int
+new_inquiry(struct ing *g)
+{
+	struct app *app = g->app;
+	struct db *db = app->db;
+	int64_t client = 0, contact = 0;
+	int client_created = 0;
+	if (find_client(g, &client, &contact, &client_created) < 0)
+		return -1;
+
+	char *cname = NULL, *lang = NULL, *cur = NULL;
+	int64_t owner_id = 0;
+	struct db_stmt *q = db_q(db, "SELECT name, lang, currency, owner_id FROM clients WHERE id=?1",
+	    "i", client);
+	if (!q || db_step(q) != 1) {
+		if (q)
+			db_done(q);
+		return -1;
+	}
+	cname = xstrdup(db_text(q, 0));
+	lang = xstrdup(db_text(q, 1));
+	cur = xstrdup(db_text(q, 2));
+	owner_id = db_isnull(q, 3) ? 0 : db_int(q, 3);
+	db_done(q);
+
+	/* An existing client without an account manager may be matched by a
+	 * rule added since. */
+	const char *owner_how = "client's account manager";
+	const struct cfg_rule *rule = config_rule_for(app->cfg, domain_of(g->m->from_addr));
+	if (!owner_id && rule && rule->owner) {
+		owner_id = store_user_id(db, rule->owner);
+		if (owner_id < 0)
+			owner_id = 0;
+		owner_how = "assignment rule";
+		if (owner_id && db_x(db, "UPDATE clients SET owner_id=?2 WHERE id=?1", "ii", client,
+		                    owner_id) < 0)
+			goto fail;
+	}
+	const struct cfg_user *owner = owner_id ? store_user_cfg(app, owner_id) : NULL;
+	if (!owner)
+		owner_id = 0;
+
+	char *title = route_clean_subject(g->m->subject);
+	if (!*title) {
+		free(title);
+		title = xstrdup(strcmp(lang, "de") == 0 ? "(ohne Betreff)" : "(bez tematu)");
+	}
+	int64_t now = now_epoch();
+	int r = db_x(db,
+	    "INSERT INTO projects(client_id,contact_id,owner_id,state,title,lang,currency,"
+	    "created,updated) VALUES(?1,?2,NULLIF(?3,0),'inquiry',?4,?5,?6,?7,?7)",
+	    "iiittti", client, contact, owner_id, title, lang, cur, now);
+	if (r < 0) {
+		free(title);
+		goto fail;
+	}
+	int64_t project = db_last_id(db);
+	g->res->project = project;
+	g->res->new_project = 1;
+
+	struct facts f = {
+	    .project = project,
+	    .client_name = cname,
+	    .contact_name = g->m->from_name,
+	    .contact_email = g->m->from_addr,
+	    .subject = title,
+	    .owner = owner,
+	};
+	if (hist_add(db, project, g->msg, g->m->from_addr, "mail-in", "inquiry from %s: %s",
+	        g->m->from_addr, g->m->subject) < 0 ||
+	    hist_add(db, project, g->msg, "system", "project-created",
+	        "project INK-%lld created for client %s%s (%s, %s)", (long long)project, cname,
+	        client_created ? " (new client)" : "", lang, cur) < 0)
+		goto fail_title;
+
+	if (owner) {
+		if (hist_add(db, project, g->msg, "system", "owner-assigned", "owner %s (%s)",
+		        owner->login, owner_how) < 0)
+			goto fail_title;
+		char *desc = xasprintf(strcmp(owner->lang, "de") == 0
+		                           ? "Neue Anfrage von %s (%s): %s"
+		                           : "Nowe zapytanie od %s (%s): %s",
+		    g->m->from_name ? g->m->from_name : g->m->from_addr, cname, title);
+		r = give_task(g, &f, owner, "prepare-calculation", desc, "", now + 2 * 86400);
+		free(desc);
+		if (r < 0)
+			goto fail_title;
+	} else {
+		const struct cfg_user *bok = bok_user(app->cfg);
+		if (hist_add(db, project, g->msg, "system", "owner-missing",
+		        "no account manager and no assignment rule for %s; BOK assigns one",
+		        domain_of(g->m->from_addr)) < 0)
+			goto fail_title;
+		if (bok) {
+			struct sbuf d = {0};
+			sb_printf(&d, "Nowy klient %s (%s) bez opiekuna. Dostępni opiekunowie:",
+			    cname, g->m->from_addr);
+			for (size_t i = 0; i < app->cfg->nusers; i++)
+				if (app->cfg->users[i].role == ROLE_REP)
+					sb_printf(&d, "\n  %s — %s", app->cfg->users[i].login,
+					    app->cfg->users[i].name);
+			char *desc = sb_steal(&d);
+			r = give_task(g, &f, bok, "assign-rep", desc, "assign", now + 86400);
+			free(desc);
+			if (r < 0)
+				goto fail_title;
+		}
+	}
+
+	/* The acknowledgement, within the per-sender limit. */
+	int sent = outbox_auto_count(app, g->m->from_addr);
+	if (sent < 0)
+		goto fail_title;
+	if (sent >= app->cfg->limits.auto_replies_per_hour) {
+		if (hist_add(db, project, g->msg, "system", "ack-suppressed",
+		        "acknowledgement not sent: %d automatic mails to %s in the last hour",
+		        sent, g->m->from_addr) < 0)
+			goto fail_title;
+	} else {
+		struct tmpl_var v[24];
+		size_t n;
+		char pb[32];
+		fill_common(g, v, &n, &f, pb, sizeof(pb));
+		if (queue_template(g, project, "ack", "ack", lang, g->m->from_name, g->m->from_addr,
+		        v, n, 1) < 0)
+			goto fail_title;
+	}
+	free(title);
+	free(cname);
+	free(lang);
+	free(cur);
+	return set_status(g, ING_PROCESSED, "normal", "new inquiry");
+fail_title:
+	free(title);
+fail:
+	free(cname);
+	free(lang);
+	free(cur);
+	return -1;
+}
+
+/* A bounce: find which of our mails it reports and attach it there. */
+static int
+handle_bounce(struct ing *g, const char *why)
+{
+	char **ids = NULL;
+	size_t n = 0;
+	route_find_our_ids(g->m->text, g->app->cfg->domain, &ids, &n);
+	for (size_t i = 0; i < g->m->natts; i++) {
+		const struct mime_att *a = &g->m->atts[i];
+		if (a->is_message || str_istarts(a->content_type, "message/") ||
+		    str_istarts(a->content_type, "text/")) {
+			char *t = xstrndup(a->data, a->len);
+			route_find_our_ids(t, g->app->cfg->domain, &ids, &n);
+			free(t);
+		}
+	}
+	int64_t project = 0;
+	const char *which = NULL;
+	for (size_t i = 0; i < n && !project; i++) {
+		int64_t p = 0;
+		if (db_1i(g->app->db, &p, "SELECT coalesce(project_id,0) FROM outbox WHERE message_id=?1",
+		        "t", ids[i]) == 1) {
+			project = p;
+			which = ids[i];
+		}
+	}
+	int r = 0;
+	if (which) {
+		r = db_x(g->app->db,
+		    "UPDATE outbox SET last_error=?2 WHERE message_id=?1", "tt", which,
+		    "bounced (see the project history)");
+		if (r == 0 && project)
+			r = hist_add(g->app->db, project, g->msg, g->m->from_addr ? g->m->from_addr : "",
+			        "bounce", "our mail <%s> bounced: %s", which, g->m->subject) < 0 ? -1 : 0;
+	}
+	int found = which != NULL;
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+	if (r < 0)
+		return -1;
+	g->res->project = project;
+	char reason[400];
+	snprintf(reason, sizeof(reason), "bounce (%s)%s", why,
+	    found ? "; attached to the project of our mail" : "");
+	return set_status(g, ING_IGNORED, "bounce", reason);
+}
+
+static int
+route(struct ing *g)
+{
+	struct app *app = g->app;
+	const struct mime_msg *m = g->m;
+	char why[256];
+	enum msg_class c = classify(m, app->cfg->system_address, why, sizeof(why));
+	if (c == CLASS_BOUNCE)
+		return handle_bounce(g, why);
+	if (c != CLASS_NORMAL) {
+		char reason[320];
+		snprintf(reason, sizeof(reason), "%s (%s)", class_name(c), why);
+		if (hist_add(app->db, 0, g->msg, "system", "ignored", "message from %s ignored: %s",
+		        m->from_addr ? m->from_addr : "?", reason) < 0)
+			return -1;
+		return set_status(g, ING_IGNORED, class_name(c), reason);
+	}
+	if (!m->from_addr || !strchr(m->from_addr, '@')) {
+		if (hist_add(app->db, 0, g->msg, "system", "quarantined",
+		        "message without a usable From address") < 0)
+			return -1;
+		return set_status(g, ING_QUARANTINED, "normal", "no usable From address");
+	}
+	const struct cfg_user *staff = config_user_by_email(app->cfg, m->from_addr);
+	if (staff) {
+		char reason[256];
+		snprintf(reason, sizeof(reason),
+		    "from staff member %s; staff act through task replies carrying a token",
+		    staff->login);
+		if (hist_add(app->db, 0, g->msg, "system", "ignored", "%s", reason) < 0)
+			return -1;
+		return set_status(g, ING_IGNORED, "staff", reason);
+	}
+
+	int64_t tagged;
+	if (route_subject_tag(m->subject, &tagged)) {
+		int64_t client = 0;
+		int rc = db_1i(app->db, &client, "SELECT client_id FROM projects WHERE id=?1", "i",
+		    tagged);
+		if (rc < 0)
+			return -1;
+		if (rc == 0) {
+			char reason[128];
+			snprintf(reason, sizeof(reason), "subject names INK-%lld, which does not exist",
+			    (long long)tagged);
+			return hold(g, reason);
+		}
+		int64_t is_contact = 0;
+		if (db_1i(app->db, &is_contact,
+		        "SELECT count(*) FROM contacts WHERE client_id=?1 AND email=?2", "it", client,
+		        m->from_addr) < 0)
+			return -1;
+		if (!is_contact) {
+			char reason[200];
+			snprintf(reason, sizeof(reason),
+			    "subject names INK-%lld but the sender is not a contact of that "
+			    "project's client", (long long)tagged);
+			return hold(g, reason);
+		}
+		return attach(g, tagged, "subject tag");
+	}
+	int64_t p = project_by_thread(g);
+	if (p)
+		return attach(g, p, "reply to a message of the project");
+	return new_inquiry(g);
+}
+
+/* Everything after the duplicate check, inside the transaction. */
+static int
+process(struct ing *g)
+{
+	char raw_rel[96];
+	snprintf(raw_rel, sizeof(raw_rel), "raw/%.2s/%s.eml", g->raw_sha, g->raw_sha);
+	if (store_file(g->app, raw_rel, g->raw, g->len) < 0)
+		return -1;
+	if (!g->m) {
+		if (insert_message(g, raw_rel, "unparsed", "quarantined", g->parse_reason) < 0)
+			return -1;
+		if (hist_add(g->app->db, 0, g->msg, "system", "quarantined", "message quarantined: %s",
+		        g->parse_reason) < 0)
+			return -1;
+		g->res->status = ING_QUARANTINED;
+		str_copy(g->res->reason, sizeof(g->res->reason), g->parse_reason);
+		return 0;
+	}
+	if (insert_message(g, raw_rel, "normal", "processed", NULL) < 0)
+		return -1;
+	if (store_attachments(g) < 0)
+		return -1;
+	return route(g);
+}
+
+static void
+mime_limits_from(const struct cfg_limits *l, struct mime_limits *ml)
+{
+	ml->max_message = l->max_message;
+	ml->max_header = l->max_header;
+	ml->max_header_line = l->max_header_line;
+	ml->max_parts = l->max_parts;
+	ml->max_depth = l->max_depth;
+	ml->max_attachment = l->max_attachment;
+}
+
+/* Record a message that could not be processed for a reason that will not
+ * go away by retrying, so it does not block the queue. */
+static int
+quarantine_after_failure(struct ing *g, const char *why)
+{
+	if (db_begin(g->app->db) < 0)
+		return -1;
+	struct mime_msg *keep = g->m;
+	g->m = NULL;
+	snprintf(g->parse_reason, sizeof(g->parse_reason), "processing failed: %s", why);
+	int r = process(g);
+	g->m = keep;
+	if (r < 0 || db_commit(g->app->db) < 0) {
+		db_rollback(g->app->db);
+		return -1;
+	}
+	return 0;
+}
+
+int
+ingest_message(struct app *app, const char *source, const char *source_key,
+    const char *raw, size_t len, struct ingest_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	struct db *db = app->db;
+	if (source_key) {
+		int64_t id;
+		int rc = db_1i(db, &id, "SELECT id FROM messages WHERE source=?1 AND source_key=?2",
+		    "tt", source, source_key);
+		if (rc < 0)
+			return -1;
+		if (rc == 1) {
+			res->status = ING_DUPLICATE;
+			res->message = id;
+			snprintf(res->reason, sizeof(res->reason), "already processed as message %lld",
+			    (long long)id);
+			return 0;
+		}
+	}
+	struct ing g = {.app = app, .source = source, .source_key = source_key, .raw = raw,
+	    .len = len, .res = res};
+	struct mime_limits ml;
+	mime_limits_from(&app->cfg->limits, &ml);
+	if (mime_parse(raw, len, &ml, &g.m, g.parse_reason, sizeof(g.parse_reason)) < 0)
+		g.m = NULL;
+	compute_keys(&g);
+
+	if (db_begin(db) < 0) {
+		mime_msg_free(g.m);
+		return -1;
+	}
+	int64_t dup = 0;
+	int rc = db_1i(db, &dup, "SELECT id FROM messages WHERE dedupe_key=?1", "t", g.dedupe);
+	if (rc == 1) {
+		db_rollback(db);
+		mime_msg_free(g.m);
+		res->status = ING_DUPLICATE;
+		res->message = dup;
+		snprintf(res->reason, sizeof(res->reason),
+		    "same Message-ID and content as message %lld", (long long)dup);
+		return 0;
+	}
+	int r = rc < 0 ? -1 : process(&g);
+	if (r == 0 && db_commit(db) == 0) {
+		res->message = g.msg;
+		log_info("event=message_done msg=%lld source=%s status=%s project=%lld"
+		         " new_project=%d replies=%d reason=%s",
+		    (long long)g.msg, log_q(source_key ? source_key : source),
+		    ingest_status_name(res->status), (long long)res->project, res->new_project,
+		    res->replies, log_q(res->reason));
+		mime_msg_free(g.m);
+		return 0;
+	}
+	int busy = db_last_busy(db);
+	char why[256];
+	snprintf(why, sizeof(why), "%s", errno == ENOSPC ? "disk full" : db_errmsg(db));
+	db_rollback(db);
+	memset(res, 0, sizeof(*res));
+	res->replies = 0;
+	int failed_io = errno == ENOSPC || errno == EIO || errno == EDQUOT || errno == EROFS;
+	if (busy || failed_io) {
+		log_warn("event=message_tempfail source=%s error=%s",
+		    log_q(source_key ? source_key : source), log_q(why));
+		mime_msg_free(g.m);
+		return -1;
+	}
+	/* A deterministic failure: keep the message, quarantined, and go on. */
+	log_error("event=message_failed source=%s error=%s", log_q(source_key ? source_key : source),
+	    log_q(why));
+	r = quarantine_after_failure(&g, why);
+	res->message = g.msg;
+	mime_msg_free(g.m);
+	return r;
+}
+
+int
+ingest_oversize(struct app *app, const char *source, const char *source_key, size_t size,
+    struct ingest_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	struct ing g = {.app = app, .source = source, .source_key = source_key, .raw = "",
+	    .len = 0, .res = res};
+	snprintf(g.parse_reason, sizeof(g.parse_reason),
+	    "message size %zu exceeds the limit of %zu bytes; left in the source mailbox", size,
+	    app->cfg->limits.max_message);
+	/* No content to hash: the source key identifies it. */
+	struct sha256 c;
+	sha256_init(&c);
+	sha256_update(&c, "oversize:", 9);
+	sha256_update(&c, source, strlen(source) + 1);
+	sha256_update(&c, source_key ? source_key : "", source_key ? strlen(source_key) : 0);
+	sha256_final(&c, g.dedupe);
+	memset(g.raw_sha, '0', 64);
+	g.raw_sha[64] = '\0';
+	if (db_begin(app->db) < 0)
+		return -1;
+	int64_t dup;
+	int rc = db_1i(app->db, &dup, "SELECT id FROM messages WHERE dedupe_key=?1", "t", g.dedupe);
+	if (rc == 1) {
+		db_rollback(app->db);
+		res->status = ING_DUPLICATE;
+		return 0;
+	}
+	if (rc < 0 || insert_message(&g, NULL, "unparsed", "quarantined", g.parse_reason) < 0 ||
+	    db_x(app->db, "UPDATE messages SET size=?2 WHERE id=?1", "ii", g.msg, (int64_t)size) < 0 ||
+	    hist_add(app->db, 0, g.msg, "system", "quarantined", "%s", g.parse_reason) < 0 ||
+	    db_commit(app->db) < 0) {
+		db_rollback(app->db);
+		return -1;
+	}
+	res->status = ING_QUARANTINED;
+	res->message = g.msg;
+	str_copy(res->reason, sizeof(res->reason), g.parse_reason);
+	log_warn("event=message_quarantined msg=%lld source=%s reason=%s", (long long)g.msg,
+	    log_q(source_key), log_q(g.parse_reason));
+	return 0;
+}

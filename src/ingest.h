@@ -1,0 +1,51 @@
+/*
+ * ingest: one inbound message, start to finish, in one SQLite transaction:
+ * dedupe, store raw and attachments, decode, classify, route, create or
+ * update the project, queue replies, write history.
+ *
+ * DESIGN.  Files (raw message, attachments) are content-addressed under the
+ * data directory and written durably before the commit, so a crash leaves
+ * at most a file that the redelivery of the same message reuses.  The
+ * source marks the message seen only after the commit; a redelivery is
+ * recognised by its source key or by Message-ID + body hash.
+ */
+#ifndef INKFLOW_INGEST_H
+#define INKFLOW_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct app;
+
+enum ingest_status {
+	ING_PROCESSED,   /* routed to a project (new or existing) */
+	ING_IGNORED,     /* automatic mail: auto-reply, bounce, list, loop, staff */
+	ING_QUARANTINED, /* beyond limits or unreadable: kept with a reason */
+	ING_HELD,        /* needs a person (BOK): e.g. someone else's [INK-n] tag */
+	ING_DUPLICATE,   /* seen before: nothing done */
+};
+const char *ingest_status_name(enum ingest_status s); /* as in messages.status */
+
+struct ingest_result {
+	enum ingest_status status;
+	int64_t message;      /* messages.id (0 for duplicates) */
+	int64_t project;      /* 0 when none */
+	int new_project;      /* 1 when this message created the project */
+	int replies;          /* mails queued */
+	char reason[256];
+};
+
+/* Ingest raw[0..len) from source ("maildir:/path", "deliver", ...) with an
+ * optional source_key (unique per source; NULL when the source has none).
+ * Returns 0 with *res filled when the outcome is final (the source may mark
+ * the message done), -1 on a temporary failure (database busy, disk full):
+ * nothing was changed and the message should be retried later. */
+int ingest_message(struct app *app, const char *source, const char *source_key,
+    const char *raw, size_t len, struct ingest_result *res);
+
+/* Record a message too large to read (size bytes) as quarantined without
+ * its content; the source keeps the message.  Same return as above. */
+int ingest_oversize(struct app *app, const char *source, const char *source_key,
+    size_t size, struct ingest_result *res);
+
+#endif

@@ -1,0 +1,421 @@
+/*
+ * inkflow — email-driven sales workflow for a print shop.
+ * Command dispatch and the mail-processing commands (init, check-config,
+ * run, deliver); listings live in show.c.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "config.h"
+#include "db.h"
+#include "ingest.h"
+#include "log.h"
+#include "maildir.h"
+#include "outbox.h"
+#include "show.h"
+#include "tmpl.h"
+#include "util.h"
+
+#define EX_USAGE_ERR 1
+#define EX_TEMPFAIL 75
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: inkflow [-c FILE] [-v|-q] COMMAND [ARGS]\n"
+	      "\n"
+	      "  init                       create or upgrade the database, load users and price list\n"
+	      "  check-config               validate the configuration and templates\n"
+	      "  run [--once] [--interval S] process incoming mail (--once: what is there, then exit)\n"
+	      "  deliver                    MDA mode: one message on stdin (exit 75: try again later)\n"
+	      "  project list [--json]      projects\n"
+	      "  project show N [--json]    one project with its history, tasks and messages\n"
+	      "  mail list [--status S] [--json]\n"
+	      "                             inbound messages (S: processed, ignored, quarantined, held)\n"
+	      "\n"
+	      "  -c FILE   configuration (default $INKFLOW_CONF, else conf/inkflow.xml)\n"
+	      "  -v, -q    more or less logging on stderr\n",
+	    f);
+}
+
+/* ---- run ------------------------------------------------------------- */
+
+struct run_stats {
+	int read, new_projects, routed, ignored, quarantined, held, duplicates, tempfail;
+	int replies;
+	int64_t first_project, last_project;
+	struct outbox_stats out;
+};
+
+static void
+count(struct run_stats *s, const struct ingest_result *r)
+{
+	switch (r->status) {
+	case ING_PROCESSED:
+		if (r->new_project) {
+			s->new_projects++;
+			if (!s->first_project)
+				s->first_project = r->project;
+			s->last_project = r->project;
+		} else
+			s->routed++;
+		break;
+	case ING_IGNORED: s->ignored++; break;
+	case ING_QUARANTINED: s->quarantined++; break;
+	case ING_HELD: s->held++; break;
+	case ING_DUPLICATE: s->duplicates++; break;
+	}
+	s->replies += r->replies;
+}
+
+/* One pass over the source Maildir.  Returns 0, or -1 when the source
+ * cannot be read at all. */
+static int
+poll_maildir(struct app *app, struct run_stats *s)
+{
+	const char *dir = app->cfg->source_maildir;
+	struct maildir_entry *v;
+	size_t n;
+	if (maildir_ensure(dir) < 0 || maildir_scan(dir, &v, &n) < 0) {
+		log_error("event=source_unreadable path=%s error=%s", log_q(dir),
+		    log_q(strerror(errno)));
+		return -1;
+	}
+	char *source = xasprintf("maildir:%s", dir);
+	for (size_t i = 0; i < n && !stop_requested; i++) {
+		struct ingest_result r;
+		struct stat st;
+		if (stat(v[i].path, &st) < 0)
+			continue; /* moved away meanwhile */
+		s->read++;
+		int rc;
+		if ((size_t)st.st_size > app->cfg->limits.max_message) {
+			rc = ingest_oversize(app, source, v[i].unique, (size_t)st.st_size, &r);
+		} else {
+			char *raw;
+			size_t len;
+			if (file_read(v[i].path, app->cfg->limits.max_message, &raw, &len) < 0) {
+				log_warn("event=read_failed path=%s error=%s", log_q(v[i].path),
+				    log_q(strerror(errno)));
+				s->tempfail++;
+				continue;
+			}
+			rc = ingest_message(app, source, v[i].unique, raw, len, &r);
+			free(raw);
+		}
+		if (rc < 0) {
+			s->tempfail++;
+			continue;
+		}
+		count(s, &r);
+		if (maildir_mark_seen(dir, &v[i]) < 0)
+			log_warn("event=mark_seen_failed path=%s error=%s", log_q(v[i].path),
+			    log_q(strerror(errno)));
+	}
+	free(source);
+	maildir_entries_free(v, n);
+	return 0;
+}
+
+static void
+print_summary(const struct app *app, const struct run_stats *s)
+{
+	printf("inkflow: %d message%s read from %s\n", s->read, s->read == 1 ? "" : "s",
+	    app->cfg->source_maildir);
+	if (s->new_projects)
+		printf("  %d new project%s (INK-%lld … INK-%lld)\n", s->new_projects,
+		    s->new_projects == 1 ? "" : "s", (long long)s->first_project,
+		    (long long)s->last_project);
+	else
+		printf("  0 new projects\n");
+	printf("  %d added to existing projects, %d ignored (automatic mail or staff),"
+	       " %d quarantined, %d held for BOK, %d already processed\n",
+	    s->routed, s->ignored, s->quarantined, s->held, s->duplicates);
+	if (s->tempfail)
+		printf("  %d left for a later run (temporary failure, see the log)\n", s->tempfail);
+	printf("  %d mail%s queued, %d written to %s", s->replies, s->replies == 1 ? "" : "s",
+	    s->out.sent, app->cfg->outbox_maildir);
+	if (s->out.failed)
+		printf(", %d failed", s->out.failed);
+	printf("\n");
+}
+
+static int
+cmd_run(struct app *app, int argc, char **argv)
+{
+	int once = 0;
+	int64_t interval = 10;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--once") == 0)
+			once = 1;
+		else if (strcmp(argv[i], "--interval") == 0 && i + 1 < argc) {
+			if (parse_int64(argv[++i], 1, 86400, &interval) < 0) {
+				fprintf(stderr, "inkflow: --interval must be 1..86400 seconds\n");
+				return EX_USAGE_ERR;
+			}
+		} else {
+			fprintf(stderr, "inkflow: run: unknown argument %s\n", argv[i]);
+			return EX_USAGE_ERR;
+		}
+	}
+	if (app_open_db(app, APP_WRITE) < 0)
+		return EX_USAGE_ERR;
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	struct run_stats total = {0};
+	log_info("event=start mode=%s source=%s", once ? "once" : "daemon",
+	    log_q(app->cfg->source_maildir));
+	do {
+		struct run_stats s = {0};
+		if (poll_maildir(app, &s) < 0 && once)
+			return EX_USAGE_ERR;
+		outbox_flush(app, &s.out);
+		if (once) {
+			total = s;
+			break;
+		}
+		for (int64_t t = 0; t < interval && !stop_requested; t++)
+			sleep(1);
+	} while (!stop_requested);
+	if (once)
+		print_summary(app, &total);
+	log_info("event=stop");
+	return 0;
+}
+
+/* ---- deliver ---------------------------------------------------------- */
+
+static int
+cmd_deliver(struct app *app, int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1) {
+		fprintf(stderr, "inkflow: deliver takes no arguments (the message comes on stdin)\n");
+		return EX_USAGE_ERR;
+	}
+	if (app_open_db(app, APP_WRITE) < 0)
+		return EX_TEMPFAIL;
+	size_t max = app->cfg->limits.max_message;
+	struct sbuf sb = {0};
+	char buf[65536];
+	size_t total = 0;
+	int oversize = 0;
+	for (;;) {
+		ssize_t r = read(0, buf, sizeof(buf));
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "inkflow: deliver: reading stdin: %s\n", strerror(errno));
+			sb_free(&sb);
+			return EX_TEMPFAIL;
+		}
+		if (r == 0)
+			break;
+		total += (size_t)r;
+		if (total > max)
+			oversize = 1; /* keep reading so the MTA sees the whole message taken */
+		else
+			sb_add(&sb, buf, (size_t)r);
+	}
+	struct ingest_result res;
+	int rc;
+	if (oversize) {
+		/* Nothing else holds an oversize message in MDA mode: refuse it so
+		 * the MTA returns it to the sender rather than lose it. */
+		fprintf(stderr, "inkflow: deliver: message of %zu bytes exceeds the limit of %zu\n",
+		    total, max);
+		sb_free(&sb);
+		return EX_USAGE_ERR;
+	}
+	rc = ingest_message(app, "deliver", NULL, sb.s ? sb.s : "", sb.len, &res);
+	sb_free(&sb);
+	if (rc < 0) {
+		fprintf(stderr, "inkflow: deliver: temporary failure, try again later\n");
+		return EX_TEMPFAIL;
+	}
+	struct outbox_stats os = {0};
+	outbox_flush(app, &os);
+	return 0;
+}
+
+/* ---- init / check-config -------------------------------------------- */
+
+static void
+report_line(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "%s\n", msg);
+}
+
+static int
+cmd_check_config(struct app *app)
+{
+	size_t problems = tmpl_check_dir(app->cfg->templates_dir, report_line, NULL);
+	if (problems)
+		return EX_USAGE_ERR;
+	printf("%s: ok (%zu users, %zu products, %zu assignment rules)\n", app->cfg->path,
+	    app->cfg->nusers, app->cfg->nproducts, app->cfg->nrules);
+	return 0;
+}
+
+static int
+cmd_init(struct app *app)
+{
+	if (tmpl_check_dir(app->cfg->templates_dir, report_line, NULL))
+		return EX_USAGE_ERR;
+	if (app_open_db(app, APP_INIT) < 0)
+		return EX_USAGE_ERR;
+	maildir_ensure(app->cfg->source_maildir);
+	maildir_ensure(app->cfg->outbox_maildir);
+	printf("inkflow: database %s at schema %d; %zu users and %zu products loaded\n",
+	    app->cfg->db_path, db_schema_version(), app->cfg->nusers, app->cfg->nproducts);
+	return 0;
+}
+
+/* ---- listings ---------------------------------------------------------- */
+
+static int
+has_flag(int argc, char **argv, const char *flag)
+{
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], flag) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+cmd_project(struct app *app, int argc, char **argv)
+{
+	int json = has_flag(argc, argv, "--json");
+	const char *sub = argc > 1 ? argv[1] : NULL;
+	if (sub && strcmp(sub, "list") == 0) {
+		if (app_open_db(app, APP_READ) < 0)
+			return EX_USAGE_ERR;
+		return show_project_list(app, json);
+	}
+	if (sub && strcmp(sub, "show") == 0) {
+		const char *arg = NULL;
+		for (int i = 2; i < argc; i++)
+			if (strcmp(argv[i], "--json") != 0)
+				arg = argv[i];
+		int64_t id;
+		if (!arg) {
+			fprintf(stderr, "inkflow: project show needs a project number\n");
+			return EX_USAGE_ERR;
+		}
+		if (str_istarts(arg, "INK-"))
+			arg += 4;
+		if (parse_int64(arg, 1, INT64_MAX, &id) < 0) {
+			fprintf(stderr, "inkflow: \"%s\" is not a project number (e.g. 12 or INK-12)\n",
+			    arg);
+			return EX_USAGE_ERR;
+		}
+		if (app_open_db(app, APP_READ) < 0)
+			return EX_USAGE_ERR;
+		return show_project(app, id, json);
+	}
+	fprintf(stderr, "inkflow: project list|show N [--json]\n");
+	return EX_USAGE_ERR;
+}
+
+static int
+cmd_mail(struct app *app, int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "list") != 0) {
+		fprintf(stderr, "inkflow: mail list [--status S] [--json]\n");
+		return EX_USAGE_ERR;
+	}
+	const char *status = NULL;
+	int json = 0;
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (strcmp(argv[i], "--status") == 0 && i + 1 < argc)
+			status = argv[++i];
+		else {
+			fprintf(stderr, "inkflow: mail list: unknown argument %s\n", argv[i]);
+			return EX_USAGE_ERR;
+		}
+	}
+	if (app_open_db(app, APP_READ) < 0)
+		return EX_USAGE_ERR;
+	return show_mail_list(app, status, json);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *conf = getenv("INKFLOW_CONF");
+	int verbosity = LOG_LVL_INFO;
+	int c;
+	while ((c = getopt(argc, argv, "+c:vqh")) != -1) {
+		switch (c) {
+		case 'c': conf = optarg; break;
+		case 'v': verbosity = LOG_LVL_DEBUG; break;
+		case 'q': verbosity = LOG_LVL_WARN; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return EX_USAGE_ERR;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		usage(stderr);
+		return EX_USAGE_ERR;
+	}
+	if (strcmp(argv[0], "help") == 0 || strcmp(argv[0], "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	log_set_level((enum log_level)verbosity);
+	if (!conf)
+		conf = "conf/inkflow.xml";
+	struct app app = {0};
+	const char *cmd = argv[0];
+	static const char *known[] = {"init", "check-config", "run", "deliver", "project", "mail"};
+	int ok = 0;
+	for (size_t i = 0; i < ARRAY_LEN(known); i++)
+		ok |= strcmp(cmd, known[i]) == 0;
+	if (!ok) {
+		fprintf(stderr, "inkflow: unknown command \"%s\"\n", cmd);
+		usage(stderr);
+		return EX_USAGE_ERR;
+	}
+	if (app_load_config(&app, conf) < 0)
+		return strcmp(cmd, "deliver") == 0 ? EX_TEMPFAIL : EX_USAGE_ERR;
+	int rc;
+	if (strcmp(cmd, "init") == 0)
+		rc = cmd_init(&app);
+	else if (strcmp(cmd, "check-config") == 0)
+		rc = cmd_check_config(&app);
+	else if (strcmp(cmd, "run") == 0)
+		rc = cmd_run(&app, argc, argv);
+	else if (strcmp(cmd, "deliver") == 0)
+		rc = cmd_deliver(&app, argc, argv);
+	else if (strcmp(cmd, "project") == 0)
+		rc = cmd_project(&app, argc, argv);
+	else
+		rc = cmd_mail(&app, argc, argv);
+	app_close(&app);
+	return rc;
+}

@@ -1,0 +1,278 @@
+#include "outbox.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "compose.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "maildir.h"
+#include "smtp.h"
+#include "tmpl.h"
+#include "store.h"
+#include "util.h"
+
+int64_t
+outbox_queue(struct app *app, int64_t project, const char *kind,
+    const struct mail_out *m, char **msgid_out)
+{
+	int64_t now = now_epoch();
+	char *msgid = compose_message_id(app->cfg->domain, project);
+	char *raw = compose_mail(m, msgid, now);
+	char *rcpt = m->cc_addr ? xasprintf("%s,%s", m->to_addr, m->cc_addr)
+	                        : xstrdup(m->to_addr);
+	int r = db_x(app->db,
+	    "INSERT INTO outbox(project_id,message_id,kind,mail_from,rcpt,subject,raw,"
+	    "auto,status,created,next_try) VALUES(NULLIF(?1,0),?2,?3,?4,?5,?6,?7,?8,"
+	    "'queued',?9,?9)",
+	    "ittttttdi", project, msgid, kind, app->cfg->system_address, rcpt,
+	    m->subject, raw, m->auto_generated ? 1 : 0, now);
+	free(raw);
+	int64_t id = r < 0 ? -1 : db_last_id(app->db);
+	if (id > 0 && hist_add(app->db, project, 0, "system", "mail-out",
+	                  "%s to %s: %s", kind, rcpt, m->subject) < 0)
+		id = -1;
+	if (id > 0)
+		log_info("event=mail_queued outbox=%lld project=%lld kind=%s rcpt=%s",
+		    (long long)id, (long long)project, kind, log_q(rcpt));
+	free(rcpt);
+	if (id > 0 && msgid_out)
+		*msgid_out = msgid;
+	else
+		free(msgid);
+	return id;
+}
+
+int
+outbox_auto_count(struct app *app, const char *addr)
+{
+	int64_t n = 0;
+	if (db_1i(app->db, &n,
+	        "SELECT count(*) FROM outbox WHERE rcpt=?1 AND auto=1 AND created>?2",
+	        "ti", addr, now_epoch() - 3600) < 0)
+		return -1;
+	return (int)n;
+}
+
+/* Deliver one row to the outbox Maildir.  The file name is derived from
+ * the database instance and the row id, so a crash between delivery and
+ * the status update cannot make a second copy. */
+static int
+send_maildir(struct app *app, int64_t id, int64_t created, const char *raw)
+{
+	char *unique = xasprintf("%lld.inkflow-%lld.%s", (long long)created, (long long)id,
+	    app->instance);
+	int r = maildir_deliver(app->cfg->outbox_maildir, unique, raw, strlen(raw));
+	free(unique);
+	return r < 0 ? -1 : 0;
+}
+
+/* Seconds to wait before attempt n+1 after n failed attempts: 1, 2, 4 …
+ * minutes, at most an hour. */
+static int64_t
+backoff(int64_t attempts)
+{
+	int64_t d = 60;
+	for (int64_t i = 1; i < attempts && d < 3600; i++)
+		d *= 2;
+	return d > 3600 ? 3600 : d;
+}
+
+/* A temporary failure that has lasted this long becomes permanent. */
+#define GIVE_UP_AFTER (5 * 86400)
+
+/* Tell the project owner and the admin that mail could not be delivered.
+ * Never about a failure notice itself (no loops). */
+static int
+report_failure(struct app *app, int64_t id, int64_t project, const char *kind,
+    const char *rcpt, const char *subject, const char *why)
+{
+	if (hist_add(app->db, project, 0, "system", "mail-failed",
+	        "%s to %s could not be delivered: %s", kind, rcpt, why) < 0)
+		return -1;
+	if (strcmp(kind, "send-failed") == 0)
+		return 0;
+	const struct cfg_user *who[2] = {NULL, config_user_by_role(app->cfg, ROLE_ADMIN)};
+	int64_t owner = 0;
+	if (project && db_1i(app->db, &owner, "SELECT coalesce(owner_id,0) FROM projects WHERE id=?1",
+	                   "i", project) < 0)
+		return -1;
+	if (owner)
+		who[0] = store_user_cfg(app, owner);
+	char pb[32], ob[32];
+	snprintf(pb, sizeof(pb), "%lld", (long long)project);
+	snprintf(ob, sizeof(ob), "%lld", (long long)id);
+	for (size_t i = 0; i < 2; i++) {
+		const struct cfg_user *u = who[i];
+		if (!u || (i == 1 && who[0] && strcmp(who[0]->login, u->login) == 0))
+			continue;
+		struct tmpl_var v[] = {
+		    {"project", pb}, {"contact_email", rcpt}, {"message_subject", subject},
+		    {"reason", why}, {"assignee_name", u->name},
+		    {"company_name", app->cfg->company.name}, {"outbox_id", ob},
+		};
+		struct tmpl_mail t;
+		char err[512];
+		if (tmpl_mail_render(app->cfg->templates_dir, u->lang, "send-failed", v,
+		        ARRAY_LEN(v), &t, err, sizeof(err)) < 0) {
+			log_error("event=template_failed template=send-failed error=%s", log_q(err));
+			return -1;
+		}
+		struct mail_out mo = {
+		    .from_name = app->cfg->system_name, .from_addr = app->cfg->system_address,
+		    .to_name = u->name, .to_addr = u->email, .subject = t.subject,
+		    .text = t.text, .html = t.html, .auto_generated = 1,
+		    .loop_id = app->cfg->system_address, .project = project,
+		};
+		int64_t r = outbox_queue(app, project, "send-failed", &mo, NULL);
+		tmpl_mail_free(&t);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Split "a,b" into a NULL-terminated vector; caller frees v[0] and v. */
+static char **
+split_rcpt(const char *csv, size_t *n)
+{
+	char *copy = xstrdup(csv);
+	size_t cap = 4;
+	char **v = xcalloc(cap, sizeof(*v));
+	*n = 0;
+	for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (*n + 1 >= cap)
+			v = xrealloc(v, (cap *= 2) * sizeof(*v));
+		v[(*n)++] = tok;
+	}
+	v[*n] = NULL;
+	if (!*n)
+		free(copy);
+	return v;
+}
+
+/* One attempt for one row over SMTP; records the outcome in its own
+ * transaction.  Returns 1 sent, 0 failed permanently, -1 temporary failure
+ * (stop here: later mail keeps its order behind this one). */
+static int
+send_smtp_row(struct app *app, int64_t id, int64_t project, int64_t created,
+    int64_t attempts, const char *kind, const char *rcpt, const char *subject,
+    const char *raw, struct outbox_stats *st)
+{
+	size_t n;
+	char **rcpts = split_rcpt(rcpt, &n);
+	char err[512] = "";
+	enum smtp_result r = smtp_send(app->cfg->smtp, (const char *const *)rcpts, n, raw, err,
+	    sizeof(err));
+	if (n)
+		free(rcpts[0]);
+	free(rcpts);
+	int64_t now = now_epoch();
+	if (r == SMTP_SENT) {
+		if (db_x(app->db,
+		        "UPDATE outbox SET status='sent', sent=?2, attempts=attempts+1,"
+		        " last_error=NULL WHERE id=?1",
+		        "ii", id, now) < 0)
+			return -1;
+		st->sent++;
+		log_info("event=mail_sent outbox=%lld project=%lld transport=smtp rcpt=%s",
+		    (long long)id, (long long)project, log_q(rcpt));
+		return 1;
+	}
+	if (r == SMTP_TEMPFAIL && now - created < GIVE_UP_AFTER) {
+		db_x(app->db,
+		    "UPDATE outbox SET attempts=attempts+1, next_try=?2, last_error=?3 WHERE id=?1",
+		    "iit", id, now + backoff(attempts + 1), err);
+		st->deferred++;
+		log_warn("event=mail_deferred outbox=%lld attempts=%lld retry_in=%lld error=%s",
+		    (long long)id, (long long)attempts + 1, (long long)backoff(attempts + 1),
+		    log_q(err));
+		return -1;
+	}
+	if (r == SMTP_TEMPFAIL) {
+		char *why = xasprintf("gave up after %lld attempts over %d days: %s",
+		    (long long)attempts + 1, GIVE_UP_AFTER / 86400, err);
+		snprintf(err, sizeof(err), "%s", why);
+		free(why);
+	}
+	log_error("event=mail_failed outbox=%lld project=%lld rcpt=%s error=%s", (long long)id,
+	    (long long)project, log_q(rcpt), log_q(err));
+	if (db_begin(app->db) < 0)
+		return -1;
+	if (db_x(app->db,
+	        "UPDATE outbox SET status='failed', attempts=attempts+1, last_error=?2 WHERE id=?1",
+	        "it", id, err) < 0 ||
+	    report_failure(app, id, project, kind, rcpt, subject, err) < 0 ||
+	    db_commit(app->db) < 0) {
+		db_rollback(app->db);
+		return -1;
+	}
+	st->failed++;
+	return 0;
+}
+
+int
+outbox_flush(struct app *app, struct outbox_stats *st)
+{
+	int smtp = app->cfg->smtp != NULL;
+	if (!smtp && maildir_ensure(app->cfg->outbox_maildir) < 0) {
+		log_error("event=outbox_unusable path=%s error=%s",
+		    log_q(app->cfg->outbox_maildir), log_q(strerror(errno)));
+		return -1;
+	}
+	int64_t last = 0;
+	for (;;) {
+		struct db_stmt *q = db_q(app->db,
+		    "SELECT id, created, raw, project_id, attempts, kind, rcpt, subject, next_try"
+		    " FROM outbox WHERE status='queued' AND id>?1 ORDER BY id LIMIT 1",
+		    "i", last);
+		if (!q)
+			return -1;
+		int rc = db_step(q);
+		if (rc <= 0) {
+			db_done(q);
+			return rc;
+		}
+		int64_t id = db_int(q, 0), created = db_int(q, 1);
+		int64_t project = db_isnull(q, 3) ? 0 : db_int(q, 3), attempts = db_int(q, 4);
+		char *raw = xstrdup(db_text(q, 2)), *kind = xstrdup(db_text(q, 5));
+		char *rcpt = xstrdup(db_text(q, 6)), *subject = xstrdup(db_text(q, 7));
+		int64_t next_try = db_int(q, 8);
+		db_done(q);
+		last = id;
+		int r;
+		if (next_try > now_epoch()) {
+			/* The oldest mail waits for its retry: keep the order. */
+			r = -2;
+		} else if (smtp) {
+			r = send_smtp_row(app, id, project, created, attempts, kind, rcpt, subject, raw,
+			    st);
+		} else if (send_maildir(app, id, created, raw) < 0) {
+			log_error("event=send_failed outbox=%lld error=%s", (long long)id,
+			    log_q(strerror(errno)));
+			st->deferred++;
+			r = -1;
+		} else {
+			r = db_x(app->db,
+			        "UPDATE outbox SET status='sent', sent=?2, attempts=attempts+1"
+			        " WHERE id=?1",
+			        "ii", id, now_epoch()) < 0 ? -1 : 1;
+			if (r == 1) {
+				st->sent++;
+				log_info("event=mail_sent outbox=%lld project=%lld transport=maildir",
+				    (long long)id, (long long)project);
+			}
+		}
+		free(raw);
+		free(kind);
+		free(rcpt);
+		free(subject);
+		if (r < 0)
+			return r == -2 ? 0 : -1;
+	}
+}

@@ -1,0 +1,39 @@
+/*
+ * outbox: the transactional outbox.  Mail is composed and queued in the
+ * same transaction as the change that caused it; the sender step later
+ * hands each queued mail to the transport (the outbox Maildir on the
+ * embedded default) exactly once, in queue order.
+ */
+#ifndef INKFLOW_OUTBOX_H
+#define INKFLOW_OUTBOX_H
+
+#include <stdint.h>
+
+struct app;
+struct mail_out;
+
+/* Compose m with a new Message-ID, queue it, and record a history event on
+ * project (0: none).  kind names the mail ("ack", "task", ...).  Must run
+ * inside the caller's transaction.  Returns the outbox id (and the
+ * Message-ID in *msgid_out when not NULL; caller frees) or -1. */
+int64_t outbox_queue(struct app *app, int64_t project, const char *kind,
+    const struct mail_out *m, char **msgid_out);
+
+/* Automatic mails queued to addr within the last hour. */
+int outbox_auto_count(struct app *app, const char *addr);
+
+struct outbox_stats {
+	int sent;     /* handed to the transport */
+	int deferred; /* temporary failure: retried later with backoff */
+	int failed;   /* permanent failure: owner and admin told */
+};
+
+/* Send queued mail oldest first, one transaction per mail, until the queue
+ * is empty or the oldest mail must wait (a temporary failure stops the
+ * pass, so mail leaves in queue order).  A permanent failure marks the
+ * mail failed with the server's answer and queues a notice to the
+ * project's owner and the admin.  0, or -1 when the transport is unusable
+ * (the mails stay queued). */
+int outbox_flush(struct app *app, struct outbox_stats *st);
+
+#endif

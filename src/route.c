@@ -1,0 +1,166 @@
+#include "route.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+int
+route_subject_tag(const char *subject, int64_t *project)
+{
+	for (const char *p = subject ? subject : ""; (p = strchr(p, '[')) != NULL; p++) {
+		const char *q = p + 1;
+		while (*q == ' ')
+			q++;
+		if (!str_istarts(q, "INK-") && !str_istarts(q, "INK "))
+			continue;
+		q += 4;
+		int64_t v = 0;
+		int digits = 0;
+		while (*q >= '0' && *q <= '9' && digits < 12) {
+			v = v * 10 + (*q++ - '0');
+			digits++;
+		}
+		while (*q == ' ')
+			q++;
+		if (digits && *q == ']' && v > 0) {
+			*project = v;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Length of a reply/forward prefix at s (including the colon and following
+ * blanks), 0 if none. */
+static size_t
+prefix_len(const char *s)
+{
+	static const char *words[] = {"re", "odp", "aw", "wg", "fwd", "fw", "vs",
+	    "sv", "antw", "pd", "tr", "rif", "doa", "enc"};
+	for (size_t i = 0; i < ARRAY_LEN(words); i++) {
+		size_t n = strlen(words[i]);
+		if (!str_istarts(s, words[i]))
+			continue;
+		const char *q = s + n;
+		/* "Re[2]:" and "Re(2):" counters */
+		if (*q == '[' || *q == '(') {
+			char close = *q == '[' ? ']' : ')';
+			const char *e = q + 1;
+			while (*e >= '0' && *e <= '9')
+				e++;
+			if (*e == close && e > q + 1)
+				q = e + 1;
+		}
+		while (*q == ' ')
+			q++;
+		if (*q == ':' || (unsigned char)q[0] == 0xef) {
+			/* full-width colon U+FF1A from CJK clients */
+			if (*q == ':')
+				q++;
+			else if ((unsigned char)q[1] == 0xbc && (unsigned char)q[2] == 0x9a)
+				q += 3;
+			else
+				continue;
+			while (*q == ' ' || *q == '\t')
+				q++;
+			return (size_t)(q - s);
+		}
+	}
+	return 0;
+}
+
+char *
+route_clean_subject(const char *subject)
+{
+	char *s = xstrdup(subject ? subject : "");
+	/* Remove every [INK-n] tag. */
+	for (;;) {
+		int64_t n;
+		if (!route_subject_tag(s, &n))
+			break;
+		char *p = s;
+		while ((p = strchr(p, '[')) != NULL) {
+			int64_t m;
+			char *close = strchr(p, ']');
+			if (!close)
+				break;
+			char save = close[1];
+			close[1] = '\0';
+			/* The tag must open at p: "[pilne [INK-5]" keeps "[pilne". */
+			int hit = !memchr(p + 1, '[', (size_t)(close - p - 1)) &&
+			          route_subject_tag(p, &m);
+			close[1] = save;
+			if (hit) {
+				memmove(p, close + 1, strlen(close + 1) + 1);
+				break;
+			}
+			p++;
+		}
+	}
+	char *t = str_trim(s);
+	for (;;) {
+		size_t n = prefix_len(t);
+		if (n) {
+			t = str_trim(t + n);
+			continue;
+		}
+		/* Gateway markers such as "[EXTERNAL]" or "[EXT]" before a prefix. */
+		if (*t == '[') {
+			char *close = strchr(t, ']');
+			if (close && close - t <= 16 && prefix_len(str_trim(close + 1))) {
+				t = str_trim(close + 1);
+				continue;
+			}
+		}
+		break;
+	}
+	char *out = xstrdup(t);
+	/* Collapse runs of blanks left by the tag removal. */
+	char *w = out;
+	for (char *r = out; *r; r++) {
+		if ((*r == ' ' || *r == '\t') && w > out && w[-1] == ' ')
+			continue;
+		*w++ = *r == '\t' ? ' ' : *r;
+	}
+	*w = '\0';
+	free(s);
+	return out;
+}
+
+static int
+idchar(int c)
+{
+	return c > ' ' && c < 0x7f && c != '<' && c != '>' && c != '"' && c != ',' &&
+	       c != ';' && c != '(' && c != ')';
+}
+
+size_t
+route_find_our_ids(const char *text, const char *domain, char ***ids, size_t *n)
+{
+	size_t added = 0, dl = strlen(domain);
+	if (!text || !dl)
+		return 0;
+	for (const char *p = text; (p = strchr(p, '@')) != NULL; p++) {
+		if (!str_istarts(p + 1, domain) || idchar((unsigned char)p[1 + dl]))
+			continue;
+		const char *b = p;
+		while (b > text && idchar((unsigned char)b[-1]))
+			b--;
+		if (!str_istarts(b, "ink-"))
+			continue;
+		char *id = xstrndup(b, (size_t)(p + 1 + dl - b));
+		int dup = 0;
+		for (size_t i = 0; i < *n; i++)
+			if (strcmp((*ids)[i], id) == 0)
+				dup = 1;
+		if (dup || *n >= 64) {
+			free(id);
+			continue;
+		}
+		*ids = xrealloc(*ids, (*n + 1) * sizeof(char *));
+		(*ids)[(*n)++] = id;
+		added++;
+	}
+	return added;
+}

@@ -1,0 +1,25 @@
+/*
+ * route: the text rules of routing that need no database — the [INK-n]
+ * subject tag, reply/forward prefixes, and our Message-IDs in bounce text.
+ */
+#ifndef INKFLOW_ROUTE_H
+#define INKFLOW_ROUTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Find "[INK-<n>]" (case-insensitive, spaces allowed inside the brackets)
+ * anywhere in subject.  1 and *project set when found, 0 otherwise. */
+int route_subject_tag(const char *subject, int64_t *project);
+
+/* Copy of subject without leading reply/forward prefixes (Re:, RE:, Odp:,
+ * ODP:, AW:, WG:, Fwd:, FW:, VS:, SV:, Antw:, PD:, "Re[2]:", "[EXT]"-style
+ * bracket markers) and without our [INK-n] tag, trimmed.  Caller frees. */
+char *route_clean_subject(const char *subject);
+
+/* Every "<local@domain>" or "local@domain" message-id whose domain is
+ * domain and whose local part starts with "ink-", found in text; appended
+ * to *ids (without brackets, deduplicated).  Returns how many were added. */
+size_t route_find_our_ids(const char *text, const char *domain, char ***ids, size_t *n);
+
+#endif

@@ -1,0 +1,131 @@
+"""A throwaway inkflow installation for one test: a copy of conf/ and
+templates/, empty Maildirs, and helpers to feed mail and read results."""
+import email
+import email.policy
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+INKFLOW = os.environ.get("INKFLOW", os.path.join(TOP, "build", "inkflow"))
+CORPUS = os.path.join(TOP, "tests", "corpus")
+
+
+class Env:
+    def __init__(self, conf_edit=None):
+        self.dir = tempfile.mkdtemp(prefix="inkflow-test-")
+        shutil.copytree(os.path.join(TOP, "conf"), os.path.join(self.dir, "conf"))
+        shutil.copytree(os.path.join(TOP, "templates"),
+                        os.path.join(self.dir, "templates"))
+        self.conf = os.path.join(self.dir, "conf", "inkflow.xml")
+        if conf_edit:
+            with open(self.conf, encoding="utf-8") as f:
+                text = f.read()
+            with open(self.conf, "w", encoding="utf-8") as f:
+                f.write(conf_edit(text))
+        self.inbox = os.path.join(self.dir, "mailboxes", "inbox")
+        self.outbox = os.path.join(self.dir, "mailboxes", "outbox")
+        self.data = os.path.join(self.dir, "data")
+        for box in (self.inbox, self.outbox):
+            for sub in ("new", "cur", "tmp"):
+                os.makedirs(os.path.join(box, sub), exist_ok=True)
+        self.seq = 0
+
+    def close(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    # -- running -------------------------------------------------------
+    def run(self, *args, check=True, input=None, timeout=120):
+        p = subprocess.run([INKFLOW, "-q", "-c", self.conf] + list(args),
+                           input=input, capture_output=True, timeout=timeout)
+        if check and p.returncode != 0:
+            raise AssertionError("inkflow %s exited %d\nstdout: %s\nstderr: %s" % (
+                " ".join(args), p.returncode, p.stdout.decode(errors="replace"),
+                p.stderr.decode(errors="replace")))
+        return p
+
+    def json(self, *args):
+        return json.loads(self.run(*args, "--json").stdout)
+
+    def init(self):
+        return self.run("init")
+
+    def once(self):
+        return self.run("run", "--once")
+
+    # -- mail in -------------------------------------------------------
+    def put(self, raw, name=None):
+        """Deliver raw (bytes or str) into the inbox's new/ like an MDA."""
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8")
+        self.seq += 1
+        name = name or "%010d.M%dP1.testhost" % (1700000000 + self.seq, self.seq)
+        tmp = os.path.join(self.inbox, "tmp", name)
+        with open(tmp, "wb") as f:
+            f.write(raw)
+        os.rename(tmp, os.path.join(self.inbox, "new", name))
+        return name
+
+    def put_corpus(self, fname):
+        with open(os.path.join(CORPUS, fname), "rb") as f:
+            return self.put(f.read(), name=None)
+
+    def inbox_unseen(self):
+        new = os.listdir(os.path.join(self.inbox, "new"))
+        cur = [n for n in os.listdir(os.path.join(self.inbox, "cur"))
+               if "S" not in n.split(":2,")[-1]]
+        return new + cur
+
+    # -- mail out ------------------------------------------------------
+    def sent(self):
+        """Every mail in the outbox Maildir, parsed, oldest first."""
+        out = []
+        for sub in ("new", "cur"):
+            d = os.path.join(self.outbox, sub)
+            for n in sorted(os.listdir(d)):
+                with open(os.path.join(d, n), "rb") as f:
+                    raw = f.read()
+                msg = email.message_from_bytes(raw, policy=email.policy.default)
+                msg.raw = raw
+                out.append(msg)
+        return out
+
+    def sent_to(self, addr):
+        return [m for m in self.sent() if addr.lower() in str(m["To"]).lower()]
+
+    def sql(self, query, *params):
+        import sqlite3
+        db = sqlite3.connect(os.path.join(self.data, "inkflow.db"))
+        try:
+            return db.execute(query, params).fetchall()
+        finally:
+            db.close()
+
+
+def body_text(msg):
+    part = msg.get_body(preferencelist=("plain",))
+    return part.get_content() if part else ""
+
+
+def body_html(msg):
+    part = msg.get_body(preferencelist=("html",))
+    return part.get_content() if part else ""
+
+
+def make_mail(frm, subject, body, to="biuro@bmt.example", msgid=None, headers=None,
+              date="Fri, 27 Nov 2026 09:15:00 +0100"):
+    """A plain UTF-8 message as a real client would send it."""
+    from email.message import EmailMessage
+    m = EmailMessage()
+    m["From"] = frm
+    m["To"] = to
+    m["Subject"] = subject
+    m["Date"] = date
+    m["Message-ID"] = msgid or "<%s@test.example>" % os.urandom(8).hex()
+    for k, v in (headers or {}).items():
+        m[k] = v
+    m.set_content(body)
+    return m.as_bytes()

@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""Runs every tests/integration/test_*.py (unittest) and prints one final
+line "N passed, N failed" for CI.  Arguments filter test names."""
+import os
+import sys
+import time
+import unittest
+
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, here)
+
+
+class Result(unittest.TextTestResult):
+    def startTest(self, test):
+        self._t0 = time.monotonic()
+        super().startTest(test)
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self.stream.write("  (%.1fs)\n" % (time.monotonic() - self._t0))
+
+
+def main():
+    loader = unittest.TestLoader()
+    suite = loader.discover(here, pattern="test_*.py")
+    if len(sys.argv) > 1:
+        wanted = sys.argv[1:]
+
+        def flat(s):
+            for t in s:
+                if isinstance(t, unittest.TestSuite):
+                    yield from flat(t)
+                else:
+                    yield t
+        suite = unittest.TestSuite(t for t in flat(suite)
+                                   if any(w in t.id() for w in wanted))
+    runner = unittest.TextTestRunner(verbosity=2, resultclass=Result)
+    res = runner.run(suite)
+    failed = len(res.failures) + len(res.errors) + len(res.unexpectedSuccesses)
+    passed = res.testsRun - failed - len(res.skipped)
+    print("integration: %d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

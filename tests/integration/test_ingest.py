@@ -1,0 +1,441 @@
+"""Issue 2: inquiry mail in a Maildir becomes a project, the client gets one
+acknowledgement; history, routing, classification, quarantine, dedupe."""
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import time
+import unittest
+
+from inkenv import INKFLOW, TOP, Env, body_html, body_text, make_mail
+
+SAMPLES = os.path.join(TOP, "mailboxes", "inbox", "new")
+
+
+class SampleInbox(unittest.TestCase):
+    """The sample inbox shipped in mailboxes/ (what `./setup.sh demo` runs)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.env = Env()
+        for n in sorted(os.listdir(SAMPLES)):
+            shutil.copy(os.path.join(SAMPLES, n), os.path.join(cls.env.inbox, "new", n))
+        cls.env.init()
+        cls.first = cls.env.once().stdout.decode()
+        cls.second = cls.env.once().stdout.decode()
+        cls.projects = {p["id"]: p for p in cls.env.json("project", "list")}
+        cls.mails = cls.env.json("mail", "list")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.env.close()
+
+    def by_sender(self, addr):
+        return [m for m in self.mails if m["from_addr"] == addr]
+
+    def test_summary_printed(self):
+        self.assertIn("9 messages read", self.first)
+        self.assertIn("5 new projects (INK-1 … INK-5)", self.first)
+        self.assertIn("0 new projects", self.second)
+        self.assertIn("0 messages read", self.second)
+
+    def test_every_message_accounted(self):
+        self.assertEqual(len(self.mails), 9)
+        self.assertEqual(self.env.inbox_unseen(), [])
+
+    def test_projects_owners_languages(self):
+        want = {
+            "m.wisniewska@reklama-baltyk.pl": ("a.nowak", "pl", "PLN"),
+            "j.mueller@werbung-mueller.de": ("k.schmidt", "de", "EUR"),
+            "jan.kowalski.poznan@gmail.com": (None, "pl", "PLN"),
+            "lukasz@agencja-wektor.pl": ("p.kowalczyk", "pl", "PLN"),
+            "office@druck-hofer.at": ("k.schmidt", "de", "EUR"),
+        }
+        got = {p["contact"]: (p["owner"], p["lang"], p["currency"])
+               for p in self.projects.values()}
+        self.assertEqual(got, want)
+        for p in self.projects.values():
+            self.assertEqual(p["state"], "inquiry")
+
+    def test_decoded_titles(self):
+        titles = sorted(p["title"] for p in self.projects.values())
+        self.assertEqual(titles, sorted([
+            "Zapytanie ofertowe – banery na ogrodzenie hali",
+            "Anfrage: Roll-ups und Messebanner für Leipzig",
+            "Plakat i naklejka na witrynę",
+            "Oklejenie auta – wycena z montażem",
+            "Anfrage Alu-Dibond Schild für Linz",
+        ]))
+
+    def test_one_ack_per_inquiry_in_client_language(self):
+        acks = [m for m in self.env.sent() if m["Auto-Submitted"] == "auto-generated"
+                and not str(m["To"]).endswith("@bmt.example>")]
+        self.assertEqual(len(acks), 5)
+        for m in acks:
+            to = m["To"].addresses[0].addr_spec
+            proj = [p for p in self.projects.values() if p["contact"] == to][0]
+            tag = "[INK-%d]" % proj["id"]
+            self.assertIn(tag, str(m["Subject"]))
+            text = body_text(m)
+            self.assertIn("INK-%d" % proj["id"], text)
+            if proj["lang"] == "de":
+                self.assertTrue(str(m["Subject"]).startswith("Eingangsbestätigung"))
+                self.assertIn("Mit freundlichen Grüßen", text)
+            else:
+                self.assertTrue(str(m["Subject"]).startswith("Potwierdzenie przyjęcia"))
+                self.assertIn("Z poważaniem", text)
+            self.assertIn(proj["title"], str(m["Subject"]))
+            self.assertIn("INK-%d" % proj["id"], body_html(m))
+
+    def test_ack_headers(self):
+        ack = [m for m in self.env.sent_to("m.wisniewska@reklama-baltyk.pl")][0]
+        inquiry = "AM6PR03MB5123A1B2C3D4E5F6A7B8C9D0E1@AM6PR03MB5123.eurprd03.prod.outlook.com"
+        self.assertEqual(ack["In-Reply-To"], "<%s>" % inquiry)
+        self.assertIn(inquiry, str(ack["References"]))
+        self.assertRegex(ack["Message-ID"], r"^<ink-1-[0-9a-f]{24}@bmt\.example>$")
+        self.assertEqual(ack["Auto-Submitted"], "auto-generated")
+        self.assertEqual(ack["From"].addresses[0].addr_spec, "biuro@bmt.example")
+        self.assertEqual(ack["From"].addresses[0].display_name, "BMT Druk Wielkoformatowy")
+        self.assertEqual(ack["To"].addresses[0].display_name, "Małgorzata Wiśniewska")
+        self.assertEqual(ack.get_content_type(), "multipart/alternative")
+        raw_headers = ack.raw.split(b"\n\n", 1)[0]
+        self.assertTrue(all(b < 128 for b in raw_headers), "headers must be 7-bit")
+        for line in raw_headers.split(b"\n"):
+            # 78 columns unless the line is one unbreakable token (a long msg-id)
+            if len(line) > 78:
+                self.assertNotIn(b" ", line.split(b": ", 1)[1].strip(), line)
+            self.assertLessEqual(len(line), 998)
+        self.assertIn("Anna Nowak", body_text(ack))
+
+    def test_owner_and_bok_tasks(self):
+        staff = [m for m in self.env.sent() if str(m["To"]).endswith("@bmt.example>")]
+        to = sorted(m["To"].addresses[0].addr_spec for m in staff)
+        self.assertEqual(to.count("anna.nowak@bmt.example"), 1)
+        self.assertEqual(to.count("katharina.schmidt@bmt.example"), 2)
+        self.assertEqual(to.count("piotr.kowalczyk@bmt.example"), 1)
+        # BOK: assign a rep for the Gmail client, review the hijack attempt
+        self.assertEqual(to.count("bok@bmt.example"), 2)
+        de = [m for m in staff if "katharina" in str(m["To"])][0]
+        self.assertIn("Kalkulation erstellen", str(de["Subject"]))
+        gmail = [p for p in self.projects.values() if p["owner"] is None][0]
+        show = self.env.json("project", "show", str(gmail["id"]))
+        self.assertEqual([t["kind"] for t in show["tasks"]], ["assign-rep"])
+        self.assertEqual(show["tasks"][0]["assignee"], "m.zak")
+
+    def test_followup_routed_by_tag(self):
+        ms = self.by_sender("m.wisniewska@reklama-baltyk.pl")
+        self.assertEqual(len(ms), 2)
+        self.assertEqual([m["project"] for m in ms], [1, 1])
+        self.assertEqual(ms[1]["reason"], "subject tag")
+        hist = self.env.json("project", "show", "1")["history"]
+        kinds = [e["kind"] for e in hist]
+        self.assertEqual(kinds.count("mail-in"), 2)
+        for k in ("project-created", "owner-assigned", "task-created", "mail-out"):
+            self.assertIn(k, kinds)
+
+    def test_hijack_held_not_attached(self):
+        m = self.by_sender("t.lis@konkurencja-druk.example")[0]
+        self.assertEqual(m["status"], "held")
+        self.assertIsNone(m["project"])
+        self.assertIn("not a contact", m["reason"])
+        hist = self.env.json("project", "show", "1")["history"]
+        self.assertFalse(any("konkurencja" in e["text"] for e in hist))
+        held = self.env.json("mail", "list", "--status", "held")
+        self.assertEqual(len(held), 1)
+
+    def test_automatic_mail_ignored(self):
+        oof = self.by_sender("k.nowicka@drukpol.com.pl")[0]
+        self.assertEqual((oof["status"], oof["class"]), ("ignored", "auto-reply"))
+        nl = self.by_sender("newsletter@papier-hurt.example")[0]
+        self.assertEqual((nl["status"], nl["class"]), ("ignored", "list"))
+        self.assertEqual(self.env.sent_to("k.nowicka@drukpol.com.pl"), [])
+        self.assertEqual(self.env.sent_to("newsletter@papier-hurt.example"), [])
+
+    def test_attachments_stored_with_names_and_hashes(self):
+        de = self.by_sender("j.mueller@werbung-mueller.de")[0]
+        att = de["attachments"]
+        self.assertEqual(len(att), 1)
+        self.assertEqual(att[0]["filename"], "Druckdaten_Größe_Messewand.pdf")
+        self.assertEqual(att[0]["content_type"], "application/pdf")
+        path = os.path.join(self.env.data, att[0]["path"])
+        with open(path, "rb") as f:
+            data = f.read()
+        import hashlib
+        self.assertEqual(hashlib.sha256(data).hexdigest(), att[0]["sha256"])
+        self.assertTrue(data.startswith(b"%PDF-1.4"))
+        pl = self.by_sender("lukasz@agencja-wektor.pl")[0]
+        self.assertEqual(pl["attachments"][0]["filename"], "wizualizacja_łódź.jpg")
+
+    def test_project_show_text(self):
+        out = self.env.run("project", "show", "INK-2").stdout.decode()
+        self.assertIn("client:   werbung-mueller.de (de, EUR)", out)
+        self.assertIn("Katharina Schmidt", out)
+        self.assertIn("Druckdaten_Größe_Messewand.pdf", out)
+
+    def test_raw_stored_with_sha256(self):
+        import hashlib
+        for sha, path in self.env.sql("SELECT raw_sha256, raw_path FROM messages"):
+            with open(os.path.join(self.env.data, path), "rb") as f:
+                self.assertEqual(hashlib.sha256(f.read()).hexdigest(), sha)
+
+
+class Behaviour(unittest.TestCase):
+    def setUp(self):
+        self.env = Env()
+        self.env.init()
+
+    def tearDown(self):
+        self.env.close()
+
+    def test_same_message_twice_processed_once(self):
+        raw = make_mail("Ola Test <ola@firma-testowa.pl>", "Baner 2x1", "Ile za baner?")
+        self.env.put(raw)
+        self.env.put(raw)  # a second delivery, other file name
+        out = self.env.once().stdout.decode()
+        self.assertIn("1 new project ", out)
+        self.assertIn("1 already processed", out)
+        self.assertEqual(len(self.env.sent_to("ola@firma-testowa.pl")), 1)
+        # and again through a different transport path: extra trace header
+        self.env.put(b"Received: from relay by mx; Fri, 27 Nov 2026 10:00:00 +0100\n" + raw)
+        self.env.once()
+        self.assertEqual(len(self.env.json("project", "list")), 1)
+
+    def test_reply_by_references_routed(self):
+        self.env.put(make_mail("ola@firma-testowa.pl", "Roll-up", "Prosze o wycene rollupu"))
+        self.env.once()
+        ack = self.env.sent_to("ola@firma-testowa.pl")[0]
+        reply = make_mail("ola@firma-testowa.pl", "Odp: bez tagu", "Jeszcze jedno pytanie",
+                          headers={"In-Reply-To": ack["Message-ID"],
+                                   "References": ack["Message-ID"]})
+        self.env.put(reply)
+        self.env.once()
+        self.assertEqual(len(self.env.json("project", "list")), 1)
+        mails = self.env.json("mail", "list")
+        self.assertEqual(mails[1]["project"], 1)
+        self.assertIn("reply", mails[1]["reason"])
+
+    def test_new_contact_same_company_same_client(self):
+        self.env.put(make_mail("a@reklama-baltyk.pl", "Baner", "x"))
+        self.env.put(make_mail("b@reklama-baltyk.pl", "Siatka", "y"))
+        self.env.put(make_mail("x@gmail.com", "Plakat", "z"))
+        self.env.put(make_mail("y@gmail.com", "Plakat", "z"))
+        self.env.once()
+        rows = self.env.sql("SELECT count(DISTINCT client_id) FROM projects")
+        self.assertEqual(rows[0][0], 3)  # one company, two private persons
+
+    def test_rate_limit_on_acknowledgements(self):
+        for i in range(7):
+            self.env.put(make_mail("spammy@firma-testowa.pl", "Zapytanie %d" % i, "tekst"))
+        self.env.once()
+        self.assertEqual(len(self.env.json("project", "list")), 7)
+        self.assertEqual(len(self.env.sent_to("spammy@firma-testowa.pl")), 5)
+        kinds = [e["kind"] for e in self.env.json("project", "show", "7")["history"]]
+        self.assertIn("ack-suppressed", kinds)
+
+    def test_bounce_of_our_mail_attached_to_project(self):
+        self.env.put(make_mail("ola@firma-testowa.pl", "Baner", "Ile?"))
+        self.env.once()
+        ack = self.env.sent_to("ola@firma-testowa.pl")[0]
+        dsn = (
+            "From: Mail Delivery System <MAILER-DAEMON@mx.firma-testowa.pl>\n"
+            "To: biuro@bmt.example\n"
+            "Subject: Undelivered Mail Returned to Sender\n"
+            "Date: Fri, 27 Nov 2026 10:00:00 +0100\n"
+            "Message-ID: <dsn1@mx.firma-testowa.pl>\n"
+            "MIME-Version: 1.0\n"
+            "Content-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\n\n"
+            "--b1\nContent-Type: text/plain\n\nThe mail could not be delivered.\n\n"
+            "--b1\nContent-Type: message/delivery-status\n\n"
+            "Reporting-MTA: dns; mx.firma-testowa.pl\n\nFinal-Recipient: rfc822; ola@firma-testowa.pl\n"
+            "Action: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 no such user\n\n"
+            "--b1\nContent-Type: text/rfc822-headers\n\n"
+            "From: biuro@bmt.example\nTo: ola@firma-testowa.pl\nMessage-ID: %s\n\n"
+            "--b1--\n" % ack["Message-ID"])
+        self.env.put(dsn)
+        self.env.once()
+        m = self.env.json("mail", "list")[1]
+        self.assertEqual((m["status"], m["class"], m["project"]), ("ignored", "bounce", 1))
+        kinds = [e["kind"] for e in self.env.json("project", "show", "1")["history"]]
+        self.assertIn("bounce", kinds)
+        self.assertEqual(len(self.env.sent()), 2)  # ack + task, nothing to the daemon
+
+    def test_own_mail_looping_back_ignored(self):
+        self.env.put(make_mail("ola@firma-testowa.pl", "Baner", "Ile?"))
+        self.env.once()
+        ack = self.env.sent_to("ola@firma-testowa.pl")[0]
+        self.env.put(ack.raw)
+        self.env.once()
+        m = self.env.json("mail", "list")[1]
+        self.assertEqual((m["status"], m["class"]), ("ignored", "loop"))
+
+    def test_staff_mail_without_token_changes_nothing(self):
+        self.env.put(make_mail("anna.nowak@bmt.example", "APPROVE", "APPROVE"))
+        self.env.once()
+        m = self.env.json("mail", "list")[0]
+        self.assertEqual(m["status"], "ignored")
+        self.assertEqual(self.env.json("project", "list"), [])
+
+    def test_unknown_project_tag_held(self):
+        self.env.put(make_mail("ola@firma-testowa.pl", "Re: [INK-999] x", "y"))
+        self.env.once()
+        m = self.env.json("mail", "list")[0]
+        self.assertEqual(m["status"], "held")
+        self.assertIn("INK-999", m["reason"])
+
+    def test_quarantine_keeps_going(self):
+        self.env.put(b"\x00\x01\x02 binary junk \xff\xfe" * 100)
+        self.env.put(b"")
+        self.env.put(make_mail("ola@firma-testowa.pl", "Baner", "Ile?"))
+        self.env.once()
+        mails = self.env.json("mail", "list")
+        self.assertEqual(len(mails), 3)
+        self.assertEqual(len(self.env.json("project", "list")), 1)
+        q = [m for m in mails if m["status"] == "quarantined"]
+        for m in q:
+            self.assertTrue(m["reason"])
+        self.assertEqual(self.env.inbox_unseen(), [])
+
+    def test_no_from_quarantined(self):
+        self.env.put(b"To: biuro@bmt.example\nSubject: hello\n\nbody\n")
+        self.env.once()
+        m = self.env.json("mail", "list")[0]
+        self.assertEqual(m["status"], "quarantined")
+        self.assertIn("From", m["reason"])
+
+
+class Limits(unittest.TestCase):
+    def test_oversize_and_parts_quarantined(self):
+        env = Env(conf_edit=lambda t: t.replace('max-message="50M"', 'max-message="1M"')
+                  .replace('max-parts="500"', 'max-parts="20"'))
+        try:
+            env.init()
+            env.put(make_mail("big@firma-testowa.pl", "Duży", ("x" * 76 + "\n") * 20000))
+            parts = "".join("--b\nContent-Type: text/plain\n\npart %d\n" % i for i in range(50))
+            env.put("From: p@firma-testowa.pl\nTo: biuro@bmt.example\nSubject: parts\n"
+                    "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n"
+                    + parts + "--b--\n")
+            env.put(make_mail("ok@firma-testowa.pl", "Baner", "Ile?"))
+            env.once()
+            mails = {m["from_addr"] or "": m for m in env.json("mail", "list")}
+            self.assertEqual(len(env.json("mail", "list")), 3)
+            q = env.json("mail", "list", "--status", "quarantined")
+            self.assertEqual(len(q), 2)
+            self.assertTrue(any("exceeds the limit" in m["reason"] for m in q))
+            self.assertTrue(any("part" in m["reason"] for m in q))
+            self.assertIn("ok@firma-testowa.pl", mails)
+            self.assertEqual(env.inbox_unseen(), [])
+        finally:
+            env.close()
+
+
+class Deliver(unittest.TestCase):
+    def setUp(self):
+        self.env = Env()
+        self.env.init()
+
+    def tearDown(self):
+        self.env.close()
+
+    def test_deliver_stores_once(self):
+        raw = make_mail("ola@firma-testowa.pl", "Baner", "Ile?")
+        self.assertEqual(self.env.run("deliver", input=raw).returncode, 0)
+        self.assertEqual(self.env.run("deliver", input=raw).returncode, 0)
+        self.assertEqual(len(self.env.json("project", "list")), 1)
+        self.assertEqual(len(self.env.sent_to("ola@firma-testowa.pl")), 1)
+
+    def test_deliver_tempfail_when_database_locked(self):
+        import sqlite3
+        db = sqlite3.connect(os.path.join(self.env.data, "inkflow.db"), timeout=0)
+        db.execute("BEGIN EXCLUSIVE")
+        try:
+            p = self.env.run("deliver", input=make_mail("a@b.pl", "x", "y"), check=False,
+                             timeout=60)
+        finally:
+            db.rollback()
+            db.close()
+        self.assertEqual(p.returncode, 75, p.stderr)
+        self.assertEqual(len(self.env.json("project", "list")), 0)
+
+    def test_deliver_usage_error(self):
+        p = self.env.run("deliver", "extra", input=b"", check=False)
+        self.assertEqual(p.returncode, 1)
+
+
+class Cli(unittest.TestCase):
+    def test_check_config_ok_and_errors(self):
+        env = Env()
+        try:
+            p = env.run("check-config")
+            self.assertIn("ok", p.stdout.decode())
+        finally:
+            env.close()
+        env = Env(conf_edit=lambda t: t.replace('<limits max-message="50M"',
+                                                '<limits max-mesage="50M"')
+                  .replace('owner="a.nowak"', 'owner="nobody"'))
+        try:
+            p = env.run("check-config", check=False)
+            self.assertEqual(p.returncode, 1)
+            err = p.stderr.decode()
+            self.assertRegex(err, r"inkflow\.xml:\d+: .*max-mesage")
+            self.assertRegex(err, r"inkflow\.xml:\d+: .*nobody")
+        finally:
+            env.close()
+
+    def test_errors_name_the_problem(self):
+        env = Env()
+        try:
+            p = env.run("project", "list", check=False)
+            self.assertEqual(p.returncode, 1)
+            self.assertIn("inkflow init", p.stderr.decode())
+            env.init()
+            p = env.run("project", "show", "42", check=False)
+            self.assertEqual(p.returncode, 1)
+            self.assertIn("INK-42", p.stderr.decode())
+            p = env.run("mail", "list", "--status", "bogus", check=False)
+            self.assertEqual(p.returncode, 1)
+            p = env.run("frobnicate", check=False)
+            self.assertEqual(p.returncode, 1)
+        finally:
+            env.close()
+
+
+class Crash(unittest.TestCase):
+    """kill -9 at random moments during run --once, then rerun: every message
+    processed exactly once, one acknowledgement per inquiry."""
+
+    N = 120
+
+    def test_kill9_loses_and_duplicates_nothing(self):
+        env = Env()
+        try:
+            env.init()
+            for i in range(self.N):
+                env.put(make_mail("client%d@firma%d.pl" % (i, i), "Zapytanie %d" % i,
+                                  "Baner %d m2" % i))
+            rnd = random.Random(int(os.environ.get("INKFLOW_SEED", "7")))
+            kills = 0
+            for _ in range(15):
+                p = subprocess.Popen([INKFLOW, "-q", "-c", env.conf, "run", "--once"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(rnd.uniform(0.02, 0.4))
+                if p.poll() is None:
+                    p.send_signal(signal.SIGKILL)
+                    kills += 1
+                p.wait()
+            env.once()
+            self.assertEqual(env.inbox_unseen(), [])
+            self.assertEqual(len(env.json("mail", "list")), self.N)
+            self.assertEqual(len(env.json("project", "list")), self.N)
+            for i in range(self.N):
+                self.assertEqual(len(env.sent_to("client%d@firma%d.pl" % (i, i))), 1, i)
+            self.assertEqual(env.sql("PRAGMA integrity_check"), [("ok",)])
+            self.assertEqual(env.sql("SELECT count(*) FROM outbox WHERE status!='sent'"), [(0,)])
+            self.assertGreater(kills, 0)
+        finally:
+            env.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
