@@ -36,6 +36,8 @@
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 
+#include "imap.h"
+#include "smtp.h"
 #include "util.h"
 
 #define VALUE_MAX 512               /* bytes of one attribute value or text */
@@ -999,11 +1001,178 @@ read_outbox_maildir(struct rd *r, xmlNode *n, struct config *c)
 	c->outbox_maildir = attr_path(r, n, "path", REQ);
 }
 
+/* Whole number from attribute name in [min,max], def when absent. */
+static int
+attr_int(struct rd *r, xmlNode *n, const char *name, int64_t min, int64_t max, int def)
+{
+	char *v = attr(r, n, name, OPT);
+	if (!v)
+		return def;
+	int64_t x;
+	if (parse_int64(v, min, max, &x) < 0) {
+		rd_err(r, n, "<%s> %s: \"%s\" is not a whole number in %lld..%lld", ename(n),
+		    name, v, (long long)min, (long long)max);
+		x = def;
+	}
+	free(v);
+	return (int)x;
+}
+
+/* Host name or address for a URL: letters, digits, '.', '-', or an IPv6
+ * literal in brackets.  Anything else could smuggle URL syntax. */
+static int
+host_ok(const char *h)
+{
+	size_t n = strlen(h);
+	if (!n || n > 253)
+		return 0;
+	if (h[0] == '[')
+		return h[n - 1] == ']' && strspn(h + 1, "0123456789abcdefABCDEF:.") == n - 2;
+	return strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == n;
+}
+
+/* The password of a mail account: password-file= (read here; the file must
+ * not be readable by group or others) or password= inline, which requires
+ * inkflow.xml itself to be private. */
+static char *
+read_password(struct rd *r, xmlNode *n)
+{
+	char *inline_pw = attr(r, n, "password", OPT);
+	char *file = attr_path(r, n, "password-file", OPT);
+	struct stat st;
+	if (inline_pw && file) {
+		rd_err(r, n, "<%s>: give password or password-file, not both", ename(n));
+		free(file);
+		return inline_pw;
+	}
+	if (inline_pw) {
+		if (stat(r->path, &st) == 0 && (st.st_mode & 077))
+			rd_err(r, n, "<%s>: holds a password but %s is readable by group or "
+			    "others (chmod 600 it, or use password-file=)", ename(n), r->shown);
+		return inline_pw;
+	}
+	if (!file)
+		return NULL;
+	char *data = NULL;
+	size_t len;
+	if (stat(file, &st) < 0 || file_read(file, 4096, &data, &len) < 0) {
+		rd_err(r, n, "<%s> password-file: cannot read %s: %s", ename(n), file,
+		    strerror(errno));
+	} else if (st.st_mode & 077) {
+		rd_err(r, n, "<%s> password-file: %s is readable by group or others "
+		    "(chmod 600 it)", ename(n), file);
+	} else {
+		while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+			data[--len] = '\0';
+		if (!len || memchr(data, '\0', len) || strpbrk(data, "\r\n"))
+			rd_err(r, n, "<%s> password-file: %s must hold the password on one line",
+			    ename(n), file);
+	}
+	free(file);
+	return data;
+}
+
+static const char *const tls_words[] = {"imaps", "smtps", "starttls", "none", NULL};
+
+static void
+read_source_imap(struct rd *r, xmlNode *n, struct config *c)
+{
+	static const char *const at[] = {"type", "host", "port", "tls", "user", "password",
+	    "password-file", "ca-file", "mailboxes", "after", "move-to", "idle", "poll",
+	    "timeout", NULL};
+	static const char *const after[] = {"seen", "move", "delete", NULL};
+	static const char *const yesno[] = {"yes", "no", NULL};
+	check_attrs(r, n, at);
+	struct imap_conf *m = xcalloc(1, sizeof(*m));
+	c->imap = m;
+	m->host = attr(r, n, "host", REQ);
+	if (m->host && !host_ok(m->host))
+		rd_err(r, n, "<source> host: \"%s\" is not a host name or address", m->host);
+	char *tls = attr_word(r, n, "tls", tls_words, OPT);
+	m->tls = !tls || strcmp(tls, "imaps") == 0 ? IMAP_TLS_IMAPS
+	         : strcmp(tls, "starttls") == 0   ? IMAP_TLS_STARTTLS
+	         : strcmp(tls, "none") == 0       ? IMAP_TLS_NONE
+	                                          : IMAP_TLS_IMAPS;
+	if (tls && strcmp(tls, "smtps") == 0)
+		rd_err(r, n, "<source> tls: \"smtps\" is for <outbox>; use imaps or starttls");
+	free(tls);
+	m->port = attr_int(r, n, "port", 1, 65535, m->tls == IMAP_TLS_IMAPS ? 993 : 143);
+	m->user = attr(r, n, "user", REQ);
+	m->password = read_password(r, n);
+	if (!m->password)
+		rd_err(r, n, "<source>: missing attribute \"password\" or \"password-file\"");
+	m->ca_file = attr_path(r, n, "ca-file", OPT);
+	if (m->ca_file && access(m->ca_file, R_OK) < 0)
+		rd_err(r, n, "<source> ca-file: cannot read %s: %s", m->ca_file, strerror(errno));
+	char *boxes = attr(r, n, "mailboxes", OPT);
+	for (char *save = NULL, *t = strtok_r(boxes ? boxes : "INBOX", " ,", &save); t;
+	     t = strtok_r(NULL, " ,", &save)) {
+		if (m->nmailboxes >= 64) {
+			rd_err(r, n, "<source> mailboxes: at most 64");
+			break;
+		}
+		m->mailboxes = xrealloc(m->mailboxes, (m->nmailboxes + 1) * sizeof(char *));
+		m->mailboxes[m->nmailboxes++] = xstrdup(t);
+	}
+	free(boxes);
+	char *a = attr_word(r, n, "after", after, OPT);
+	m->dispose = !a || strcmp(a, "seen") == 0 ? IMAP_DISPOSE_SEEN
+	             : strcmp(a, "move") == 0     ? IMAP_DISPOSE_MOVE
+	                                          : IMAP_DISPOSE_DELETE;
+	free(a);
+	m->move_to = attr(r, n, "move-to", OPT);
+	if (m->dispose == IMAP_DISPOSE_MOVE && !m->move_to)
+		rd_err(r, n, "<source> after=\"move\" needs move-to=\"FOLDER\"");
+	char *idle = attr_word(r, n, "idle", yesno, OPT);
+	m->idle = !idle || strcmp(idle, "yes") == 0;
+	free(idle);
+	m->poll_interval = attr_int(r, n, "poll", 5, 86400, 60);
+	m->timeout = attr_int(r, n, "timeout", 5, 3600, 60);
+}
+
+static void
+read_outbox_smtp(struct rd *r, xmlNode *n, struct config *c)
+{
+	static const char *const at[] = {"type", "host", "port", "tls", "user", "password",
+	    "password-file", "ca-file", "envelope-from", "helo", "timeout", NULL};
+	check_attrs(r, n, at);
+	struct smtp_conf *m = xcalloc(1, sizeof(*m));
+	c->smtp = m;
+	m->host = attr(r, n, "host", REQ);
+	if (m->host && !host_ok(m->host))
+		rd_err(r, n, "<outbox> host: \"%s\" is not a host name or address", m->host);
+	char *tls = attr_word(r, n, "tls", tls_words, OPT);
+	m->tls = !tls || strcmp(tls, "smtps") == 0 ? SMTP_TLS_SMTPS
+	         : strcmp(tls, "starttls") == 0   ? SMTP_TLS_STARTTLS
+	         : strcmp(tls, "none") == 0       ? SMTP_TLS_NONE
+	                                          : SMTP_TLS_SMTPS;
+	if (tls && strcmp(tls, "imaps") == 0)
+		rd_err(r, n, "<outbox> tls: \"imaps\" is for <source>; use smtps or starttls");
+	free(tls);
+	m->port = attr_int(r, n, "port", 1, 65535, m->tls == SMTP_TLS_SMTPS ? 465 : 587);
+	m->user = attr(r, n, "user", OPT);
+	if (m->user) {
+		m->password = read_password(r, n);
+		if (!m->password)
+			rd_err(r, n, "<outbox>: user= needs password= or password-file=");
+	}
+	m->ca_file = attr_path(r, n, "ca-file", OPT);
+	if (m->ca_file && access(m->ca_file, R_OK) < 0)
+		rd_err(r, n, "<outbox> ca-file: cannot read %s: %s", m->ca_file, strerror(errno));
+	m->envelope_from = attr_email(r, n, "envelope-from", OPT);
+	m->helo = attr(r, n, "helo", OPT);
+	if (m->helo && !host_ok(m->helo))
+		rd_err(r, n, "<outbox> helo: \"%s\" is not a host name", m->helo);
+	m->timeout = attr_int(r, n, "timeout", 5, 3600, 60);
+}
+
 static const struct mail_type source_types[] = {
 	{"maildir", read_source_maildir},
+	{"imap", read_source_imap},
 };
 static const struct mail_type outbox_types[] = {
 	{"maildir", read_outbox_maildir},
+	{"smtp", read_outbox_smtp},
 };
 
 static void
@@ -1615,6 +1784,9 @@ read_main(struct loader *ld, struct config *c)
 		read_mail(r, el[T_SOURCE], c, source_types, ARRAY_LEN(source_types));
 	if (el[T_OUTBOX])
 		read_mail(r, el[T_OUTBOX], c, outbox_types, ARRAY_LEN(outbox_types));
+	/* Bounces come back to the address we read unless told otherwise. */
+	if (c->smtp && !c->smtp->envelope_from && c->system_address)
+		c->smtp->envelope_from = xstrdup(c->system_address);
 	if (el[T_COMPANY])
 		read_company(r, el[T_COMPANY], c);
 	if (el[T_LIMITS])
@@ -1688,6 +1860,28 @@ config_free(struct config *cfg)
 	free(cfg->key_path);
 	free(cfg->source_maildir);
 	free(cfg->outbox_maildir);
+	if (cfg->imap) {
+		struct imap_conf *m = cfg->imap;
+		free(m->host);
+		free(m->user);
+		free(m->password);
+		free(m->ca_file);
+		for (size_t i = 0; i < m->nmailboxes; i++)
+			free(m->mailboxes[i]);
+		free(m->mailboxes);
+		free(m->move_to);
+		free(m);
+	}
+	if (cfg->smtp) {
+		struct smtp_conf *m = cfg->smtp;
+		free(m->host);
+		free(m->user);
+		free(m->password);
+		free(m->ca_file);
+		free(m->envelope_from);
+		free(m->helo);
+		free(m);
+	}
 	free(cfg->system_address);
 	free(cfg->system_name);
 	free(cfg->domain);

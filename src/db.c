@@ -99,6 +99,12 @@ static const char *const migrations[] = {
 	" created INTEGER NOT NULL, sent INTEGER);"
 	"CREATE INDEX outbox_status ON outbox(status, id);"
 	"CREATE INDEX outbox_rcpt ON outbox(rcpt, created);",
+	/* 2: IMAP positions and what the daemon is doing */
+	"CREATE TABLE imap_state("
+	" mailbox TEXT PRIMARY KEY, uidvalidity INTEGER NOT NULL,"
+	" last_uid INTEGER NOT NULL, updated INTEGER NOT NULL);"
+	"CREATE TABLE daemon_status("
+	" key TEXT PRIMARY KEY, value TEXT NOT NULL, updated INTEGER NOT NULL);",
 };
 
 int

@@ -15,10 +15,12 @@
 
 #include "app.h"
 #include "config.h"
+#include "daemon.h"
 #include "db.h"
 #include "ingest.h"
 #include "log.h"
 #include "maildir.h"
+#include "smtp.h"
 #include "outbox.h"
 #include "show.h"
 #include "tmpl.h"
@@ -27,15 +29,6 @@
 #define EX_USAGE_ERR 1
 #define EX_TEMPFAIL 75
 
-static volatile sig_atomic_t stop_requested;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
 static void
 usage(FILE *f)
 {
@@ -43,7 +36,12 @@ usage(FILE *f)
 	      "\n"
 	      "  init                       create or upgrade the database, load users and price list\n"
 	      "  check-config               validate the configuration and templates\n"
-	      "  run [--once] [--interval S] process incoming mail (--once: what is there, then exit)\n"
+	      "  run [--once] [--json] [--interval S] [--syslog]\n"
+	      "                             the daemon: process incoming mail, send the outbox\n"
+	      "                             (--once: what is there, then exit with a summary)\n"
+	      "  status [--json]            what the daemon is doing: source, last poll, queue, failures\n"
+	      "  outbox list [--status S] [--json] | flush | retry ID\n"
+	      "                             outgoing mail (S: queued, sent, failed)\n"
 	      "  deliver                    MDA mode: one message on stdin (exit 75: try again later)\n"
 	      "  project list [--json]      projects\n"
 	      "  project show N [--json]    one project with its history, tasks and messages\n"
@@ -55,121 +53,26 @@ usage(FILE *f)
 	    f);
 }
 
-/* ---- run ------------------------------------------------------------- */
-
-struct run_stats {
-	int read, new_projects, routed, ignored, quarantined, held, duplicates, tempfail;
-	int replies;
-	int64_t first_project, last_project;
-	struct outbox_stats out;
-};
-
-static void
-count(struct run_stats *s, const struct ingest_result *r)
-{
-	switch (r->status) {
-	case ING_PROCESSED:
-		if (r->new_project) {
-			s->new_projects++;
-			if (!s->first_project)
-				s->first_project = r->project;
-			s->last_project = r->project;
-		} else
-			s->routed++;
-		break;
-	case ING_IGNORED: s->ignored++; break;
-	case ING_QUARANTINED: s->quarantined++; break;
-	case ING_HELD: s->held++; break;
-	case ING_DUPLICATE: s->duplicates++; break;
-	}
-	s->replies += r->replies;
-}
-
-/* One pass over the source Maildir.  Returns 0, or -1 when the source
- * cannot be read at all. */
-static int
-poll_maildir(struct app *app, struct run_stats *s)
-{
-	const char *dir = app->cfg->source_maildir;
-	struct maildir_entry *v;
-	size_t n;
-	if (maildir_ensure(dir) < 0 || maildir_scan(dir, &v, &n) < 0) {
-		log_error("event=source_unreadable path=%s error=%s", log_q(dir),
-		    log_q(strerror(errno)));
-		return -1;
-	}
-	char *source = xasprintf("maildir:%s", dir);
-	for (size_t i = 0; i < n && !stop_requested; i++) {
-		struct ingest_result r;
-		struct stat st;
-		if (stat(v[i].path, &st) < 0)
-			continue; /* moved away meanwhile */
-		s->read++;
-		int rc;
-		if ((size_t)st.st_size > app->cfg->limits.max_message) {
-			rc = ingest_oversize(app, source, v[i].unique, (size_t)st.st_size, &r);
-		} else {
-			char *raw;
-			size_t len;
-			if (file_read(v[i].path, app->cfg->limits.max_message, &raw, &len) < 0) {
-				log_warn("event=read_failed path=%s error=%s", log_q(v[i].path),
-				    log_q(strerror(errno)));
-				s->tempfail++;
-				continue;
-			}
-			rc = ingest_message(app, source, v[i].unique, raw, len, &r);
-			free(raw);
-		}
-		if (rc < 0) {
-			s->tempfail++;
-			continue;
-		}
-		count(s, &r);
-		if (maildir_mark_seen(dir, &v[i]) < 0)
-			log_warn("event=mark_seen_failed path=%s error=%s", log_q(v[i].path),
-			    log_q(strerror(errno)));
-	}
-	free(source);
-	maildir_entries_free(v, n);
-	return 0;
-}
-
-static void
-print_summary(const struct app *app, const struct run_stats *s)
-{
-	printf("inkflow: %d message%s read from %s\n", s->read, s->read == 1 ? "" : "s",
-	    app->cfg->source_maildir);
-	if (s->new_projects)
-		printf("  %d new project%s (INK-%lld … INK-%lld)\n", s->new_projects,
-		    s->new_projects == 1 ? "" : "s", (long long)s->first_project,
-		    (long long)s->last_project);
-	else
-		printf("  0 new projects\n");
-	printf("  %d added to existing projects, %d ignored (automatic mail or staff),"
-	       " %d quarantined, %d held for BOK, %d already processed\n",
-	    s->routed, s->ignored, s->quarantined, s->held, s->duplicates);
-	if (s->tempfail)
-		printf("  %d left for a later run (temporary failure, see the log)\n", s->tempfail);
-	printf("  %d mail%s queued, %d written to %s", s->replies, s->replies == 1 ? "" : "s",
-	    s->out.sent, app->cfg->outbox_maildir);
-	if (s->out.failed)
-		printf(", %d failed", s->out.failed);
-	printf("\n");
-}
+/* ---- run ---------------------------------------------------------------- */
 
 static int
-cmd_run(struct app *app, int argc, char **argv)
+cmd_run(struct app *app, const char *conf, int argc, char **argv)
 {
-	int once = 0;
-	int64_t interval = 10;
+	struct daemon_opts o = {.conf_path = conf, .interval = 10};
 	for (int i = 1; i < argc; i++) {
+		int64_t v;
 		if (strcmp(argv[i], "--once") == 0)
-			once = 1;
+			o.once = 1;
+		else if (strcmp(argv[i], "--json") == 0)
+			o.json = 1;
+		else if (strcmp(argv[i], "--syslog") == 0)
+			log_use_syslog(1);
 		else if (strcmp(argv[i], "--interval") == 0 && i + 1 < argc) {
-			if (parse_int64(argv[++i], 1, 86400, &interval) < 0) {
+			if (parse_int64(argv[++i], 1, 86400, &v) < 0) {
 				fprintf(stderr, "inkflow: --interval must be 1..86400 seconds\n");
 				return EX_USAGE_ERR;
 			}
+			o.interval = (int)v;
 		} else {
 			fprintf(stderr, "inkflow: run: unknown argument %s\n", argv[i]);
 			return EX_USAGE_ERR;
@@ -177,30 +80,7 @@ cmd_run(struct app *app, int argc, char **argv)
 	}
 	if (app_open_db(app, APP_WRITE) < 0)
 		return EX_USAGE_ERR;
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-
-	struct run_stats total = {0};
-	log_info("event=start mode=%s source=%s", once ? "once" : "daemon",
-	    log_q(app->cfg->source_maildir));
-	do {
-		struct run_stats s = {0};
-		if (poll_maildir(app, &s) < 0 && once)
-			return EX_USAGE_ERR;
-		outbox_flush(app, &s.out);
-		if (once) {
-			total = s;
-			break;
-		}
-		for (int64_t t = 0; t < interval && !stop_requested; t++)
-			sleep(1);
-	} while (!stop_requested);
-	if (once)
-		print_summary(app, &total);
-	log_info("event=stop");
-	return 0;
+	return daemon_run(app, &o);
 }
 
 /* ---- deliver ---------------------------------------------------------- */
@@ -362,6 +242,68 @@ cmd_mail(struct app *app, int argc, char **argv)
 	return show_mail_list(app, status, json);
 }
 
+static int
+cmd_status(struct app *app, int argc, char **argv)
+{
+	if (app_open_db(app, APP_READ) < 0)
+		return EX_USAGE_ERR;
+	return daemon_status(app, has_flag(argc, argv, "--json"));
+}
+
+static int
+cmd_outbox(struct app *app, int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : "";
+	if (strcmp(sub, "list") == 0) {
+		const char *status = NULL;
+		int json = 0;
+		for (int i = 2; i < argc; i++) {
+			if (strcmp(argv[i], "--json") == 0)
+				json = 1;
+			else if (strcmp(argv[i], "--status") == 0 && i + 1 < argc)
+				status = argv[++i];
+			else {
+				fprintf(stderr, "inkflow: outbox list: unknown argument %s\n", argv[i]);
+				return EX_USAGE_ERR;
+			}
+		}
+		if (app_open_db(app, APP_READ) < 0)
+			return EX_USAGE_ERR;
+		return show_outbox_list(app, status, json);
+	}
+	if (strcmp(sub, "flush") == 0) {
+		if (app_open_db(app, APP_WRITE) < 0)
+			return EX_USAGE_ERR;
+		/* Everything queued, deferred ones included, right now. */
+		db_x(app->db, "UPDATE outbox SET next_try=0 WHERE status='queued'", "");
+		struct outbox_stats st = {0};
+		int r = outbox_flush(app, &st);
+		printf("outbox: %d sent, %d deferred, %d failed\n", st.sent, st.deferred, st.failed);
+		return r < 0 || st.deferred ? EX_USAGE_ERR : 0;
+	}
+	if (strcmp(sub, "retry") == 0 && argc == 3) {
+		int64_t id;
+		if (parse_int64(argv[2], 1, INT64_MAX, &id) < 0) {
+			fprintf(stderr, "inkflow: outbox retry: \"%s\" is not a mail id\n", argv[2]);
+			return EX_USAGE_ERR;
+		}
+		if (app_open_db(app, APP_WRITE) < 0)
+			return EX_USAGE_ERR;
+		if (db_x(app->db,
+		        "UPDATE outbox SET status='queued', next_try=0 WHERE id=?1 AND status!='sent'",
+		        "i", id) < 0)
+			return EX_USAGE_ERR;
+		if (db_changes(app->db) != 1) {
+			fprintf(stderr, "inkflow: outbox retry: no unsent mail %lld\n", (long long)id);
+			return EX_USAGE_ERR;
+		}
+		printf("outbox: mail %lld queued again\n", (long long)id);
+		return 0;
+	}
+	fprintf(stderr, "inkflow: outbox list [--status S] [--json] | flush | retry ID\n");
+	return EX_USAGE_ERR;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -392,7 +334,8 @@ main(int argc, char **argv)
 		conf = "conf/inkflow.xml";
 	struct app app = {0};
 	const char *cmd = argv[0];
-	static const char *known[] = {"init", "check-config", "run", "deliver", "project", "mail"};
+	static const char *known[] = {"init", "check-config", "run", "deliver", "project", "mail",
+	    "status", "outbox"};
 	int ok = 0;
 	for (size_t i = 0; i < ARRAY_LEN(known); i++)
 		ok |= strcmp(cmd, known[i]) == 0;
@@ -403,13 +346,18 @@ main(int argc, char **argv)
 	}
 	if (app_load_config(&app, conf) < 0)
 		return strcmp(cmd, "deliver") == 0 ? EX_TEMPFAIL : EX_USAGE_ERR;
+	smtp_global_init();
 	int rc;
 	if (strcmp(cmd, "init") == 0)
 		rc = cmd_init(&app);
 	else if (strcmp(cmd, "check-config") == 0)
 		rc = cmd_check_config(&app);
 	else if (strcmp(cmd, "run") == 0)
-		rc = cmd_run(&app, argc, argv);
+		rc = cmd_run(&app, conf, argc, argv);
+	else if (strcmp(cmd, "status") == 0)
+		rc = cmd_status(&app, argc, argv);
+	else if (strcmp(cmd, "outbox") == 0)
+		rc = cmd_outbox(&app, argc, argv);
 	else if (strcmp(cmd, "deliver") == 0)
 		rc = cmd_deliver(&app, argc, argv);
 	else if (strcmp(cmd, "project") == 0)
@@ -417,5 +365,6 @@ main(int argc, char **argv)
 	else
 		rc = cmd_mail(&app, argc, argv);
 	app_close(&app);
+	smtp_global_cleanup();
 	return rc;
 }

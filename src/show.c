@@ -320,3 +320,61 @@ show_mail_list(struct app *app, const char *status, int json)
 	json_decref(arr);
 	return 0;
 }
+
+int
+show_outbox_list(struct app *app, const char *status, int json)
+{
+	if (status && strcmp(status, "queued") != 0 && strcmp(status, "sent") != 0 &&
+	    strcmp(status, "failed") != 0) {
+		fprintf(stderr, "inkflow: --status must be queued, sent or failed, not \"%s\"\n",
+		    status);
+		return 1;
+	}
+	struct db_stmt *q = db_q(app->db,
+	    "SELECT id, status, kind, rcpt, subject, attempts, created, sent, last_error,"
+	    " project_id, message_id, next_try FROM outbox WHERE (?1 IS NULL OR status=?1)"
+	    " ORDER BY id",
+	    "t", status);
+	if (!q)
+		return 1;
+	json_t *arr = json_array();
+	int rc;
+	while ((rc = db_step(q)) == 1) {
+		char created[32], sent[32] = "", next[32] = "";
+		iso_time(db_int(q, 6), created, sizeof(created));
+		if (!db_isnull(q, 7))
+			iso_time(db_int(q, 7), sent, sizeof(sent));
+		if (db_int(q, 11) > 0 && strcmp(db_text(q, 1), "queued") == 0)
+			iso_time(db_int(q, 11), next, sizeof(next));
+		json_array_append_new(arr, json_pack("{s:I,s:s,s:s,s:s,s:s,s:I,s:s,s:o,s:o,s:o,s:o,s:s}",
+		    "id", (json_int_t)db_int(q, 0), "status", db_text(q, 1), "kind", db_text(q, 2),
+		    "rcpt", db_text(q, 3), "subject", db_text(q, 4), "attempts",
+		    (json_int_t)db_int(q, 5), "created", created, "sent",
+		    *sent ? json_string(sent) : json_null(), "next_try",
+		    *next ? json_string(next) : json_null(), "last_error", jstr(db_text(q, 8)),
+		    "project", db_isnull(q, 9) ? json_null() : json_integer(db_int(q, 9)),
+		    "message_id", db_text(q, 10)));
+	}
+	db_done(q);
+	if (rc < 0) {
+		json_decref(arr);
+		return 1;
+	}
+	if (json)
+		return print_json(arr);
+	size_t i;
+	json_t *e;
+	json_array_foreach(arr, i, e) {
+		printf("#%-5lld %-7s %-12s %s\n", (long long)json_integer_value(json_object_get(e, "id")),
+		    json_string_value(json_object_get(e, "status")),
+		    json_string_value(json_object_get(e, "kind")),
+		    json_string_value(json_object_get(e, "rcpt")));
+		printf("       subject: %s\n", json_string_value(json_object_get(e, "subject")));
+		const char *err = json_string_value(json_object_get(e, "last_error"));
+		if (err)
+			printf("       attempts %lld, last error: %s\n",
+			    (long long)json_integer_value(json_object_get(e, "attempts")), err);
+	}
+	json_decref(arr);
+	return 0;
+}

@@ -13,5 +13,6 @@ struct app;
 int show_project_list(struct app *app, int json);
 int show_project(struct app *app, int64_t id, int json);
 int show_mail_list(struct app *app, const char *status, int json);
+int show_outbox_list(struct app *app, const char *status, int json);
 
 #endif

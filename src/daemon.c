@@ -1,0 +1,606 @@
+/*
+ * DESIGN.  One process, one loop.  Each pass reads the source, handing every
+ * new message to ingest_message (one transaction each) and marking it done
+ * at the source only after the commit; then it sends what the outbox holds;
+ * then it waits — in IMAP IDLE when the server has it, else for the poll
+ * interval — never longer than the next outbox retry.  Losing the IMAP
+ * connection costs a reconnect with backoff, never a message: the position
+ * (UIDVALIDITY, last UID) lives in SQLite and every message is also
+ * deduplicated by source key and by Message-ID + body.
+ */
+#include "daemon.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "config.h"
+#include "db.h"
+#include "imap.h"
+#include "ingest.h"
+#include "log.h"
+#include "maildir.h"
+#include "outbox.h"
+#include "smtp.h"
+#include "store.h"
+#include "util.h"
+
+/* Longest wait in IDLE before re-issuing it (servers drop IDLE at 30 min). */
+#define IDLE_MAX 25 * 60
+/* UIDs fetched per mailbox per pass, so one huge mailbox cannot starve the
+ * others or the outbox. */
+#define FETCH_BATCH 500
+/* Reconnect backoff bounds, seconds. */
+#define BACKOFF_MIN 1
+#define BACKOFF_MAX 300
+
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	reload_requested = 1;
+}
+
+struct run_stats {
+	int read, new_projects, routed, ignored, quarantined, held, duplicates, tempfail;
+	int replies;
+	int64_t first_project, last_project;
+	struct outbox_stats out;
+};
+
+struct loop {
+	struct app *app;
+	const struct daemon_opts *o;
+	struct imap_conn *imap;
+	int64_t next_connect;   /* epoch seconds */
+	int backoff;            /* seconds */
+	struct run_stats total;
+	int64_t processed;      /* messages since start */
+};
+
+/* ---- status ----------------------------------------------------------- */
+
+static void
+status_set(struct app *app, const char *key, const char *value)
+{
+	db_x(app->db,
+	    "INSERT INTO daemon_status(key,value,updated) VALUES(?1,?2,?3)"
+	    " ON CONFLICT(key) DO UPDATE SET value=?2, updated=?3",
+	    "tti", key, value ? value : "", now_epoch());
+}
+
+static void
+status_error(struct app *app, const char *what)
+{
+	status_set(app, "last_error", what);
+	char ts[32];
+	iso_time(now_epoch(), ts, sizeof(ts));
+	status_set(app, "last_error_time", ts);
+}
+
+static char *
+source_name(const struct config *cfg)
+{
+	if (cfg->imap)
+		return xasprintf("imap%s://%s@%s:%d", cfg->imap->tls == IMAP_TLS_IMAPS ? "s" : "",
+		    cfg->imap->user, cfg->imap->host, cfg->imap->port);
+	return xasprintf("maildir:%s", cfg->source_maildir);
+}
+
+/* ---- one message ----------------------------------------------------- */
+
+static void
+count(struct run_stats *s, const struct ingest_result *r)
+{
+	switch (r->status) {
+	case ING_PROCESSED:
+		if (r->new_project) {
+			s->new_projects++;
+			if (!s->first_project)
+				s->first_project = r->project;
+			s->last_project = r->project;
+		} else
+			s->routed++;
+		break;
+	case ING_IGNORED: s->ignored++; break;
+	case ING_QUARANTINED: s->quarantined++; break;
+	case ING_HELD: s->held++; break;
+	case ING_DUPLICATE: s->duplicates++; break;
+	}
+	s->replies += r->replies;
+}
+
+/* ---- Maildir source ---------------------------------------------------- */
+
+static int
+poll_maildir(struct loop *l, struct run_stats *s)
+{
+	struct app *app = l->app;
+	const char *dir = app->cfg->source_maildir;
+	struct maildir_entry *v;
+	size_t n;
+	if (maildir_ensure(dir) < 0 || maildir_scan(dir, &v, &n) < 0) {
+		char *e = xasprintf("cannot read %s: %s", dir, strerror(errno));
+		log_error("event=source_unreadable path=%s error=%s", log_q(dir), log_q(strerror(errno)));
+		status_error(app, e);
+		free(e);
+		return -1;
+	}
+	char *source = xasprintf("maildir:%s", dir);
+	for (size_t i = 0; i < n && !stop_requested; i++) {
+		struct ingest_result r;
+		struct stat st;
+		if (stat(v[i].path, &st) < 0)
+			continue; /* moved away meanwhile */
+		s->read++;
+		int rc;
+		if ((size_t)st.st_size > app->cfg->limits.max_message) {
+			rc = ingest_oversize(app, source, v[i].unique, (size_t)st.st_size, &r);
+		} else {
+			char *raw;
+			size_t len;
+			if (file_read(v[i].path, app->cfg->limits.max_message, &raw, &len) < 0) {
+				log_warn("event=read_failed path=%s error=%s", log_q(v[i].path),
+				    log_q(strerror(errno)));
+				s->tempfail++;
+				continue;
+			}
+			rc = ingest_message(app, source, v[i].unique, raw, len, &r);
+			free(raw);
+		}
+		if (rc < 0) {
+			s->tempfail++;
+			continue;
+		}
+		count(s, &r);
+		l->processed++;
+		if (maildir_mark_seen(dir, &v[i]) < 0)
+			log_warn("event=mark_seen_failed path=%s error=%s", log_q(v[i].path),
+			    log_q(strerror(errno)));
+	}
+	free(source);
+	maildir_entries_free(v, n);
+	return 0;
+}
+
+/* ---- IMAP source ------------------------------------------------------- */
+
+static void
+imap_drop(struct loop *l, const char *why, enum imap_status st)
+{
+	imap_close(l->imap);
+	l->imap = NULL;
+	/* A configuration problem will not go away in a second. */
+	int delay = st == IMAP_ERR_CONFIG ? BACKOFF_MAX : l->backoff;
+	l->next_connect = now_epoch() + delay;
+	l->backoff = l->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : l->backoff * 2;
+	log_error("event=imap_down error=%s retry_in=%d", log_q(why), delay);
+	status_error(l->app, why);
+	status_set(l->app, "source_state", "disconnected");
+}
+
+static int
+imap_ensure(struct loop *l)
+{
+	if (l->imap)
+		return 0;
+	if (now_epoch() < l->next_connect)
+		return -1;
+	char err[512];
+	enum imap_status st = imap_open(l->app->cfg->imap, &l->imap, err, sizeof(err));
+	if (st != IMAP_OK) {
+		l->imap = NULL;
+		imap_drop(l, err, st);
+		return -1;
+	}
+	l->backoff = BACKOFF_MIN;
+	log_info("event=imap_connected host=%s idle=%d", log_q(l->app->cfg->imap->host),
+	    imap_has_idle(l->imap));
+	status_set(l->app, "source_state", "connected");
+	return 0;
+}
+
+/* Stored position of one mailbox: 0 when unknown. */
+static void
+imap_position(struct app *app, const char *key, int64_t *validity, int64_t *last)
+{
+	*validity = *last = 0;
+	struct db_stmt *q = db_q(app->db,
+	    "SELECT uidvalidity, last_uid FROM imap_state WHERE mailbox=?1", "t", key);
+	if (q && db_step(q) == 1) {
+		*validity = db_int(q, 0);
+		*last = db_int(q, 1);
+	}
+	if (q)
+		db_done(q);
+}
+
+static int
+imap_save_position(struct app *app, const char *key, int64_t validity, int64_t last)
+{
+	return db_x(app->db,
+	    "INSERT INTO imap_state(mailbox,uidvalidity,last_uid,updated) VALUES(?1,?2,?3,?4)"
+	    " ON CONFLICT(mailbox) DO UPDATE SET uidvalidity=?2, last_uid=?3, updated=?4",
+	    "tiii", key, validity, last, now_epoch());
+}
+
+/* One mailbox: fetch what is new, ingest, dispose.  0 done (or mailbox
+ * skipped), -1 connection lost (already dropped). */
+static int
+imap_mailbox(struct loop *l, const char *mailbox, struct run_stats *s)
+{
+	struct app *app = l->app;
+	const struct imap_conf *ic = app->cfg->imap;
+	char err[512];
+	uint32_t validity, uidnext;
+	enum imap_status st = imap_select(l->imap, mailbox, &validity, &uidnext, err, sizeof(err));
+	if (st == IMAP_ERR_MAILBOX) {
+		log_error("event=imap_mailbox_skipped mailbox=%s error=%s", log_q(mailbox), log_q(err));
+		status_error(app, err);
+		return 0;
+	}
+	if (st != IMAP_OK) {
+		imap_drop(l, err, st);
+		return -1;
+	}
+	char *key = xasprintf("%s@%s:%d/%s", ic->user, ic->host, ic->port, mailbox);
+	char *source = xasprintf("imap:%s", key);
+	int64_t old_validity, last;
+	imap_position(app, key, &old_validity, &last);
+	if (old_validity && old_validity != validity) {
+		/* The server renumbered the mailbox: start over; Message-ID +
+		 * body dedupe keeps what we processed from being processed again. */
+		log_warn("event=uidvalidity_changed mailbox=%s old=%lld new=%u", log_q(mailbox),
+		    (long long)old_validity, validity);
+		last = 0;
+	}
+	if (!old_validity || old_validity != validity)
+		imap_save_position(app, key, validity, last);
+	uint32_t *uids = NULL;
+	size_t n = 0;
+	int rc = 0;
+	st = imap_list_new(l->imap, (uint32_t)last, FETCH_BATCH, &uids, &n, err, sizeof(err));
+	if (st != IMAP_OK) {
+		imap_drop(l, err, st);
+		rc = -1;
+		n = 0;
+	}
+	for (size_t i = 0; i < n && !stop_requested; i++) {
+		char skey[32];
+		snprintf(skey, sizeof(skey), "%u:%u", validity, uids[i]);
+		char *raw = NULL;
+		size_t len = 0, too_big = 0;
+		st = imap_fetch(l->imap, uids[i], app->cfg->limits.max_message, &raw, &len, &too_big,
+		    err, sizeof(err));
+		if (st == IMAP_ERR_MAILBOX) {
+			/* Gone meanwhile (another client expunged it). */
+			log_warn("event=imap_vanished mailbox=%s uid=%u", log_q(mailbox), uids[i]);
+			imap_save_position(app, key, validity, uids[i]);
+			continue;
+		}
+		if (st != IMAP_OK) {
+			imap_drop(l, err, st);
+			rc = -1;
+			break;
+		}
+		s->read++;
+		struct ingest_result r;
+		int ir = too_big ? ingest_oversize(app, source, skey, too_big, &r)
+		                 : ingest_message(app, source, skey, raw, len, &r);
+		free(raw);
+		if (ir < 0) {
+			s->tempfail++;
+			break; /* keep the order: retry from this UID next pass */
+		}
+		count(s, &r);
+		l->processed++;
+		st = imap_dispose(l->imap, uids[i], err, sizeof(err));
+		if (st == IMAP_ERR_CONN) {
+			imap_drop(l, err, st);
+			rc = -1;
+			break;
+		}
+		if (st != IMAP_OK) {
+			log_error("event=imap_dispose_failed mailbox=%s uid=%u error=%s", log_q(mailbox),
+			    uids[i], log_q(err));
+			status_error(app, err);
+		}
+		imap_save_position(app, key, validity, uids[i]);
+	}
+	free(uids);
+	free(key);
+	free(source);
+	return rc;
+}
+
+static int
+poll_imap(struct loop *l, struct run_stats *s)
+{
+	if (imap_ensure(l) < 0)
+		return -1;
+	const struct imap_conf *ic = l->app->cfg->imap;
+	for (size_t i = 0; i < ic->nmailboxes && !stop_requested; i++)
+		if (imap_mailbox(l, ic->mailboxes[i], s) < 0)
+			return -1;
+	char ts[32];
+	iso_time(now_epoch(), ts, sizeof(ts));
+	status_set(l->app, "last_poll", ts);
+	return 0;
+}
+
+/* ---- waiting ----------------------------------------------------------- */
+
+/* Seconds until the oldest deferred outbox mail is due (or max). */
+static int
+outbox_due_in(struct app *app, int max)
+{
+	int64_t next = 0;
+	if (db_1i(app->db, &next, "SELECT min(next_try) FROM outbox WHERE status='queued'", "") != 1 ||
+	    next == 0)
+		return max;
+	int64_t d = next - now_epoch();
+	return d < 1 ? 1 : d > max ? max : (int)d;
+}
+
+static void
+wait_next(struct loop *l)
+{
+	struct app *app = l->app;
+	if (app->cfg->imap) {
+		const struct imap_conf *ic = app->cfg->imap;
+		int max = ic->nmailboxes > 1 || !l->imap || !imap_has_idle(l->imap) ? ic->poll_interval
+		                                                                     : IDLE_MAX;
+		if (!l->imap) {
+			int64_t d = l->next_connect - now_epoch();
+			max = d < 1 ? 1 : d < max ? (int)d : max;
+		}
+		int t = outbox_due_in(app, max);
+		if (l->imap && imap_has_idle(l->imap)) {
+			char err[512];
+			status_set(app, "state", "idle");
+			/* IDLE on the first mailbox: the one that gets new mail. */
+			uint32_t v, u;
+			enum imap_status st = imap_select(l->imap, ic->mailboxes[0], &v, &u, err,
+			    sizeof(err));
+			if (st == IMAP_OK)
+				st = imap_wait(l->imap, t, (volatile int *)&stop_requested, err, sizeof(err));
+			if (st != IMAP_OK)
+				imap_drop(l, err, st);
+			return;
+		}
+		status_set(app, "state", "waiting");
+		for (int i = 0; i < t && !stop_requested && !reload_requested; i++)
+			sleep(1);
+		return;
+	}
+	status_set(app, "state", "waiting");
+	int t = outbox_due_in(app, l->o->interval);
+	for (int i = 0; i < t && !stop_requested && !reload_requested; i++)
+		sleep(1);
+}
+
+/* SIGHUP: load the configuration again; keep the old one when the new one
+ * has errors. */
+static void
+reload(struct loop *l)
+{
+	reload_requested = 0;
+	struct errlist errs = {0};
+	struct config *fresh = NULL;
+	if (config_load(l->o->conf_path, &fresh, &errs) < 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			log_error("event=reload_refused error=%s", log_q(errs.v[i]));
+		log_error("event=reload_refused errors=%zu keeping=old", errs.n);
+		status_error(l->app, "configuration reload refused: see the log");
+		errlist_free(&errs);
+		return;
+	}
+	errlist_free(&errs);
+	if (strcmp(fresh->db_path, l->app->cfg->db_path) != 0) {
+		log_error("event=reload_refused error=\"the database path cannot change while "
+		          "running; restart instead\"");
+		config_free(fresh);
+		return;
+	}
+	imap_close(l->imap);
+	l->imap = NULL;
+	l->next_connect = 0;
+	config_free(l->app->cfg);
+	l->app->cfg = fresh;
+	if (db_begin(l->app->db) == 0) {
+		if (store_sync_config(l->app->db, fresh) < 0 || db_commit(l->app->db) < 0)
+			db_rollback(l->app->db);
+	}
+	log_info("event=reloaded conf=%s", log_q(l->o->conf_path));
+}
+
+/* ---- summary ----------------------------------------------------------- */
+
+static void
+print_summary(const struct app *app, const struct run_stats *s, int json)
+{
+	char *src = source_name(app->cfg);
+	const char *out = app->cfg->smtp ? app->cfg->smtp->host : app->cfg->outbox_maildir;
+	if (json) {
+		json_t *j = json_pack("{s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i}",
+		    "source", src, "read", s->read, "new_projects", s->new_projects, "routed",
+		    s->routed, "ignored", s->ignored, "quarantined", s->quarantined, "held",
+		    s->held, "duplicates", s->duplicates, "left_for_later", s->tempfail, "queued",
+		    s->replies, "sent", s->out.sent, "deferred", s->out.deferred, "failed",
+		    s->out.failed);
+		char *t = json_dumps(j, JSON_INDENT(2));
+		puts(t);
+		free(t);
+		json_decref(j);
+		free(src);
+		return;
+	}
+	printf("inkflow: %d message%s read from %s\n", s->read, s->read == 1 ? "" : "s",
+	    app->cfg->imap ? src : app->cfg->source_maildir);
+	if (s->new_projects)
+		printf("  %d new project%s (INK-%lld … INK-%lld)\n", s->new_projects,
+		    s->new_projects == 1 ? "" : "s", (long long)s->first_project,
+		    (long long)s->last_project);
+	else
+		printf("  0 new projects\n");
+	printf("  %d added to existing projects, %d ignored (automatic mail or staff),"
+	       " %d quarantined, %d held for BOK, %d already processed\n",
+	    s->routed, s->ignored, s->quarantined, s->held, s->duplicates);
+	if (s->tempfail)
+		printf("  %d left for a later run (temporary failure, see the log)\n", s->tempfail);
+	printf("  %d mail%s queued, %d sent to %s", s->replies, s->replies == 1 ? "" : "s",
+	    s->out.sent, out);
+	if (s->out.deferred)
+		printf(", %d deferred", s->out.deferred);
+	if (s->out.failed)
+		printf(", %d failed", s->out.failed);
+	printf("\n");
+	free(src);
+}
+
+/* ---- the loop ----------------------------------------------------------- */
+
+int
+daemon_run(struct app *app, const struct daemon_opts *o)
+{
+	struct sigaction sa = {.sa_handler = on_stop};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	struct sigaction hup = {.sa_handler = on_hup};
+	sigemptyset(&hup.sa_mask);
+	sigaction(SIGHUP, &hup, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct loop l = {.app = app, .o = o, .backoff = BACKOFF_MIN};
+	char *src = source_name(app->cfg);
+	log_info("event=start mode=%s source=%s pid=%d", o->once ? "once" : "daemon", log_q(src),
+	    (int)getpid());
+	char pid[32], ts[32];
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	iso_time(now_epoch(), ts, sizeof(ts));
+	status_set(app, "pid", pid);
+	status_set(app, "started", ts);
+	status_set(app, "source", src);
+	status_set(app, "state", "running");
+	free(src);
+
+	int rc = 0;
+	while (!stop_requested) {
+		if (reload_requested)
+			reload(&l);
+		struct run_stats s = {0};
+		status_set(app, "state", "processing");
+		int pr = app->cfg->imap ? poll_imap(&l, &s) : poll_maildir(&l, &s);
+		if (!app->cfg->imap && pr == 0) {
+			iso_time(now_epoch(), ts, sizeof(ts));
+			status_set(app, "last_poll", ts);
+		}
+		outbox_flush(app, &s.out);
+		char n[32];
+		snprintf(n, sizeof(n), "%lld", (long long)l.processed);
+		status_set(app, "processed_since_start", n);
+		if (o->once) {
+			l.total = s;
+			rc = pr < 0 && s.read == 0 ? 1 : 0;
+			break;
+		}
+		wait_next(&l);
+	}
+	imap_close(l.imap);
+	status_set(app, "state", "stopped");
+	if (o->once)
+		print_summary(app, &l.total, o->json);
+	log_info("event=stop processed=%lld", (long long)l.processed);
+	return rc;
+}
+
+/* ---- status -------------------------------------------------------------- */
+
+int
+daemon_status(struct app *app, int json)
+{
+	json_t *j = json_object();
+	struct db_stmt *q = db_q(app->db, "SELECT key, value FROM daemon_status ORDER BY key", "");
+	while (q && db_step(q) == 1)
+		json_object_set_new(j, db_text(q, 0), json_string(db_text(q, 1)));
+	if (q)
+		db_done(q);
+	const char *pid_s = json_string_value(json_object_get(j, "pid"));
+	const char *state = json_string_value(json_object_get(j, "state"));
+	int64_t pid = 0;
+	int alive = pid_s && parse_int64(pid_s, 1, 1 << 22, &pid) == 0 && kill((pid_t)pid, 0) == 0 &&
+	            state && strcmp(state, "stopped") != 0;
+	json_object_set_new(j, "running", json_boolean(alive));
+
+	static const struct {
+		const char *key, *sql;
+	} counts[] = {
+	    {"outbox_queued", "SELECT count(*) FROM outbox WHERE status='queued'"},
+	    {"outbox_deferred", "SELECT count(*) FROM outbox WHERE status='queued' AND attempts>0"},
+	    {"outbox_failed", "SELECT count(*) FROM outbox WHERE status='failed'"},
+	    {"outbox_sent", "SELECT count(*) FROM outbox WHERE status='sent'"},
+	    {"messages", "SELECT count(*) FROM messages"},
+	    {"quarantined", "SELECT count(*) FROM messages WHERE status='quarantined'"},
+	    {"held", "SELECT count(*) FROM messages WHERE status='held'"},
+	    {"projects", "SELECT count(*) FROM projects"},
+	    {"open_tasks", "SELECT count(*) FROM tasks WHERE status='open'"},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(counts); i++) {
+		int64_t v = 0;
+		db_1i(app->db, &v, counts[i].sql, "");
+		json_object_set_new(j, counts[i].key, json_integer(v));
+	}
+	char *oldest = NULL;
+	if (db_1s(app->db, &oldest,
+	        "SELECT last_error FROM outbox WHERE status='queued' AND last_error IS NOT NULL"
+	        " ORDER BY id LIMIT 1", "") == 1 && oldest)
+		json_object_set_new(j, "outbox_last_error", json_string(oldest));
+	free(oldest);
+	if (json) {
+		char *t = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+		puts(t);
+		free(t);
+		json_decref(j);
+		return 0;
+	}
+#define S(k) (json_string_value(json_object_get(j, k)) ? json_string_value(json_object_get(j, k)) : "—")
+#define I(k) ((long long)json_integer_value(json_object_get(j, k)))
+	printf("daemon:      %s", alive ? "running" : "not running");
+	if (alive)
+		printf(" (pid %s, since %s, %s)", S("pid"), S("started"), S("state"));
+	printf("\nsource:      %s", S("source"));
+	if (json_object_get(j, "source_state"))
+		printf(" (%s)", S("source_state"));
+	printf("\nlast poll:   %s\n", S("last_poll"));
+	printf("last error:  %s", S("last_error"));
+	if (json_object_get(j, "last_error_time"))
+		printf(" (%s)", S("last_error_time"));
+	printf("\noutbox:      %lld queued (%lld deferred), %lld failed, %lld sent\n",
+	    I("outbox_queued"), I("outbox_deferred"), I("outbox_failed"), I("outbox_sent"));
+	if (json_object_get(j, "outbox_last_error"))
+		printf("             oldest deferred: %s\n", S("outbox_last_error"));
+	printf("messages:    %lld (%lld quarantined, %lld held for BOK)\n", I("messages"),
+	    I("quarantined"), I("held"));
+	printf("projects:    %lld, open tasks: %lld\n", I("projects"), I("open_tasks"));
+#undef S
+#undef I
+	json_decref(j);
+	return 0;
+}
