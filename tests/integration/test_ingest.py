@@ -383,6 +383,34 @@ class Cli(unittest.TestCase):
         finally:
             env.close()
 
+    def test_mail_server_settings_checked(self):
+        imap = ('<source type="imap" host="127.0.0.1" port="993" tls="imaps" user="biuro" '
+                'password="secret" mailboxes="INBOX Zamówienia" after="move" move-to="Przetworzone"/>')
+        env = Env(conf_edit=lambda t: re.sub(r'<source type="maildir"[^>]*/>', imap, t))
+        try:
+            os.chmod(env.conf, 0o644)
+            p = env.run("check-config", check=False)
+            self.assertEqual(p.returncode, 1)
+            self.assertRegex(p.stderr.decode(), r"inkflow\.xml:\d+: <source>: holds a password "
+                             r"but .* is readable by group or others")
+            os.chmod(env.conf, 0o600)
+            env.run("check-config")
+        finally:
+            env.close()
+        smtp = ('<outbox type="smtp" host="smtp.example/x" tls="starttls" user="biuro" '
+                'password-file="smtp.pw"/>')
+        env = Env(conf_edit=lambda t: re.sub(r'<outbox type="maildir"[^>]*/>', smtp, t))
+        try:
+            pw = os.path.join(env.dir, "conf", "smtp.pw")
+            with open(pw, "w") as f:
+                f.write("secret\n")
+            os.chmod(pw, 0o640)
+            err = env.run("check-config", check=False).stderr.decode()
+            self.assertIn('host: "smtp.example/x" is not a host name', err)
+            self.assertIn("smtp.pw is readable by group or others", err)
+        finally:
+            env.close()
+
     def test_errors_name_the_problem(self):
         env = Env()
         try:

@@ -364,7 +364,7 @@ test_bad_one_pass(void **state)
 		{4, "<system> currency: unknown value \"USD\" (one of: PLN, EUR)"},
 		{5, "<paths>: unknown attribute \"templats\""},
 		{5, "<paths>: missing attribute \"templates\""},
-		{6, "<source> type: unknown value \"imap\" (supported: maildir)"},
+		{6, "<source> type: unknown value \"pop3\" (supported: maildir, imap)"},
 		{7, "<outbox>: missing attribute \"path\""},
 		{8, "<company> bank-account: \"PL61 1090 1014 0000 0712 1981 2875\" is not a valid IBAN"},
 		{8, "<company> phone: \"call us\" is not a phone number"},

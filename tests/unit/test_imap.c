@@ -4,7 +4,7 @@
  * Two kinds of server:
  * - a real Dovecot from the mail lab (tests/lab/maillab), found through
  *   INKFLOW_LAB_ENV = path of the lab's lab.env; these tests skip when it is
- *   unset (tests/unit/run-imap-lab starts a lab and sets it);
+ *   unset (tests/with-lab starts a lab and sets it);
  * - a scripted fake server forked by the test (fake_*) for what Dovecot
  *   will not do: LOGINDISABLED, a missing STARTTLS, lies about sizes,
  *   literal bombs, connections dropped mid-literal, servers without MOVE or
@@ -40,7 +40,7 @@
  * (parse_greeting returns MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION without
  * freeing it; test_fake_greeting_bye meets it).  Suppressed here rather than
  * in a file so that every runner of this binary (make SAN=1 unit,
- * run-imap-lab) gets it without LSAN_OPTIONS. */
+ * tests/with-lab) gets it without LSAN_OPTIONS. */
 const char *__lsan_default_suppressions(void);
 const char *
 __lsan_default_suppressions(void)
@@ -888,7 +888,7 @@ lab_teardown(void **state)
 #define NEED_LAB() do { \
 	if (!lab_load()) { \
 		print_message("[  SKIP    ] no mail lab: set INKFLOW_LAB_ENV to a lab.env " \
-		    "(tests/unit/run-imap-lab does)\n"); \
+		    "(tests/with-lab does)\n"); \
 		skip(); \
 	} \
 } while (0)

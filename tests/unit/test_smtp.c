@@ -8,7 +8,7 @@
  *   classified, and that STARTTLS mode never falls back to plaintext;
  * - a real Postfix from tests/lab/maillab, when INKFLOW_LAB_ENV names the
  *   lab's lab.env (users biuro and client, password "secret"); otherwise
- *   those tests are skipped.  tests/unit/run-smtp-lab starts a lab, runs
+ *   those tests are skipped.  tests/with-lab starts a lab, runs
  *   this program and stops the lab.
  * Only 127.0.0.1 is ever contacted.
  */
@@ -779,7 +779,7 @@ lab_setup(void **state)
 		return -1;
 	if (!path || !*path) {
 		fprintf(stderr, "test_smtp: INKFLOW_LAB_ENV is not set: the tests "
-		    "against a real Postfix are skipped (tests/unit/run-smtp-lab "
+		    "against a real Postfix are skipped (tests/with-lab "
 		    "runs them)\n");
 		return 0;
 	}
