@@ -75,9 +75,13 @@ install: $(BIN)
 	install -m 644 templates/pl/* $(DESTDIR)$(SHAREDIR)/templates/pl/
 	install -m 644 templates/de/* $(DESTDIR)$(SHAREDIR)/templates/de/
 	install -m 644 conf/*.xml $(DESTDIR)$(SHAREDIR)/conf/
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SHAREDIR)/contrib
+	install -m 644 doc/inkflow.1 $(DESTDIR)$(MANDIR)/man1/inkflow.1
+	install -m 644 doc/inkflow.xml.5 $(DESTDIR)$(MANDIR)/man5/inkflow.xml.5
+	install -m 644 contrib/inkflow.service $(DESTDIR)$(SHAREDIR)/contrib/
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/inkflow
+	rm -f $(DESTDIR)$(BINDIR)/inkflow $(DESTDIR)$(MANDIR)/man1/inkflow.1 $(DESTDIR)$(MANDIR)/man5/inkflow.xml.5
 	rm -rf $(DESTDIR)$(SHAREDIR)
 
 clean:
