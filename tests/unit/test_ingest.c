@@ -1,0 +1,212 @@
+/*
+ * Unit tests for ingest.c: routing decisions against a real database,
+ * the subject-tag hijack case above all.  Uses the shipped conf/ with the
+ * data directory moved to a temporary one.  Run from the repository root
+ * or set INKFLOW_SRCDIR.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "config.h"
+#include "db.h"
+#include "ingest.h"
+#include "log.h"
+#include "util.h"
+
+static const char *
+srcdir(void)
+{
+	const char *s = getenv("INKFLOW_SRCDIR");
+	return s && *s ? s : ".";
+}
+
+struct fx {
+	struct app app;
+	char dir[64];
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = xcalloc(1, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/inkflow-ut-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	char *conf = xasprintf("%s/conf/inkflow.xml", srcdir());
+	log_set_level(LOG_LVL_ERROR);
+	assert_int_equal(app_load_config(&f->app, conf), 0);
+	free(conf);
+	struct config *c = f->app.cfg;
+	free(c->data_dir);
+	free(c->db_path);
+	free(c->key_path);
+	free(c->outbox_maildir);
+	c->data_dir = xstrdup(f->dir);
+	c->db_path = path_join(f->dir, "inkflow.db");
+	c->key_path = path_join(f->dir, "hmac.key");
+	c->outbox_maildir = path_join(f->dir, "outbox");
+	assert_int_equal(app_open_db(&f->app, APP_INIT), 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	app_close(&f->app);
+	char *cmd = xasprintf("rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(f);
+	return 0;
+}
+
+static struct ingest_result
+feed(struct fx *f, const char *from, const char *subject, const char *extra, const char *msgid)
+{
+	char *raw = xasprintf("From: %s\nTo: biuro@bmt.example\nSubject: %s\n"
+	                      "Message-ID: <%s>\nDate: Fri, 27 Nov 2026 10:00:00 +0100\n%s"
+	                      "MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\n\n"
+	                      "Proszę o wycenę banera 3 × 1 m.\n",
+	    from, subject, msgid, extra ? extra : "");
+	struct ingest_result r;
+	assert_int_equal(ingest_message(&f->app, "test", NULL, raw, strlen(raw), &r), 0);
+	free(raw);
+	return r;
+}
+
+static int64_t
+count(struct fx *f, const char *sql)
+{
+	int64_t n = -1;
+	assert_int_equal(db_1i(f->app.db, &n, sql, ""), 1);
+	return n;
+}
+
+static void
+test_new_inquiry_and_tag(void **state)
+{
+	struct fx *f = *state;
+	struct ingest_result r = feed(f, "Ola <ola@reklama-baltyk.pl>", "Baner", NULL, "m1@x");
+	assert_int_equal(r.status, ING_PROCESSED);
+	assert_int_equal(r.new_project, 1);
+	assert_int_equal(r.project, 1);
+	assert_int_equal(r.replies, 2); /* acknowledgement + owner's task */
+	/* The same contact with the tag: routed to the project. */
+	r = feed(f, "ola@reklama-baltyk.pl", "RE: AW: [INK-1] Baner", NULL, "m2@x");
+	assert_int_equal(r.status, ING_PROCESSED);
+	assert_int_equal(r.new_project, 0);
+	assert_int_equal(r.project, 1);
+	assert_string_equal(r.reason, "subject tag");
+	assert_int_equal(count(f, "SELECT count(*) FROM projects"), 1);
+}
+
+static void
+test_hijack_held(void **state)
+{
+	struct fx *f = *state;
+	feed(f, "ola@reklama-baltyk.pl", "Baner", NULL, "h1@x");
+	/* A stranger naming someone else's project is held, not attached. */
+	struct ingest_result r = feed(f, "intruz@konkurencja.pl", "Re: [INK-1] adres", NULL, "h2@x");
+	assert_int_equal(r.status, ING_HELD);
+	assert_int_equal(r.project, 0);
+	assert_non_null(strstr(r.reason, "not a contact"));
+	/* Even a colleague from the client's own domain who is not yet a
+	 * contact: held for BOK to decide. */
+	r = feed(f, "szef@reklama-baltyk.pl", "Re: [INK-1] adres", NULL, "h3@x");
+	assert_int_equal(r.status, ING_HELD);
+	assert_int_equal(count(f, "SELECT count(*) FROM events WHERE project_id=1 AND text LIKE"
+	                          " '%intruz%'"),
+	    0);
+	assert_int_equal(count(f, "SELECT count(*) FROM messages WHERE project_id=1"), 1);
+	/* BOK has a task for each held message. */
+	assert_int_equal(count(f, "SELECT count(*) FROM tasks WHERE kind='review-held'"), 2);
+	/* A tag naming no project at all is held too. */
+	r = feed(f, "ola@reklama-baltyk.pl", "[INK-77] ?", NULL, "h4@x");
+	assert_int_equal(r.status, ING_HELD);
+}
+
+static void
+test_thread_routing_and_duplicates(void **state)
+{
+	struct fx *f = *state;
+	feed(f, "jan@gmail.com", "Plakat", NULL, "t1@x");
+	char *ack = NULL;
+	assert_int_equal(db_1s(f->app.db, &ack, "SELECT message_id FROM outbox WHERE kind='ack'",
+	                     ""),
+	    1);
+	char *hdr = xasprintf("In-Reply-To: <%s>\n", ack);
+	struct ingest_result r = feed(f, "jan@gmail.com", "Odp: Plakat", hdr, "t2@x");
+	assert_int_equal(r.status, ING_PROCESSED);
+	assert_int_equal(r.project, 1);
+	assert_int_equal(r.new_project, 0);
+	free(hdr);
+	free(ack);
+	/* Same Message-ID and body again: nothing happens. */
+	r = feed(f, "jan@gmail.com", "Odp: Plakat", NULL, "t1@x");
+	assert_int_equal(r.status, ING_DUPLICATE);
+	assert_int_equal(count(f, "SELECT count(*) FROM messages"), 2);
+}
+
+static void
+test_automatic_mail_never_answered(void **state)
+{
+	struct fx *f = *state;
+	struct ingest_result r =
+	    feed(f, "ola@firma.pl", "Urlop", "Auto-Submitted: auto-replied\n", "a1@x");
+	assert_int_equal(r.status, ING_IGNORED);
+	r = feed(f, "news@firma.pl", "Promocja", "List-Id: <news.firma.pl>\n", "a2@x");
+	assert_int_equal(r.status, ING_IGNORED);
+	r = feed(f, "MAILER-DAEMON@mx.firma.pl", "Undelivered", NULL, "a3@x");
+	assert_int_equal(r.status, ING_IGNORED);
+	r = feed(f, "anna.nowak@bmt.example", "APPROVE", NULL, "a4@x");
+	assert_int_equal(r.status, ING_IGNORED);
+	assert_int_equal(count(f, "SELECT count(*) FROM outbox"), 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM projects"), 0);
+}
+
+static void
+test_owner_assignment(void **state)
+{
+	struct fx *f = *state;
+	/* Rule *.de: k.schmidt, German, EUR. */
+	feed(f, "a@druck.de", "Anfrage", NULL, "o1@x");
+	/* No rule, free-mail: BOK task to assign. */
+	feed(f, "b@wp.pl", "Zapytanie", NULL, "o2@x");
+	struct db_stmt *q = db_q(f->app.db,
+	    "SELECT p.lang, p.currency, coalesce(u.login,'-') FROM projects p"
+	    " LEFT JOIN users u ON u.id=p.owner_id ORDER BY p.id", "");
+	assert_int_equal(db_step(q), 1);
+	assert_string_equal(db_text(q, 0), "de");
+	assert_string_equal(db_text(q, 1), "EUR");
+	assert_string_equal(db_text(q, 2), "k.schmidt");
+	assert_int_equal(db_step(q), 1);
+	assert_string_equal(db_text(q, 0), "pl");
+	assert_string_equal(db_text(q, 2), "-");
+	db_done(q);
+	assert_int_equal(count(f, "SELECT count(*) FROM tasks t JOIN users u ON u.id=t.assignee_id"
+	                          " WHERE t.kind='assign-rep' AND u.role='bok'"),
+	    1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_new_inquiry_and_tag, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hijack_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_thread_routing_and_duplicates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_automatic_mail_never_answered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_owner_assignment, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
