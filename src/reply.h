@@ -1,0 +1,65 @@
+/*
+ * reply: reading what a person wrote in a reply to a task mail — the text
+ * above the quoted original, without signatures — and the command on its
+ * first non-empty line.  Knows how Outlook, Gmail, Thunderbird and Apple
+ * Mail quote, in Polish, German and English.
+ */
+#ifndef INKFLOW_REPLY_H
+#define INKFLOW_REPLY_H
+
+#include <stddef.h>
+
+/* The new text of a reply: everything before the first quote marker
+ * ("-----Original Message-----", "-----Ursprüngliche Nachricht-----",
+ * "-----Wiadomość oryginalna-----", an Outlook header block "From: … Sent:"
+ * / "Od: … Wysłano:" / "Von: … Gesendet:", "On … wrote:", "W dniu … pisze:",
+ * "Am … schrieb …:", "Le … a écrit :", lines starting with ">"), with the
+ * signature ("-- " line, "Sent from my iPhone", "Wysłane z iPhone'a",
+ * "Von meinem iPhone gesendet", "Pozdrawiam"/"Mit freundlichen Grüßen"
+ * closing blocks are kept: only the standard "-- " separator and mobile
+ * footers are cut) removed, trailing blank lines trimmed.  Handles CRLF and
+ * wrapped "On … wrote:" lines (Gmail splits them over two lines).  Caller
+ * frees. */
+char *reply_new_text(const char *text);
+
+enum reply_cmd {
+	CMD_NONE,     /* no command on the first line */
+	CMD_APPROVE,  /* APPROVE | AKCEPTUJ | ZATWIERDZAM | GENEHMIGT */
+	CMD_CORRECT,  /* CORRECT | KORYGUJ | KORREKTUR */
+	CMD_REJECT,   /* REJECT | ODRZUĆ | ODRZUC | ABLEHNEN */
+	CMD_CONFIRM,  /* CONFIRM | POTWIERDZAM | BESTÄTIGT */
+	CMD_REFUSE,   /* REFUSE | ODMOWA | ODMAWIAM | VERWEIGERT */
+	CMD_DONE,     /* DONE | WYKONANE | ERLEDIGT */
+	CMD_ASSIGN,   /* ASSIGN | PRZYDZIEL | ZUWEISEN <login> */
+	CMD_NOTE,     /* NOTE | NOTATKA | NOTIZ <text> */
+	CMD_SUBMIT,   /* SUBMIT | WYŚLIJ | WYSLIJ | EINREICHEN [login] */
+	CMD_ACCEPTED, /* ACCEPTED | AKCEPTUJĘ OFERTĘ | ZAAKCEPTOWANE | ANGENOMMEN */
+	CMD_DELIVERED,/* DELIVERED | DOSTARCZONO | GELIEFERT <invoice no> */
+	CMD_COMPLAINT,/* COMPLAINT | REKLAMACJA | REKLAMATION */
+	CMD_OPINION,  /* OPINION | OPINIA | STELLUNGNAHME <text> */
+	CMD_DECIDE,   /* DECIDE | DECYZJA | ENTSCHEIDUNG <option> … */
+	CMD__COUNT
+};
+
+/* Canonical English name ("APPROVE"), and back (case-insensitive, any of
+ * the words above, Polish with or without diacritics); CMD_NONE if unknown. */
+const char *reply_cmd_name(enum reply_cmd c);
+enum reply_cmd reply_cmd_parse(const char *word);
+
+struct reply {
+	enum reply_cmd cmd;
+	char *arg;    /* rest of the command line, trimmed ("" if none) */
+	char *rest;   /* the lines after the command line (reason, calculation
+	               * lines, note text), trimmed; "" if none */
+	int line;     /* line number of the command within the new text */
+};
+
+/* Parse the first non-empty line of the new text (after reply_new_text)
+ * as a command, also when written as "Re: APPROVE" or "APPROVE." or with
+ * the subject prefix of an action link ("[INK-12] APPROVE").  The words
+ * are matched case-insensitively.  Always fills out (cmd CMD_NONE when the
+ * first line is not a command).  Free with reply_free. */
+void reply_parse(const char *new_text, struct reply *out);
+void reply_free(struct reply *r);
+
+#endif
