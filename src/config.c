@@ -37,6 +37,7 @@
 #include <libxml/xmlerror.h>
 
 #include "imap.h"
+#include "reply.h"
 #include "smtp.h"
 #include "util.h"
 
@@ -168,7 +169,7 @@ errlist_free(struct errlist *e)
 
 /* ---- the loader: files being read and the errors found ------------------ */
 
-enum { F_MAIN, F_USERS, F_PRICES, F__COUNT };
+enum { F_MAIN, F_USERS, F_PRICES, F_WORKFLOW, F__COUNT };
 
 struct loader;
 
@@ -1721,6 +1722,428 @@ read_pricelist(struct loader *ld, struct rd *r, struct config *c)
 		rd_err(r, root, "<pricelist>: no products");
 }
 
+/* ---- <approval> ------------------------------------------------------------ */
+
+static const char *const levels[] = {"supervisor", "sales-director", "board", NULL};
+
+static void
+approval_default(struct cfg_approval *a)
+{
+	a->auto_approve = 100000;   /* 1 000,00 zł */
+	a->eur_rate = 43000;        /* 4,3000 PLN/EUR */
+	a->bands[0] = (struct cfg_band){1000000, ROLE_SUPERVISOR};
+	a->bands[1] = (struct cfg_band){5000000, ROLE_SALES_DIRECTOR};
+	a->bands[2] = (struct cfg_band){-1, ROLE_BOARD};
+	a->nbands = 3;
+}
+
+/* An amount "12 500,00" or "12500.00" in minor units; -1 when not one. */
+static int64_t
+amount(struct rd *r, xmlNode *n, const char *name, const char *v)
+{
+	int64_t whole = 0, frac = 0;
+	int digits = 0, fd = -1;
+	for (const char *p = v; *p; p++) {
+		if (*p >= '0' && *p <= '9') {
+			if (fd >= 0) {
+				if (++fd > 2)
+					goto bad;
+				frac = frac * 10 + (*p - '0');
+			} else {
+				if (++digits > 12)
+					goto bad;
+				whole = whole * 10 + (*p - '0');
+			}
+		} else if ((*p == '.' || *p == ',') && fd < 0 && digits) {
+			fd = 0;
+		} else if (*p == ' ' && fd < 0) {
+			continue;
+		} else
+			goto bad;
+	}
+	if (!digits)
+		goto bad;
+	if (fd == 1)
+		frac *= 10;
+	return whole * 100 + frac;
+bad:
+	rd_err(r, n, "<%s> %s: \"%s\" is not an amount (e.g. 10000.00)", ename(n), name, v);
+	return -1;
+}
+
+static void
+read_approval(struct rd *r, xmlNode *n, struct config *c)
+{
+	static const char *const at[] = {"auto-approve", "eur-rate", NULL};
+	static const char *const kids[] = {"band", NULL};
+	check_attrs(r, n, at);
+	struct cfg_approval *a = &c->approval;
+	char *v = attr(r, n, "auto-approve", OPT);
+	if (v) {
+		int64_t x = amount(r, n, "auto-approve", v);
+		if (x >= 0)
+			a->auto_approve = x;
+		free(v);
+	}
+	v = attr(r, n, "eur-rate", OPT);
+	if (v) {
+		/* Four decimals: "4.3" → 43000. */
+		int64_t x = amount(r, n, "eur-rate", v); /* two decimals max */
+		if (x > 0 && x <= 10000)
+			a->eur_rate = x * 100;
+		else if (x >= 0)
+			rd_err(r, n, "<approval> eur-rate: %s out of range (0.01..100.00)", v);
+		free(v);
+	}
+	a->nbands = 0;
+	int k, open_band = 0;
+	int64_t prev = a->auto_approve;
+	for (xmlNode *e = next_elem(r, n, n->children, kids, &k); e;
+	    e = next_elem(r, n, e->next, kids, &k)) {
+		static const char *const bat[] = {"up-to", "level", NULL};
+		leaf(r, e, bat);
+		if (a->nbands == ARRAY_LEN(a->bands)) {
+			rd_err(r, e, "<approval>: at most %zu bands", ARRAY_LEN(a->bands));
+			break;
+		}
+		if (open_band)
+			rd_err(r, e, "<band>: follows a band without up-to, so it never applies");
+		struct cfg_band *b = &a->bands[a->nbands];
+		char *lvl = attr_word(r, e, "level", levels, REQ);
+		b->level = !lvl ? ROLE_BOARD : strcmp(lvl, "supervisor") == 0 ? ROLE_SUPERVISOR
+		           : strcmp(lvl, "sales-director") == 0            ? ROLE_SALES_DIRECTOR
+		                                                           : ROLE_BOARD;
+		free(lvl);
+		char *up = attr(r, e, "up-to", OPT);
+		b->up_to = -1;
+		if (up) {
+			b->up_to = amount(r, e, "up-to", up);
+			if (b->up_to >= 0 && b->up_to <= prev)
+				rd_err(r, e, "<band> up-to: %s is not above the previous limit", up);
+			prev = b->up_to;
+			free(up);
+		} else
+			open_band = 1;
+		a->nbands++;
+	}
+	if (!a->nbands)
+		rd_err(r, n, "<approval>: no <band>");
+	else if (!open_band)
+		rd_err(r, n, "<approval>: the last <band> must have no up-to (it takes every "
+		    "larger amount)");
+}
+
+/* ---- workflow.xml -------------------------------------------------------------- */
+
+/* Reply commands a task may allow, by their workflow.xml names. */
+static const struct {
+	const char *name;
+	enum reply_cmd cmd;
+} wf_cmds[] = {
+	{"approve", CMD_APPROVE}, {"correct", CMD_CORRECT}, {"reject", CMD_REJECT},
+	{"confirm", CMD_CONFIRM}, {"refuse", CMD_REFUSE}, {"done", CMD_DONE},
+	{"assign", CMD_ASSIGN}, {"note", CMD_NOTE}, {"submit", CMD_SUBMIT},
+	{"accepted", CMD_ACCEPTED}, {"delivered", CMD_DELIVERED},
+	{"complaint", CMD_COMPLAINT}, {"opinion", CMD_OPINION}, {"decide", CMD_DECIDE},
+};
+/* Events the engine knows: the commands above plus internal ones. */
+static const char *const wf_events[] = {"submit", "approve", "correct", "reject",
+    "assigned", "accepted", "confirm", "refuse", "done", "delivered", "complaint",
+    "decide", NULL};
+static const char *const wf_guards[] = {"auto-approve", "needs-approval", NULL};
+static const char *const wf_targets[] = {"owner", "approver", "author", "client", NULL};
+static const char *const wf_action_names[] = {"assign-owner", "task", "mail", "close-tasks",
+    NULL};
+
+/* "2d", "4h", "30m" → seconds; -1 when not one. */
+static int64_t
+duration(const char *v)
+{
+	int64_t n;
+	size_t l = strlen(v);
+	if (l < 2 || l > 8)
+		return -1;
+	char unit = v[l - 1];
+	char num[8];
+	memcpy(num, v, l - 1);
+	num[l - 1] = '\0';
+	if (parse_int64(num, 1, 999, &n) < 0)
+		return -1;
+	return unit == 'd' ? n * 86400 : unit == 'h' ? n * 3600 : unit == 'm' ? n * 60 : -1;
+}
+
+static int
+target_ok(struct rd *r, xmlNode *e, const char *t, int mail)
+{
+	if (word_index(wf_targets, t) >= 0)
+		return !(!mail && strcmp(t, "client") == 0) || (rd_err(r, e,
+		    "<task> for: \"client\" cannot have tasks (clients act by plain mail)"), 0);
+	if (strncmp(t, "role:", 5) == 0) {
+		enum role role;
+		if (role_parse(t + 5, &role) == 0)
+			return 1;
+		rd_err(r, e, "<%s> %s: unknown role \"%s\"", ename(e), mail ? "to" : "for", t + 5);
+		return 0;
+	}
+	if (strncmp(t, "user:", 5) == 0)
+		return 1; /* checked against users.xml afterwards */
+	char *l = word_list(wf_targets);
+	rd_err(r, e, "<%s> %s: unknown value \"%s\" (one of: %s, role:ROLE, user:LOGIN)",
+	    ename(e), mail ? "to" : "for", t, l);
+	free(l);
+	return 0;
+}
+
+static void
+read_wf_action(struct rd *r, xmlNode *e, int k, struct wf_action *a)
+{
+	a->line = node_line(e);
+	switch (k) {
+	case 0: {
+		a->kind = WA_ASSIGN_OWNER;
+		leaf(r, e, (const char *const[]){NULL});
+		break;
+	}
+	case 1: {
+		static const char *const at[] = {"for", "kind", "due", "actions", "title-pl",
+		    "title-de", NULL};
+		leaf(r, e, at);
+		a->kind = WA_TASK;
+		a->target = attr(r, e, "for", REQ);
+		if (a->target)
+			target_ok(r, e, a->target, 0);
+		a->task_kind = attr(r, e, "kind", REQ);
+		a->title_pl = attr(r, e, "title-pl", REQ);
+		a->title_de = attr(r, e, "title-de", REQ);
+		char *due = attr(r, e, "due", OPT);
+		if (due && (a->due = duration(due)) < 0)
+			rd_err(r, e, "<task> due: \"%s\" is not a duration (e.g. 2d, 4h, 30m)", due);
+		free(due);
+		char *acts = attr(r, e, "actions", OPT);
+		for (char *save = NULL, *t = strtok_r(acts ? acts : "", " ,", &save); t;
+		     t = strtok_r(NULL, " ,", &save)) {
+			size_t i;
+			for (i = 0; i < ARRAY_LEN(wf_cmds); i++)
+				if (strcmp(wf_cmds[i].name, t) == 0)
+					break;
+			if (i == ARRAY_LEN(wf_cmds))
+				rd_err(r, e, "<task> actions: unknown action \"%s\"", t);
+			else
+				a->actions |= 1u << wf_cmds[i].cmd;
+		}
+		free(acts);
+		break;
+	}
+	case 2: {
+		static const char *const at[] = {"to", "template", NULL};
+		leaf(r, e, at);
+		a->kind = WA_MAIL;
+		a->target = attr(r, e, "to", REQ);
+		if (a->target)
+			target_ok(r, e, a->target, 1);
+		a->tmpl = attr(r, e, "template", REQ);
+		if (a->tmpl && strspn(a->tmpl, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
+		                   strlen(a->tmpl))
+			rd_err(r, e, "<mail> template: \"%s\" is not a template name", a->tmpl);
+		break;
+	}
+	default: {
+		static const char *const at[] = {"kind", NULL};
+		leaf(r, e, at);
+		a->kind = WA_CLOSE_TASKS;
+		a->task_kind = attr(r, e, "kind", REQ);
+		break;
+	}
+	}
+}
+
+static void
+read_wf_actions(struct rd *r, xmlNode *parent, struct wf_action **v, size_t *n)
+{
+	int k;
+	size_t cap = 0;
+	for (xmlNode *e = next_elem(r, parent, parent->children, wf_action_names, &k); e;
+	    e = next_elem(r, parent, e->next, wf_action_names, &k)) {
+		if (*n >= 32) {
+			rd_err(r, e, "<%s>: at most 32 actions", ename(parent));
+			break;
+		}
+		*v = grow(*v, *n, &cap, sizeof(**v));
+		memset(&(*v)[*n], 0, sizeof(**v));
+		read_wf_action(r, e, k, &(*v)[(*n)++]);
+	}
+}
+
+static void
+read_wf_state(struct rd *r, xmlNode *e, struct wf_state *st)
+{
+	static const char *const at[] = {"name", NULL};
+	static const char *const kids[] = {"enter", "on", NULL};
+	check_attrs(r, e, at);
+	st->line = node_line(e);
+	st->name = attr(r, e, "name", REQ);
+	int k, have_enter = 0;
+	size_t cap = 0;
+	for (xmlNode *c = next_elem(r, e, e->children, kids, &k); c;
+	    c = next_elem(r, e, c->next, kids, &k)) {
+		if (k == 0) {
+			if (have_enter++)
+				rd_err(r, c, "<enter> given twice in state \"%s\"", st->name ? st->name : "?");
+			check_attrs(r, c, (const char *const[]){NULL});
+			read_wf_actions(r, c, &st->enter, &st->nenter);
+			continue;
+		}
+		static const char *const oat[] = {"event", "goto", "guard", "enter", NULL};
+		static const char *const yesno[] = {"yes", "no", NULL};
+		check_attrs(r, c, oat);
+		if (st->non >= 32) {
+			rd_err(r, c, "<state>: at most 32 transitions");
+			break;
+		}
+		st->on = grow(st->on, st->non, &cap, sizeof(*st->on));
+		struct wf_transition *t = &st->on[st->non++];
+		memset(t, 0, sizeof(*t));
+		t->line = node_line(c);
+		t->event = attr_word(r, c, "event", wf_events, REQ);
+		t->to = attr(r, c, "goto", REQ);
+		t->guard = attr_word(r, c, "guard", wf_guards, OPT);
+		char *en = attr_word(r, c, "enter", yesno, OPT);
+		t->run_enter = !en || strcmp(en, "yes") == 0;
+		free(en);
+		read_wf_actions(r, c, &t->actions, &t->nactions);
+	}
+}
+
+static void
+check_wf_users(struct rd *r, struct config *c, const struct wf_action *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].target && strncmp(v[i].target, "user:", 5) == 0 &&
+		    !config_user(c, v[i].target + 5))
+			rd_errl(r, v[i].line, "\"%s\": no such user", v[i].target);
+}
+
+static void
+read_workflow(struct rd *r, struct config *c)
+{
+	static const char *const kids[] = {"state", NULL};
+	xmlNode *root = root_elem(r, "workflow");
+	if (!root)
+		return;
+	static const char *const at[] = {"initial", NULL};
+	check_attrs(r, root, at);
+	struct cfg_workflow *w = xcalloc(1, sizeof(*w));
+	c->workflow = w;
+	w->path = xstrdup(r->shown);
+	w->initial = attr(r, root, "initial", REQ);
+	size_t cap = 0;
+	int k;
+	for (xmlNode *e = next_elem(r, root, root->children, kids, &k); e;
+	    e = next_elem(r, root, e->next, kids, &k)) {
+		if (w->nstates >= 64) {
+			rd_err(r, e, "<workflow>: at most 64 states");
+			break;
+		}
+		w->states = grow(w->states, w->nstates, &cap, sizeof(*w->states));
+		struct wf_state *st = &w->states[w->nstates];
+		memset(st, 0, sizeof(*st));
+		read_wf_state(r, e, st);
+		for (size_t i = 0; st->name && i < w->nstates; i++)
+			if (w->states[i].name && strcmp(w->states[i].name, st->name) == 0)
+				rd_err(r, e, "<state> \"%s\" given twice (first at line %d)", st->name,
+				    w->states[i].line);
+		w->nstates++;
+	}
+	if (!w->nstates) {
+		rd_err(r, root, "<workflow>: no states");
+		return;
+	}
+	/* Every goto names a state; every state is reachable from initial. */
+	int *reach = xcalloc(w->nstates, sizeof(int));
+	size_t init = w->nstates;
+	for (size_t i = 0; i < w->nstates; i++) {
+		if (w->initial && w->states[i].name && strcmp(w->states[i].name, w->initial) == 0)
+			init = i;
+		check_wf_users(r, c, w->states[i].enter, w->states[i].nenter);
+		for (size_t j = 0; j < w->states[i].non; j++) {
+			const struct wf_transition *t = &w->states[i].on[j];
+			check_wf_users(r, c, t->actions, t->nactions);
+			if (t->to && !config_state(c, t->to))
+				rd_errl(r, t->line, "<on> goto: unknown state \"%s\"", t->to);
+		}
+	}
+	if (w->initial && init == w->nstates)
+		rd_err(r, root, "<workflow> initial: unknown state \"%s\"", w->initial);
+	else if (init < w->nstates) {
+		reach[init] = 1;
+		for (int changed = 1; changed;) {
+			changed = 0;
+			for (size_t i = 0; i < w->nstates; i++) {
+				if (!reach[i])
+					continue;
+				for (size_t j = 0; j < w->states[i].non; j++) {
+					const char *to = w->states[i].on[j].to;
+					for (size_t m = 0; to && m < w->nstates; m++)
+						if (!reach[m] && w->states[m].name &&
+						    strcmp(w->states[m].name, to) == 0)
+							reach[m] = changed = 1;
+				}
+			}
+		}
+		for (size_t i = 0; i < w->nstates; i++)
+			if (!reach[i] && w->states[i].name)
+				rd_errl(r, w->states[i].line, "<state> \"%s\" is unreachable from \"%s\"",
+				    w->states[i].name, w->initial);
+	}
+	free(reach);
+}
+
+static void
+free_wf_actions(struct wf_action *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].target);
+		free(v[i].task_kind);
+		free(v[i].title_pl);
+		free(v[i].title_de);
+		free(v[i].tmpl);
+	}
+	free(v);
+}
+
+static void
+free_workflow(struct cfg_workflow *w)
+{
+	if (!w)
+		return;
+	for (size_t i = 0; i < w->nstates; i++) {
+		struct wf_state *st = &w->states[i];
+		free(st->name);
+		free_wf_actions(st->enter, st->nenter);
+		for (size_t j = 0; j < st->non; j++) {
+			free(st->on[j].event);
+			free(st->on[j].guard);
+			free(st->on[j].to);
+			free_wf_actions(st->on[j].actions, st->on[j].nactions);
+		}
+		free(st->on);
+	}
+	free(w->states);
+	free(w->initial);
+	free(w->path);
+	free(w);
+}
+
+const struct wf_state *
+config_state(const struct config *cfg, const char *name)
+{
+	const struct cfg_workflow *w = cfg ? cfg->workflow : NULL;
+	for (size_t i = 0; w && name && i < w->nstates; i++)
+		if (w->states[i].name && strcmp(w->states[i].name, name) == 0)
+			return &w->states[i];
+	return NULL;
+}
+
 /* ---- cross-file checks and the whole load ---------------------------------- */
 
 static void
@@ -1745,11 +2168,11 @@ check_rule_owners(struct loader *ld, struct rd *r, struct config *c)
 
 enum {
 	T_SYSTEM, T_PATHS, T_SOURCE, T_OUTBOX, T_COMPANY, T_USERS, T_PRICELIST,
-	T_LIMITS, T_ASSIGNMENT, T_FREEMAIL, T__COUNT
+	T_WORKFLOW, T_LIMITS, T_ASSIGNMENT, T_FREEMAIL, T_APPROVAL, T__COUNT
 };
 static const char *const top_names[T__COUNT + 1] = {
 	"system", "paths", "source", "outbox", "company", "users", "pricelist",
-	"limits", "assignment", "freemail", NULL,
+	"workflow", "limits", "assignment", "freemail", "approval", NULL,
 };
 #define T_REQUIRED T_LIMITS   /* elements before this one are required */
 
@@ -1806,6 +2229,11 @@ read_main(struct loader *ld, struct config *c)
 		ld->users_read = read_users(ld, &ld->rd[F_USERS], c) == 0;
 	if (el[T_PRICELIST] && include(r, el[T_PRICELIST], &ld->rd[F_PRICES]) == 0)
 		read_pricelist(ld, &ld->rd[F_PRICES], c);
+	approval_default(&c->approval);
+	if (el[T_APPROVAL])
+		read_approval(r, el[T_APPROVAL], c);
+	if (el[T_WORKFLOW] && include(r, el[T_WORKFLOW], &ld->rd[F_WORKFLOW]) == 0)
+		read_workflow(&ld->rd[F_WORKFLOW], c);
 	check_rule_owners(ld, r, c);
 }
 
@@ -1924,6 +2352,7 @@ config_free(struct config *cfg)
 		free(cfg->products[i].name_de);
 	}
 	free(cfg->products);
+	free_workflow(cfg->workflow);
 	free(cfg);
 }
 

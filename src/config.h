@@ -87,6 +87,67 @@ struct cfg_limits {
 	int auto_replies_per_hour; /* automatic replies per sender per hour */
 };
 
+/* Approval bands (<approval> in inkflow.xml).  Amounts are net, in grosze;
+ * EUR totals are converted with eur_rate (grosze per euro cent × 10000, i.e.
+ * 4.3000 PLN/EUR is 43000). */
+struct cfg_band {
+	int64_t up_to;    /* inclusive upper limit; -1 = no limit (the last band) */
+	enum role level;  /* ROLE_SUPERVISOR, ROLE_SALES_DIRECTOR or ROLE_BOARD */
+};
+struct cfg_approval {
+	int64_t auto_approve;   /* totals up to this need no approval */
+	int64_t eur_rate;       /* PLN per EUR × 10000 */
+	struct cfg_band bands[8];
+	size_t nbands;
+};
+
+/* The process (workflow.xml).  A closed set of actions and guards that the
+ * engine (workflow.c) interprets. */
+enum wf_action_kind {
+	WA_ASSIGN_OWNER, /* <assign-owner/>: owner found → event "assigned", else BOK task */
+	WA_TASK,         /* <task for= kind= due= actions= title-pl= title-de=/> */
+	WA_MAIL,         /* <mail to= template=/> */
+	WA_CLOSE_TASKS,  /* <close-tasks kind=/>: cancel open tasks of a kind */
+};
+
+struct wf_action {
+	enum wf_action_kind kind;
+	char *target;    /* task/mail: "owner", "approver", "author", "client",
+	                  * "role:bok" …, "user:login" */
+	char *task_kind; /* task: kind name, e.g. "approve-calculation"; close-tasks */
+	char *title_pl, *title_de;
+	int64_t due;     /* seconds from creation, 0 = none */
+	uint32_t actions;/* bit (1 << CMD_x) per allowed reply command */
+	char *tmpl;      /* mail: template name */
+	int line;
+};
+
+struct wf_transition {
+	char *event;     /* "submit", "approve", … */
+	char *guard;     /* NULL, "auto-approve", "needs-approval" */
+	char *to;        /* target state */
+	int run_enter;   /* 0 when enter="no": only this transition's actions */
+	struct wf_action *actions;
+	size_t nactions;
+	int line;
+};
+
+struct wf_state {
+	char *name;
+	struct wf_action *enter;
+	size_t nenter;
+	struct wf_transition *on;
+	size_t non;
+	int line;
+};
+
+struct cfg_workflow {
+	char *path;      /* as shown in messages */
+	char *initial;
+	struct wf_state *states;
+	size_t nstates;
+};
+
 struct cfg_company {
 	char *name, *address, *city, *country, *tax_id, *bank_account,
 	    *phone, *email, *www, *logo; /* logo: absolute path or NULL */
@@ -120,6 +181,9 @@ struct config {
 	size_t nusers;
 	struct cfg_product *products;
 	size_t nproducts;
+
+	struct cfg_approval approval;
+	struct cfg_workflow *workflow; /* from workflow.xml */
 
 	/* Transports beyond the embedded Maildirs: NULL when not configured. */
 	struct imap_conf *imap;  /* <source type="imap"> */
@@ -167,6 +231,8 @@ void config_free(struct config *cfg);
 const struct cfg_user *config_user(const struct config *cfg, const char *login);
 const struct cfg_user *config_user_by_email(const struct config *cfg, const char *email);
 const struct cfg_product *config_product(const struct config *cfg, const char *sku);
+/* The workflow state named name, NULL if none. */
+const struct wf_state *config_state(const struct config *cfg, const char *name);
 /* First user with this role in users.xml order, NULL if none. */
 const struct cfg_user *config_user_by_role(const struct config *cfg, enum role r);
 /* First rule in inkflow.xml order matching domain (compared ASCII

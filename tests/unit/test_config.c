@@ -521,6 +521,7 @@ test_missing_elements(void **state)
 		{2, "<inkflow>: missing element <company>"},
 		{2, "<inkflow>: missing element <users>"},
 		{2, "<inkflow>: missing element <pricelist>"},
+		{2, "<inkflow>: missing element <workflow>"},
 	};
 	expect(&e, path, w, ARRAY_LEN(w));
 	errlist_free(&e);
@@ -777,6 +778,51 @@ test_shipped_conf(void **state)
 }
 
 /* conf/ copied elsewhere resolves its paths there. */
+/* workflow.xml mistakes: every one reported with its line, in one pass. */
+static void
+test_bad_workflow(void **state)
+{
+	(void)state;
+	char *path = fx("badwf/inkflow.xml");
+	struct errlist e = {0};
+	struct config *c = NULL;
+	assert_int_equal(config_load(path, &c, &e), -1);
+	assert_null(c);
+	char *wf = fx("badwf/workflow.xml");
+	static const struct {
+		int line;
+		const char *text;
+	} want[] = {
+		{7, "unknown element <launch-rocket>"},
+		{9, "<on> goto: unknown state \"calculaton\""},
+		{10, "<on> event: unknown value \"teleport\""},
+		{14, "<task> for: unknown value \"manager\""},
+		{14, "<task> due: \"2 days\" is not a duration"},
+		{14, "<task> actions: unknown action \"fly\""},
+		{15, "\"user:nobody\": no such user"},
+		{17, "<on> guard: unknown value \"if-lucky\""},
+		{19, "<state> \"island\" is unreachable from \"inquiry\""},
+		{22, "<state> \"offer\" given twice (first at line 12)"},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(want); i++) {
+		char *prefix = xasprintf("%s:%d: ", wf, want[i].line);
+		int found = 0;
+		for (size_t j = 0; j < e.n; j++)
+			if (strncmp(e.v[j], prefix, strlen(prefix)) == 0 &&
+			    strstr(e.v[j], want[i].text))
+				found = 1;
+		if (!found) {
+			fprintf(stderr, "missing: %s%s\n", prefix, want[i].text);
+			dump(&e);
+		}
+		assert_true(found);
+		free(prefix);
+	}
+	errlist_free(&e);
+	free(wf);
+	free(path);
+}
+
 static void
 test_relocated_conf(void **state)
 {
@@ -787,7 +833,8 @@ test_relocated_conf(void **state)
 	char *base = realpath(tmp, NULL);
 	char *conf = xasprintf("%s/conf", base);
 	assert_int_equal(mkdir(conf, 0700), 0);
-	static const char *const files[] = {"inkflow.xml", "users.xml", "pricelist.xml"};
+	static const char *const files[] = {"inkflow.xml", "users.xml", "pricelist.xml",
+	    "workflow.xml"};
 	for (size_t i = 0; i < ARRAY_LEN(files); i++) {
 		char *from = xasprintf("%s/conf/%s", srcdir(), files[i]);
 		char *to = xasprintf("%s/%s", conf, files[i]);
@@ -888,6 +935,7 @@ main(void)
 		cmocka_unit_test(test_list_limits),
 		cmocka_unit_test(test_shipped_conf),
 		cmocka_unit_test(test_relocated_conf),
+		cmocka_unit_test(test_bad_workflow),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_errlist),
 	};
