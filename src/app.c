@@ -11,6 +11,7 @@
 #include "config.h"
 #include "db.h"
 #include "store.h"
+#include "token.h"
 #include "util.h"
 
 int
@@ -89,6 +90,11 @@ app_open_db(struct app *app, enum app_mode mode)
 			goto dberr;
 		return 0;
 	}
+	if (token_load_key(cfg->key_path, app->key, err, sizeof(err)) < 0) {
+		fprintf(stderr, "inkflow: %s\n", err);
+		return -1;
+	}
+	app->have_key = 1;
 	if (db_begin(app->db) < 0)
 		goto dberr;
 	char rnd[17];

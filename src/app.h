@@ -14,6 +14,8 @@ struct app {
 	struct config *cfg; /* owned */
 	struct db *db;      /* owned, NULL until app_open_db */
 	char *instance;     /* random id of this database, from meta (owned) */
+	unsigned char key[32]; /* action-token key, loaded by app_open_db */
+	int have_key;
 };
 
 /* Load the configuration; problems are printed to stderr as

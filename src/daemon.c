@@ -59,6 +59,7 @@ on_hup(int sig)
 
 struct run_stats {
 	int read, new_projects, routed, ignored, quarantined, held, duplicates, tempfail;
+	int commands, refused;
 	int replies;
 	int64_t first_project, last_project;
 	struct outbox_stats out;
@@ -109,6 +110,7 @@ static void
 count(struct run_stats *s, const struct ingest_result *r)
 {
 	switch (r->status) {
+	case ING_REFUSED: s->refused++; break;
 	case ING_PROCESSED:
 		if (r->new_project) {
 			s->new_projects++;
@@ -459,9 +461,12 @@ print_summary(const struct app *app, const struct run_stats *s, int json)
 		    (long long)s->last_project);
 	else
 		printf("  0 new projects\n");
-	printf("  %d added to existing projects, %d ignored (automatic mail or staff),"
+	printf("  %d added to existing projects, %d ignored (automatic mail),"
 	       " %d quarantined, %d held for BOK, %d already processed\n",
 	    s->routed, s->ignored, s->quarantined, s->held, s->duplicates);
+	if (s->refused)
+		printf("  %d command%s refused (no valid task token; see the log)\n", s->refused,
+		    s->refused == 1 ? "" : "s");
 	if (s->tempfail)
 		printf("  %d left for a later run (temporary failure, see the log)\n", s->tempfail);
 	printf("  %d mail%s queued, %d sent to %s", s->replies, s->replies == 1 ? "" : "s",

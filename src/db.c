@@ -105,6 +105,25 @@ static const char *const migrations[] = {
 	" last_uid INTEGER NOT NULL, updated INTEGER NOT NULL);"
 	"CREATE TABLE daemon_status("
 	" key TEXT PRIMARY KEY, value TEXT NOT NULL, updated INTEGER NOT NULL);",
+	/* 3: calculations and approvals */
+	"CREATE TABLE calculations("
+	" id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id),"
+	" version INTEGER NOT NULL, author_id INTEGER REFERENCES users(id),"
+	" approver_id INTEGER REFERENCES users(id), currency TEXT NOT NULL,"
+	" net INTEGER NOT NULL, vat INTEGER NOT NULL, gross INTEGER NOT NULL,"
+	" reverse_charge INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL,"
+	" source TEXT NOT NULL, created INTEGER NOT NULL, UNIQUE(project_id, version));"
+	"CREATE TABLE calc_lines("
+	" id INTEGER PRIMARY KEY,"
+	" calculation_id INTEGER NOT NULL REFERENCES calculations(id),"
+	" pos INTEGER NOT NULL, sku TEXT, name TEXT NOT NULL, unit TEXT NOT NULL,"
+	" qty_milli INTEGER NOT NULL, w_mm INTEGER NOT NULL, h_mm INTEGER NOT NULL,"
+	" billed_milli INTEGER NOT NULL, list_price INTEGER NOT NULL,"
+	" unit_price INTEGER NOT NULL, net INTEGER NOT NULL, vat_bp INTEGER NOT NULL,"
+	" note TEXT);"
+	"CREATE INDEX calc_lines_calc ON calc_lines(calculation_id, pos);"
+	"ALTER TABLE tasks ADD COLUMN token_expires INTEGER;"
+	"ALTER TABLE tasks ADD COLUMN calculation_id INTEGER REFERENCES calculations(id);",
 };
 
 int

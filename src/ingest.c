@@ -16,11 +16,12 @@
 #include "outbox.h"
 #include "route.h"
 #include "store.h"
-#include "tmpl.h"
+#include "task.h"
+#include "command.h"
+#include "token.h"
+#include "reply.h"
+#include "workflow.h"
 #include "util.h"
-
-/* Characters of the inquiry quoted in staff notifications. */
-#define QUOTE_MAX 4000
 
 const char *
 ingest_status_name(enum ingest_status s)
@@ -31,6 +32,7 @@ ingest_status_name(enum ingest_status s)
 	case ING_QUARANTINED: return "quarantined";
 	case ING_HELD: return "held";
 	case ING_DUPLICATE: return "duplicate";
+	case ING_REFUSED: return "refused";
 	}
 	return "?";
 }
@@ -176,141 +178,6 @@ store_attachments(struct ing *g)
 	return 0;
 }
 
-/* ---- mail to people ---------------------------------------------------- */
-
-struct facts {
-	int64_t project;
-	const char *client_name;
-	const char *contact_name;
-	const char *contact_email;
-	const char *subject;
-	const struct cfg_user *owner;
-};
-
-static int
-queue_template(struct ing *g, int64_t project, const char *kind, const char *tmpl,
-    const char *lang, const char *to_name, const char *to_addr,
-    const struct tmpl_var *vars, size_t nvars, int reply_to_inquiry)
-{
-	struct app *app = g->app;
-	struct tmpl_mail t;
-	char err[512];
-	if (tmpl_mail_render(app->cfg->templates_dir, lang, tmpl, vars, nvars, &t, err,
-	        sizeof(err)) < 0) {
-		log_error("event=template_failed template=%s error=%s", tmpl, log_q(err));
-		return -1;
-	}
-	struct mail_out mo = {
-	    .from_name = app->cfg->system_name,
-	    .from_addr = app->cfg->system_address,
-	    .to_name = to_name,
-	    .to_addr = to_addr,
-	    .subject = t.subject,
-	    .text = t.text,
-	    .html = t.html,
-	    .auto_generated = 1,
-	    .loop_id = app->cfg->system_address,
-	    .project = project,
-	};
-	/* Thread the answer under the client's message. */
-	const char **refs = NULL;
-	if (reply_to_inquiry && g->m->message_id) {
-		size_t n = g->m->nrefs < 20 ? g->m->nrefs : 20;
-		refs = xcalloc(n + 1, sizeof(*refs));
-		for (size_t i = 0; i < n; i++)
-			refs[i] = g->m->refs[g->m->nrefs - n + i];
-		refs[n] = g->m->message_id;
-		mo.in_reply_to = g->m->message_id;
-		mo.refs = refs;
-		mo.nrefs = n + 1;
-	}
-	int64_t id = outbox_queue(app, project, kind, &mo, NULL);
-	free(refs);
-	tmpl_mail_free(&t);
-	if (id < 0)
-		return -1;
-	g->res->replies++;
-	return 0;
-}
-
-static void
-fill_common(struct ing *g, struct tmpl_var *v, size_t *n, const struct facts *f,
-    char *projbuf, size_t projlen)
-{
-	const struct config *cfg = g->app->cfg;
-	snprintf(projbuf, projlen, "%lld", (long long)f->project);
-	struct tmpl_var common[] = {
-	    {"project", projbuf},
-	    {"subject", f->subject},
-	    {"client_name", f->client_name},
-	    {"contact_name", f->contact_name},
-	    {"contact_email", f->contact_email},
-	    {"owner_name", f->owner ? f->owner->name : cfg->company.name},
-	    {"owner_email", f->owner ? f->owner->email : cfg->system_address},
-	    {"owner_phone", f->owner && f->owner->phone ? f->owner->phone : cfg->company.phone},
-	    {"company_name", cfg->company.name},
-	    {"company_address", cfg->company.address},
-	    {"company_city", cfg->company.city},
-	    {"company_phone", cfg->company.phone},
-	    {"company_email", cfg->company.email},
-	    {"company_www", cfg->company.www},
-	    {"system_address", cfg->system_address},
-	};
-	memcpy(v, common, sizeof(common));
-	*n = ARRAY_LEN(common);
-}
-
-/* Task titles in the assignee's language. */
-static const char *
-task_title(const char *kind, const char *lang)
-{
-	static const struct {
-		const char *kind, *pl, *de;
-	} t[] = {
-	    {"prepare-calculation", "Przygotuj kalkulację", "Kalkulation erstellen"},
-	    {"assign-rep", "Przydziel opiekuna klienta", "Kundenbetreuer zuweisen"},
-	    {"review-held", "Sprawdź wstrzymaną wiadomość", "Zurückgehaltene Nachricht prüfen"},
-	};
-	for (size_t i = 0; i < ARRAY_LEN(t); i++)
-		if (strcmp(t[i].kind, kind) == 0)
-			return strcmp(lang, "de") == 0 ? t[i].de : t[i].pl;
-	return kind;
-}
-
-/* Create a task for user u and mail it to them. */
-static int
-give_task(struct ing *g, const struct facts *f, const struct cfg_user *u, const char *kind,
-    const char *description, const char *actions, int64_t due)
-{
-	struct db *db = g->app->db;
-	int64_t uid = store_user_id(db, u->login);
-	if (uid < 0)
-		return -1;
-	const char *title = task_title(kind, u->lang);
-	int64_t tid = task_create(db, f->project, g->msg, kind, uid, title, description,
-	    actions, due);
-	if (tid < 0)
-		return -1;
-	if (hist_add(db, f->project, g->msg, "system", "task-created", "task %lld for %s: %s",
-	        (long long)tid, u->login, title) < 0)
-		return -1;
-	struct tmpl_var v[24];
-	size_t n;
-	char pb[32];
-	fill_common(g, v, &n, f, pb, sizeof(pb));
-	char *quote = xstrndup(g->m->text, strlen(g->m->text) > QUOTE_MAX ? QUOTE_MAX
-	                                                                 : strlen(g->m->text));
-	v[n++] = (struct tmpl_var){"task_title", title};
-	v[n++] = (struct tmpl_var){"task_description", description};
-	v[n++] = (struct tmpl_var){"assignee_name", u->name};
-	v[n++] = (struct tmpl_var){"inquiry_text", quote};
-	v[n++] = (struct tmpl_var){"message_from", g->m->from_addr};
-	v[n++] = (struct tmpl_var){"message_subject", g->m->subject};
-	int r = queue_template(g, f->project, "task", "task", u->lang, u->name, u->email, v, n, 0);
-	free(quote);
-	return r;
-}
-
 /* ---- routing ----------------------------------------------------------- */
 
 static const struct cfg_user *
@@ -329,13 +196,15 @@ hold(struct ing *g, const char *reason)
 	        g->m->from_addr, reason) < 0)
 		return -1;
 	if (bok) {
-		struct facts f = {.subject = g->m->subject, .contact_email = g->m->from_addr,
-		    .contact_name = g->m->from_name, .client_name = g->m->from_addr};
+		int de = strcmp(bok->lang, "de") == 0;
 		char *desc = xasprintf("%s\nFrom: %s\nSubject: %s", reason, g->m->from_addr,
 		    g->m->subject);
-		int r = give_task(g, &f, bok, "review-held", desc, "", 0);
+		int64_t t = task_open(g->app, 0, g->msg, "review-held",
+		    store_user_id(g->app->db, bok->login),
+		    de ? "Zurückgehaltene Nachricht prüfen" : "Sprawdź wstrzymaną wiadomość", desc,
+		    1u << CMD_NOTE, 0, &g->res->replies);
 		free(desc);
-		if (r < 0)
+		if (t < 0)
 			return -1;
 	}
 	return set_status(g, ING_HELD, "normal", reason);
@@ -487,10 +356,11 @@ new_inquiry(struct ing *g)
 		title = xstrdup(strcmp(lang, "de") == 0 ? "(ohne Betreff)" : "(bez tematu)");
 	}
 	int64_t now = now_epoch();
+	const char *initial = app->cfg->workflow->initial;
 	int r = db_x(db,
 	    "INSERT INTO projects(client_id,contact_id,owner_id,state,title,lang,currency,"
-	    "created,updated) VALUES(?1,?2,NULLIF(?3,0),'inquiry',?4,?5,?6,?7,?7)",
-	    "iiittti", client, contact, owner_id, title, lang, cur, now);
+	    "created,updated) VALUES(?1,?2,NULLIF(?3,0),?4,?5,?6,?7,?8,?8)",
+	    "iiitttti", client, contact, owner_id, initial, title, lang, cur, now);
 	if (r < 0) {
 		free(title);
 		goto fail;
@@ -498,74 +368,27 @@ new_inquiry(struct ing *g)
 	int64_t project = db_last_id(db);
 	g->res->project = project;
 	g->res->new_project = 1;
-
-	struct facts f = {
-	    .project = project,
-	    .client_name = cname,
-	    .contact_name = g->m->from_name,
-	    .contact_email = g->m->from_addr,
-	    .subject = title,
-	    .owner = owner,
-	};
-	if (hist_add(db, project, g->msg, g->m->from_addr, "mail-in", "inquiry from %s: %s",
+	if (db_x(db, "UPDATE messages SET project_id=?2 WHERE id=?1", "ii", g->msg, project) < 0 ||
+	    hist_add(db, project, g->msg, g->m->from_addr, "mail-in", "inquiry from %s: %s",
 	        g->m->from_addr, g->m->subject) < 0 ||
 	    hist_add(db, project, g->msg, "system", "project-created",
 	        "project INK-%lld created for client %s%s (%s, %s)", (long long)project, cname,
 	        client_created ? " (new client)" : "", lang, cur) < 0)
 		goto fail_title;
-
-	if (owner) {
-		if (hist_add(db, project, g->msg, "system", "owner-assigned", "owner %s (%s)",
-		        owner->login, owner_how) < 0)
-			goto fail_title;
-		char *desc = xasprintf(strcmp(owner->lang, "de") == 0
-		                           ? "Neue Anfrage von %s (%s): %s"
-		                           : "Nowe zapytanie od %s (%s): %s",
-		    g->m->from_name ? g->m->from_name : g->m->from_addr, cname, title);
-		r = give_task(g, &f, owner, "prepare-calculation", desc, "", now + 2 * 86400);
-		free(desc);
-		if (r < 0)
-			goto fail_title;
-	} else {
-		const struct cfg_user *bok = bok_user(app->cfg);
-		if (hist_add(db, project, g->msg, "system", "owner-missing",
-		        "no account manager and no assignment rule for %s; BOK assigns one",
-		        domain_of(g->m->from_addr)) < 0)
-			goto fail_title;
-		if (bok) {
-			struct sbuf d = {0};
-			sb_printf(&d, "Nowy klient %s (%s) bez opiekuna. Dostępni opiekunowie:",
-			    cname, g->m->from_addr);
-			for (size_t i = 0; i < app->cfg->nusers; i++)
-				if (app->cfg->users[i].role == ROLE_REP)
-					sb_printf(&d, "\n  %s — %s", app->cfg->users[i].login,
-					    app->cfg->users[i].name);
-			char *desc = sb_steal(&d);
-			r = give_task(g, &f, bok, "assign-rep", desc, "assign", now + 86400);
-			free(desc);
-			if (r < 0)
-				goto fail_title;
-		}
-	}
-
-	/* The acknowledgement, within the per-sender limit. */
-	int sent = outbox_auto_count(app, g->m->from_addr);
-	if (sent < 0)
+	if (owner && hist_add(db, project, g->msg, "system", "owner-assigned", "owner %s (%s)",
+	                 owner->login, owner_how) < 0)
 		goto fail_title;
-	if (sent >= app->cfg->limits.auto_replies_per_hour) {
-		if (hist_add(db, project, g->msg, "system", "ack-suppressed",
-		        "acknowledgement not sent: %d automatic mails to %s in the last hour",
-		        sent, g->m->from_addr) < 0)
-			goto fail_title;
-	} else {
-		struct tmpl_var v[24];
-		size_t n;
-		char pb[32];
-		fill_common(g, v, &n, &f, pb, sizeof(pb));
-		if (queue_template(g, project, "ack", "ack", lang, g->m->from_name, g->m->from_addr,
-		        v, n, 1) < 0)
-			goto fail_title;
-	}
+	if (!owner && hist_add(db, project, g->msg, "system", "owner-missing",
+	                  "no account manager and no assignment rule for %s; BOK assigns one",
+	                  domain_of(g->m->from_addr)) < 0)
+		goto fail_title;
+
+	/* The rest is the process: acknowledgement, tasks (workflow.xml). */
+	struct wf_ctx ctx = {.actor_name = "system", .message = g->msg,
+	    .thread_id = g->m->message_id};
+	if (wf_start(app, project, &ctx) < 0)
+		goto fail_title;
+	g->res->replies += ctx.replies;
 	free(title);
 	free(cname);
 	free(lang);
@@ -628,6 +451,106 @@ handle_bounce(struct ing *g, const char *why)
 	return set_status(g, ING_IGNORED, "bounce", reason);
 }
 
+/* Refuse a command: logged as a security event, answered (to staff only,
+ * within the automatic-mail limit) without details that help forging. */
+static int
+refuse(struct ing *g, const struct cfg_user *staff, const char *why_log, const char *why_user)
+{
+	struct app *app = g->app;
+	log_warn("event=security msg=%lld from=%s reason=%s", (long long)g->msg,
+	    log_q(g->m->from_addr), log_q(why_log));
+	if (hist_add(app->db, 0, g->msg, "system", "security", "command from %s refused: %s",
+	        g->m->from_addr, why_log) < 0)
+		return -1;
+	if (staff && outbox_auto_count(app, staff->email) < app->cfg->limits.auto_replies_per_hour) {
+		int de = strcmp(staff->lang, "de") == 0;
+		struct cmd_outcome o = {
+		    .title = xstrdup(de ? "Befehl nicht ausgeführt" : "Polecenie nie zostało wykonane"),
+		    .text = xasprintf("%s\n\n%s\n", why_user,
+		        de ? "Es wurde nichts geändert. Benutzen Sie die Links oder die Antwort-"
+		             "Funktion der letzten Aufgaben-E-Mail; Befehle ohne gültigen Link\n"
+		             "werden aus Sicherheitsgründen nicht ausgeführt."
+		           : "Niczego nie zmieniono. Użyj linków lub funkcji „Odpowiedz” z ostatniej\n"
+		             "wiadomości z zadaniem; polecenia bez ważnego linku nie są wykonywane\n"
+		             "ze względów bezpieczeństwa."),
+		};
+		int r = cmd_answer(app, store_user_id(app->db, staff->login), &o);
+		cmd_outcome_free(&o);
+		if (r < 0)
+			return -1;
+		g->res->replies++;
+	}
+	return set_status(g, ING_REFUSED, "command", why_log);
+}
+
+/* Mail from staff or carrying a task token: carry out the command it holds
+ * when, and only when, the token verifies, is current, names this task and
+ * this user, and the From is that user's address. */
+static int
+staff_command(struct ing *g, const char *token, const struct cfg_user *staff)
+{
+	struct app *app = g->app;
+	int de = staff && strcmp(staff->lang, "de") == 0;
+	if (!token)
+		return refuse(g, staff, "command without a task token",
+		    de ? "Ihre Nachricht enthält keinen gültigen Aufgaben-Link."
+		       : "Wiadomość nie zawiera ważnego linku do zadania.");
+	struct token_claims cl;
+	enum token_check tc = token_verify(app->key, token, now_epoch(), &cl);
+	if (tc == TOKEN_MALFORMED || tc == TOKEN_BAD_MAC)
+		return refuse(g, staff, tc == TOKEN_BAD_MAC ? "token does not verify (forged or altered)"
+		                                            : "malformed token",
+		    de ? "Der Link in Ihrer Nachricht ist ungültig."
+		       : "Link w wiadomości jest nieprawidłowy.");
+	if (tc == TOKEN_EXPIRED)
+		return refuse(g, staff, "token expired",
+		    de ? "Der Link ist abgelaufen." : "Link wygasł.");
+	int64_t from_user = staff ? store_user_id(app->db, staff->login) : -1;
+	if (from_user != cl.user) {
+		char why[160];
+		snprintf(why, sizeof(why), "token of user %lld for task %lld used by %s",
+		    (long long)cl.user, (long long)cl.task, g->m->from_addr);
+		return refuse(g, staff, why,
+		    de ? "Dieser Link gehört einer anderen Person."
+		       : "Ten link należy do innej osoby.");
+	}
+	char *text = reply_new_text(g->m->text);
+	struct reply rp;
+	reply_parse(text, &rp);
+	if (rp.cmd != CMD_NONE && !(cl.actions & (1u << rp.cmd))) {
+		/* The token was issued without this action. */
+		reply_free(&rp);
+		free(text);
+		return refuse(g, staff, "command outside the token's actions",
+		    de ? "Dieser Befehl ist für die Aufgabe nicht vorgesehen."
+		       : "To polecenie nie dotyczy tego zadania.");
+	}
+	struct cmd_input in = {.task = cl.task, .user = cl.user, .cmd = rp.cmd, .arg = rp.arg,
+	    .rest = rp.rest, .text = text, .message = g->msg, .via = "mail"};
+	struct cmd_outcome o;
+	int r = cmd_execute(app, &in, &o);
+	reply_free(&rp);
+	free(text);
+	if (r < 0)
+		return -1;
+	g->res->project = o.project;
+	g->res->replies += o.mails;
+	if (db_x(app->db, "UPDATE messages SET project_id=NULLIF(?2,0) WHERE id=?1", "ii", g->msg,
+	        o.project) < 0 ||
+	    hist_add(app->db, o.project, g->msg, staff->login, "mail-in", "reply from %s to task %lld%s",
+	        staff->login, (long long)cl.task, o.done ? "" : " (nothing done)") < 0 ||
+	    cmd_answer(app, cl.user, &o) < 0) {
+		cmd_outcome_free(&o);
+		return -1;
+	}
+	g->res->replies++;
+	char reason[200];
+	snprintf(reason, sizeof(reason), "command on task %lld: %s", (long long)cl.task,
+	    o.done ? "done" : "nothing done");
+	cmd_outcome_free(&o);
+	return set_status(g, ING_PROCESSED, "command", reason);
+}
+
 static int
 route(struct ing *g)
 {
@@ -651,15 +574,17 @@ route(struct ing *g)
 			return -1;
 		return set_status(g, ING_QUARANTINED, "normal", "no usable From address");
 	}
+	/* A reply to a task mail: the token decides, never the From alone. */
+	char *token = NULL;
+	for (size_t i = 0; i < m->nrcpt && !token; i++)
+		token = token_from_address(m->rcpt_addrs[i], app->cfg->system_address);
+	if (!token)
+		token = token_from_text(m->text);
 	const struct cfg_user *staff = config_user_by_email(app->cfg, m->from_addr);
-	if (staff) {
-		char reason[256];
-		snprintf(reason, sizeof(reason),
-		    "from staff member %s; staff act through task replies carrying a token",
-		    staff->login);
-		if (hist_add(app->db, 0, g->msg, "system", "ignored", "%s", reason) < 0)
-			return -1;
-		return set_status(g, ING_IGNORED, "staff", reason);
+	if (token || staff) {
+		int r = staff_command(g, token, staff);
+		free(token);
+		return r;
 	}
 
 	int64_t tagged;

@@ -23,6 +23,7 @@ enum ingest_status {
 	ING_QUARANTINED, /* beyond limits or unreadable: kept with a reason */
 	ING_HELD,        /* needs a person (BOK): e.g. someone else's [INK-n] tag */
 	ING_DUPLICATE,   /* seen before: nothing done */
+	ING_REFUSED,     /* a command that did not verify: a security event */
 };
 const char *ingest_status_name(enum ingest_status s); /* as in messages.status */
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "cli.h"
 #include "config.h"
 #include "daemon.h"
 #include "db.h"
@@ -42,6 +43,12 @@ usage(FILE *f)
 	      "  status [--json]            what the daemon is doing: source, last poll, queue, failures\n"
 	      "  outbox list [--status S] [--json] | flush | retry ID\n"
 	      "                             outgoing mail (S: queued, sent, failed)\n"
+	      "  task list [--user L] [--json]\n"
+	      "                             open tasks, everyone's or one person's\n"
+	      "  task do TASK ACTION [ARG] [--reason TEXT] [--lines FILE|-] --as LOGIN\n"
+	      "                             act on a task as a reply would (approve, reject, ...)\n"
+	      "  calc add N [--lines FILE|-] --as LOGIN | calc submit N [--to LOGIN] --as LOGIN\n"
+	      "  calc show N [--json]       the calculation of project N\n"
 	      "  deliver                    MDA mode: one message on stdin (exit 75: try again later)\n"
 	      "  project list [--json]      projects\n"
 	      "  project show N [--json]    one project with its history, tasks and messages\n"
@@ -335,7 +342,7 @@ main(int argc, char **argv)
 	struct app app = {0};
 	const char *cmd = argv[0];
 	static const char *known[] = {"init", "check-config", "run", "deliver", "project", "mail",
-	    "status", "outbox"};
+	    "status", "outbox", "task", "calc"};
 	int ok = 0;
 	for (size_t i = 0; i < ARRAY_LEN(known); i++)
 		ok |= strcmp(cmd, known[i]) == 0;
@@ -358,6 +365,10 @@ main(int argc, char **argv)
 		rc = cmd_status(&app, argc, argv);
 	else if (strcmp(cmd, "outbox") == 0)
 		rc = cmd_outbox(&app, argc, argv);
+	else if (strcmp(cmd, "task") == 0)
+		rc = cli_task(&app, argc, argv);
+	else if (strcmp(cmd, "calc") == 0)
+		rc = cli_calc(&app, argc, argv);
 	else if (strcmp(cmd, "deliver") == 0)
 		rc = cmd_deliver(&app, argc, argv);
 	else if (strcmp(cmd, "project") == 0)

@@ -282,14 +282,14 @@ show_project(struct app *app, int64_t id, int json)
 int
 show_mail_list(struct app *app, const char *status, int json)
 {
-	static const char *valid[] = {"processed", "ignored", "quarantined", "held"};
+	static const char *valid[] = {"processed", "ignored", "quarantined", "held", "refused"};
 	if (status) {
 		int ok = 0;
 		for (size_t i = 0; i < ARRAY_LEN(valid); i++)
 			ok |= strcmp(status, valid[i]) == 0;
 		if (!ok) {
-			fprintf(stderr, "inkflow: --status must be processed, ignored, quarantined "
-			                "or held, not \"%s\"\n", status);
+			fprintf(stderr, "inkflow: --status must be processed, ignored, quarantined, "
+			                "held or refused, not \"%s\"\n", status);
 			return 1;
 		}
 	}

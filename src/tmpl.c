@@ -19,7 +19,8 @@ static const char *const known_vars[] = {
 	"company_address", "company_city", "company_phone", "company_email",
 	"company_www", "system_address", "date", "task_title", "task_description",
 	"assignee_name", "inquiry_text", "reason", "message_from", "message_subject",
-	"outbox_id",
+	"outbox_id", "calc_table", "calc_table_html", "actions_text", "actions_html",
+	"reply_text", "project_state", "approver_name",
 };
 
 static int
@@ -86,7 +87,10 @@ substitute(const char *file, int line0, const char *src, const struct tmpl_var *
 				for (size_t i = 0; i < nvars; i++)
 					if (strcmp(vars[i].name, nm) == 0)
 						val = vars[i].value;
-				add_escaped(out, val ? val : "", html);
+				/* Names ending in _html are markup made by the program. */
+				size_t nmlen = strlen(nm);
+				int raw = nmlen > 5 && strcmp(nm + nmlen - 5, "_html") == 0;
+				add_escaped(out, val ? val : "", html && !raw);
 			}
 			p = close + 2;
 			continue;

@@ -2,7 +2,8 @@
  * tmpl: mail templates in templates/<lang>/<name>.txt and <name>.html.
  * A text template starts with header lines ("Subject: ...") and a blank
  * line, then the body; an HTML template is body only.  {{name}} is replaced
- * by the variable's value (HTML-escaped in .html files).  An unknown placeholder, an unclosed "{{" or a missing
+ * by the variable's value (HTML-escaped in .html files, except variables
+ * whose name ends in "_html": markup the program made).  An unknown placeholder, an unclosed "{{" or a missing
  * Subject is an error naming file:line, never a silent blank.
  */
 #ifndef INKFLOW_TMPL_H

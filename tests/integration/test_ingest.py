@@ -56,8 +56,10 @@ class SampleInbox(unittest.TestCase):
         got = {p["contact"]: (p["owner"], p["lang"], p["currency"])
                for p in self.projects.values()}
         self.assertEqual(got, want)
+        # With an owner the project waits for the calculation; without one,
+        # in inquiry until BOK assigns a rep.
         for p in self.projects.values():
-            self.assertEqual(p["state"], "inquiry")
+            self.assertEqual(p["state"], "calculation" if p["owner"] else "inquiry")
 
     def test_decoded_titles(self):
         titles = sorted(p["title"] for p in self.projects.values())
@@ -232,7 +234,7 @@ class Behaviour(unittest.TestCase):
         self.assertEqual(len(self.env.json("project", "list")), 7)
         self.assertEqual(len(self.env.sent_to("spammy@firma-testowa.pl")), 5)
         kinds = [e["kind"] for e in self.env.json("project", "show", "7")["history"]]
-        self.assertIn("ack-suppressed", kinds)
+        self.assertIn("mail-suppressed", kinds)
 
     def test_bounce_of_our_mail_attached_to_project(self):
         self.env.put(make_mail("ola@firma-testowa.pl", "Baner", "Ile?"))
@@ -274,8 +276,12 @@ class Behaviour(unittest.TestCase):
         self.env.put(make_mail("anna.nowak@bmt.example", "APPROVE", "APPROVE"))
         self.env.once()
         m = self.env.json("mail", "list")[0]
-        self.assertEqual(m["status"], "ignored")
+        self.assertEqual(m["status"], "refused")
         self.assertEqual(self.env.json("project", "list"), [])
+        # The staff member is told, without details that help forging.
+        answer = self.env.sent_to("anna.nowak@bmt.example")
+        self.assertEqual(len(answer), 1)
+        self.assertIn("nie zawiera ważnego linku", body_text(answer[0]))
 
     def test_unknown_project_tag_held(self):
         self.env.put(make_mail("ola@firma-testowa.pl", "Re: [INK-999] x", "y"))

@@ -1,0 +1,288 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "calcdb.h"
+#include "command.h"
+#include "config.h"
+#include "db.h"
+#include "outbox.h"
+#include "reply.h"
+#include "store.h"
+#include "task.h"
+#include "util.h"
+
+#define LINES_MAX (256 * 1024)
+
+/* Value of --name in argv, NULL if absent. */
+static const char *
+opt(int argc, char **argv, const char *name)
+{
+	for (int i = 0; i + 1 < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return argv[i + 1];
+	return NULL;
+}
+
+static int
+flag(int argc, char **argv, const char *name)
+{
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* The n-th argument that is neither an option nor an option's value. */
+static const char *
+positional(int argc, char **argv, int n)
+{
+	static const char *with_value[] = {"--as", "--reason", "--lines", "--user", "--to"};
+	for (int i = 1; i < argc; i++) {
+		int takes = 0;
+		for (size_t k = 0; k < ARRAY_LEN(with_value); k++)
+			if (strcmp(argv[i], with_value[k]) == 0)
+				takes = 1;
+		if (takes) {
+			i++;
+			continue;
+		}
+		if (argv[i][0] == '-' && argv[i][1] == '-')
+			continue;
+		if (n-- == 0)
+			return argv[i];
+	}
+	return NULL;
+}
+
+static char *
+read_lines(const char *src)
+{
+	if (!src)
+		return NULL;
+	if (strcmp(src, "-") == 0) {
+		struct sbuf sb = {0};
+		char buf[4096];
+		ssize_t r;
+		while ((r = read(0, buf, sizeof(buf))) > 0 && sb.len < LINES_MAX)
+			sb_add(&sb, buf, (size_t)r);
+		return sb_steal(&sb);
+	}
+	char *data;
+	size_t len;
+	if (file_read(src, LINES_MAX, &data, &len) < 0) {
+		fprintf(stderr, "inkflow: %s: %s\n", src, strerror(errno));
+		return NULL;
+	}
+	return data;
+}
+
+/* Run one command in a transaction, queue the answer, send the outbox,
+ * print what happened.  Exit code: 0 done, 1 refused or error. */
+static int
+run(struct app *app, const struct cmd_input *in)
+{
+	if (db_begin(app->db) < 0) {
+		fprintf(stderr, "inkflow: database busy, try again\n");
+		return 1;
+	}
+	struct cmd_outcome o;
+	if (cmd_execute(app, in, &o) < 0) {
+		db_rollback(app->db);
+		fprintf(stderr, "inkflow: the step failed; nothing was changed (see the log)\n");
+		return 1;
+	}
+	if (db_commit(app->db) < 0) {
+		db_rollback(app->db);
+		cmd_outcome_free(&o);
+		fprintf(stderr, "inkflow: commit failed; nothing was changed\n");
+		return 1;
+	}
+	fputs(o.text ? o.text : "", o.done ? stdout : stderr);
+	if (o.calc > 0) {
+		char *t = NULL, *h = NULL;
+		const struct cfg_user *u = store_user_cfg(app, in->user);
+		if (calcdb_render(app, o.calc, u ? u->lang : "pl", &t, &h) == 0)
+			fputs(t, stdout);
+		free(t);
+		free(h);
+	}
+	int rc = o.done ? 0 : 1;
+	cmd_outcome_free(&o);
+	struct outbox_stats st = {0};
+	outbox_flush(app, &st);
+	return rc;
+}
+
+static int64_t
+as_user(struct app *app, int argc, char **argv)
+{
+	const char *as = opt(argc, argv, "--as");
+	if (!as) {
+		fprintf(stderr, "inkflow: say who acts: --as LOGIN\n");
+		return -1;
+	}
+	int64_t id = store_user_id(app->db, as);
+	if (id < 0)
+		fprintf(stderr, "inkflow: no user \"%s\"\n", as);
+	return id;
+}
+
+int
+cli_task(struct app *app, int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : "";
+	if (strcmp(sub, "list") == 0) {
+		if (app_open_db(app, APP_READ) < 0)
+			return 1;
+		return task_list(app, opt(argc, argv, "--user"), flag(argc, argv, "--json"));
+	}
+	if (strcmp(sub, "do") == 0) {
+		const char *tid = positional(argc - 1, argv + 1, 0);
+		const char *action = positional(argc - 1, argv + 1, 1);
+		const char *arg = positional(argc - 1, argv + 1, 2);
+		int64_t task;
+		if (!tid || !action || parse_int64(tid, 1, INT64_MAX, &task) < 0) {
+			fprintf(stderr, "inkflow: task do TASK ACTION [ARG] [--reason TEXT] "
+			                "[--lines FILE|-] --as LOGIN\n");
+			return 1;
+		}
+		enum reply_cmd cmd = reply_cmd_parse(action);
+		if (cmd == CMD_NONE) {
+			fprintf(stderr, "inkflow: unknown action \"%s\" (approve, correct, reject, "
+			                "submit, assign, note, ...)\n", action);
+			return 1;
+		}
+		if (app_open_db(app, APP_WRITE) < 0)
+			return 1;
+		int64_t user = as_user(app, argc, argv);
+		if (user < 0)
+			return 1;
+		const char *reason = opt(argc, argv, "--reason");
+		char *lines = read_lines(opt(argc, argv, "--lines"));
+		if (opt(argc, argv, "--lines") && !lines)
+			return 1;
+		struct cmd_input in = {.task = task, .user = user, .cmd = cmd,
+		    .arg = reason ? reason : arg ? arg : "", .rest = lines ? lines : "",
+		    .via = "cli"};
+		int rc = run(app, &in);
+		free(lines);
+		return rc;
+	}
+	fprintf(stderr, "inkflow: task list [--user LOGIN] [--json] | task do TASK ACTION ... --as LOGIN\n");
+	return 1;
+}
+
+/* The open calculation task of a project for user: 0 when none. */
+static int64_t
+calc_task(struct app *app, int64_t project, int64_t user)
+{
+	int64_t t = 0;
+	db_1i(app->db, &t,
+	    "SELECT id FROM tasks WHERE project_id=?1 AND assignee_id=?2 AND status='open'"
+	    " AND (' ' || actions || ' ') LIKE '% submit %' ORDER BY id DESC LIMIT 1",
+	    "ii", project, user);
+	return t;
+}
+
+static int
+parse_project(const char *s, int64_t *out)
+{
+	if (s && str_istarts(s, "INK-"))
+		s += 4;
+	if (!s || parse_int64(s, 1, INT64_MAX, out) < 0) {
+		fprintf(stderr, "inkflow: \"%s\" is not a project number (e.g. 12 or INK-12)\n",
+		    s ? s : "");
+		return -1;
+	}
+	return 0;
+}
+
+int
+cli_calc(struct app *app, int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : "";
+	int64_t project;
+	if (strcmp(sub, "show") == 0) {
+		if (parse_project(positional(argc - 1, argv + 1, 0), &project) < 0 ||
+		    app_open_db(app, APP_READ) < 0)
+			return 1;
+		int64_t calc = calcdb_current(app, project);
+		if (calc <= 0) {
+			fprintf(stderr, "inkflow: INK-%lld has no calculation yet\n", (long long)project);
+			return 1;
+		}
+		struct calc_head h;
+		calcdb_head(app, calc, &h);
+		if (flag(argc, argv, "--json")) {
+			json_t *j = json_pack("{s:I,s:I,s:s,s:s,s:I,s:I,s:I,s:b,s:o}", "project",
+			    (json_int_t)project, "version", (json_int_t)h.version, "status", h.status,
+			    "currency", h.currency, "net", (json_int_t)h.net, "vat", (json_int_t)h.vat,
+			    "gross", (json_int_t)h.gross, "reverse_charge", h.reverse_charge, "lines",
+			    json_array());
+			struct db_stmt *q = db_q(app->db,
+			    "SELECT pos, sku, name, unit, qty_milli, w_mm, h_mm, billed_milli, list_price,"
+			    " unit_price, net, vat_bp, note FROM calc_lines WHERE calculation_id=?1"
+			    " ORDER BY pos", "i", calc);
+			while (q && db_step(q) == 1)
+				json_array_append_new(json_object_get(j, "lines"),
+				    json_pack("{s:I,s:o,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "pos",
+				        (json_int_t)db_int(q, 0),
+				        "sku", db_text(q, 1) ? json_string(db_text(q, 1)) : json_null(),
+				        "name", db_text(q, 2), "unit", db_text(q, 3), "qty_milli",
+				        (json_int_t)db_int(q, 4), "w_mm", (json_int_t)db_int(q, 5), "h_mm",
+				        (json_int_t)db_int(q, 6), "billed_milli", (json_int_t)db_int(q, 7),
+				        "list_price", (json_int_t)db_int(q, 8), "unit_price",
+				        (json_int_t)db_int(q, 9), "net", (json_int_t)db_int(q, 10), "vat_bp",
+				        (json_int_t)db_int(q, 11)));
+			if (q)
+				db_done(q);
+			char *s = json_dumps(j, JSON_INDENT(2));
+			puts(s);
+			free(s);
+			json_decref(j);
+			return 0;
+		}
+		char *t, *html;
+		if (calcdb_render(app, calc, "pl", &t, &html) < 0)
+			return 1;
+		printf("INK-%lld, status: %s\n%s", (long long)project, h.status, t);
+		free(t);
+		free(html);
+		return 0;
+	}
+	if (strcmp(sub, "add") == 0 || strcmp(sub, "submit") == 0) {
+		if (parse_project(positional(argc - 1, argv + 1, 0), &project) < 0 ||
+		    app_open_db(app, APP_WRITE) < 0)
+			return 1;
+		int64_t user = as_user(app, argc, argv);
+		if (user < 0)
+			return 1;
+		int64_t task = calc_task(app, project, user);
+		if (!task) {
+			fprintf(stderr, "inkflow: %s has no open calculation task on INK-%lld\n",
+			    opt(argc, argv, "--as"), (long long)project);
+			return 1;
+		}
+		int submit = strcmp(sub, "submit") == 0;
+		char *lines = submit ? NULL : read_lines(opt(argc, argv, "--lines") ? opt(argc, argv, "--lines") : "-");
+		if (!submit && !lines)
+			return 1;
+		const char *to = opt(argc, argv, "--to");
+		struct cmd_input in = {.task = task, .user = user,
+		    .cmd = submit ? CMD_SUBMIT : CMD_NONE, .arg = to ? to : "", .rest = "",
+		    .text = lines, .via = "cli"};
+		int rc = run(app, &in);
+		free(lines);
+		return rc;
+	}
+	fprintf(stderr, "inkflow: calc add N [--lines FILE] --as LOGIN | calc show N [--json] | "
+	                "calc submit N [--to LOGIN] --as LOGIN\n");
+	return 1;
+}

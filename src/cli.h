@@ -1,0 +1,15 @@
+/*
+ * cli: the office's commands for the sales process — task list/do and
+ * calc add/show/submit — carried out by the same code as mail replies
+ * (command.c), so the history is the same whichever way people work.
+ */
+#ifndef INKFLOW_CLI_H
+#define INKFLOW_CLI_H
+
+struct app;
+
+/* argv[0] is "task" or "calc".  Each returns the exit code. */
+int cli_task(struct app *app, int argc, char **argv);
+int cli_calc(struct app *app, int argc, char **argv);
+
+#endif

@@ -1,0 +1,355 @@
+#include "task.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "calcdb.h"
+#include "compose.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "outbox.h"
+#include "reply.h"
+#include "store.h"
+#include "tmpl.h"
+#include "token.h"
+#include "util.h"
+
+/* Characters of the client's mail quoted in a task mail. */
+#define QUOTE_MAX 4000
+
+/* %-encoding for mailto: URIs (RFC 6068): everything but unreserved. */
+static void
+uri_enc(struct sbuf *sb, const char *s)
+{
+	static const char hexd[] = "0123456789ABCDEF";
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    *p == '-' || *p == '.' || *p == '_' || *p == '~')
+			sb_addc(sb, (char)*p);
+		else
+			sb_printf(sb, "%%%c%c", hexd[*p >> 4], hexd[*p & 15]);
+	}
+}
+
+/* What the body of an action link holds beyond the command word. */
+static const char *
+link_hint(enum reply_cmd c, int de)
+{
+	switch (c) {
+	case CMD_REJECT:
+		return de ? "(Begründung hier)" : "(uzasadnienie tutaj)";
+	case CMD_REFUSE:
+		return de ? "(Grund hier)" : "(powód tutaj)";
+	case CMD_NOTE:
+		return de ? "(Notiz hier)" : "(notatka tutaj)";
+	case CMD_CORRECT:
+		return de ? "BAN-440 3 300x100cm @ 35,00" : "BAN-440 3 300x100cm @ 35,00";
+	case CMD_ASSIGN:
+		return "login";
+	default:
+		return "";
+	}
+}
+
+/* Localised label shown beside each command. */
+static const char *
+cmd_label(enum reply_cmd c, int de)
+{
+	switch (c) {
+	case CMD_APPROVE: return de ? "genehmigen" : "zatwierdź";
+	case CMD_CORRECT: return de ? "Preise korrigieren und genehmigen" : "popraw ceny i zatwierdź";
+	case CMD_REJECT: return de ? "ablehnen (mit Begründung)" : "odrzuć (z uzasadnieniem)";
+	case CMD_SUBMIT: return de ? "Kalkulation einreichen" : "wyślij kalkulację do zatwierdzenia";
+	case CMD_ASSIGN: return de ? "Betreuer zuweisen" : "przydziel opiekuna";
+	case CMD_NOTE: return de ? "Notiz zum Projekt" : "notatka do projektu";
+	case CMD_ACCEPTED: return de ? "Kunde hat angenommen" : "klient zaakceptował";
+	case CMD_CONFIRM: return de ? "bestätigen" : "potwierdź";
+	case CMD_REFUSE: return de ? "verweigern (mit Grund)" : "odmów (z powodem)";
+	case CMD_DONE: return de ? "erledigt" : "wykonane";
+	default: return "";
+	}
+}
+
+/* The action links of a task mail, as text and as HTML. */
+static void
+action_links(struct app *app, int64_t project, const char *reply_to, const char *token,
+    uint32_t actions, int de, char **text, char **html)
+{
+	struct sbuf t = {0}, h = {0};
+	sb_adds(&h, "<p>");
+	for (int c = 1; c < CMD__COUNT; c++) {
+		if (!(actions & (1u << c)))
+			continue;
+		const char *name = reply_cmd_name((enum reply_cmd)c);
+		struct sbuf subj = {0}, body = {0}, uri = {0};
+		sb_printf(&subj, "[INK-%lld] %s", (long long)project, name);
+		const char *hint = link_hint((enum reply_cmd)c, de);
+		sb_printf(&body, "%s%s%s\r\n\r\ninkflow-token: %s\r\n", name, *hint ? " " : "", hint,
+		    token);
+		sb_printf(&uri, "mailto:%s?subject=", reply_to);
+		uri_enc(&uri, sb_str(&subj));
+		sb_adds(&uri, "&body=");
+		uri_enc(&uri, sb_str(&body));
+		sb_printf(&t, "  %-8s %s\n           <%s>\n", name, cmd_label((enum reply_cmd)c, de),
+		    sb_str(&uri));
+		sb_printf(&h, "<a href=\"%s\" style=\"display:inline-block;margin:4px;padding:6px 12px;"
+		              "border:1px solid #357;border-radius:4px;text-decoration:none\">%s</a> ",
+		    sb_str(&uri), name);
+		sb_free(&subj);
+		sb_free(&body);
+		sb_free(&uri);
+	}
+	(void)app;
+	sb_adds(&h, "</p>");
+	*text = sb_steal(&t);
+	*html = sb_steal(&h);
+}
+
+/* "approve correct reject" for a bit set. */
+static char *
+actions_words(uint32_t actions)
+{
+	struct sbuf sb = {0};
+	sb_add(&sb, "", 0);
+	for (int c = 1; c < CMD__COUNT; c++)
+		if (actions & (1u << c)) {
+			char *w = str_lower(xstrdup(reply_cmd_name((enum reply_cmd)c)));
+			sb_printf(&sb, "%s%s", sb.len ? " " : "", w);
+			free(w);
+		}
+	return sb_steal(&sb);
+}
+
+struct facts {
+	char *title, *client, *contact, *contact_email, *owner_name, *state;
+};
+
+static void
+facts_free(struct facts *f)
+{
+	free(f->title);
+	free(f->client);
+	free(f->contact);
+	free(f->contact_email);
+	free(f->owner_name);
+	free(f->state);
+}
+
+static int
+load_facts(struct app *app, int64_t project, struct facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (!project)
+		return 0;
+	struct db_stmt *q = db_q(app->db,
+	    "SELECT p.title, c.name, ct.name, ct.email, u.name, p.state FROM projects p"
+	    " JOIN clients c ON c.id=p.client_id LEFT JOIN contacts ct ON ct.id=p.contact_id"
+	    " LEFT JOIN users u ON u.id=p.owner_id WHERE p.id=?1",
+	    "i", project);
+	if (!q)
+		return -1;
+	int rc = db_step(q);
+	if (rc == 1) {
+		f->title = xstrdup(db_text(q, 0));
+		f->client = xstrdup(db_text(q, 1));
+		f->contact = xstrdup(db_text(q, 2));
+		f->contact_email = xstrdup(db_text(q, 3));
+		f->owner_name = xstrdup(db_text(q, 4));
+		f->state = xstrdup(db_text(q, 5));
+	}
+	db_done(q);
+	return rc == 1 ? 0 : -1;
+}
+
+int64_t
+task_open(struct app *app, int64_t project, int64_t message, const char *kind, int64_t user,
+    const char *title, const char *description, uint32_t actions, int64_t due, int *mails)
+{
+	struct db *db = app->db;
+	const struct cfg_user *u = store_user_cfg(app, user);
+	if (!u) {
+		log_error("event=task_failed reason=\"unknown user\" user=%lld", (long long)user);
+		return -1;
+	}
+	int64_t now = now_epoch();
+	int64_t expires = now + TASK_TOKEN_DAYS * 86400;
+	int64_t calc = project ? calcdb_current(app, project) : 0;
+	if (calc < 0)
+		return -1;
+	char *words = actions_words(actions);
+	int r = db_x(db,
+	    "INSERT INTO tasks(project_id,message_id,kind,assignee_id,title,description,"
+	    "actions,status,created,due,token_expires,calculation_id) VALUES(NULLIF(?1,0),"
+	    "NULLIF(?2,0),?3,?4,?5,?6,?7,'open',?8,NULLIF(?9,0),?10,NULLIF(?11,0))",
+	    "iititttiiii", project, message, kind, user, title, description, words, now, due,
+	    expires, calc);
+	free(words);
+	if (r < 0)
+		return -1;
+	int64_t task = db_last_id(db);
+	if (hist_add(db, project, message, "system", "task-created", "task %lld for %s: %s",
+	        (long long)task, u->login, title) < 0)
+		return -1;
+
+	/* The mail: token, links, facts, calculation, the client's words. */
+	int de = strcmp(u->lang, "de") == 0;
+	struct token_claims cl = {.task = task, .user = user, .actions = actions,
+	    .expires = expires};
+	char token[TOKEN_MAX + 1];
+	token_make(app->key, &cl, token);
+	const char *at = strchr(app->cfg->system_address, '@');
+	char *reply_to = xasprintf("%.*s+%s%s", (int)(at - app->cfg->system_address),
+	    app->cfg->system_address, token, at);
+	char *links_t = NULL, *links_h = NULL;
+	action_links(app, project, reply_to, token, actions, de, &links_t, &links_h);
+	char *calc_t = xstrdup(""), *calc_h = xstrdup("");
+	if (calc > 0) {
+		free(calc_t);
+		free(calc_h);
+		if (calcdb_render(app, calc, u->lang, &calc_t, &calc_h) < 0) {
+			calc_t = xstrdup("");
+			calc_h = xstrdup("");
+		}
+	}
+	char *quote = NULL, *from = NULL, *msubj = NULL;
+	/* Quote the client's latest words (not a colleague's reply). */
+	int64_t qm = 0;
+	if (project)
+		db_1i(db, &qm, "SELECT coalesce(max(id),0) FROM messages WHERE project_id=?1"
+		               " AND class='normal'", "i", project);
+	else
+		qm = message;
+	if (qm) {
+		struct db_stmt *q = db_q(db, "SELECT body, from_addr, subject FROM messages WHERE id=?1",
+		    "i", qm);
+		if (q && db_step(q) == 1) {
+			const char *b = db_text(q, 0) ? db_text(q, 0) : "";
+			size_t n = strlen(b) > QUOTE_MAX ? QUOTE_MAX : strlen(b);
+			while (n && ((unsigned char)b[n] & 0xc0) == 0x80)
+				n--;
+			quote = xstrndup(b, n);
+			from = xstrdup(db_text(q, 1));
+			msubj = xstrdup(db_text(q, 2));
+		}
+		if (q)
+			db_done(q);
+	}
+	struct facts f;
+	if (load_facts(app, project, &f) < 0) {
+		memset(&f, 0, sizeof(f));
+	}
+	char pb[32], due_s[32] = "";
+	snprintf(pb, sizeof(pb), "%lld", (long long)project);
+	if (due) {
+		time_t t = (time_t)due;
+		struct tm tm;
+		localtime_r(&t, &tm);
+		strftime(due_s, sizeof(due_s), "%d.%m.%Y %H:%M", &tm);
+	}
+	const struct config *cfg = app->cfg;
+	struct tmpl_var v[] = {
+	    {"project", pb}, {"subject", f.title}, {"client_name", f.client},
+	    {"contact_name", f.contact}, {"contact_email", f.contact_email},
+	    {"owner_name", f.owner_name ? f.owner_name : "—"}, {"project_state", f.state},
+	    {"task_title", title}, {"task_description", description ? description : ""},
+	    {"assignee_name", u->name}, {"inquiry_text", quote ? quote : ""},
+	    {"message_from", from ? from : ""}, {"message_subject", msubj ? msubj : ""},
+	    {"calc_table", calc_t}, {"calc_table_html", calc_h}, {"actions_text", links_t},
+	    {"actions_html", links_h}, {"company_name", cfg->company.name},
+	    {"system_address", cfg->system_address}, {"date", due_s},
+	};
+	struct tmpl_mail t;
+	char err[512];
+	int64_t id = -1;
+	if (tmpl_mail_render(cfg->templates_dir, u->lang, "task", v, ARRAY_LEN(v), &t, err,
+	        sizeof(err)) < 0) {
+		log_error("event=template_failed template=task error=%s", log_q(err));
+	} else {
+		struct mail_out mo = {
+		    .from_name = cfg->system_name, .from_addr = cfg->system_address,
+		    .to_name = u->name, .to_addr = u->email, .reply_to = reply_to,
+		    .subject = t.subject, .text = t.text, .html = t.html, .auto_generated = 1,
+		    .loop_id = cfg->system_address, .project = project,
+		};
+		id = outbox_queue(app, project, "task", &mo, NULL);
+		tmpl_mail_free(&t);
+		if (id > 0 && mails)
+			(*mails)++;
+	}
+	facts_free(&f);
+	free(quote);
+	free(from);
+	free(msubj);
+	free(calc_t);
+	free(calc_h);
+	free(links_t);
+	free(links_h);
+	free(reply_to);
+	return id < 0 ? -1 : task;
+}
+
+int
+task_close(struct app *app, int64_t task, int64_t by, const char *result)
+{
+	if (db_x(app->db,
+	        "UPDATE tasks SET status=?2, closed=?3, closed_by=NULLIF(?4,0), result=?5"
+	        " WHERE id=?1 AND status='open'",
+	        "itiit", task, by ? "done" : "cancelled", now_epoch(), by, result) < 0)
+		return -1;
+	return 0;
+}
+
+int
+task_list(struct app *app, const char *login, int json)
+{
+	int64_t uid = 0;
+	if (login && (uid = store_user_id(app->db, login)) < 0) {
+		fprintf(stderr, "inkflow: no user \"%s\"\n", login);
+		return 1;
+	}
+	struct db_stmt *q = db_q(app->db,
+	    "SELECT t.id, t.project_id, t.kind, t.title, u.login, t.status, t.due, t.created,"
+	    " t.actions, t.description FROM tasks t JOIN users u ON u.id=t.assignee_id"
+	    " WHERE t.status='open' AND (?1=0 OR t.assignee_id=?1) ORDER BY t.due IS NULL, t.due, t.id",
+	    "i", uid);
+	if (!q)
+		return 1;
+	json_t *arr = json_array();
+	if (!json)
+		printf("%-6s %-8s %-13s %-17s %-22s %s\n", "TASK", "PROJECT", "ASSIGNEE", "DUE", "KIND",
+		    "TITLE");
+	while (db_step(q) == 1) {
+		char due[32] = "", created[32];
+		iso_time(db_int(q, 7), created, sizeof(created));
+		if (!db_isnull(q, 6))
+			iso_time(db_int(q, 6), due, sizeof(due));
+		if (json) {
+			json_array_append_new(arr, json_pack("{s:I,s:o,s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:s}",
+			    "id", (json_int_t)db_int(q, 0), "project",
+			    db_isnull(q, 1) ? json_null() : json_integer(db_int(q, 1)), "kind",
+			    db_text(q, 2), "title", db_text(q, 3), "assignee", db_text(q, 4), "status",
+			    db_text(q, 5), "due", *due ? json_string(due) : json_null(), "created",
+			    created, "actions", db_text(q, 8), "description",
+			    db_text(q, 9) ? db_text(q, 9) : ""));
+		} else {
+			char proj[32] = "—";
+			if (!db_isnull(q, 1))
+				snprintf(proj, sizeof(proj), "INK-%lld", (long long)db_int(q, 1));
+			printf("#%-5lld %-8s %-13s %-17.16s %-22s %s\n", (long long)db_int(q, 0), proj,
+			    db_text(q, 4), *due ? due : "—", db_text(q, 2), db_text(q, 3));
+		}
+	}
+	db_done(q);
+	if (json) {
+		char *s = json_dumps(arr, JSON_INDENT(2));
+		puts(s);
+		free(s);
+	}
+	json_decref(arr);
+	return 0;
+}

@@ -1,0 +1,33 @@
+/*
+ * task: a person's task on a project and the mail that asks for it.  The
+ * mail says what is asked and why, gives the project facts and the current
+ * calculation, and carries one mailto: link per allowed action; its
+ * Reply-To is the system address plus a signed token (token.h), which is
+ * what lets a reply act.
+ */
+#ifndef INKFLOW_TASK_H
+#define INKFLOW_TASK_H
+
+#include <stdint.h>
+
+struct app;
+
+/* How long a task's action links stay valid. */
+#define TASK_TOKEN_DAYS 30
+
+/* Create an open task for user and queue its mail.  actions is the bit
+ * set (1 << CMD_x) of allowed reply commands; due epoch seconds or 0.
+ * Records the history.  Returns the task id, or -1.  *mails is increased
+ * by the mails queued. */
+int64_t task_open(struct app *app, int64_t project, int64_t message, const char *kind,
+    int64_t user, const char *title, const char *description, uint32_t actions, int64_t due,
+    int *mails);
+
+/* Close an open task with what was done (status 'done', or 'cancelled'
+ * when by is 0).  0 / -1. */
+int task_close(struct app *app, int64_t task, int64_t by, const char *result);
+
+/* Print or emit the task list (all open tasks, or one user's). */
+int task_list(struct app *app, const char *login, int json);
+
+#endif

@@ -1,0 +1,809 @@
+"""Issue 3: inkflow against real mail servers.  One Dovecot + Postfix lab
+(tests/lab/maillab) on 127.0.0.1 for the whole module; each test has its own
+inkflow installation and its own lab users, and reads what clients and staff
+got the way their mail programs would.
+
+Skipped as a whole when not root or when Dovecot/Postfix are not installed.
+INKFLOW_SEED fixes the random kill moments of the crash test."""
+import atexit
+import json
+import os
+import random
+import re
+import signal
+import socket
+import socketserver
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+from inkenv import INKFLOW, body_text, make_mail
+from labenv import (STAFF, Lab, LabEnv, imap_conf, lab_missing, smtp_conf, wait_until)
+
+LAB = None
+
+
+def setUpModule():
+    global LAB
+    why = lab_missing()
+    if why:
+        raise unittest.SkipTest(why)
+    lab = Lab()
+    atexit.register(lab.stop)  # also on an interrupted run
+    try:
+        lab.start(STAFF)
+    except BaseException:
+        lab.stop()
+        raise
+    LAB = lab
+
+
+def tearDownModule():
+    if LAB:
+        LAB.stop()
+
+
+def note(text):
+    """A measurement for the log of the run (stderr, beside unittest's)."""
+    sys.stderr.write("\n    [lab] %s\n" % text)
+    sys.stderr.flush()
+
+
+def msgid():
+    return "<%s@client.test>" % os.urandom(8).hex()
+
+
+def ink_number(subject):
+    m = re.search(r"\[INK-(\d+)\]", str(subject))
+    return int(m.group(1)) if m else None
+
+
+def delivered_at(path):
+    """Arrival time from a Postfix virtual(8) file name: SECS.V..I..MUSECS.host"""
+    name = os.path.basename(path)
+    secs = int(name.split(".", 1)[0])
+    m = re.search(r"M(\d+)\.", name)
+    return secs + (int(m.group(1)) / 1e6 if m else 0)
+
+
+class LabTest(unittest.TestCase):
+    def users(self, *specs):
+        """Adds lab users (login or login:password); returns the logins."""
+        LAB.adduser(*specs)
+        return tuple(s.split(":", 1)[0] for s in specs)
+
+    def lab_env(self, source_user, outbox_user=None, source=None, outbox=None, **kw):
+        env = LabEnv(source=source or imap_conf(LAB, source_user),
+                     outbox=outbox or smtp_conf(LAB, outbox_user or source_user), **kw)
+        self.addCleanup(env.close)
+        env.init()
+        return env
+
+    def acks(self, user):
+        return [m for m in LAB.messages(user) if m["Auto-Submitted"] == "auto-generated"]
+
+    def seen_flags(self, user, password="secret"):
+        """{Message-ID: flags} of user's INBOX, read over IMAP."""
+        c = LAB.imap(user, password)
+        try:
+            c.select("INBOX", readonly=True)
+            typ, data = c.fetch("1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+            out = {}
+            if typ != "OK" or data == [None]:
+                return out
+            for item in data:
+                if isinstance(item, tuple):
+                    flags = re.search(rb"FLAGS \(([^)]*)\)", item[0]).group(1).decode()
+                    mid = item[1].decode().split(":", 1)[1].strip()
+                    out[mid] = flags
+            return out
+        finally:
+            c.logout()
+
+    def wait_daemon_idle(self, env, d, timeout=30):
+        wait_until(lambda: env.status().get("state") == "idle", timeout,
+                   "the daemon to enter IDLE", diag=d.tail)
+
+    def assert_stops_cleanly(self, d):
+        t0 = time.monotonic()
+        rc = d.stop()
+        self.assertEqual(rc, 0, "inkflow run exited %s\n%s" % (rc, d.tail()))
+        self.assertLess(time.monotonic() - t0, 10, "SIGTERM took too long")
+
+
+# ---------------------------------------------------------------------------
+# 1. SMTP in -> IDLE -> acknowledgement in the client's mailbox
+
+class IdlePickup(LabTest):
+    def test_inquiry_acknowledged_through_idle(self):
+        biuro, client = self.users("t1biuro", "t1client")
+        env = self.lab_env(biuro)
+        d = env.daemon()
+        self.wait_daemon_idle(env, d)
+
+        inquiry = msgid()
+        raw = make_mail("Jan Testowy <t1client@lab1.example>",
+                        "Zapytanie: baner 3×1 m na ogrodzenie",
+                        "Dzień dobry,\nproszę o wycenę banera 3×1 m z oczkami co 50 cm.\n"
+                        "Pozdrawiam, Jan Testowy\n",
+                        to="t1biuro@bmt.example", msgid=inquiry)
+        t0 = time.monotonic()
+        LAB.smtp_send("t1client@lab1.example", "t1biuro@bmt.example", raw, login=client)
+        t_sent = time.monotonic()
+        t_inbox = wait_until(lambda: LAB.count(biuro) and time.monotonic(), 30,
+                             "the inquiry in biuro's INBOX", interval=0.01)
+        t_ack = wait_until(lambda: LAB.count(client) and time.monotonic(), 30,
+                           "the acknowledgement in the client's mailbox", interval=0.01,
+                           diag=d.tail)
+        note("IDLE latency: SMTP submission %.3fs; inquiry in INBOX -> ack in the "
+             "client's Maildir %.3fs; SMTP accepted -> ack %.3fs" % (
+                 t_sent - t0, t_ack - t_inbox, t_ack - t_sent))
+        self.assertLess(t_ack - t_sent, 15, "IDLE pickup too slow")
+
+        # What the client's mail program shows, read over IMAPS.
+        c = LAB.imap(client)
+        try:
+            c.select("INBOX")
+            typ, data = c.search(None, "ALL")
+            self.assertEqual(len(data[0].split()), 1)
+            typ, data = c.fetch(data[0].split()[0], "(RFC822)")
+            import email
+            import email.policy
+            ack = email.message_from_bytes(data[0][1], policy=email.policy.default)
+        finally:
+            c.logout()
+        subject = str(ack["Subject"])
+        self.assertTrue(subject.startswith("Potwierdzenie przyjęcia zapytania [INK-1]"),
+                        subject)
+        self.assertIn("baner 3×1 m na ogrodzenie", subject)
+        self.assertEqual(ack["In-Reply-To"], inquiry)
+        self.assertIn(inquiry, str(ack["References"]))
+        self.assertEqual(ack["Auto-Submitted"], "auto-generated")
+        self.assertEqual(ack["From"].addresses[0].addr_spec, "biuro@bmt.example")
+        self.assertEqual(ack["To"].addresses[0].addr_spec, "t1client@lab1.example")
+        self.assertEqual(ack["To"].addresses[0].display_name, "Jan Testowy")
+        text = body_text(ack)
+        self.assertIn("INK-1", text)
+        self.assertIn("„Zapytanie: baner 3×1 m na ogrodzenie”", text)
+        self.assertIn("Z poważaniem", text)
+
+        # The original: \Seen in biuro's INBOX (after="seen"), still there.
+        flags = self.seen_flags(biuro)
+        self.assertEqual(list(flags), [inquiry])
+        self.assertIn("\\Seen", flags[inquiry])
+        mails = env.json("mail", "list")
+        self.assertEqual([(m["status"], m["project"]) for m in mails], [("processed", 1)])
+        st = env.status()
+        self.assertTrue(st["running"])
+        wait_until(lambda: env.status()["outbox_sent"] == 2, 10, "ack and BOK task sent")
+        self.assertEqual(env.status()["outbox_queued"], 0)
+        self.assert_stops_cleanly(d)
+        self.assertEqual(env.status()["state"], "stopped")
+
+    def test_after_move(self):
+        biuro, client = self.users("t1mbiuro", "t1mclient")
+        c = LAB.imap(biuro)
+        c.create("Processed")
+        c.logout()
+        env = self.lab_env(biuro, source=imap_conf(LAB, biuro, after="move",
+                                                   move_to="Processed"))
+        d = env.daemon()
+        self.wait_daemon_idle(env, d)
+        inquiry = msgid()
+        LAB.smtp_send("t1mclient@lab1.example", "t1mbiuro@bmt.example",
+                      make_mail("t1mclient@lab1.example", "Roll-up 85×200", "Ile kosztuje?",
+                                to="t1mbiuro@bmt.example", msgid=inquiry))
+        wait_until(lambda: LAB.count(client), 30, "the acknowledgement", diag=d.tail)
+        wait_until(lambda: LAB.count(biuro) == 0 and LAB.count(biuro, "Processed") == 1, 10,
+                   "the inquiry moved to Processed", diag=d.tail)
+        moved = LAB.messages(biuro, "Processed")[0]
+        self.assertEqual(moved["Message-ID"], inquiry)
+        self.assertEqual(self.acks(client)[0]["In-Reply-To"], inquiry)
+        self.assertEqual(len(env.json("mail", "list")), 1)
+        self.assert_stops_cleanly(d)
+
+
+# ---------------------------------------------------------------------------
+# 2. Dovecot and Postfix go away and come back while the daemon runs
+
+class ServerRestarts(LabTest):
+    def test_dovecot_and_postfix_restarts(self):
+        biuro, c1, c2 = self.users("t2biuro", "t2c1", "t2c2")
+        env = self.lab_env(biuro)
+        d = env.daemon()
+        self.wait_daemon_idle(env, d)
+        sent = {c1: [], c2: []}  # inquiry Message-IDs per client
+
+        def inquiry(client, n, how):
+            mid = msgid()
+            raw = make_mail("%s@lab2.example" % client, "Zapytanie %d (%s)" % (n, how),
+                            "Proszę o wycenę nr %d." % n, to="t2biuro@bmt.example", msgid=mid)
+            if how == "smtp":
+                LAB.smtp_send("%s@lab2.example" % client, "t2biuro@bmt.example", raw,
+                              login=client)
+            else:
+                LAB.drop(biuro, raw)
+            sent[client].append(mid)
+
+        def wait_acks(n1, n2, timeout, what):
+            wait_until(lambda: LAB.count(c1) >= n1 and LAB.count(c2) >= n2, timeout, what,
+                       diag=lambda: "%s: %d, %s: %d\n%s" % (c1, LAB.count(c1), c2,
+                                                           LAB.count(c2), d.tail()))
+
+        # Before: both servers up.
+        inquiry(c1, 1, "smtp")
+        inquiry(c2, 2, "smtp")
+        wait_acks(1, 1, 30, "acks before the restarts")
+
+        # Dovecot down; mail keeps arriving in the Maildir (as an MDA would
+        # deliver it: Postfix cannot take SMTP without Dovecot's SASL).
+        LAB.stop_dovecot()
+        inquiry(c1, 3, "maildir")
+        inquiry(c2, 4, "maildir")
+        wait_until(lambda: env.status().get("source_state") == "disconnected", 30,
+                   "the daemon to notice Dovecot is gone", diag=d.tail)
+        st = env.status()
+        self.assertTrue(st["last_error"], st)
+        self.assertTrue(st["running"])
+        time.sleep(1.5)  # let at least one reconnect attempt fail
+        t_up = time.monotonic()
+        LAB.start_dovecot()
+        wait_acks(2, 2, 60, "acks for the mail that came while Dovecot was down")
+        note("Dovecot restart: reconnected and acknowledged within %.1fs of start-dovecot"
+             % (time.monotonic() - t_up))
+        inquiry(c1, 5, "smtp")
+        inquiry(c2, 6, "smtp")
+        wait_acks(3, 3, 30, "acks after the Dovecot restart")
+
+        # Postfix down: mail comes in, acknowledgements wait in the outbox.
+        LAB.stop_postfix()
+        t_down = time.monotonic()
+        inquiry(c1, 7, "maildir")
+        inquiry(c2, 8, "maildir")
+        inquiry(c1, 9, "maildir")
+        wait_until(lambda: len(env.json("mail", "list")) == 9, 30,
+                   "the mail that came while Postfix was down processed", diag=d.tail)
+        wait_until(lambda: env.status().get("outbox_deferred", 0) >= 1, 30,
+                   "a deferred outbox mail", diag=d.tail)
+        queued = env.outbox("queued")
+        self.assertEqual(len(queued), 6, queued)  # 3 acks + 3 BOK tasks
+        first = queued[0]
+        self.assertGreaterEqual(first["attempts"], 1)
+        self.assertIn("cannot connect to 127.0.0.1:%d" % LAB.smtps_port, first["last_error"])
+        self.assertIsNotNone(first["next_try"])
+        # Later mail waits behind the first (order): not attempted at all.
+        self.assertTrue(all(q["attempts"] == 0 for q in queued[1:]), queued)
+        text = env.run("outbox", "list").stdout.decode()
+        self.assertIn("last error: cannot connect", text)
+        st = env.status()
+        self.assertEqual((st["outbox_queued"], st["outbox_deferred"]), (6, 1))
+        self.assertIn("cannot connect", st["outbox_last_error"])
+        human = env.run("status").stdout.decode()
+        self.assertIn("6 queued (1 deferred)", human)
+        self.assertIn("oldest deferred: cannot connect", human)
+
+        LAB.start_postfix()
+        t_pf = time.monotonic()
+        wait_acks(5, 4, 200, "the deferred acks after Postfix came back")
+        note("Postfix down %.1fs; deferred acks delivered %.1fs after start-postfix "
+             "(outbox retry after 60s backoff)" % (t_pf - t_down, time.monotonic() - t_pf))
+        wait_until(LAB.queue_empty, 30, "Postfix's queue to empty")
+        wait_until(lambda: env.status()["outbox_queued"] == 0, 30, "the outbox to empty")
+        time.sleep(0.5)  # a duplicate would land now
+
+        # Every message processed once, every ack delivered once, in order.
+        mails = env.json("mail", "list")
+        self.assertEqual(len(mails), 9)
+        self.assertEqual({m["status"] for m in mails}, {"processed"})
+        self.assertEqual(len(env.json("project", "list")), 9)
+        for client in (c1, c2):
+            acks = self.acks(client)
+            self.assertEqual(sorted(a["In-Reply-To"] for a in acks), sorted(sent[client]),
+                             client)
+            by_arrival = sorted(acks, key=lambda a: delivered_at(a.path))
+            nums = [ink_number(a["Subject"]) for a in by_arrival]
+            self.assertEqual(nums, sorted(nums), "acks to %s out of project order" % client)
+        flags = self.seen_flags(biuro)
+        self.assertEqual(len(flags), 9)
+        self.assertTrue(all("\\Seen" in f for f in flags.values()), flags)
+        # Postfix received the outbox in queue order, each mail once.
+        ids = {o["message_id"]: o["id"] for o in env.outbox()}
+        got = [m for m in re.findall(r"message-id=<([^>]+)>", LAB.postfix_log()) if m in ids]
+        self.assertEqual(len(got), len(ids), "each outbox mail accepted once by Postfix")
+        self.assertEqual([ids[m] for m in got], sorted(ids.values()))
+        self.assert_stops_cleanly(d)
+        log = d.log()
+        self.assertIn("event=imap_down", log)
+        self.assertIn("event=mail_deferred", log)
+
+
+# ---------------------------------------------------------------------------
+# 3. kill -9 at random moments during a 300-message run
+
+class KillNine(LabTest):
+    N = 300
+    CLIENTS = 10
+    KILLS = 25
+
+    def test_kill9_during_300_messages(self):
+        names = ["t3c%d" % i for i in range(self.CLIENTS)]
+        self.users("t3biuro", *names)
+        env = self.lab_env("t3biuro", limits={"auto-replies-per-hour": "1000"})
+        inquiries = {}
+        for i in range(self.N):
+            client = names[i % self.CLIENTS]
+            mid = msgid()
+            inquiries[mid] = client
+            LAB.drop("t3biuro", make_mail("%s@lab3.example" % client, "Zapytanie nr %03d" % i,
+                                          "Proszę o wycenę pozycji %d." % i,
+                                          to="t3biuro@bmt.example", msgid=mid))
+        seed = int(os.environ.get("INKFLOW_SEED", random.randrange(1 << 30)))
+        rnd = random.Random(seed)
+        t0 = time.monotonic()
+        kills = 0
+        progress = []
+        for _ in range(self.KILLS):
+            d = env.daemon()
+            time.sleep(rnd.uniform(0.2, 1.6))
+            if d.alive():
+                d.kill9()
+                kills += 1
+            else:
+                d.stop()
+            st = env.sql("SELECT (SELECT count(*) FROM messages),"
+                         " (SELECT count(*) FROM outbox WHERE status='sent')")[0]
+            progress.append(st)
+        d = env.daemon()
+        diag = lambda: "progress (messages, sent) after each kill: %s\n%s" % (progress, d.tail())
+        wait_until(lambda: env.sql("SELECT count(*) FROM messages")[0][0] == self.N, 120,
+                   "all messages processed", diag=diag)
+        wait_until(lambda: env.sql("SELECT count(*) FROM outbox WHERE status!='sent'")[0][0] == 0,
+                   180, "the outbox sent", diag=diag)
+        wait_until(lambda: sum(LAB.count(n) for n in names) >= self.N, 60,
+                   "every ack delivered", diag=diag)
+        wait_until(LAB.queue_empty, 60, "Postfix's queue to empty")
+        time.sleep(0.5)
+        self.assert_stops_cleanly(d)
+        note("kill -9 test: seed %d, %d kills, %.1fs; progress (messages, sent) after each "
+             "kill: %s" % (seed, kills, time.monotonic() - t0, progress))
+        self.assertGreaterEqual(kills, self.KILLS // 2)
+
+        self.assertEqual(env.sql("PRAGMA integrity_check"), [("ok",)])
+        self.assertEqual(env.sql("SELECT count(*) FROM messages"), [(self.N,)])
+        self.assertEqual(env.sql("SELECT count(DISTINCT message_id) FROM messages"), [(self.N,)])
+        self.assertEqual(env.sql("SELECT count(*) FROM projects"), [(self.N,)])
+        self.assertEqual(env.sql("SELECT count(*), count(DISTINCT rcpt) FROM outbox"
+                                 " WHERE kind='ack'"), [(self.N, self.CLIENTS)])
+        # Every acknowledgement delivered once, to the right client.
+        got = {}
+        for n in names:
+            for a in self.acks(n):
+                got.setdefault(a["In-Reply-To"], []).append(n)
+        dups = {k: v for k, v in got.items() if len(v) > 1}
+        if dups:
+            note("kill -9 test: %d duplicate acknowledgement(s) (the at-least-once window "
+                 "between SMTP 250 and the commit): %s" % (len(dups), dups))
+        self.assertEqual(dups, {}, "duplicate acknowledgements")
+        self.assertEqual(set(got), set(inquiries))
+        self.assertTrue(all(got[k] == [inquiries[k]] for k in inquiries))
+        # The source mailbox: all seen, none twice.
+        flags = self.seen_flags("t3biuro")
+        self.assertEqual(len(flags), self.N)
+        self.assertTrue(all("\\Seen" in f for f in flags.values()))
+
+
+# ---------------------------------------------------------------------------
+# 4. Wrong password, wrong CA, no STARTTLS: clear errors, nothing sent in
+#    the clear, nothing lost
+
+def throwaway_ca(directory):
+    cert = os.path.join(directory, "other-ca.pem")
+    key = os.path.join(directory, "other-key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
+                    "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    return cert
+
+
+class FakeServer:
+    """A plaintext IMAP or SMTP server on 127.0.0.1 without working STARTTLS
+    (not offered, or offered and refused), which would happily accept a
+    login.  Records every line it receives."""
+
+    def __init__(self, proto, starttls="absent"):
+        self.lines = []
+        self.connections = 0
+        outer = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            timeout = 30
+
+            def handle(self):
+                outer.connections += 1
+                w = lambda s: self.wfile.write(s.encode())
+                try:
+                    if proto == "imap":
+                        outer._imap(self.rfile, w, starttls)
+                    else:
+                        outer._smtp(self.rfile, w, starttls)
+                except (OSError, socket.timeout):
+                    pass
+
+        class Server(socketserver.ThreadingTCPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _imap(self, rfile, w, starttls):
+        w("* OK IMAP4rev1 fake server ready\r\n")
+        caps = "IMAP4rev1 IDLE UIDPLUS AUTH=PLAIN" + (" STARTTLS" if starttls == "refused" else "")
+        for line in rfile:
+            line = line.decode(errors="replace").rstrip("\r\n")
+            self.lines.append(line)
+            parts = line.split(" ", 2)
+            if len(parts) < 2:
+                continue
+            tag, cmd = parts[0], parts[1].upper()
+            if cmd == "CAPABILITY":
+                w("* CAPABILITY %s\r\n%s OK done\r\n" % (caps, tag))
+            elif cmd == "STARTTLS":
+                w("%s NO [ALERT] TLS is not available today\r\n" % tag
+                  if starttls == "refused" else "%s BAD unknown command\r\n" % tag)
+            elif cmd in ("LOGIN", "AUTHENTICATE"):
+                w("%s OK logged in\r\n" % tag)
+            elif cmd == "LOGOUT":
+                w("* BYE\r\n%s OK bye\r\n" % tag)
+                return
+            else:
+                w("%s BAD unknown command\r\n" % tag)
+
+    def _smtp(self, rfile, w, starttls):
+        w("220 fake.test ESMTP\r\n")
+        data = False
+        for line in rfile:
+            line = line.decode(errors="replace").rstrip("\r\n")
+            self.lines.append(line)
+            if data:
+                if line == ".":
+                    data = False
+                    w("250 2.0.0 queued\r\n")
+                continue
+            cmd = line.split(" ", 1)[0].upper()
+            if cmd in ("EHLO", "HELO"):
+                w("250-fake.test\r\n250-AUTH PLAIN LOGIN\r\n%s250 8BITMIME\r\n"
+                  % ("250-STARTTLS\r\n" if starttls == "refused" else ""))
+            elif cmd == "STARTTLS":
+                w("454 4.7.0 TLS not available due to local problem\r\n")
+            elif cmd == "AUTH":
+                w("235 2.7.0 Authentication successful\r\n")
+            elif cmd in ("MAIL", "RCPT", "RSET", "NOOP"):
+                w("250 2.0.0 ok\r\n")
+            elif cmd == "DATA":
+                data = True
+                w("354 go ahead\r\n")
+            elif cmd == "QUIT":
+                w("221 2.0.0 bye\r\n")
+                return
+            else:
+                w("502 5.5.2 unknown command\r\n")
+
+
+class SecurityFailures(LabTest):
+    def inquiry(self, biuro, client, subject="Zapytanie o siatkę mesh"):
+        mid = msgid()
+        LAB.drop(biuro, make_mail("%s@lab4.example" % client, subject, "Ile za 10 m2?",
+                                  to="%s@bmt.example" % biuro, msgid=mid))
+        return mid
+
+    def unseen_in_maildir(self, user):
+        return [p for p in LAB.files(user) if "/new/" in p or "S" not in p.split(":2,")[-1]]
+
+    def once(self, env):
+        """run --once, the way an operator would try it: (exit code, stderr)."""
+        p = env.run("run", "--once", "--json", check=False, timeout=90)
+        self.assertIn(p.returncode, (0, 1), p.stderr)
+        return p.returncode, p.stderr.decode(errors="replace")
+
+    def test_wrong_imap_password(self):
+        biuro, client = self.users("t4pbiuro:right-one", "t4pclient")
+        env = self.lab_env(biuro, imap_pw="wrong-one", smtp_pw="right-one")
+        self.inquiry(biuro, client)
+        rc, err = self.once(env)
+        self.assertEqual(rc, 1)
+        self.assertIn("event=imap_down", err)
+        st = env.status()
+        self.assertRegex(st["last_error"], r"(?i)login.*(refused|failed|rejected)|authentication")
+        self.assertEqual(st["source_state"], "disconnected")
+        self.assertEqual(st["messages"], 0)
+        self.assertEqual(len(self.unseen_in_maildir(biuro)), 1)
+        self.assertIn("wrong-one", open(os.path.join(env.confdir, "imap.pw")).read())
+        self.assertNotIn("wrong-one", err + json.dumps(st), "password leaked into the log")
+        # Fixed: the waiting message is processed, nothing was lost.
+        env.set_password("imap.pw", "right-one")
+        rc, err = self.once(env)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(len(env.json("mail", "list")), 1)
+        wait_until(lambda: LAB.count(client), 30, "the ack")
+        self.assertEqual(self.unseen_in_maildir(biuro), [])
+
+    def test_wrong_smtp_password(self):
+        biuro, client = self.users("t4sbiuro:right-two", "t4sclient")
+        env = self.lab_env(biuro, imap_pw="right-two", smtp_pw="wrong-two")
+        self.inquiry(biuro, client)
+        rc, err = self.once(env)
+        queued = env.outbox("queued")
+        self.assertEqual(len(queued), 2)  # BOK task, ack
+        self.assertRegex(queued[0]["last_error"], r"^authentication failed: AUTH")
+        self.assertIn("535", queued[0]["last_error"])
+        st = env.status()
+        self.assertRegex(st["outbox_last_error"], r"^authentication failed")
+        self.assertEqual(st["outbox_deferred"], 1)
+        self.assertNotIn("wrong-two", err + json.dumps(st) + json.dumps(queued))
+        env.set_password("smtp.pw", "right-two")
+        p = env.run("outbox", "flush")
+        self.assertIn("2 sent", p.stdout.decode())
+        wait_until(lambda: LAB.count(client), 30, "the ack after the password was fixed")
+        self.assertEqual(env.outbox("queued"), [])
+
+    def test_wrong_ca(self):
+        biuro, client = self.users("t4cbiuro", "t4cclient")
+        other = throwaway_ca(self.make_tmp())
+        env = self.lab_env(biuro, source=imap_conf(LAB, biuro, ca=other),
+                           outbox=smtp_conf(LAB, biuro, ca=other))
+        self.inquiry(biuro, client)
+        rc, err = self.once(env)
+        self.assertEqual(rc, 1)
+        st = env.status()
+        self.assertRegex(st["last_error"], r"(?i)certificate")
+        self.assertEqual(st["messages"], 0)
+        self.assertEqual(len(self.unseen_in_maildir(biuro)), 1)
+        # IMAP fixed, SMTP still distrusting the server: mail stays queued.
+        env.edit_conf(lambda t: t.replace('ca-file="%s"' % other, 'ca-file="%s"' % LAB.ca, 1))
+        rc, err = self.once(env)
+        self.assertEqual(rc, 0, err)
+        queued = env.outbox("queued")
+        self.assertEqual(len(queued), 2)
+        self.assertRegex(queued[0]["last_error"], r"^certificate verification failed")
+        self.assertRegex(env.status()["outbox_last_error"], r"^certificate verification")
+        self.assertEqual(LAB.count(client), 0)
+        env.edit_conf(lambda t: t.replace('ca-file="%s"' % other, 'ca-file="%s"' % LAB.ca))
+        env.run("outbox", "flush")
+        wait_until(lambda: LAB.count(client), 30, "the ack after the CA was fixed")
+
+    def make_tmp(self):
+        import tempfile
+        import shutil
+        d = tempfile.mkdtemp(prefix="inkflow-ca-")
+        self.addCleanup(shutil.rmtree, d, True)
+        return d
+
+    def fake(self, proto, starttls):
+        f = FakeServer(proto, starttls)
+        self.addCleanup(f.close)
+        return f
+
+    def test_imap_server_without_starttls(self):
+        biuro, client = self.users("t4ibiuro:never-in-clear", "t4iclient")
+        self.inquiry(biuro, client)
+        for mode, expect in (("absent", r"does not offer STARTTLS"),
+                             ("refused", r"STARTTLS refused")):
+            with self.subTest(mode=mode):
+                fake = self.fake("imap", mode)
+                env = self.lab_env(biuro, source=imap_conf(LAB, biuro, tls="starttls",
+                                                           port=fake.port),
+                                   imap_pw="never-in-clear", smtp_pw="never-in-clear")
+                rc, err = self.once(env)
+                self.assertEqual(rc, 1)
+                self.assertGreaterEqual(fake.connections, 1)
+                self.assertEqual([l for l in fake.lines
+                                  if re.match(r"\S+ (LOGIN|AUTHENTICATE)", l, re.I)], [],
+                                 "credentials sent without TLS")
+                self.assertNotIn("never-in-clear", "\n".join(fake.lines))
+                self.assertRegex(env.status()["last_error"], expect)
+                self.assertRegex(err, expect)
+        # STARTTLS mode pointed at the IMAPS port: the server speaks TLS
+        # first, the client waits for a greeting; it times out, never
+        # falls back.
+        env = self.lab_env(biuro, source=imap_conf(LAB, biuro, tls="starttls",
+                                                   port=LAB.imaps_port, timeout=5),
+                           imap_pw="never-in-clear")
+        rc, err = self.once(env)
+        self.assertEqual(rc, 1)
+        self.assertTrue(env.status()["last_error"])
+        self.assertEqual(len(self.unseen_in_maildir(biuro)), 1)
+
+    def test_smtp_server_without_starttls(self):
+        for mode in ("absent", "refused"):
+            with self.subTest(mode=mode):
+                biuro, client = self.users("t4t%sbiuro:never-in-clear2" % mode,
+                                           "t4t%sclient" % mode)
+                self.inquiry(biuro, client)
+                fake = self.fake("smtp", mode)
+                env = self.lab_env(biuro, outbox=smtp_conf(LAB, biuro, tls="starttls",
+                                                           port=fake.port),
+                                   imap_pw="never-in-clear2", smtp_pw="never-in-clear2")
+                self.once(env)
+                queued = env.outbox("queued")
+                self.assertEqual(len(queued), 2, queued)
+                self.assertRegex(queued[0]["last_error"], r"STARTTLS")
+                self.assertRegex(env.status()["outbox_last_error"], r"STARTTLS")
+                self.assertGreaterEqual(fake.connections, 1)
+                bad = [l for l in fake.lines if re.match(r"(AUTH|MAIL|RCPT|DATA)\b", l, re.I)]
+                self.assertEqual(bad, [], "talked past a failed STARTTLS")
+                self.assertEqual(env.sql("SELECT count(*) FROM outbox WHERE status='sent'"),
+                                 [(0,)])
+                self.assertEqual(LAB.count(client), 0)
+
+
+# ---------------------------------------------------------------------------
+# 5. A permanent SMTP failure
+
+class PermanentFailure(LabTest):
+    def test_unknown_recipient_fails_and_is_reported(self):
+        biuro, = self.users("t5biuro")
+        env = self.lab_env(biuro)
+        ghost = "t5ghost@reklama-baltyk.pl"  # owner: a.nowak (assignment rule)
+        LAB.drop(biuro, make_mail("Duch <%s>" % ghost, "Oklejenie witryny", "Ile kosztuje?",
+                                  to="t5biuro@bmt.example"))
+        env.run("run", "--once")
+        failed = env.outbox("failed")
+        self.assertEqual(len(failed), 1, env.outbox())
+        f = failed[0]
+        self.assertEqual((f["rcpt"], f["kind"]), (ghost, "ack"))
+        self.assertRegex(f["last_error"], r"^RCPT TO <%s>: 550 5\.1\.1 " % re.escape(ghost))
+        self.assertIn("User unknown", f["last_error"])
+        st = env.status()
+        self.assertEqual(st["outbox_failed"], 1)
+
+        def notices(user):
+            return [m for m in LAB.messages(user)
+                    if ghost in str(m["Subject"]) and "Nie doręczono" in str(m["Subject"])]
+        wait_until(lambda: notices("anna.nowak") and notices("it"), 30,
+                   "send-failed notices to the owner and the admin")
+        n = notices("anna.nowak")
+        self.assertEqual(len(n), 1)
+        text = body_text(n[0])
+        self.assertIn("550 5.1.1", text)
+        self.assertIn("inkflow outbox retry %d" % f["id"], text)
+        self.assertEqual(ink_number(n[0]["Subject"]), 1)
+        kinds = [e["kind"] for e in env.json("project", "show", "1")["history"]]
+        self.assertIn("mail-failed", kinds)
+
+        # retry requeues it; once the address exists it is delivered.
+        p = env.run("outbox", "retry", str(f["id"]))
+        self.assertIn("queued again", p.stdout.decode())
+        self.assertEqual([q["id"] for q in env.outbox("queued")], [f["id"]])
+        self.assertEqual(env.outbox("failed"), [])
+        self.users("t5ghost")
+        p = env.run("outbox", "flush")
+        self.assertIn("1 sent", p.stdout.decode())
+        wait_until(lambda: LAB.count("t5ghost"), 30, "the retried ack")
+        self.assertEqual(len(notices("anna.nowak")), 1)
+        p = env.run("outbox", "retry", str(f["id"]), check=False)
+        self.assertEqual(p.returncode, 1)  # sent mail cannot be retried
+
+
+# ---------------------------------------------------------------------------
+# 6. Postfix pipe(8) into `inkflow deliver`
+
+PIPE_USER = "nobody"
+PIPE_GROUP = "nogroup"
+
+
+class PostfixPipe(LabTest):
+    def setUp(self):
+        self.main_cf = os.path.join(LAB.postfix_conf, "main.cf")
+        self.master_cf = os.path.join(LAB.postfix_conf, "master.cf")
+        self.saved = {p: open(p).read() for p in (self.main_cf, self.master_cf)}
+        self.addCleanup(self.restore_postfix)
+
+    def restore_postfix(self):
+        for p, text in self.saved.items():
+            with open(p, "w") as f:
+                f.write(text)
+        LAB.postfix_reload()
+
+    def as_pipe_user(self, env, *args, check=True, input=None):
+        p = subprocess.run([INKFLOW, "-q", "-c", env.conf] + list(args), input=input,
+                           capture_output=True, timeout=120, user=PIPE_USER, group=PIPE_GROUP,
+                           extra_groups=[], cwd="/")
+        if check and p.returncode != 0:
+            raise AssertionError("inkflow %s as %s: %d %s" % (args, PIPE_USER, p.returncode,
+                                                              p.stderr.decode()))
+        return p
+
+    def test_pipe_into_deliver(self):
+        deliver, client, relay = self.users("t6deliver", "t6client", "t6relay")
+        # The SMTP outbox authenticates as t6relay; the source is unused.
+        env = LabEnv(outbox=smtp_conf(LAB, relay))
+        self.addCleanup(env.close)
+        env.init()
+        os.chmod(env.dir, 0o755)
+        subprocess.run(["chown", "-R", "%s:%s" % (PIPE_USER, PIPE_GROUP), env.data,
+                        os.path.join(env.confdir, "smtp.pw"), env.outbox, env.inbox],
+                       check=True)
+        argv = "%s -c %s deliver" % (INKFLOW, env.conf)
+        line = "inkflow unix - n n - - pipe flags=Rq user=%s argv=%s" % (PIPE_USER, argv)
+        transport = os.path.join(LAB.postfix_conf, "transport")
+        with open(transport, "w") as f:
+            f.write("/^t6deliver(\\+[^@]*)?@/ inkflow:\n")
+        with open(self.main_cf, "a") as f:
+            f.write("transport_maps = regexp:%s\n"
+                    "inkflow_destination_recipient_limit = 1\n" % transport)
+        with open(self.master_cf, "a") as f:
+            f.write(line + "\n")
+        LAB.postfix_reload()
+        note("master.cf: " + line)
+
+        # Several inquiries at once: Postfix runs deliveries in parallel.
+        mids = []
+        for i in range(6):
+            mid = msgid()
+            mids.append(mid)
+            LAB.smtp_send("t6client@lab6.example", "t6deliver@bmt.example",
+                          make_mail("Klient Sześć <t6client@lab6.example>", "Tablica %d" % i,
+                                    "Proszę o wycenę tablicy %d." % i,
+                                    to="t6deliver@bmt.example", msgid=mid))
+        projects = lambda: self.as_pipe_user(env, "project", "list", "--json").stdout
+        wait_until(lambda: len(json.loads(projects())) == 6, 60, "6 projects via the pipe",
+                   diag=lambda: LAB.postfix_log()[-3000:])
+        wait_until(lambda: LAB.count(client) >= 6, 60, "6 acks")
+        wait_until(LAB.queue_empty, 60, "Postfix's queue to empty")
+        time.sleep(0.5)
+        acks = self.acks(client)
+        self.assertEqual(sorted(a["In-Reply-To"] for a in acks), sorted(mids),
+                         "each ack delivered once")
+        self.assertEqual(LAB.count(deliver), 0, "nothing went to the Maildir transport")
+        self.assertRegex(LAB.postfix_log(), r"to=<t6deliver@bmt\.example>, relay=inkflow, "
+                                            r".*status=sent \(delivered via inkflow service\)")
+
+        # Temporary failure: the database locked -> exit 75 -> deferred.
+        locker = subprocess.Popen(
+            [sys.executable, "-c",
+             "import sqlite3,sys; db=sqlite3.connect(sys.argv[1], timeout=0, "
+             "isolation_level=None); db.execute('BEGIN EXCLUSIVE'); print('locked', flush=True);"
+             " sys.stdin.read(); db.execute('ROLLBACK')",
+             os.path.join(env.data, "inkflow.db")],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, user=PIPE_USER, group=PIPE_GROUP,
+            extra_groups=[], cwd="/")
+        try:
+            self.assertEqual(locker.stdout.readline().strip(), b"locked")
+            mid = msgid()
+            LAB.smtp_send("t6client@lab6.example", "t6deliver@bmt.example",
+                          make_mail("t6client@lab6.example", "Tablica zablokowana", "x",
+                                    to="t6deliver@bmt.example", msgid=mid))
+            deferred = re.compile(r"to=<t6deliver@bmt\.example>, relay=inkflow, .*"
+                                  r"status=deferred \(temporary failure")
+            wait_until(lambda: deferred.search(LAB.postfix_log()), 60,
+                       "Postfix to defer the delivery", diag=lambda: LAB.postfix_log()[-2000:])
+            self.assertEqual(len(json.loads(projects())), 6)
+        finally:
+            locker.stdin.close()
+            locker.wait(30)
+        LAB.postqueue("-f")
+        wait_until(lambda: len(json.loads(projects())) == 7, 60,
+                   "the deferred message delivered after the flush",
+                   diag=lambda: LAB.postfix_log()[-2000:])
+        wait_until(lambda: LAB.count(client) >= 7, 60, "the 7th ack")
+        mails = json.loads(self.as_pipe_user(env, "mail", "list", "--json").stdout)
+        self.assertEqual(len(mails), 7)
+        # Everything in the data directory belongs to the pipe user.
+        for n in os.listdir(env.data):
+            st = os.stat(os.path.join(env.data, n))
+            self.assertNotEqual(st.st_uid, 0, n)
+
+
+if __name__ == "__main__":
+    unittest.main()
