@@ -173,6 +173,46 @@ class ByMail(unittest.TestCase):
         self.last_to("piotr.kowalczyk@bmt.example", "Przygotuj")
 
 
+class MailEqualsCli(unittest.TestCase):
+    """The same steps by mail and by command line leave the same history."""
+
+    @staticmethod
+    def kinds(env):
+        return [(e["kind"], e["actor"]) for e in env.json("project", "show", "1")["history"]
+                if e["kind"] not in ("mail-in", "mail-out")]
+
+    def test_identical_history(self):
+        mail, cli = Env(), Env()
+        try:
+            for env in (mail, cli):
+                env.init()
+                env.put(make_mail(CLIENT, "Banery", "x", msgid="<same@x>"))
+                env.once()
+            # by mail
+            last = lambda who, what: [m for m in mail.sent_to(who) if what in str(m["Subject"])][-1]
+            mail.put(reply(last(REP, "Przygotuj"), REP, "BAN-440 20 300x100cm\nSUBMIT"))
+            mail.once()
+            mail.put(reply(last(SUP, "Zatwierdź"), SUP, "REJECT za tanio"))
+            mail.once()
+            mail.put(reply(last(REP, "Popraw"), REP, "SUBMIT"))
+            mail.once()
+            mail.put(reply(last(SUP, "Zatwierdź"), SUP, "APPROVE"))
+            mail.once()
+            # by command line
+            cli.run("calc", "add", "1", "--as", "a.nowak", input=b"BAN-440 20 300x100cm\n")
+            cli.run("calc", "submit", "1", "--as", "a.nowak")
+            t = cli.json("task", "list", "--user", "m.zielinski")[0]["id"]
+            cli.run("task", "do", str(t), "reject", "--reason", "za tanio", "--as", "m.zielinski")
+            cli.run("calc", "submit", "1", "--as", "a.nowak")
+            t = cli.json("task", "list", "--user", "m.zielinski")[0]["id"]
+            cli.run("task", "do", str(t), "approve", "--as", "m.zielinski")
+            self.assertEqual(self.kinds(mail), self.kinds(cli))
+            self.assertEqual(mail.json("project", "show", "1")["state"], "offer")
+        finally:
+            mail.close()
+            cli.close()
+
+
 class ByCli(unittest.TestCase):
     def test_same_history_as_mail(self):
         env = Env()
