@@ -19,7 +19,13 @@
  * closing blocks are kept: only the standard "-- " separator and mobile
  * footers are cut) removed, trailing blank lines trimmed.  Handles CRLF and
  * wrapped "On … wrote:" lines (Gmail splits them over two lines).  Caller
- * frees. */
+ * frees.
+ * The result has LF line ends; leading lines are kept, so line numbers
+ * match the original.  Everything below the first marker is dropped, also
+ * unquoted text after it (bottom-posted replies yield ""; nothing acts).
+ * "On … wrote:"-style lines count only when they hold a digit (the date).
+ * Mobile footers are cut only as the last non-blank line.  NULL gives "".
+ * Linear in the size of text. */
 char *reply_new_text(const char *text);
 
 enum reply_cmd {
@@ -42,7 +48,10 @@ enum reply_cmd {
 };
 
 /* Canonical English name ("APPROVE"), and back (case-insensitive, any of
- * the words above, Polish with or without diacritics); CMD_NONE if unknown. */
+ * the words above, Polish with or without diacritics); CMD_NONE if unknown.
+ * reply_cmd_name gives "NONE" for CMD_NONE and out-of-range values.
+ * German umlauts may also be written ae/oe/ue ("BESTAETIGT").  A lone
+ * "AKCEPTUJĘ" is none: it could mean APPROVE or ACCEPTED. */
 const char *reply_cmd_name(enum reply_cmd c);
 enum reply_cmd reply_cmd_parse(const char *word);
 
@@ -51,14 +60,19 @@ struct reply {
 	char *arg;    /* rest of the command line, trimmed ("" if none) */
 	char *rest;   /* the lines after the command line (reason, calculation
 	               * lines, note text), trimmed; "" if none */
-	int line;     /* line number of the command within the new text */
+	int line;     /* line number of the command within the new text
+	               * (1-based); 0 with CMD_NONE */
 };
 
 /* Parse the first non-empty line of the new text (after reply_new_text)
  * as a command, also when written as "Re: APPROVE" or "APPROVE." or with
  * the subject prefix of an action link ("[INK-12] APPROVE").  The words
  * are matched case-insensitively.  Always fills out (cmd CMD_NONE when the
- * first line is not a command).  Free with reply_free. */
+ * first line is not a command).  Free with reply_free.
+ * Prefixes Re:/Odp:/AW:/Antw:/SV: and the tag may repeat in any order;
+ * the argument may follow after a space, ':' or " - " ("REJECT: reason");
+ * trailing . ! : , ; on the word are ignored.  With CMD_NONE, arg and rest
+ * are "" (the caller has the new text).  No other line is ever searched. */
 void reply_parse(const char *new_text, struct reply *out);
 void reply_free(struct reply *r);
 

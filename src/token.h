@@ -13,7 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Longest token token_make produces (without NUL). */
+/* Longest token token_make produces (without NUL).  Format v1 (details in
+ * token.c): "t" TASK "-" then 33 base32 characters holding user, actions,
+ * expiry hour and an 80-bit truncated HMAC, e.g. "t17-aaaadaaaaaaf…" (37
+ * characters for task 17, 48 for task 2^40).  The leading letter is the
+ * version; another format will start with another letter. */
 #define TOKEN_MAX 48
 
 struct token_claims {
@@ -27,7 +31,9 @@ struct token_claims {
  * with err naming the file and the problem. */
 int token_load_key(const char *path, unsigned char key[32], char *err, size_t errlen);
 
-/* Make a token for c; out must hold TOKEN_MAX + 1. */
+/* Make a token for c; out must hold TOKEN_MAX + 1.  The expiry is rounded
+ * up to a whole hour (verify returns the rounded value).  Claims outside
+ * the ranges above (or expires <= 0) are a caller bug and abort. */
 void token_make(const unsigned char key[32], const struct token_claims *c, char *out);
 
 enum token_check {
@@ -39,17 +45,24 @@ enum token_check {
 
 /* Parse and verify tok (case-insensitive) at time now.  The claims are
  * filled only when the MAC verifies (TOKEN_OK or TOKEN_EXPIRED).  The MAC
- * comparison is constant-time. */
+ * comparison is constant-time.  Expired means now >= expires.  out may be
+ * NULL.  Checking that task and user are the ones expected is the
+ * caller's job. */
 enum token_check token_verify(const unsigned char key[32], const char *tok, int64_t now,
     struct token_claims *out);
 
 /* The token in a recipient address "local+TOKEN@domain" (any case) whose
  * local part before '+' equals our local part; NULL when none.  Caller
- * frees. */
+ * frees.  Both are bare addresses (no display name, no <>); the domain
+ * must equal ours too; the token is what follows the first '+', returned
+ * lowercased, unverified. */
 char *token_from_address(const char *addr, const char *system_address);
 
 /* The token in a body line "inkflow-token: TOKEN" (the fallback when
- * plus-addressing is lost), NULL when none.  Caller frees. */
+ * plus-addressing is lost), NULL when none.  Caller frees.  The line may be
+ * quoted ("> ", ">>"), indented, in any case, with blanks around the
+ * colon and after the token, CRLF or LF; nothing else may follow the
+ * token.  First such line wins; returned lowercased, unverified. */
 char *token_from_text(const char *text);
 
 #endif
