@@ -45,14 +45,16 @@ struct mime_msg {
 	char *reply_to_addr; /* first Reply-To address, NULL if none */
 	char *to;            /* decoded To: as one display line, NULL if none */
 	char *cc;            /* decoded Cc: as one display line, NULL if none */
-	char **rcpt_addrs;   /* every To/Cc/Delivered-To/X-Original-To address */
+	char **rcpt_addrs;   /* every To/Cc/Delivered-To/X-Original-To address,
+	                      * each once, in order of first appearance */
 	size_t nrcpt;
 	char *subject;       /* decoded, unfolded; "" if absent */
 	time_t date;         /* 0 if absent or unparsable */
 
 	/* Raw (unfolded, trimmed) values of fields used by classification;
-	 * NULL when the field is absent. */
-	char *return_path;   /* "" for the null sender <> */
+	 * NULL when the field is absent.  8-bit bytes are read as UTF-8 or
+	 * guessed; encoded words are not decoded; controls become spaces. */
+	char *return_path;   /* the address inside <>, lowercase; "" for <> */
 	char *auto_submitted;
 	char *precedence;
 	char *x_autoreply;
@@ -66,13 +68,22 @@ struct mime_msg {
 	char *report_type;   /* report-type parameter of multipart/report */
 
 	/* Body. */
-	char *text;          /* best text body as UTF-8 ("" if none) */
+	char *text;          /* best text body as UTF-8 ("" if none); LF line
+	                      * ends, format=flowed lines joined, inline text
+	                      * parts joined in order */
 	int text_from_html;  /* 1 if text was reduced from text/html */
 	struct mime_att *atts;
 	size_t natts;
-	char **notes;        /* tolerated defects found, human readable */
+	char **notes;        /* tolerated defects found, human readable (at
+	                      * most 32, no duplicates) */
 	size_t nnotes;
 };
+
+/* Fill lim with the built-in defaults (those of conf/inkflow.xml): 50 MiB
+ * message, 256 KiB header, 64 KiB header field, 500 parts, depth 20, 40 MiB
+ * attachment.  mime_parse also uses a default for a NULL lim and for each
+ * zero field, and clamps max_depth to 100. */
+void mime_limits_default(struct mime_limits *lim);
 
 /* Parse raw[0..len).  On success returns 0 and *out (free with
  * mime_msg_free).  On a message beyond a limit or too broken to read, returns
@@ -104,14 +115,22 @@ char *mime_html_to_text(const char *html, size_t len);
  * most 75 characters, split at character boundaries, separated by
  * "\r\n " folds.  name_len is the length of "Field: " so the first line
  * stays under 78 columns.  CR, LF and NUL in the input never reach the
- * output.  Caller frees. */
+ * output (a CR/LF run becomes one space).  ASCII longer than the line is
+ * folded at its spaces (unfolding restores it); an ASCII word too long for
+ * a line, or text that looks like an encoded word, is encoded too.  Leading
+ * ASCII words stay readable ("Re: [INK-42] " before the encoded rest).
+ * Caller frees. */
 char *mime_encode_header(const char *utf8, size_t name_len);
 char *mime_encode_phrase(const char *utf8);   /* display name for an address */
 
 /* Content-Disposition / Content-Type filename parameters for UTF-8 name:
  * returns e.g. "filename=\"a.pdf\"" for ASCII, or the RFC 2231 form
  * "filename*=UTF-8''Oferta%20%C5%81%C3%B3d%C5%BA.pdf" plus an RFC 2047
- * encoded "name=" fallback when param is "name".  Caller frees. */
+ * encoded "name=" fallback when param is "name" (joined by ";\r\n ").
+ * A long non-ASCII value becomes RFC 2231 continuations (filename*0*=...;
+ * "\r\n filename*1*=..."), cut between characters.  CR/LF in the value
+ * become a space; the result holds no CR or LF except those folds.  Caller
+ * frees. */
 char *mime_encode_param(const char *param, const char *utf8);
 
 #endif

@@ -1,0 +1,3562 @@
+/*
+ * mime: raw RFC 5322 message -> struct mime_msg (UTF-8 everywhere), and the
+ * RFC 2047 / RFC 2231 encoders for outgoing headers.
+ *
+ * DESIGN
+ *
+ * libetpan's mailmime_parse() builds the MIME tree and mailmime_part_parse()
+ * undoes transfer encodings.  Everything else is read here, from the raw
+ * header bytes of each entity: header fields (lenient unfolding, 8-bit
+ * guessing), Content-Type / Content-Disposition parameters (RFC 2231,
+ * RFC 2047 inside quoted values), encoded words, addresses (libetpan's
+ * mailimf_address_list_parse first, a lenient splitter when it does not
+ * consume the whole field), dates (mailimf_date_time_parse).
+ *
+ * libetpan 1.9.4 (Debian 12) must not see some inputs at all, so mime_parse
+ * runs cheap linear guards before calling it:
+ *   - boundary="\"" makes mailmime_extract_boundary() copy (size_t)-1 bytes
+ *     into a 2-byte buffer (fixed upstream after 1.9.4): a quoted boundary
+ *     value starting with a backslash is refused;
+ *   - comments nest by recursion (mailimf_comment_parse), a line of 200,000
+ *     '(' overflows the stack: nesting above MIME_COMMENT_NEST is refused;
+ *   - multipart and message/rfc822 entities nest by recursion too
+ *     (mailmime_parse_with_default) and every level rescans its body, so
+ *     10,000 levels take seconds and ~20,000 crash.  Nesting can only grow
+ *     with a "multipart" or "rfc822" token per level, so counting those
+ *     bounds the recursion; when that bound or a bound on the part count
+ *     (lines starting "--") could exceed the limits, a structural scan that
+ *     follows libetpan's own rules (its header parsers, our boundary search)
+ *     counts parts and depth iteratively per level, stopping at the limit.
+ *     Above MIME_MARKERS_HARD markers the message is refused outright, so
+ *     libetpan's recursion stays bounded whatever the scan concluded.
+ * After parsing, the tree walk counts parts and depth again; that count is
+ * the authoritative one.
+ *
+ * TOLERATED DEFECTS (each recorded in msg->notes when met; test in
+ * tests/unit/test_mime.c):
+ *   bare LF line endings ............................ test_defect_bare_lf
+ *   missing MIME-Version ............................ test_defect_no_mime_version
+ *   missing final boundary .......................... test_defect_missing_final_boundary
+ *   8-bit header text, no encoded words ............. test_defect_8bit_headers
+ *   unknown charset label (text guessed) ............ test_defect_unknown_charset
+ *   charset labels quoted / odd case / aliases ...... test_charset_labels
+ *   encoded words inside quoted strings (Outlook) ... test_defect_ew_in_quotes
+ *   encoded words glued to text, spaces inside Q .... test_defect_ew_sloppy
+ *   encoded word split inside a character (B, Q) .... test_rfc2047_split_char
+ *   RFC 2047 in name= / filename= (Outlook, Gmail) .. test_defect_rfc2047_filename
+ *   us-ascii declared, 8-bit data ................... test_defect_ascii_with_8bit
+ *   iso-8859-2 declared, Windows-1250 bytes ......... test_defect_latin2_cp1250
+ *   utf-8 declared, invalid bytes ................... test_defect_bad_utf8
+ *   undeclared 8-bit body text ...................... test_defect_undeclared_8bit_body
+ *   multipart without (usable) boundary parameter ... test_defect_missing_boundary
+ *   base64 with garbage, whitespace, no padding ..... test_defect_base64_garbage
+ *   unknown Content-Transfer-Encoding ............... test_defect_unknown_cte
+ *   no blank line between header and body ........... test_defect_no_blank_line
+ *   mbox "From " line before the header ............. test_defect_from_line
+ *   unquoted parameter value with spaces ............ test_defect_unquoted_param
+ *   RFC 2231 continuations out of order / with gaps . test_rfc2231_continuations
+ *   address lists with unquoted commas, no '>' ...... test_defect_address_list
+ *   message/rfc822 part with base64 encoding ........ test_defect_message_base64
+ */
+#include "mime.h"
+
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <iconv.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libetpan/libetpan.h>
+#include <libxml/HTMLparser.h>
+#include <libxml/tree.h>
+
+/* Defaults (the same as conf/inkflow.xml) for a NULL limits pointer or a
+ * zero field. */
+#define DEF_MAX_MESSAGE     (50u * 1024 * 1024)
+#define DEF_MAX_HEADER      (256u * 1024)
+#define DEF_MAX_HEADER_LINE (64u * 1024)
+#define DEF_MAX_PARTS       500u
+#define DEF_MAX_DEPTH       20u
+#define DEF_MAX_ATTACHMENT  (40u * 1024 * 1024)
+
+#define MIME_DEPTH_CEILING  100   /* max_depth is clamped to this */
+#define MIME_COMMENT_NEST   256   /* '(' nesting libetpan may recurse into */
+#define MIME_MARKERS_HARD   2000  /* "multipart"/"rfc822" tokens in one message */
+#define MIME_MAX_NOTES      32
+#define MIME_MAX_BOUNDARY   200
+
+/* ------------------------------------------------------------------ */
+/* small helpers */
+
+static int
+lc(int ch)
+{
+	return (ch >= 'A' && ch <= 'Z') ? ch - 'A' + 'a' : ch;
+}
+
+static int
+is_wsp(int ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+static int
+is_lws(int ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+/* Case-insensitive compare of p[0..n) with the NUL-terminated word. */
+static int
+ci_eqn(const char *p, size_t n, const char *word)
+{
+	size_t i;
+	for (i = 0; i < n && word[i]; i++)
+		if (lc((unsigned char)p[i]) != lc((unsigned char)word[i]))
+			return 0;
+	return i == n && word[i] == '\0';
+}
+
+static int
+ci_prefix(const char *p, size_t n, const char *word)
+{
+	size_t i;
+	for (i = 0; word[i]; i++)
+		if (i >= n || lc((unsigned char)p[i]) != lc((unsigned char)word[i]))
+			return 0;
+	return 1;
+}
+
+/* Occurrences of word (lowercase ASCII) in p[0..n), any case. */
+static size_t
+ci_count(const char *p, size_t n, const char *word)
+{
+	size_t wl = strlen(word), cnt = 0;
+	if (n < wl)
+		return 0;
+	for (size_t i = 0; i + wl <= n; i++)
+		if (lc((unsigned char)p[i]) == word[0] && ci_prefix(p + i, n - i, word)) {
+			cnt++;
+			i += wl - 1;
+		}
+	return cnt;
+}
+
+static char *
+lower_dup(const char *p, size_t n)
+{
+	char *s = xstrndup(p, n);
+	return str_lower(s);
+}
+
+/* Copy of p[0..n) without leading and trailing whitespace (CR/LF too). */
+static char *
+trim_dup(const char *p, size_t n)
+{
+	while (n && is_lws((unsigned char)*p)) {
+		p++;
+		n--;
+	}
+	while (n && is_lws((unsigned char)p[n - 1]))
+		n--;
+	return xstrndup(p, n);
+}
+
+/* In place: C0 controls and DEL become spaces, then trim. */
+static char *
+oneline_inplace(char *s)
+{
+	for (unsigned char *p = (unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	size_t n = strlen(s), i = 0;
+	while (i < n && s[i] == ' ')
+		i++;
+	while (n > i && s[n - 1] == ' ')
+		n--;
+	memmove(s, s + i, n - i);
+	s[n - i] = '\0';
+	return s;
+}
+
+/* Appends s; the array grows to the next power of two, so a long list
+ * costs linear time. */
+static void
+strv_push(char ***v, size_t *n, char *s)
+{
+	if ((*n & (*n - 1)) == 0)
+		*v = xrealloc(*v, (*n ? *n * 2 : 1) * sizeof(**v));
+	(*v)[(*n)++] = s;
+}
+
+static void
+strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* ------------------------------------------------------------------ */
+/* charsets */
+
+enum {
+	CV_UNKNOWN = 1,   /* label not known: guessed */
+	CV_GUESSED = 2,   /* no label, 8-bit data: guessed */
+	CV_ASCII8 = 4,    /* us-ascii label, 8-bit data */
+	CV_BADUTF8 = 8,   /* utf-8 label, invalid bytes */
+	CV_L2C1 = 16,     /* iso-8859-2 label, Windows-1250 bytes */
+};
+
+static int
+has_8bit(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)p[i] >= 0x80)
+			return 1;
+	return 0;
+}
+
+/* Run iconv from 'from' to UTF-8; undecodable bytes become U+FFFD.  NULL
+ * when iconv does not know the charset. */
+static char *
+iconv_utf8(const char *from, const char *in, size_t len)
+{
+	iconv_t cd = iconv_open("UTF-8", from);
+	if (cd == (iconv_t)-1)
+		return NULL;
+	struct sbuf sb = {0};
+	char buf[4096];
+	char *ip = (char *)in;
+	size_t il = len;
+	sb_add(&sb, "", 0);
+	while (il > 0) {
+		char *op = buf;
+		size_t ol = sizeof(buf);
+		size_t r = iconv(cd, &ip, &il, &op, &ol);
+		sb_add(&sb, buf, (size_t)(op - buf));
+		if (r != (size_t)-1)
+			continue;
+		if (errno == E2BIG)
+			continue;
+		/* EILSEQ, or EINVAL (truncated sequence at the end). */
+		sb_adds(&sb, "\xef\xbf\xbd");
+		if (errno == EINVAL) {
+			il = 0;
+			break;
+		}
+		ip++;
+		il--;
+	}
+	char *op = buf;
+	size_t ol = sizeof(buf);
+	iconv(cd, NULL, NULL, &op, &ol);
+	sb_add(&sb, buf, (size_t)(op - buf));
+	iconv_close(cd);
+	char *out = utf8_sanitize(sb.s, sb.len);
+	sb_free(&sb);
+	return out;
+}
+
+/* Normalised charset label: lowercase, quotes/blanks/RFC 2231 language
+ * dropped; "" when it holds characters no charset name has. */
+static void
+cs_norm(const char *cs, char *out, size_t outsz)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	if (!cs)
+		return;
+	for (const char *p = cs; *p && *p != '*'; p++) {
+		int ch = lc((unsigned char)*p);
+		if (ch == '"' || ch == '\'' || is_lws(ch))
+			continue;
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		    ch == '-' || ch == '_' || ch == '.' || ch == ':' || ch == '+')) {
+			out[0] = '\0';
+			return;
+		}
+		if (o + 1 >= outsz) {
+			out[0] = '\0';
+			return;
+		}
+		out[o++] = (char)ch;
+	}
+	out[o] = '\0';
+}
+
+static int
+cs_in(const char *norm, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(norm, *list) == 0)
+			return 1;
+	return 0;
+}
+
+static const char *const CS_UTF8[] = {"utf-8", "utf8", "unicode-1-1-utf-8", "x-unicode20utf8", NULL};
+static const char *const CS_ASCII[] = {"us-ascii", "ascii", "ansi_x3.4-1968", "iso646-us", "us", "iso-ir-6", "cp367", NULL};
+static const char *const CS_LATIN1[] = {"iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1", "iso-ir-100", "cp819", "ibm819", "windows-1252", "cp1252", "x-cp1252", "win-1252", "iso_8859-1:1987", "iso-8859-1:1987", "8859-1", NULL};
+static const char *const CS_LATIN2[] = {"iso-8859-2", "iso8859-2", "iso_8859-2", "latin2", "latin-2", "l2", "iso-ir-101", "iso_8859-2:1987", "iso-8859-2:1987", "8859-2", NULL};
+static const char *const CS_CP1250[] = {"windows-1250", "cp1250", "x-cp1250", "win-1250", "cp-1250", "windows1250", "ms-ee", NULL};
+static const char *const CS_NONE[] = {"unknown-8bit", "x-unknown", "unknown", "default", "x-user-defined", "8bit", "none", NULL};
+
+static char *
+cs_guess(const char *in, size_t len, unsigned *flags, unsigned flag)
+{
+	if (has_8bit(in, len))
+		*flags |= flag;
+	if (utf8_valid(in, len))
+		return utf8_sanitize(in, len);
+	char *s = iconv_utf8("WINDOWS-1250", in, len);
+	return s ? s : utf8_sanitize(in, len);
+}
+
+/* Whether p holds at least one well-formed multi-byte UTF-8 sequence. */
+static int
+has_utf8_multibyte(const char *p, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	for (size_t i = 0; i + 1 < n; i++) {
+		size_t k = u[i] >= 0xf0 ? 4 : u[i] >= 0xe0 ? 3 : u[i] >= 0xc2 ? 2 : 0;
+		if (k && i + k <= n && utf8_valid(p + i, k))
+			return 1;
+	}
+	return 0;
+}
+
+/* Convert to UTF-8 (see mime_to_utf8); flags tell what was guessed. */
+static char *
+cs_conv(const char *charset, const char *in, size_t len, unsigned *flags)
+{
+	char norm[48];
+	cs_norm(charset, norm, sizeof(norm));
+	if (len == 0)
+		return xstrdup("");
+	if (!charset || !*charset || cs_in(norm, CS_NONE))
+		return cs_guess(in, len, flags, CV_GUESSED);
+	if (!norm[0]) {
+		*flags |= CV_UNKNOWN;
+		return cs_guess(in, len, flags, 0);
+	}
+	if (cs_in(norm, CS_UTF8)) {
+		if (utf8_valid(in, len))
+			return utf8_sanitize(in, len);
+		*flags |= CV_BADUTF8;
+		if (has_utf8_multibyte(in, len))
+			return utf8_sanitize(in, len);
+		return cs_guess(in, len, flags, 0);
+	}
+	if (cs_in(norm, CS_ASCII)) {
+		if (!has_8bit(in, len))
+			return utf8_sanitize(in, len);
+		return cs_guess(in, len, flags, CV_ASCII8);
+	}
+	const char *ic = NULL;
+	if (cs_in(norm, CS_LATIN1))
+		ic = "WINDOWS-1252";
+	else if (cs_in(norm, CS_CP1250))
+		ic = "WINDOWS-1250";
+	else if (cs_in(norm, CS_LATIN2)) {
+		ic = "ISO-8859-2";
+		for (size_t i = 0; i < len; i++) {
+			unsigned char ch = (unsigned char)in[i];
+			if (ch >= 0x80 && ch <= 0x9f) {
+				*flags |= CV_L2C1;
+				ic = "WINDOWS-1250";
+				break;
+			}
+		}
+	}
+	char *s = iconv_utf8(ic ? ic : norm, in, len);
+	if (s)
+		return s;
+	*flags |= CV_UNKNOWN;
+	return cs_guess(in, len, flags, 0);
+}
+
+char *
+mime_to_utf8(const char *charset, const char *in, size_t len)
+{
+	unsigned flags = 0;
+	if (!in)
+		return xstrdup("");
+	return cs_conv(charset, in, len, &flags);
+}
+
+/* ------------------------------------------------------------------ */
+/* parse context: limits, notes, failure reason */
+
+struct pctx {
+	struct mime_limits lim;
+	char **notes;
+	size_t nnotes;
+	struct mime_att *atts;
+	size_t natts;
+	size_t parts;
+	char *reason;
+	size_t reasonlen;
+	int failed;
+};
+
+static void note(struct pctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+note(struct pctx *c, const char *fmt, ...)
+{
+	if (!c)
+		return;
+	struct sbuf sb = {0};
+	va_list ap;
+	va_start(ap, fmt);
+	sb_vprintf(&sb, fmt, ap);
+	va_end(ap);
+	char *s = oneline_inplace(utf8_sanitize(sb.s, sb.len));
+	sb_free(&sb);
+	for (size_t i = 0; i < c->nnotes; i++)
+		if (strcmp(c->notes[i], s) == 0) {
+			free(s);
+			return;
+		}
+	if (c->nnotes >= MIME_MAX_NOTES) {
+		free(s);
+		return;
+	}
+	strv_push(&c->notes, &c->nnotes, s);
+}
+
+static int fail(struct pctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+fail(struct pctx *c, const char *fmt, ...)
+{
+	if (c->failed)
+		return -1;
+	c->failed = 1;
+	if (c->reason && c->reasonlen) {
+		struct sbuf sb = {0};
+		va_list ap;
+		va_start(ap, fmt);
+		sb_vprintf(&sb, fmt, ap);
+		va_end(ap);
+		char *s = oneline_inplace(utf8_sanitize(sb.s, sb.len));
+		sb_free(&sb);
+		size_t n = strlen(s);
+		if (n >= c->reasonlen) {
+			n = c->reasonlen - 1;
+			while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
+				n--;
+		}
+		memcpy(c->reason, s, n);
+		c->reason[n] = '\0';
+		free(s);
+	}
+	return -1;
+}
+
+static void
+cs_notes(struct pctx *c, unsigned flags, const char *charset, const char *where)
+{
+	if (!c || !flags)
+		return;
+	char norm[48];
+	cs_norm(charset, norm, sizeof(norm));
+	if (flags & CV_UNKNOWN)
+		note(c, "unknown charset label \"%s\" in %s, text guessed",
+		    norm[0] ? norm : "?", where);
+	if (flags & CV_GUESSED)
+		note(c, "undeclared 8-bit text in %s, charset guessed", where);
+	if (flags & CV_ASCII8)
+		note(c, "us-ascii declared but 8-bit data in %s, charset guessed", where);
+	if (flags & CV_BADUTF8)
+		note(c, "invalid UTF-8 in %s declared utf-8", where);
+	if (flags & CV_L2C1)
+		note(c, "iso-8859-2 declared but Windows-1250 bytes in %s", where);
+}
+
+/* ------------------------------------------------------------------ */
+/* RFC 2047 decoding */
+
+static int
+hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	ch = lc(ch);
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	return -1;
+}
+
+static int
+b64val(int ch)
+{
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	if (ch >= 'a' && ch <= 'z')
+		return ch - 'a' + 26;
+	if (ch >= '0' && ch <= '9')
+		return ch - '0' + 52;
+	if (ch == '+')
+		return 62;
+	if (ch == '/')
+		return 63;
+	return -1;
+}
+
+/* Lenient base64 for encoded words: skips anything outside the alphabet,
+ * stops at '=' padding, tolerates missing padding. */
+static void
+b64_dec(struct sbuf *out, const char *p, size_t n)
+{
+	unsigned acc = 0;
+	int bits = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '=')
+			break;
+		int v = b64val((unsigned char)p[i]);
+		if (v < 0)
+			continue;
+		acc = ((acc << 6) | (unsigned)v) & 0xffffff;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			sb_addc(out, (char)((acc >> bits) & 0xff));
+		}
+	}
+}
+
+static void
+q_dec(struct sbuf *out, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '_')
+			sb_addc(out, ' ');
+		else if (p[i] == '=' && i + 2 < n && hexval((unsigned char)p[i + 1]) >= 0 &&
+		    hexval((unsigned char)p[i + 2]) >= 0) {
+			sb_addc(out, (char)(hexval((unsigned char)p[i + 1]) * 16 +
+			    hexval((unsigned char)p[i + 2])));
+			i += 2;
+		} else
+			sb_addc(out, p[i]);
+	}
+}
+
+/* An encoded word at p[0..n): "=?charset?E?text?=".  On success fills the
+ * charset span, encoding letter and text span and returns the length.
+ * *noclose is the distance from p past which no "?=" ends a word; it is
+ * lowered here, so many unterminated words cost linear time. */
+static size_t
+ew_match(const char *p, size_t n, const char **cs, size_t *cslen, char *enc,
+    const char **txt, size_t *txtlen, size_t *noclose)
+{
+	if (n < 8 || p[0] != '=' || p[1] != '?')
+		return 0;
+	size_t i = 2;
+	while (i < n && i < 2 + 64 && p[i] != '?' && !is_lws((unsigned char)p[i]))
+		i++;
+	if (i >= n || p[i] != '?' || i == 2)
+		return 0;
+	*cs = p + 2;
+	*cslen = i - 2;
+	if (i + 2 >= n || p[i + 2] != '?')
+		return 0;
+	int e = lc((unsigned char)p[i + 1]);
+	if (e != 'b' && e != 'q')
+		return 0;
+	*enc = (char)e;
+	size_t t = i + 3, j = t;
+	if (t >= *noclose)
+		return 0;
+	while (j + 1 < n && !(p[j] == '?' && p[j + 1] == '=')) {
+		if (p[j] == '\r' || p[j] == '\n')
+			return 0;
+		j++;
+	}
+	if (j + 1 >= n) {
+		*noclose = t;
+		return 0;
+	}
+	*txt = p + t;
+	*txtlen = j - t;
+	return j + 2;
+}
+
+/* Converts the pending encoded-word bytes in charset cs; when that needed
+ * a guess, cs is remembered in lastcs for the note. */
+static void
+ew_flush(struct sbuf *out, struct sbuf *raw, const char *cs, unsigned *flags,
+    char *lastcs, size_t lastcssz)
+{
+	if (!raw->len)
+		return;
+	unsigned before = *flags;
+	char *d = cs_conv(cs, raw->s, raw->len, flags);
+	if (*flags != before && lastcs)
+		snprintf(lastcs, lastcssz, "%s", cs);
+	sb_adds(out, d);
+	free(d);
+	raw->len = 0;
+}
+
+/* Decode a header value: folding removed, encoded words decoded (runs in
+ * one charset joined before conversion so split characters survive),
+ * whitespace between encoded words dropped, 8-bit text guessed, controls
+ * to spaces, trimmed.  flags collects charset guesses; *sloppy is set
+ * when encoded words were glued to text or held spaces. */
+static char *
+hdr_decode(const char *v, size_t n, unsigned *flags, char *lastcs, size_t lastcssz,
+    int *sloppy)
+{
+	struct sbuf out = {0}, raw = {0}, plain = {0};
+	char curcs[72] = "";
+	size_t i = 0, noclose = (size_t)-1;
+	int prev_ew = 0;
+	sb_add(&out, "", 0);
+	while (i < n) {
+		const char *cs = NULL, *txt = NULL;
+		size_t cslen = 0, txtlen = 0;
+		char enc = 0;
+		size_t nc = noclose == (size_t)-1 ? noclose : noclose > i ? noclose - i : 0;
+		size_t m = v[i] == '=' ? ew_match(v + i, n - i, &cs, &cslen, &enc, &txt,
+		    &txtlen, &nc) : 0;
+		if (nc != (size_t)-1)
+			noclose = i + nc;
+		if (m) {
+			char csbuf[72];
+			size_t cl = cslen < sizeof(csbuf) - 1 ? cslen : sizeof(csbuf) - 1;
+			memcpy(csbuf, cs, cl);
+			csbuf[cl] = '\0';
+			char *star = strchr(csbuf, '*');
+			if (star)
+				*star = '\0';
+			/* Whitespace between two encoded words is dropped (prev_ew
+			 * stays set only while nothing but whitespace followed). */
+			if (prev_ew)
+				plain.len = 0;
+			if (plain.len) {
+				if (!is_lws((unsigned char)plain.s[plain.len - 1]) && sloppy)
+					*sloppy = 1;
+				ew_flush(&out, &raw, curcs, flags, lastcs, lastcssz);
+				char *d = cs_conv(NULL, plain.s, plain.len, flags);
+				sb_adds(&out, d);
+				free(d);
+				plain.len = 0;
+			}
+			if (!str_ieq(curcs, csbuf))
+				ew_flush(&out, &raw, curcs, flags, lastcs, lastcssz);
+			snprintf(curcs, sizeof(curcs), "%s", csbuf);
+			for (size_t k = 0; k < txtlen; k++)
+				if (txt[k] == ' ' && sloppy)
+					*sloppy = 1;
+			if (enc == 'b')
+				b64_dec(&raw, txt, txtlen);
+			else
+				q_dec(&raw, txt, txtlen);
+			i += m;
+			prev_ew = 1;
+			/* Glued to following text? */
+			if (i < n && !is_lws((unsigned char)v[i]) && !(v[i] == '=' && i + 1 < n && v[i + 1] == '?') && sloppy)
+				*sloppy = 1;
+			continue;
+		}
+		if (v[i] == '\r' || v[i] == '\n') {
+			i++;
+			continue;
+		}
+		sb_addc(&plain, v[i]);
+		if (!is_lws((unsigned char)v[i]))
+			prev_ew = 0;
+		i++;
+	}
+	ew_flush(&out, &raw, curcs, flags, lastcs, lastcssz);
+	if (plain.len) {
+		char *d = cs_conv(NULL, plain.s, plain.len, flags);
+		sb_adds(&out, d);
+		free(d);
+	}
+	sb_free(&raw);
+	sb_free(&plain);
+	return oneline_inplace(sb_steal(&out));
+}
+
+char *
+mime_decode_header(const char *value)
+{
+	unsigned flags = 0;
+	if (!value)
+		return xstrdup("");
+	return hdr_decode(value, strlen(value), &flags, NULL, 0, NULL);
+}
+
+/* Decode with notes about what was tolerated. */
+static char *
+hdr_decode_c(struct pctx *c, const char *v, size_t n, const char *where)
+{
+	unsigned flags = 0;
+	char lastcs[72] = "";
+	int sloppy = 0;
+	char *s = hdr_decode(v, n, &flags, lastcs, sizeof(lastcs), &sloppy);
+	/* Plain text runs are converted without a label (CV_GUESSED); the
+	 * other flags come from encoded words, the last label names them. */
+	if (flags & CV_GUESSED)
+		note(c, "8-bit header text without encoding in %s, charset guessed", where);
+	cs_notes(c, flags & ~(unsigned)CV_GUESSED, lastcs, where);
+	if (sloppy)
+		note(c, "encoded words glued to text or holding spaces in %s", where);
+	return s;
+}
+
+/* ------------------------------------------------------------------ */
+/* header sections */
+
+struct hfield {
+	const char *name;
+	size_t nlen;
+	const char *val;  /* raw, folded, up to the end of its last line */
+	size_t vlen;
+};
+
+struct hdr {
+	struct hfield *f;
+	size_t n;
+	size_t hlen;   /* bytes of the header section (without the blank line) */
+	size_t body;   /* offset of the body */
+	int noblank;   /* header ended at a line that is not a field */
+};
+
+static int
+is_ftext(int ch)
+{
+	return ch >= 33 && ch <= 126 && ch != ':';
+}
+
+/* Split p[0..len) into header fields.  Linear; never fails. */
+static void
+hdr_scan(const char *p, size_t len, struct hdr *h)
+{
+	size_t pos = 0, cap = 0;
+	memset(h, 0, sizeof(*h));
+	while (pos < len) {
+		const char *nl = memchr(p + pos, '\n', len - pos);
+		size_t eol = nl ? (size_t)(nl - p) : len;
+		size_t next = nl ? eol + 1 : len;
+		size_t cend = eol;
+		if (cend > pos && p[cend - 1] == '\r')
+			cend--;
+		if (cend == pos) {
+			h->hlen = pos;
+			h->body = next;
+			return;
+		}
+		if (is_wsp((unsigned char)p[pos]) && h->n) {
+			struct hfield *f = &h->f[h->n - 1];
+			f->vlen = (size_t)(p + cend - f->val);
+			pos = next;
+			continue;
+		}
+		size_t i = pos;
+		while (i < cend && is_ftext((unsigned char)p[i]))
+			i++;
+		size_t nend = i;
+		while (i < cend && is_wsp((unsigned char)p[i]))
+			i++;
+		if (nend == pos || i >= cend || p[i] != ':') {
+			h->hlen = pos;
+			h->body = pos;
+			h->noblank = 1;
+			return;
+		}
+		if (h->n == cap) {
+			cap = cap ? cap * 2 : 16;
+			h->f = xrealloc(h->f, cap * sizeof(*h->f));
+		}
+		h->f[h->n].name = p + pos;
+		h->f[h->n].nlen = nend - pos;
+		h->f[h->n].val = p + i + 1;
+		h->f[h->n].vlen = cend - (i + 1);
+		h->n++;
+		pos = next;
+	}
+	h->hlen = len;
+	h->body = len;
+}
+
+static void
+hdr_free(struct hdr *h)
+{
+	free(h->f);
+	memset(h, 0, sizeof(*h));
+}
+
+/* Unfolded length of a field: name, colon, value without CR/LF. */
+static size_t
+hf_len(const struct hfield *f)
+{
+	size_t n = f->nlen + 1;
+	for (size_t i = 0; i < f->vlen; i++)
+		if (f->val[i] != '\r' && f->val[i] != '\n')
+			n++;
+	return n;
+}
+
+/* Unfolded, trimmed raw value (bytes as sent). */
+static char *
+hf_unfold(const struct hfield *f, size_t *outlen)
+{
+	char *s = xmalloc(f->vlen + 1);
+	size_t o = 0;
+	for (size_t i = 0; i < f->vlen; i++)
+		if (f->val[i] != '\r' && f->val[i] != '\n')
+			s[o++] = f->val[i];
+	s[o] = '\0';
+	size_t a = 0;
+	while (a < o && is_lws((unsigned char)s[a]))
+		a++;
+	while (o > a && is_lws((unsigned char)s[o - 1]))
+		o--;
+	memmove(s, s + a, o - a);
+	s[o - a] = '\0';
+	if (outlen)
+		*outlen = o - a;
+	return s;
+}
+
+static const struct hfield *
+hdr_get(const struct hdr *h, const char *name)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (ci_eqn(h->f[i].name, h->f[i].nlen, name))
+			return &h->f[i];
+	return NULL;
+}
+
+/* Checks every field of h against max_header_line. */
+static int
+hdr_check_lines(struct pctx *c, const struct hdr *h, const char *where)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		size_t l = hf_len(&h->f[i]);
+		if (l > c->lim.max_header_line) {
+			char name[41];
+			size_t k = 0;
+			for (; k < h->f[i].nlen && k < sizeof(name) - 1; k++)
+				name[k] = h->f[i].name[k];
+			name[k] = '\0';
+			return fail(c, "header field length %zu exceeds limit %zu (%s field %s)",
+			    l, c->lim.max_header_line, where, name);
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Content-Type / Content-Disposition parameters */
+
+struct param {
+	char *name;   /* lowercase */
+	char *val;    /* unquoted raw bytes */
+};
+
+struct plist {
+	char *token;  /* lowercase "type/subtype" or disposition type */
+	struct param *p;
+	size_t n;
+};
+
+static void
+plist_free(struct plist *pl)
+{
+	for (size_t i = 0; i < pl->n; i++) {
+		free(pl->p[i].name);
+		free(pl->p[i].val);
+	}
+	free(pl->p);
+	free(pl->token);
+	memset(pl, 0, sizeof(*pl));
+}
+
+/* Lenient parameter list: token [; attr=value]*.  Values may be quoted
+ * (backslash escapes only before '"' and '\\': Windows paths survive),
+ * unquoted with spaces up to the next ';', unterminated quotes run to the
+ * end. */
+static void
+plist_parse(struct pctx *c, const char *v, size_t n, struct plist *pl)
+{
+	size_t i = 0;
+	memset(pl, 0, sizeof(*pl));
+	while (i < n && v[i] != ';')
+		i++;
+	char *tok = trim_dup(v, i);
+	/* Drop a comment after the token: "text/plain (foo)". */
+	char *paren = strchr(tok, '(');
+	if (paren) {
+		*paren = '\0';
+		char *t = trim_dup(tok, strlen(tok));
+		free(tok);
+		tok = t;
+	}
+	pl->token = str_lower(tok);
+	while (i < n) {
+		while (i < n && (v[i] == ';' || is_lws((unsigned char)v[i])))
+			i++;
+		size_t a = i;
+		while (i < n && v[i] != '=' && v[i] != ';')
+			i++;
+		if (i >= n || v[i] != '=') {
+			continue;
+		}
+		char *name = trim_dup(v + a, i - a);
+		str_lower(name);
+		i++;
+		while (i < n && is_lws((unsigned char)v[i]))
+			i++;
+		struct sbuf val = {0};
+		sb_add(&val, "", 0);
+		if (i < n && v[i] == '"') {
+			i++;
+			int closed = 0;
+			while (i < n) {
+				if (v[i] == '\\' && i + 1 < n && (v[i + 1] == '"' || v[i + 1] == '\\')) {
+					sb_addc(&val, v[i + 1]);
+					i += 2;
+					continue;
+				}
+				if (v[i] == '"') {
+					closed = 1;
+					i++;
+					break;
+				}
+				sb_addc(&val, v[i]);
+				i++;
+			}
+			if (!closed)
+				note(c, "unterminated quoted parameter value");
+			while (i < n && v[i] != ';')
+				i++;
+		} else {
+			size_t b = i;
+			while (i < n && v[i] != ';')
+				i++;
+			size_t e = i;
+			while (e > b && is_lws((unsigned char)v[e - 1]))
+				e--;
+			for (size_t k = b; k < e; k++)
+				if (is_wsp((unsigned char)v[k]) && !ci_prefix(name, strlen(name), "boundary")) {
+					note(c, "unquoted parameter value with spaces");
+					break;
+				}
+			sb_add(&val, v + b, e - b);
+		}
+		if (!*name) {
+			free(name);
+			sb_free(&val);
+			continue;
+		}
+		pl->p = xrealloc(pl->p, (pl->n + 1) * sizeof(*pl->p));
+		pl->p[pl->n].name = name;
+		pl->p[pl->n].val = sb_steal(&val);
+		pl->n++;
+	}
+}
+
+static const char *
+plist_raw(const struct plist *pl, const char *name)
+{
+	for (size_t i = 0; i < pl->n; i++)
+		if (strcmp(pl->p[i].name, name) == 0)
+			return pl->p[i].val;
+	return NULL;
+}
+
+static void
+pct_dec(struct sbuf *out, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '%' && i + 2 < n && hexval((unsigned char)p[i + 1]) >= 0 &&
+		    hexval((unsigned char)p[i + 2]) >= 0) {
+			sb_addc(out, (char)(hexval((unsigned char)p[i + 1]) * 16 +
+			    hexval((unsigned char)p[i + 2])));
+			i += 2;
+		} else
+			sb_addc(out, p[i]);
+	}
+}
+
+/* RFC 2231 extended value "charset'lang'pct-text" appended (pct-decoded)
+ * to out; its charset copied to cs. */
+static void
+ext_value(const char *v, struct sbuf *out, char *cs, size_t cssz)
+{
+	const char *q1 = strchr(v, '\'');
+	const char *q2 = q1 ? strchr(q1 + 1, '\'') : NULL;
+	if (q1 && q2) {
+		size_t l = (size_t)(q1 - v);
+		if (l >= cssz)
+			l = cssz - 1;
+		memcpy(cs, v, l);
+		cs[l] = '\0';
+		v = q2 + 1;
+	}
+	pct_dec(out, v, strlen(v));
+}
+
+struct seg {
+	unsigned idx;
+	int ext;
+	const char *val;
+};
+
+static int
+seg_cmp(const void *a, const void *b)
+{
+	const struct seg *x = a, *y = b;
+	return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* Decoded UTF-8 value of parameter name (RFC 2231 forms first, then the
+ * plain one with RFC 2047 words and 8-bit guessing), or NULL. */
+static char *
+plist_get(struct pctx *c, const struct plist *pl, const char *name)
+{
+	size_t nl = strlen(name);
+	char cs[48] = "";
+	unsigned flags = 0;
+	/* name*=charset'lang'value */
+	for (size_t i = 0; i < pl->n; i++) {
+		const char *pn = pl->p[i].name;
+		if (strncmp(pn, name, nl) == 0 && strcmp(pn + nl, "*") == 0) {
+			struct sbuf b = {0};
+			sb_add(&b, "", 0);
+			ext_value(pl->p[i].val, &b, cs, sizeof(cs));
+			char *s = cs_conv(cs[0] ? cs : NULL, b.s, b.len, &flags);
+			sb_free(&b);
+			cs_notes(c, flags, cs, "a parameter");
+			return oneline_inplace(s);
+		}
+	}
+	/* name*0, name*0*, name*1*, ... */
+	struct seg *segs = NULL;
+	size_t ns = 0;
+	for (size_t i = 0; i < pl->n; i++) {
+		const char *pn = pl->p[i].name;
+		if (strncmp(pn, name, nl) != 0 || pn[nl] != '*')
+			continue;
+		const char *d = pn + nl + 1;
+		unsigned idx = 0;
+		size_t k = 0;
+		while (d[k] >= '0' && d[k] <= '9' && k < 4)
+			idx = idx * 10 + (unsigned)(d[k++] - '0');
+		if (k == 0 || k == 4 || (d[k] != '\0' && strcmp(d + k, "*") != 0))
+			continue;
+		int dup = 0;
+		for (size_t j = 0; j < ns; j++)
+			if (segs[j].idx == idx)
+				dup = 1;
+		if (dup)
+			continue;
+		segs = xrealloc(segs, (ns + 1) * sizeof(*segs));
+		segs[ns].idx = idx;
+		segs[ns].ext = d[k] == '*';
+		segs[ns].val = pl->p[i].val;
+		ns++;
+	}
+	if (ns) {
+		qsort(segs, ns, sizeof(*segs), seg_cmp);
+		struct sbuf b = {0};
+		sb_add(&b, "", 0);
+		int inorder = 1;
+		for (size_t j = 0; j < ns; j++) {
+			if (segs[j].idx != j)
+				inorder = 0;
+			if (segs[j].ext) {
+				if (j == 0 && segs[j].idx == 0)
+					ext_value(segs[j].val, &b, cs, sizeof(cs));
+				else
+					pct_dec(&b, segs[j].val, strlen(segs[j].val));
+			} else
+				sb_adds(&b, segs[j].val);
+		}
+		if (!inorder)
+			note(c, "RFC 2231 continuations with gaps in parameter %s", name);
+		free(segs);
+		char *s;
+		if (!cs[0] && strstr(b.s, "=?")) {
+			s = hdr_decode_c(c, b.s, b.len, "a parameter");
+			note(c, "RFC 2047 encoded words in parameter %s", name);
+		} else {
+			s = oneline_inplace(cs_conv(cs[0] ? cs : NULL, b.s, b.len, &flags));
+			cs_notes(c, flags, cs, "a parameter");
+		}
+		sb_free(&b);
+		return s;
+	}
+	const char *raw = plist_raw(pl, name);
+	if (!raw)
+		return NULL;
+	if (strstr(raw, "=?")) {
+		char *s = hdr_decode_c(c, raw, strlen(raw), "a parameter");
+		note(c, "RFC 2047 encoded words in parameter %s", name);
+		return s;
+	}
+	char *s = oneline_inplace(cs_conv(NULL, raw, strlen(raw), &flags));
+	if (flags)
+		note(c, "8-bit parameter value %s, charset guessed", name);
+	return s;
+}
+
+/* ------------------------------------------------------------------ */
+/* guards run before libetpan sees the message */
+
+/* Deepest '(' nesting on one logical (unfolded) line.  Counts every '('
+ * (also inside quoted strings), so it never under-estimates what
+ * libetpan's recursive comment parser would try. */
+static size_t
+guard_comment_depth(const char *p, size_t n)
+{
+	size_t depth = 0, max = 0;
+	for (size_t i = 0; i < n; i++) {
+		char ch = p[i];
+		if (ch == '\n') {
+			if (!(i + 1 < n && is_wsp((unsigned char)p[i + 1])))
+				depth = 0;
+		} else if (ch == '(') {
+			if (++depth > max)
+				max = depth;
+		} else if (ch == ')') {
+			if (depth)
+				depth--;
+		} else if (ch == '\\' && i + 1 < n && p[i + 1] == ')') {
+			i++;
+		}
+	}
+	return max;
+}
+
+/* Skips folding whitespace and comments after i; (size_t)-1 when that
+ * runs on for more than 1024 bytes (never seen in real mail). */
+static size_t
+skip_cfws(const char *p, size_t n, size_t i)
+{
+	size_t start = i;
+	while (i < n) {
+		if (i - start > 1024)
+			return (size_t)-1;
+		if (is_wsp((unsigned char)p[i]))
+			i++;
+		else if (p[i] == '\n' && i + 1 < n && is_wsp((unsigned char)p[i + 1]))
+			i++;
+		else if (p[i] == '\r' && i + 2 < n && p[i + 1] == '\n' &&
+		    is_wsp((unsigned char)p[i + 2]))
+			i += 2;
+		else if (p[i] == '(') {
+			size_t d = 0;
+			while (i < n && i - start <= 1024) {
+				if (p[i] == '\\')
+					i++;
+				else if (p[i] == '(')
+					d++;
+				else if (p[i] == ')' && --d == 0)
+					break;
+				i++;
+			}
+			i++;
+		} else
+			break;
+	}
+	return i;
+}
+
+/* 1 if some boundary= parameter is a quoted string whose content starts
+ * with a quoted-pair: libetpan 1.9.4 may then overflow a heap buffer. */
+static int
+guard_bad_boundary(const char *p, size_t n)
+{
+	static const char w[] = "boundary";
+	for (size_t i = 0; i + 8 <= n; i++) {
+		if (lc((unsigned char)p[i]) != 'b' || !ci_prefix(p + i, n - i, w))
+			continue;
+		size_t j = skip_cfws(p, n, i + 8);
+		if (j == (size_t)-1)
+			return 1;
+		if (j >= n || p[j] != '=')
+			continue;
+		j = skip_cfws(p, n, j + 1);
+		if (j == (size_t)-1)
+			return 1;
+		if (j + 1 < n && p[j] == '"' && p[j + 1] == '\\')
+			return 1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* structural scan: libetpan's view of the tree, counted level by level */
+
+struct scan {
+	struct pctx *c;
+	size_t parts;
+	size_t max_depth;
+};
+
+/* First delimiter "--boundary" at or after from that starts a line the
+ * way libetpan's body-part search sees it (after '\n'); *after is set past
+ * the boundary.  Returns (size_t)-1 when none. */
+static size_t
+find_delim(const char *m, size_t len, size_t from, const char *b, size_t bl,
+    size_t *after)
+{
+	size_t i = from;
+	while (i < len) {
+		const char *nl = memchr(m + i, '\n', len - i);
+		if (!nl)
+			return (size_t)-1;
+		size_t d = (size_t)(nl - m) + 1;
+		if (d + 2 + bl < len && m[d] == '-' && m[d + 1] == '-' &&
+		    memcmp(m + d + 2, b, bl) == 0) {
+			*after = d + 2 + bl;
+			return d;
+		}
+		i = d;
+	}
+	return (size_t)-1;
+}
+
+static int scan_entity(struct scan *s, const char *m, size_t len, size_t idx,
+    int default_msg, struct mailmime_fields *mf, size_t depth);
+
+/* One part of a multipart: its own header, then its body. */
+static int
+scan_part(struct scan *s, const char *d, size_t n, int default_msg, size_t depth)
+{
+	size_t bp = 0;
+	struct mailimf_fields *fields = NULL;
+	struct mailmime_fields *mf = NULL;
+	int r = mailimf_optional_fields_parse(d, n, &bp, &fields);
+	if (r != MAILIMF_NO_ERROR && r != MAILIMF_ERROR_PARSE)
+		return fail(s->c, "out of memory parsing MIME part header");
+	mailimf_crlf_parse(d, n, &bp);
+	if (fields) {
+		mailmime_fields_parse(fields, &mf);
+		mailimf_fields_free(fields);
+	}
+	r = scan_entity(s, d, n, bp, default_msg, mf, depth);
+	if (mf)
+		mailmime_fields_free(mf);
+	return r;
+}
+
+/* Splits a multipart body the way mailmime_multipart_body_parse does and
+ * scans each part. */
+static int
+scan_multipart(struct scan *s, const char *m, size_t len, size_t idx,
+    const char *b, int digest, size_t depth)
+{
+	size_t bl = strlen(b), cur, after = 0;
+	/* The first delimiter may also open the body. */
+	if (idx + 2 + bl < len && m[idx] == '-' && m[idx + 1] == '-' &&
+	    memcmp(m + idx + 2, b, bl) == 0)
+		cur = idx + 2 + bl;
+	else {
+		size_t d = (size_t)-1;
+		for (size_t i = idx; i + 2 + bl < len; i++) {
+			if ((m[i] == '\n' || m[i] == '\r') && m[i + 1] == '-' &&
+			    m[i + 2] == '-' && i + 3 + bl < len &&
+			    memcmp(m + i + 3, b, bl) == 0) {
+				d = i + 1;
+				break;
+			}
+		}
+		if (d == (size_t)-1)
+			return scan_part(s, m + idx, len - idx, digest, depth);
+		cur = d + 2 + bl;
+	}
+	/* Blank space and line ends after the delimiter line. */
+	for (;;) {
+		size_t k = cur;
+		while (k < len && is_wsp((unsigned char)m[k]))
+			k++;
+		if (k < len && m[k] == '\n')
+			cur = k + 1;
+		else if (k + 1 < len && m[k] == '\r' && m[k + 1] == '\n')
+			cur = k + 2;
+		else
+			break;
+	}
+	for (;;) {
+		size_t start = cur, end, next;
+		int final = 0;
+		/* A delimiter followed by a line end... */
+		size_t from = cur, d;
+		for (;;) {
+			d = find_delim(m, len, from, b, bl, &after);
+			if (d == (size_t)-1)
+				break;
+			size_t k = after;
+			while (k < len && is_wsp((unsigned char)m[k]))
+				k++;
+			if (k < len && m[k] == '\n') {
+				next = k + 1;
+				break;
+			}
+			if (k + 1 < len && m[k] == '\r' && m[k + 1] == '\n') {
+				next = k + 2;
+				break;
+			}
+			from = after;
+		}
+		if (d == (size_t)-1) {
+			/* ...or else the close delimiter, or the end. */
+			final = 1;
+			from = cur;
+			for (;;) {
+				d = find_delim(m, len, from, b, bl, &after);
+				if (d == (size_t)-1 || after >= len ||
+				    (after + 1 < len && m[after] == '-' && m[after + 1] == '-'))
+					break;
+				from = after;
+			}
+			next = len;
+		}
+		end = d == (size_t)-1 ? len : d;
+		if (d != (size_t)-1) {
+			/* The line end before the delimiter is not content. */
+			if (end > start && m[end - 1] == '\n')
+				end--;
+			if (end > start && m[end - 1] == '\r')
+				end--;
+		}
+		if (end <= start)
+			return 0;  /* libetpan drops the whole list here */
+		if (scan_part(s, m + start, end - start, digest, depth) < 0)
+			return -1;
+		if (final)
+			return 0;
+		cur = next;
+	}
+}
+
+static int
+scan_entity(struct scan *s, const char *m, size_t len, size_t idx,
+    int default_msg, struct mailmime_fields *mf, size_t depth)
+{
+	struct pctx *c = s->c;
+	if (++s->parts > c->lim.max_parts)
+		return fail(c, "part count at least %zu exceeds limit %zu", s->parts,
+		    c->lim.max_parts);
+	if (depth > s->max_depth)
+		return fail(c, "nesting depth at least %zu exceeds limit %zu", depth,
+		    s->max_depth);
+	struct mailmime_content *ct = NULL;
+	if (mf)
+		for (clistiter *it = clist_begin(mf->fld_list); it; it = clist_next(it)) {
+			struct mailmime_field *f = clist_content(it);
+			if (f->fld_type == MAILMIME_FIELD_TYPE) {
+				ct = f->fld_data.fld_content;
+				break;
+			}
+		}
+	int is_msg = 0, is_multi = 0;
+	if (!ct)
+		is_msg = default_msg;
+	else if (ct->ct_type->tp_type == MAILMIME_TYPE_COMPOSITE_TYPE) {
+		int t = ct->ct_type->tp_data.tp_composite_type->ct_type;
+		if (t == MAILMIME_COMPOSITE_TYPE_MULTIPART)
+			is_multi = 1;
+		else if (t == MAILMIME_COMPOSITE_TYPE_MESSAGE &&
+		    ct->ct_subtype && str_ieq(ct->ct_subtype, "rfc822"))
+			is_msg = 1;
+	}
+	if (is_msg && mf) {
+		int enc = mailmime_transfer_encoding_get(mf);
+		if (enc == MAILMIME_MECHANISM_BASE64 ||
+		    enc == MAILMIME_MECHANISM_QUOTED_PRINTABLE)
+			is_msg = 0;
+	}
+	if (is_msg) {
+		size_t cur = idx;
+		struct mailimf_fields *fields = NULL;
+		struct mailmime_fields *smf = NULL;
+		int r = mailimf_envelope_and_optional_fields_parse(m, len, &cur, &fields);
+		if (r != MAILIMF_NO_ERROR && r != MAILIMF_ERROR_PARSE)
+			return fail(c, "out of memory parsing an embedded message header");
+		mailimf_crlf_parse(m, len, &cur);
+		if (fields) {
+			mailmime_fields_parse(fields, &smf);
+			mailimf_fields_free(fields);
+		}
+		r = scan_entity(s, m, len, cur, 0, smf, depth + 1);
+		if (smf)
+			mailmime_fields_free(smf);
+		return r;
+	}
+	if (is_multi) {
+		char *b = mailmime_extract_boundary(ct);
+		if (!b)
+			return 0;
+		int digest = ct->ct_subtype && str_ieq(ct->ct_subtype, "digest");
+		int r = scan_multipart(s, m, len, idx, b, digest, depth + 1);
+		free(b);
+		return r;
+	}
+	return 0;
+}
+
+/* The top of libetpan's tree: the message header, then the body entity. */
+static int
+scan_message(struct pctx *c, const char *m, size_t len, size_t max_depth,
+    size_t parts_before)
+{
+	struct scan s = {c, parts_before, max_depth};
+	size_t cur = 0;
+	struct mailimf_fields *fields = NULL;
+	struct mailmime_fields *mf = NULL;
+	int r = mailimf_envelope_and_optional_fields_parse(m, len, &cur, &fields);
+	if (r != MAILIMF_NO_ERROR && r != MAILIMF_ERROR_PARSE)
+		return fail(c, "out of memory parsing the message header");
+	mailimf_crlf_parse(m, len, &cur);
+	if (fields) {
+		mailmime_fields_parse(fields, &mf);
+		mailimf_fields_free(fields);
+	}
+	r = scan_entity(&s, m, len, cur, 0, mf, 0);
+	if (mf)
+		mailmime_fields_free(mf);
+	return r;
+}
+
+/* Every check that must pass before libetpan parses m[0..len).  depth0
+ * and parts0 are what the enclosing structure has used already. */
+static int
+guard_structure(struct pctx *c, const char *m, size_t len, size_t depth0)
+{
+	size_t nest = guard_comment_depth(m, len);
+	if (nest > MIME_COMMENT_NEST)
+		return fail(c, "comment nesting %zu exceeds safety limit %d", nest,
+		    MIME_COMMENT_NEST);
+	if (guard_bad_boundary(m, len))
+		return fail(c, "boundary parameter starting with a quoted-pair "
+		    "(unsafe for the MIME parser)");
+	size_t multi = ci_count(m, len, "multipart");
+	size_t rfc822 = ci_count(m, len, "rfc822");
+	if (multi + rfc822 > MIME_MARKERS_HARD)
+		return fail(c, "MIME structure too complex: %zu multipart/rfc822 "
+		    "markers exceed safety limit %d", multi + rfc822, MIME_MARKERS_HARD);
+	size_t dashes = 0;
+	for (size_t i = 0; i + 2 < len; i++)
+		if ((m[i] == '\n' || m[i] == '\r') && m[i + 1] == '-' && m[i + 2] == '-')
+			dashes++;
+	size_t depth_bound = depth0 + 2 * multi + rfc822 + 1;
+	size_t parts_bound = c->parts + dashes + multi + rfc822 + 2;
+	if (depth_bound <= c->lim.max_depth && parts_bound <= c->lim.max_parts)
+		return 0;
+	if (depth0 > c->lim.max_depth)
+		return fail(c, "nesting depth at least %zu exceeds limit %zu", depth0,
+		    c->lim.max_depth);
+	return scan_message(c, m, len, c->lim.max_depth - depth0, c->parts);
+}
+
+/* ------------------------------------------------------------------ */
+/* HTML to text */
+
+struct hout {
+	struct sbuf sb;
+	int pending;    /* line breaks owed before the next text */
+	int space;      /* a space owed before the next text */
+	int bol;        /* at the beginning of a line: quote prefix owed */
+	int bq;         /* blockquote depth */
+	int pre;        /* inside <pre> */
+	size_t emitted; /* text bytes written so far */
+};
+
+static void
+ho_break(struct hout *o, int n)
+{
+	if (o->pending < n)
+		o->pending = n;
+}
+
+/* Owed line breaks; none before the first text. */
+static void
+ho_flush(struct hout *o)
+{
+	if (o->pending && o->sb.len) {
+		for (int i = 0; i < o->pending; i++)
+			sb_addc(&o->sb, '\n');
+		o->bol = 1;
+		o->space = 0;
+	}
+	o->pending = 0;
+}
+
+static void
+ho_put(struct hout *o, char ch)
+{
+	if (o->bol) {
+		for (int k = 0; k < o->bq; k++)
+			sb_addc(&o->sb, '>');
+		if (o->bq)
+			sb_addc(&o->sb, ' ');
+		o->bol = 0;
+	}
+	sb_addc(&o->sb, ch);
+	o->emitted++;
+}
+
+static void
+ho_text(struct hout *o, const char *t)
+{
+	for (const unsigned char *p = (const unsigned char *)t; *p; p++) {
+		int nbsp = p[0] == 0xc2 && p[1] == 0xa0;
+		int ws = is_lws(*p) || *p == '\f' || nbsp;
+		if (nbsp)
+			p++;
+		if (o->pre) {
+			if (*p == '\r')
+				continue;
+			ho_flush(o);
+			if (*p == '\n') {
+				sb_addc(&o->sb, '\n');
+				o->bol = 1;
+			} else
+				ho_put(o, ws ? ' ' : (char)*p);
+			continue;
+		}
+		if (ws) {
+			o->space = 1;
+			continue;
+		}
+		ho_flush(o);
+		if (o->space && !o->bol && o->sb.len && o->sb.s[o->sb.len - 1] != ' ')
+			ho_put(o, ' ');
+		o->space = 0;
+		ho_put(o, (char)*p);
+	}
+}
+
+static int
+tag_is(const xmlNode *n, const char *name)
+{
+	return n->name && xmlStrcasecmp(n->name, (const xmlChar *)name) == 0;
+}
+
+static int
+tag_skip(const xmlNode *n)
+{
+	static const char *const skip[] = {"script", "style", "head", "title",
+	    "noscript", "template", "svg", "object", "iframe", NULL};
+	for (int i = 0; skip[i]; i++)
+		if (tag_is(n, skip[i]))
+			return 1;
+	return 0;
+}
+
+/* Paragraph-like: 2 for real paragraphs, 1 for line-level blocks, 0 for
+ * inline elements. */
+static int
+tag_block(const xmlNode *n)
+{
+	static const char *const two[] = {"h1", "h2", "h3", "h4", "h5", "h6",
+	    "ul", "ol", "dl", "table", NULL};
+	static const char *const one[] = {"div", "tr", "li", "dt", "dd", "pre",
+	    "blockquote", "hr", "address", "center", "section", "article",
+	    "header", "footer", "form", "fieldset", "caption", "body", "html",
+	    "main", "nav", "aside", "figure", "figcaption", NULL};
+	if (tag_is(n, "p")) {
+		/* Outlook's <o:p> reaches us as a <p> inside a <p>: inline. */
+		if (n->parent && n->parent->type == XML_ELEMENT_NODE && tag_is(n->parent, "p"))
+			return 0;
+		xmlChar *cls = xmlGetProp((xmlNode *)n, (const xmlChar *)"class");
+		int mso = cls && xmlStrncasecmp(cls, (const xmlChar *)"Mso", 3) == 0;
+		xmlFree(cls);
+		return mso ? 1 : 2;
+	}
+	for (int i = 0; two[i]; i++)
+		if (tag_is(n, two[i]))
+			return 2;
+	for (int i = 0; one[i]; i++)
+		if (tag_is(n, one[i]))
+			return 1;
+	return 0;
+}
+
+static void
+ho_enter(struct hout *o, const xmlNode *n, size_t *mark)
+{
+	*mark = o->emitted;
+	int b = tag_block(n);
+	if (b)
+		ho_break(o, b);
+	if (tag_is(n, "br"))
+		o->pending = o->pending < 2 ? o->pending + 1 : 2;
+	else if (tag_is(n, "li")) {
+		ho_text(o, "-");
+		o->space = 1;
+	} else if (tag_is(n, "td") || tag_is(n, "th"))
+		o->space = 1;
+	else if (tag_is(n, "blockquote"))
+		o->bq++;
+	else if (tag_is(n, "pre"))
+		o->pre++;
+}
+
+static void
+ho_leave(struct hout *o, const xmlNode *n, size_t mark)
+{
+	int b = tag_block(n);
+	if (tag_is(n, "blockquote") && o->bq)
+		o->bq--;
+	if (tag_is(n, "pre") && o->pre)
+		o->pre--;
+	if (b) {
+		if (o->emitted == mark && (tag_is(n, "p") || tag_is(n, "div")) && o->sb.len)
+			o->pending = o->pending < 2 ? o->pending + 1 : 2;
+		else
+			ho_break(o, b);
+	}
+	if (tag_is(n, "td") || tag_is(n, "th"))
+		o->space = 1;
+}
+
+/* Trailing blanks on lines and runs of blank lines removed. */
+static char *
+text_tidy(char *s)
+{
+	struct sbuf sb = {0};
+	sb_add(&sb, "", 0);
+	size_t blank = 0;
+	char *line = s;
+	int started = 0;
+	while (line) {
+		char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+		while (n && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+			n--;
+		if (n == 0) {
+			if (started)
+				blank++;
+		} else {
+			if (started) {
+				size_t k = blank > 1 ? 1 : blank;
+				sb_addc(&sb, '\n');
+				for (size_t i = 0; i < k; i++)
+					sb_addc(&sb, '\n');
+			}
+			sb_add(&sb, line, n);
+			started = 1;
+			blank = 0;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	free(s);
+	return sb_steal(&sb);
+}
+
+char *
+mime_html_to_text(const char *html, size_t len)
+{
+	if (!html || !len)
+		return xstrdup("");
+	if (len > INT_MAX)
+		len = INT_MAX;
+	char *u = utf8_valid(html, len) ? xstrndup(html, len) : mime_to_utf8(NULL, html, len);
+	htmlDocPtr doc = htmlReadMemory(u, (int)strlen(u), NULL, "UTF-8",
+	    HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+	    HTML_PARSE_RECOVER | HTML_PARSE_NOBLANKS);
+	free(u);
+	if (!doc)
+		return xstrdup("");
+	struct hout o;
+	memset(&o, 0, sizeof(o));
+	o.bol = 1;
+	sb_add(&o.sb, "", 0);
+	/* Iterative walk: a deep document cannot exhaust the stack. */
+	size_t *marks = NULL, nmarks = 0, capm = 0;
+	xmlNode *n = doc->children;
+	while (n) {
+		int descend = 0;
+		if (n->type == XML_ELEMENT_NODE && !tag_skip(n)) {
+			if (nmarks == capm) {
+				capm = capm ? capm * 2 : 64;
+				marks = xrealloc(marks, capm * sizeof(*marks));
+			}
+			ho_enter(&o, n, &marks[nmarks++]);
+			if (n->children)
+				descend = 1;
+			else
+				ho_leave(&o, n, marks[--nmarks]);
+		} else if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+			if (n->content)
+				ho_text(&o, (const char *)n->content);
+		}
+		if (descend) {
+			n = n->children;
+			continue;
+		}
+		while (n && !n->next) {
+			n = n->parent;
+			if (!n || n == (xmlNode *)doc)
+				n = NULL;
+			else if (n->type == XML_ELEMENT_NODE && nmarks)
+				ho_leave(&o, n, marks[--nmarks]);
+		}
+		if (n)
+			n = n->next;
+	}
+	free(marks);
+	xmlFreeDoc(doc);
+	char *s = utf8_sanitize(o.sb.s, o.sb.len);
+	sb_free(&o.sb);
+	return text_tidy(s);
+}
+
+/* ------------------------------------------------------------------ */
+/* body text */
+
+/* CRLF and CR to LF; NUL and C0 controls other than TAB/LF dropped. */
+static char *
+text_lf(const char *s)
+{
+	size_t n = strlen(s), o = 0;
+	char *d = xmalloc(n + 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch == '\r') {
+			d[o++] = '\n';
+			if (i + 1 < n && s[i + 1] == '\n')
+				i++;
+		} else if ((ch < 0x20 && ch != '\t' && ch != '\n') || ch == 0x7f)
+			continue;
+		else
+			d[o++] = (char)ch;
+	}
+	d[o] = '\0';
+	return d;
+}
+
+/* RFC 3676 format=flowed: soft line breaks joined, space-stuffing undone. */
+static char *
+text_unflow(const char *s, int delsp)
+{
+	struct sbuf sb = {0};
+	sb_add(&sb, "", 0);
+	const char *line = s;
+	int joining = 0;
+	size_t joindepth = 0;
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+		size_t q = 0;
+		while (q < n && line[q] == '>')
+			q++;
+		const char *t = line + q;
+		size_t tn = n - q;
+		if (tn && t[0] == ' ')
+			t++, tn--;
+		if (joining && q != joindepth) {
+			sb_addc(&sb, '\n');
+			joining = 0;
+		}
+		if (!joining)
+			for (size_t i = 0; i < q; i++)
+				sb_addc(&sb, '>');
+		if (!joining && q)
+			sb_addc(&sb, ' ');
+		int sig = tn == 3 && memcmp(t, "-- ", 3) == 0;
+		int soft = tn && t[tn - 1] == ' ' && !sig;
+		if (soft && delsp)
+			tn--;
+		sb_add(&sb, t, tn);
+		if (soft) {
+			joining = 1;
+			joindepth = q;
+		} else {
+			joining = 0;
+			if (nl)
+				sb_addc(&sb, '\n');
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return sb_steal(&sb);
+}
+
+struct piece {
+	char *s;
+	int html;
+};
+
+struct tacc {
+	struct piece *p;
+	size_t n;
+};
+
+static void
+tacc_add(struct tacc *a, char *s, int html)
+{
+	a->p = xrealloc(a->p, (a->n + 1) * sizeof(*a->p));
+	a->p[a->n].s = s;
+	a->p[a->n].html = html;
+	a->n++;
+}
+
+static void
+tacc_free(struct tacc *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->p[i].s);
+	free(a->p);
+	a->p = NULL;
+	a->n = 0;
+}
+
+static void
+tacc_move(struct tacc *dst, struct tacc *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		tacc_add(dst, src->p[i].s, src->p[i].html);
+	free(src->p);
+	src->p = NULL;
+	src->n = 0;
+}
+
+static int
+tacc_has_plain(const struct tacc *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (!a->p[i].html)
+			for (const char *s = a->p[i].s; *s; s++)
+				if (!is_lws((unsigned char)*s))
+					return 1;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* the tree walk */
+
+struct einfo {
+	char *type;        /* lowercase type/subtype */
+	struct plist ct;
+	struct plist cd;   /* token NULL when no Content-Disposition */
+	char *cte;         /* lowercase, NULL when absent */
+	char *cid;
+};
+
+static void
+einfo_free(struct einfo *ei)
+{
+	free(ei->type);
+	plist_free(&ei->ct);
+	plist_free(&ei->cd);
+	free(ei->cte);
+	free(ei->cid);
+}
+
+static char *
+ct_string(const struct mailmime_content *ct)
+{
+	const char *t = "text";
+	if (!ct || !ct->ct_type)
+		return xstrdup("text/plain");
+	if (ct->ct_type->tp_type == MAILMIME_TYPE_DISCRETE_TYPE) {
+		const struct mailmime_discrete_type *d = ct->ct_type->tp_data.tp_discrete_type;
+		switch (d->dt_type) {
+		case MAILMIME_DISCRETE_TYPE_TEXT: t = "text"; break;
+		case MAILMIME_DISCRETE_TYPE_IMAGE: t = "image"; break;
+		case MAILMIME_DISCRETE_TYPE_AUDIO: t = "audio"; break;
+		case MAILMIME_DISCRETE_TYPE_VIDEO: t = "video"; break;
+		case MAILMIME_DISCRETE_TYPE_APPLICATION: t = "application"; break;
+		default: t = d->dt_extension ? d->dt_extension : "application"; break;
+		}
+	} else {
+		const struct mailmime_composite_type *k = ct->ct_type->tp_data.tp_composite_type;
+		if (k->ct_type == MAILMIME_COMPOSITE_TYPE_MESSAGE)
+			t = "message";
+		else if (k->ct_type == MAILMIME_COMPOSITE_TYPE_MULTIPART)
+			t = "multipart";
+		else
+			t = k->ct_token ? k->ct_token : "application";
+	}
+	char *s = xasprintf("%s/%s", t, ct->ct_subtype ? ct->ct_subtype : "octet-stream");
+	return oneline_inplace(str_lower(s));
+}
+
+static int
+type_valid(const char *t)
+{
+	const char *slash = strchr(t, '/');
+	if (!slash || slash == t || !slash[1])
+		return 0;
+	for (const char *p = t; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (ch <= 32 || ch >= 127 || strchr("()<>@,;:\\\"[]?=", ch))
+			return 0;
+		if (ch == '/' && p != slash)
+			return 0;
+	}
+	return 1;
+}
+
+static void
+einfo_read(struct pctx *c, const struct hdr *h, const struct mailmime *e,
+    struct einfo *ei)
+{
+	memset(ei, 0, sizeof(*ei));
+	const struct hfield *f = hdr_get(h, "Content-Type");
+	if (f) {
+		char *v;
+		size_t n;
+		v = hf_unfold(f, &n);
+		plist_parse(c, v, n, &ei->ct);
+		free(v);
+	}
+	if (ei->ct.token && type_valid(ei->ct.token))
+		ei->type = xstrdup(ei->ct.token);
+	else
+		ei->type = ct_string(e ? e->mm_content_type : NULL);
+	f = hdr_get(h, "Content-Disposition");
+	if (f) {
+		size_t n;
+		char *v = hf_unfold(f, &n);
+		plist_parse(c, v, n, &ei->cd);
+		free(v);
+	}
+	f = hdr_get(h, "Content-Transfer-Encoding");
+	if (f) {
+		size_t n;
+		char *v = hf_unfold(f, &n);
+		size_t k = 0;
+		while (k < n && v[k] != ';' && !is_lws((unsigned char)v[k]) && v[k] != '(')
+			k++;
+		ei->cte = lower_dup(v, k);
+		free(v);
+	}
+	f = hdr_get(h, "Content-ID");
+	if (f) {
+		size_t n;
+		char *v = hf_unfold(f, &n);
+		char *a = strchr(v, '<');
+		char *b = a ? strchr(a, '>') : NULL;
+		char *id = (a && b) ? xstrndup(a + 1, (size_t)(b - a - 1)) : xstrdup(v);
+		free(v);
+		char *t = mime_to_utf8(NULL, id, strlen(id));
+		free(id);
+		oneline_inplace(t);
+		if (*t)
+			ei->cid = t;
+		else
+			free(t);
+	}
+}
+
+/* Header region of an entity: from its start (or the start of the
+ * enclosing message's body) to its body. */
+static void
+ent_body(const struct mailmime *e, const char **p, size_t *n)
+{
+	if (e && e->mm_body && e->mm_body->dt_type == MAILMIME_DATA_TEXT) {
+		*p = e->mm_body->dt_data.dt_text.dt_data;
+		*n = e->mm_body->dt_data.dt_text.dt_length;
+	} else {
+		*p = NULL;
+		*n = 0;
+	}
+}
+
+static int
+decode_cte(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
+    char **out, size_t *outlen)
+{
+	int mech;
+	const char *cte = ei->cte ? ei->cte : "7bit";
+	if (strcmp(cte, "base64") == 0)
+		mech = MAILMIME_MECHANISM_BASE64;
+	else if (strcmp(cte, "quoted-printable") == 0)
+		mech = MAILMIME_MECHANISM_QUOTED_PRINTABLE;
+	else {
+		if (strcmp(cte, "7bit") && strcmp(cte, "8bit") && strcmp(cte, "binary") && *cte)
+			note(c, "unknown Content-Transfer-Encoding \"%.32s\" read as 8bit", cte);
+		if (n > c->lim.max_attachment)
+			return fail(c, "decoded part size %zu exceeds attachment limit %zu",
+			    n, c->lim.max_attachment);
+		*out = xmalloc(n + 1);
+		if (n)
+			memcpy(*out, p, n);
+		(*out)[n] = '\0';
+		*outlen = n;
+		return 0;
+	}
+	if (mech == MAILMIME_MECHANISM_BASE64) {
+		size_t alpha = 0, junk = 0, pad = 0;
+		for (size_t i = 0; i < n; i++) {
+			unsigned char ch = (unsigned char)p[i];
+			if (b64val(ch) >= 0)
+				alpha += pad ? 0 : 1;
+			else if (ch == '=')
+				pad++;
+			else if (!is_lws(ch))
+				junk++;
+		}
+		if (junk)
+			note(c, "base64 with invalid characters (skipped)");
+		if (alpha % 4 && !pad)
+			note(c, "base64 without padding");
+	}
+	if (n == 0) {
+		*out = xstrdup("");
+		*outlen = 0;
+		return 0;
+	}
+	size_t idx = 0, rl = 0;
+	char *res = NULL;
+	int r = mailmime_part_parse(p, n, &idx, mech, &res, &rl);
+	if (r != MAILIMF_NO_ERROR || !res) {
+		*out = xstrdup("");
+		*outlen = 0;
+		return 0;
+	}
+	if (rl > c->lim.max_attachment) {
+		mmap_string_unref(res);
+		return fail(c, "decoded part size %zu exceeds attachment limit %zu", rl,
+		    c->lim.max_attachment);
+	}
+	*out = xmalloc(rl + 1);
+	memcpy(*out, res, rl);
+	(*out)[rl] = '\0';
+	*outlen = rl;
+	mmap_string_unref(res);
+	return 0;
+}
+
+static void
+att_add(struct pctx *c, char *filename, const struct einfo *ei, char *data,
+    size_t len, int is_message)
+{
+	c->atts = xrealloc(c->atts, (c->natts + 1) * sizeof(*c->atts));
+	struct mime_att *a = &c->atts[c->natts++];
+	memset(a, 0, sizeof(*a));
+	a->filename = filename;
+	a->content_type = xstrdup(ei->type);
+	a->content_id = xstrdup(ei->cid);
+	a->data = data;
+	a->len = len;
+	a->is_inline = ei->cd.token && strcmp(ei->cd.token, "inline") == 0;
+	a->is_message = is_message;
+}
+
+static char *
+att_filename(struct pctx *c, const struct einfo *ei)
+{
+	char *fn = plist_get(c, &ei->cd, "filename");
+	if (!fn || !*fn) {
+		free(fn);
+		fn = plist_get(c, &ei->ct, "name");
+	}
+	if (fn && !*fn) {
+		free(fn);
+		fn = NULL;
+	}
+	return fn;
+}
+
+/* The Subject of the message at m[0..n) + ".eml". */
+static char *
+eml_name(struct pctx *c, const char *m, size_t n)
+{
+	struct hdr h;
+	hdr_scan(m, n, &h);
+	const struct hfield *f = hdr_get(&h, "Subject");
+	char *subj = NULL;
+	if (f) {
+		size_t l;
+		char *v = hf_unfold(f, &l);
+		subj = hdr_decode_c(c, v, l, "an embedded Subject");
+		free(v);
+	}
+	hdr_free(&h);
+	char *name = xasprintf("%s.eml", subj && *subj ? subj : "message");
+	free(subj);
+	return name;
+}
+
+static int ent_walk(struct pctx *c, struct mailmime *e, const char *hs,
+    const char *he, size_t depth, struct tacc *acc, int count_only,
+    struct einfo *top);
+
+static int
+multi_children(struct pctx *c, struct mailmime *e, const char *subtype,
+    size_t depth, struct tacc *acc, int count_only)
+{
+	clist *l = e->mm_data.mm_multipart.mm_mp_list;
+	if (!l)
+		return 0;
+	int alt = subtype && strcmp(subtype, "alternative") == 0 && acc;
+	struct tacc *alts = NULL;
+	size_t nalts = 0;
+	int r = 0;
+	for (clistiter *it = clist_begin(l); it; it = clist_next(it)) {
+		struct mailmime *ch = clist_content(it);
+		const char *bp;
+		size_t bn;
+		ent_body(ch, &bp, &bn);
+		const char *hs = ch->mm_mime_start;
+		const char *he = bp ? bp : hs;
+		if (!hs || he < hs)
+			hs = he;
+		if (alt) {
+			alts = xrealloc(alts, (nalts + 1) * sizeof(*alts));
+			memset(&alts[nalts], 0, sizeof(*alts));
+			r = ent_walk(c, ch, hs, he, depth, &alts[nalts], count_only, NULL);
+			nalts++;
+		} else
+			r = ent_walk(c, ch, hs, he, depth, acc, count_only, NULL);
+		if (r < 0)
+			break;
+	}
+	if (alt && r == 0) {
+		/* Prefer text/plain; else the last alternative that has text. */
+		size_t pick = (size_t)-1;
+		for (size_t i = 0; i < nalts && pick == (size_t)-1; i++)
+			if (tacc_has_plain(&alts[i]))
+				pick = i;
+		for (size_t i = nalts; i-- > 0 && pick == (size_t)-1;)
+			if (alts[i].n)
+				pick = i;
+		if (pick != (size_t)-1)
+			tacc_move(acc, &alts[pick]);
+	}
+	for (size_t i = 0; i < nalts; i++)
+		tacc_free(&alts[i]);
+	free(alts);
+	return r;
+}
+
+/* A body line "--X" that opens the parts of a multipart without a usable
+ * boundary parameter. */
+static char *
+guess_boundary(const char *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		const char *nl = memchr(p + i, '\n', n - i);
+		size_t e = nl ? (size_t)(nl - p) : n;
+		size_t le = e;
+		while (le > i && is_lws((unsigned char)p[le - 1]))
+			le--;
+		if (le - i >= 3 && p[i] == '-' && p[i + 1] == '-') {
+			size_t bl = le - i - 2;
+			int ok = bl <= MIME_MAX_BOUNDARY;
+			for (size_t k = i + 2; k < le && ok; k++) {
+				unsigned char ch = (unsigned char)p[k];
+				if (ch <= 32 || ch >= 127 || ch == '"' || ch == '\\')
+					ok = 0;
+			}
+			if (ok)
+				return xstrndup(p + i + 2, bl);
+		}
+		i = e + 1;
+	}
+	return NULL;
+}
+
+static int
+boundary_usable(const char *b)
+{
+	size_t n = strlen(b);
+	if (n == 0 || n > MIME_MAX_BOUNDARY)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)b[i];
+		if (ch < 32 || ch >= 127 || ch == '"' || ch == '\\')
+			return 0;
+	}
+	return 1;
+}
+
+static int leaf_text(struct pctx *c, const struct einfo *ei, const char *p,
+    size_t n, struct tacc *acc, int as_plain);
+
+/* A multipart entity libetpan read as a single part (no usable boundary):
+ * the boundary is taken from the parameter as we read it or from the body,
+ * and the body parsed again behind a clean header. */
+static int
+multi_rescue(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
+    size_t depth, struct tacc *acc, int count_only)
+{
+	const char *bparam = plist_raw(&ei->ct, "boundary");
+	char *b = NULL;
+	if (bparam && boundary_usable(bparam))
+		b = xstrdup(bparam);
+	else
+		b = guess_boundary(p, n);
+	if (!b) {
+		note(c, "multipart without boundary read as text");
+		if (count_only)
+			return 0;
+		return leaf_text(c, ei, p, n, acc, 1);
+	}
+	note(c, "multipart without usable boundary parameter, boundary taken %s",
+	    bparam && boundary_usable(bparam) ? "from a lenient reading" : "from the body");
+	struct sbuf sb = {0};
+	sb_printf(&sb, "Content-Type: %s; boundary=\"%s\"\r\n\r\n", ei->type, b);
+	sb_add(&sb, p, n);
+	free(b);
+	int r = guard_structure(c, sb.s, sb.len, depth);
+	struct mailmime *root = NULL;
+	size_t idx = 0;
+	if (r == 0 && mailmime_parse(sb.s, sb.len, &idx, &root) != MAILIMF_NO_ERROR) {
+		root = NULL;
+		r = fail(c, "unparseable MIME structure");
+	}
+	if (r == 0 && root && root->mm_type == MAILMIME_MESSAGE &&
+	    root->mm_data.mm_message.mm_msg_mime &&
+	    root->mm_data.mm_message.mm_msg_mime->mm_type == MAILMIME_MULTIPLE) {
+		struct mailmime *inner = root->mm_data.mm_message.mm_msg_mime;
+		const char *sub = strchr(ei->type, '/');
+		r = multi_children(c, inner, sub ? sub + 1 : "mixed", depth + 1, acc,
+		    count_only);
+	}
+	if (root)
+		mailmime_free(root);
+	sb_free(&sb);
+	return r;
+}
+
+static int
+leaf_text(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
+    struct tacc *acc, int as_plain)
+{
+	char *data;
+	size_t len;
+	if (decode_cte(c, ei, p, n, &data, &len) < 0)
+		return -1;
+	const char *cs = plist_raw(&ei->ct, "charset");
+	int html = !as_plain && strcmp(ei->type, "text/html") == 0;
+	char sniff[48] = "";
+	if (html && (!cs || !*cs)) {
+		/* <meta charset=...> in the first 2 KB */
+		size_t lim = len < 2048 ? len : 2048;
+		for (size_t i = 0; i + 8 < lim; i++)
+			if (ci_prefix(data + i, lim - i, "charset=")) {
+				size_t k = i + 8, o = 0;
+				while (k < lim && (data[k] == '"' || data[k] == '\''))
+					k++;
+				while (k < lim && o + 1 < sizeof(sniff) &&
+				    (isalnum((unsigned char)data[k]) || data[k] == '-' ||
+				    data[k] == '_' || data[k] == '.' || data[k] == ':'))
+					sniff[o++] = data[k++];
+				sniff[o] = '\0';
+				break;
+			}
+		if (sniff[0])
+			cs = sniff;
+	}
+	unsigned flags = 0;
+	char *u = cs_conv(cs, data, len, &flags);
+	free(data);
+	cs_notes(c, flags & ~(unsigned)CV_GUESSED, cs, "a text part");
+	if (flags & CV_GUESSED)
+		note(c, "undeclared 8-bit text in a body part, charset guessed");
+	if (html) {
+		tacc_add(acc, u, 1);
+		return 0;
+	}
+	char *t = text_lf(u);
+	free(u);
+	const char *fmt = plist_raw(&ei->ct, "format");
+	if (fmt && str_ieq(fmt, "flowed")) {
+		const char *ds = plist_raw(&ei->ct, "delsp");
+		char *f = text_unflow(t, ds && str_ieq(ds, "yes"));
+		free(t);
+		t = f;
+	}
+	tacc_add(acc, t, 0);
+	return 0;
+}
+
+static int
+leaf_walk(struct pctx *c, struct mailmime *e, const struct einfo *ei,
+    size_t depth, struct tacc *acc, int count_only)
+{
+	const char *p;
+	size_t n;
+	ent_body(e, &p, &n);
+	if (strncmp(ei->type, "multipart/", 10) == 0)
+		return multi_rescue(c, ei, p, n, depth, acc, count_only);
+	if (count_only)
+		return 0;
+	if (strcmp(ei->type, "message/rfc822") == 0 || strcmp(ei->type, "message/global") == 0) {
+		char *data;
+		size_t len;
+		if (ei->cte && (strcmp(ei->cte, "base64") == 0 ||
+		    strcmp(ei->cte, "quoted-printable") == 0))
+			note(c, "message/rfc822 part with %s transfer encoding", ei->cte);
+		if (decode_cte(c, ei, p, n, &data, &len) < 0)
+			return -1;
+		char *fn = att_filename(c, ei);
+		if (!fn)
+			fn = eml_name(c, data, len);
+		att_add(c, fn, ei, data, len, 1);
+		return 0;
+	}
+	char *fn = att_filename(c, ei);
+	int is_att = fn != NULL ||
+	    (ei->cd.token && strcmp(ei->cd.token, "attachment") == 0) ||
+	    (strcmp(ei->type, "text/plain") != 0 && strcmp(ei->type, "text/html") != 0);
+	if (!is_att || !acc) {
+		free(fn);
+		if (!acc)
+			return 0;
+		return leaf_text(c, ei, p, n, acc, 0);
+	}
+	char *data;
+	size_t len;
+	if (decode_cte(c, ei, p, n, &data, &len) < 0) {
+		free(fn);
+		return -1;
+	}
+	att_add(c, fn, ei, data, len, 0);
+	return 0;
+}
+
+static int
+message_walk(struct pctx *c, struct mailmime *e, const struct einfo *ei,
+    size_t depth, int count_only)
+{
+	const char *p;
+	size_t n;
+	ent_body(e, &p, &n);
+	if (!count_only) {
+		if (n > c->lim.max_attachment)
+			return fail(c, "embedded message size %zu exceeds attachment limit %zu",
+			    n, c->lim.max_attachment);
+		char *fn = att_filename(c, ei);
+		if (!fn)
+			fn = eml_name(c, p, n);
+		char *data = xmalloc(n + 1);
+		if (n)
+			memcpy(data, p, n);
+		data[n] = '\0';
+		att_add(c, fn, ei, data, n, 1);
+	}
+	struct mailmime *inner = e->mm_data.mm_message.mm_msg_mime;
+	if (!inner)
+		return 0;
+	const char *ip;
+	size_t in;
+	ent_body(inner, &ip, &in);
+	const char *he = ip ? ip : p;
+	if (!p || he < p)
+		return 0;
+	return ent_walk(c, inner, p, he, depth + 1, NULL, 1, NULL);
+}
+
+/* Final-boundary check for a multipart's body. */
+static void
+check_close(struct pctx *c, struct mailmime *e)
+{
+	char *b = mailmime_extract_boundary(e->mm_content_type);
+	if (!b)
+		return;
+	const char *p;
+	size_t n, bl = strlen(b), after;
+	ent_body(e, &p, &n);
+	int closed = 0;
+	if (p) {
+		size_t from = 0;
+		if (n >= bl + 4 && p[0] == '-' && p[1] == '-' && memcmp(p + 2, b, bl) == 0 &&
+		    p[2 + bl] == '-' && p[3 + bl] == '-')
+			closed = 1;
+		while (!closed) {
+			size_t d = find_delim(p, n, from, b, bl, &after);
+			if (d == (size_t)-1)
+				break;
+			if (after + 1 < n && p[after] == '-' && p[after + 1] == '-')
+				closed = 1;
+			from = after;
+		}
+	}
+	if (!closed)
+		note(c, "missing final boundary");
+	free(b);
+}
+
+static int
+ent_walk(struct pctx *c, struct mailmime *e, const char *hs, const char *he,
+    size_t depth, struct tacc *acc, int count_only, struct einfo *top)
+{
+	if (c->failed)
+		return -1;
+	if (++c->parts > c->lim.max_parts)
+		return fail(c, "part count at least %zu exceeds limit %zu", c->parts,
+		    c->lim.max_parts);
+	if (depth > c->lim.max_depth)
+		return fail(c, "nesting depth at least %zu exceeds limit %zu", depth,
+		    c->lim.max_depth);
+	struct hdr h;
+	hdr_scan(hs, (size_t)(he - hs), &h);
+	if (!top && hdr_check_lines(c, &h, "part") < 0) {
+		hdr_free(&h);
+		return -1;
+	}
+	struct einfo ei;
+	einfo_read(c, &h, e, &ei);
+	hdr_free(&h);
+	int r;
+	if (e->mm_type == MAILMIME_MULTIPLE) {
+		const char *st = e->mm_content_type ? e->mm_content_type->ct_subtype : NULL;
+		if (!st) {
+			const char *sl = strchr(ei.type, '/');
+			st = sl ? sl + 1 : "mixed";
+		}
+		char *subtype = lower_dup(st, strlen(st));
+		if (!count_only)
+			check_close(c, e);
+		r = multi_children(c, e, subtype, depth + 1, acc, count_only);
+		free(subtype);
+	} else if (e->mm_type == MAILMIME_MESSAGE)
+		r = message_walk(c, e, &ei, depth, count_only);
+	else
+		r = leaf_walk(c, e, &ei, depth, acc, count_only);
+	if (top)
+		*top = ei;
+	else
+		einfo_free(&ei);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* addresses, message ids, dates */
+
+struct addr {
+	char *name;  /* raw display name (may be quoted / encoded) or NULL */
+	char *addr;  /* raw addr-spec */
+};
+
+static void
+addrs_free(struct addr *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(a[i].name);
+		free(a[i].addr);
+	}
+	free(a);
+}
+
+static void
+addrs_push(struct addr **a, size_t *n, char *name, char *addr)
+{
+	if ((*n & (*n - 1)) == 0)
+		*a = xrealloc(*a, (*n ? *n * 2 : 1) * sizeof(**a));
+	(*a)[*n].name = name;
+	(*a)[*n].addr = addr;
+	(*n)++;
+}
+
+/* Lowercase addr-spec if it looks like local@domain, else NULL. */
+static char *
+addr_norm(const char *s)
+{
+	if (!s)
+		return NULL;
+	char *t = trim_dup(s, strlen(s));
+	size_t n = strlen(t);
+	/* 'a@b' and <a@b> wrappers seen in the wild */
+	while (n >= 2 && ((t[0] == '\'' && t[n - 1] == '\'') ||
+	    (t[0] == '<' && t[n - 1] == '>') || (t[0] == '"' && t[n - 1] == '"'))) {
+		memmove(t, t + 1, n - 2);
+		n -= 2;
+		t[n] = '\0';
+	}
+	const char *at = strrchr(t, '@');
+	int ok = at && at != t && at[1] && n <= 320 && utf8_valid(t, n);
+	for (size_t i = 0; ok && i < n; i++) {
+		unsigned char ch = (unsigned char)t[i];
+		if (ch <= 32 || ch == 127 || strchr("<>()[],;\\", ch))
+			ok = 0;
+	}
+	if (!ok) {
+		free(t);
+		return NULL;
+	}
+	return str_lower(t);
+}
+
+/* Lenient address-list split for what libetpan rejects. */
+static void
+addrs_lenient(const char *v, size_t n, struct addr **out, size_t *nout)
+{
+	size_t i = 0;
+	struct sbuf pending = {0};   /* words seen before an address */
+	while (i <= n) {
+		size_t a = i;
+		int inq = 0, ina = 0, inc = 0;
+		while (i < n) {
+			char ch = v[i];
+			if (inq) {
+				if (ch == '\\' && i + 1 < n)
+					i++;
+				else if (ch == '"')
+					inq = 0;
+			} else if (inc) {
+				if (ch == ')')
+					inc--;
+				else if (ch == '(')
+					inc++;
+			} else if (ch == '"')
+				inq = 1;
+			else if (ch == '(')
+				inc = 1;
+			else if (ch == '<')
+				ina = 1;
+			else if (ch == '>')
+				ina = 0;
+			else if ((ch == ',' || ch == ';') && !ina)
+				break;
+			i++;
+		}
+		char *piece = trim_dup(v + a, i - a);
+		i++;
+		/* group "name:" prefix */
+		char *colon = NULL;
+		int q = 0;
+		for (char *p = piece; *p; p++) {
+			if (*p == '"')
+				q = !q;
+			else if (!q && (*p == '<' || *p == '@'))
+				break;
+			else if (!q && *p == ':') {
+				colon = p;
+				break;
+			}
+		}
+		if (colon) {
+			char *rest = trim_dup(colon + 1, strlen(colon + 1));
+			free(piece);
+			piece = rest;
+		}
+		if (!*piece) {
+			free(piece);
+			continue;
+		}
+		char *name = NULL, *addr = NULL;
+		char *lt = NULL;
+		q = 0;
+		for (char *p = piece; *p; p++) {
+			if (*p == '"')
+				q = !q;
+			else if (!q && *p == '<')
+				lt = p;
+		}
+		if (lt) {
+			char *gt = strchr(lt, '>');
+			addr = gt ? xstrndup(lt + 1, (size_t)(gt - lt - 1)) : xstrdup(lt + 1);
+			name = trim_dup(piece, (size_t)(lt - piece));
+		} else {
+			/* addr (comment) */
+			struct sbuf a2 = {0}, cm = {0};
+			int d = 0;
+			for (char *p = piece; *p; p++) {
+				if (*p == '(') {
+					if (d++)
+						sb_addc(&cm, *p);
+				} else if (*p == ')' && d) {
+					if (--d)
+						sb_addc(&cm, *p);
+				} else if (d)
+					sb_addc(&cm, *p);
+				else
+					sb_addc(&a2, *p);
+			}
+			char *as = sb_steal(&a2);
+			addr = trim_dup(as, strlen(as));
+			free(as);
+			char *cs = sb_steal(&cm);
+			name = trim_dup(cs, strlen(cs));
+			free(cs);
+		}
+		free(piece);
+		char *norm = addr_norm(addr);
+		if (!norm) {
+			/* "Kowalski, Jan <a@b>": keep the bit before the comma */
+			if (pending.len)
+				sb_adds(&pending, ", ");
+			sb_adds(&pending, name);
+			if (*name && *addr)
+				sb_addc(&pending, ' ');
+			sb_adds(&pending, addr);
+			free(name);
+			free(addr);
+			continue;
+		}
+		free(norm);
+		if (pending.len) {
+			sb_adds(&pending, ", ");
+			sb_adds(&pending, name);
+			free(name);
+			name = sb_steal(&pending);
+		}
+		if (name && !*name) {
+			free(name);
+			name = NULL;
+		}
+		addrs_push(out, nout, name, addr);
+	}
+	/* Words without any address ("From: Biuro BMT"): a name alone. */
+	if (pending.len)
+		addrs_push(out, nout, sb_steal(&pending), xstrdup(""));
+	sb_free(&pending);
+}
+
+static void
+addrs_from_mailbox(const struct mailimf_mailbox *mb, struct addr **out, size_t *n)
+{
+	addrs_push(out, n, xstrdup(mb->mb_display_name), xstrdup(mb->mb_addr_spec));
+}
+
+/* Every address of an address-list field value.  Returns 1 when the
+ * lenient splitter had to be used. */
+static int
+addrs_parse(const char *v, size_t n, struct addr **out, size_t *nout)
+{
+	size_t idx = 0;
+	struct mailimf_address_list *al = NULL;
+	*out = NULL;
+	*nout = 0;
+	if (n == 0)
+		return 0;
+	int r = mailimf_address_list_parse(v, n, &idx, &al);
+	int ok = r == MAILIMF_NO_ERROR && al;
+	if (ok) {
+		while (idx < n && is_lws((unsigned char)v[idx]))
+			idx++;
+		ok = idx == n;
+	}
+	if (ok) {
+		for (clistiter *it = clist_begin(al->ad_list); it; it = clist_next(it)) {
+			struct mailimf_address *ad = clist_content(it);
+			if (ad->ad_type == MAILIMF_ADDRESS_MAILBOX)
+				addrs_from_mailbox(ad->ad_data.ad_mailbox, out, nout);
+			else if (ad->ad_data.ad_group->grp_mb_list)
+				for (clistiter *j = clist_begin(ad->ad_data.ad_group->grp_mb_list->mb_list);
+				    j; j = clist_next(j))
+					addrs_from_mailbox(clist_content(j), out, nout);
+		}
+		for (size_t i = 0; i < *nout && ok; i++) {
+			char *a = addr_norm((*out)[i].addr);
+			if (!a)
+				ok = 0;
+			free(a);
+		}
+	}
+	if (al)
+		mailimf_address_list_free(al);
+	if (ok)
+		return 0;
+	addrs_free(*out, *nout);
+	*out = NULL;
+	*nout = 0;
+	addrs_lenient(v, n, out, nout);
+	return 1;
+}
+
+/* Display name: unquoted (encoded words inside quotes are decoded, as
+ * Outlook writes them), decoded, NULL when empty. */
+static char *
+name_decode(struct pctx *c, const char *raw)
+{
+	if (!raw)
+		return NULL;
+	size_t n = strlen(raw);
+	struct sbuf sb = {0};
+	sb_add(&sb, "", 0);
+	if (n >= 2 && raw[0] == '"' && raw[n - 1] == '"') {
+		for (size_t i = 1; i + 1 < n; i++) {
+			if (raw[i] == '\\' && i + 2 < n)
+				i++;
+			sb_addc(&sb, raw[i]);
+		}
+		if (strstr(sb.s, "=?"))
+			note(c, "encoded words inside a quoted display name");
+	} else
+		sb_adds(&sb, raw);
+	char *s = hdr_decode_c(c, sb.s, sb.len, "a display name");
+	sb_free(&sb);
+	if (!*s) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* An id without blanks and controls; 0 when nothing is left. */
+static int
+ids_push_unique(char ***v, size_t *n, const char *p, size_t len)
+{
+	char *s = trim_dup(p, len);
+	char *u = mime_to_utf8(NULL, s, strlen(s));
+	free(s);
+	for (char *q = u; *q; q++)
+		if ((unsigned char)*q <= 32 || *q == 127) {
+			memmove(q, q + 1, strlen(q + 1) + 1);
+			q--;
+		}
+	if (!*u) {
+		free(u);
+		return 0;
+	}
+	strv_push(v, n, u);
+	return 1;
+}
+
+/* msg-ids of a field: every <...>; without any, the words holding '@'. */
+static void
+msgids(const char *v, size_t n, char ***out, size_t *nout)
+{
+	size_t i = 0;
+	int any = 0;
+	while (i < n) {
+		const char *lt = memchr(v + i, '<', n - i);
+		if (!lt)
+			break;
+		size_t a = (size_t)(lt - v) + 1;
+		const char *gt = memchr(v + a, '>', n - a);
+		if (!gt)
+			break;
+		size_t b = (size_t)(gt - v);
+		if (ids_push_unique(out, nout, v + a, b - a))
+			any = 1;
+		i = b + 1;
+	}
+	if (any)
+		return;
+	i = 0;
+	while (i < n) {
+		while (i < n && is_lws((unsigned char)v[i]))
+			i++;
+		size_t a = i;
+		while (i < n && !is_lws((unsigned char)v[i]))
+			i++;
+		if (i > a && memchr(v + a, '@', i - a))
+			ids_push_unique(out, nout, v + a, i - a);
+	}
+}
+
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static time_t
+date_parse(const char *v, size_t n)
+{
+	size_t idx = 0;
+	struct mailimf_date_time *dt = NULL;
+	if (mailimf_date_time_parse(v, n, &idx, &dt) != MAILIMF_NO_ERROR || !dt)
+		return 0;
+	int y = dt->dt_year, mo = dt->dt_month, d = dt->dt_day;
+	int h = dt->dt_hour, mi = dt->dt_min, s = dt->dt_sec, z = dt->dt_zone;
+	mailimf_date_time_free(dt);
+	if (y >= 0 && y < 50)
+		y += 2000;
+	else if (y >= 50 && y < 1000)
+		y += 1900;
+	if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
+	    h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60 ||
+	    z < -2359 || z > 2359)
+		return 0;
+	int64_t t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
+	    h * 3600 + mi * 60 + s;
+	int zs = (z / 100) * 3600 + (z % 100) * 60;
+	t -= zs;
+	if (t <= 0)
+		return 0;
+	return (time_t)t;
+}
+
+/* ------------------------------------------------------------------ */
+/* the message */
+
+void
+mime_msg_free(struct mime_msg *m)
+{
+	if (!m)
+		return;
+	free(m->message_id);
+	free(m->in_reply_to);
+	strv_free(m->refs, m->nrefs);
+	free(m->from_name);
+	free(m->from_addr);
+	free(m->sender_addr);
+	free(m->reply_to_addr);
+	free(m->to);
+	free(m->cc);
+	strv_free(m->rcpt_addrs, m->nrcpt);
+	free(m->subject);
+	free(m->return_path);
+	free(m->auto_submitted);
+	free(m->precedence);
+	free(m->x_autoreply);
+	free(m->x_autorespond);
+	free(m->x_auto_response_suppress);
+	free(m->list_id);
+	free(m->list_unsubscribe);
+	free(m->x_inkflow_loop);
+	free(m->x_failed_recipients);
+	free(m->content_type);
+	free(m->report_type);
+	free(m->text);
+	for (size_t i = 0; i < m->natts; i++) {
+		free(m->atts[i].filename);
+		free(m->atts[i].content_type);
+		free(m->atts[i].content_id);
+		free(m->atts[i].data);
+	}
+	free(m->atts);
+	strv_free(m->notes, m->nnotes);
+	free(m);
+}
+
+void
+mime_limits_default(struct mime_limits *lim)
+{
+	lim->max_message = DEF_MAX_MESSAGE;
+	lim->max_header = DEF_MAX_HEADER;
+	lim->max_header_line = DEF_MAX_HEADER_LINE;
+	lim->max_parts = DEF_MAX_PARTS;
+	lim->max_depth = DEF_MAX_DEPTH;
+	lim->max_attachment = DEF_MAX_ATTACHMENT;
+}
+
+/* Raw classification value: unfolded, trimmed, UTF-8, one line. */
+static char *
+raw_field(struct pctx *c, const struct hdr *h, const char *name)
+{
+	const struct hfield *f = hdr_get(h, name);
+	if (!f)
+		return NULL;
+	size_t n;
+	char *v = hf_unfold(f, &n);
+	unsigned flags = 0;
+	char *u = cs_conv(NULL, v, n, &flags);
+	free(v);
+	if (flags)
+		note(c, "8-bit header text without encoding in %s, charset guessed", name);
+	return oneline_inplace(u);
+}
+
+/* Decoded display line of every field called name, joined with ", ". */
+static char *
+display_field(struct pctx *c, const struct hdr *h, const char *name)
+{
+	struct sbuf sb = {0};
+	int any = 0;
+	for (size_t i = 0; i < h->n; i++) {
+		if (!ci_eqn(h->f[i].name, h->f[i].nlen, name))
+			continue;
+		size_t n;
+		char *v = hf_unfold(&h->f[i], &n);
+		char *d = hdr_decode_c(c, v, n, name);
+		free(v);
+		size_t o = 0;
+		for (size_t k = 0; d[k]; k++)
+			if (d[k] != ' ' || (o && d[o - 1] != ' '))
+				d[o++] = d[k];
+		d[o] = '\0';
+		if (*d) {
+			if (any)
+				sb_adds(&sb, ", ");
+			sb_adds(&sb, d);
+			any = 1;
+		}
+		free(d);
+	}
+	if (!any) {
+		sb_free(&sb);
+		return NULL;
+	}
+	return sb_steal(&sb);
+}
+
+/* First usable mailbox of field name; its decoded display name too. */
+static char *
+first_addr(struct pctx *c, const struct hdr *h, const char *name, char **dname)
+{
+	if (dname)
+		*dname = NULL;
+	for (size_t i = 0; i < h->n; i++) {
+		if (!ci_eqn(h->f[i].name, h->f[i].nlen, name))
+			continue;
+		size_t n;
+		char *v = hf_unfold(&h->f[i], &n);
+		struct addr *a;
+		size_t na;
+		if (addrs_parse(v, n, &a, &na))
+			note(c, "%s address list read leniently", name);
+		free(v);
+		char *res = NULL;
+		for (size_t k = 0; k < na && !res; k++) {
+			res = addr_norm(a[k].addr);
+			if (res && dname)
+				*dname = name_decode(c, a[k].name);
+		}
+		/* A From with a display name but no address still has a name. */
+		if (!res && dname && na && a[0].name)
+			*dname = name_decode(c, a[0].name);
+		addrs_free(a, na);
+		if (res)
+			return res;
+		return NULL;
+	}
+	return NULL;
+}
+
+static void
+rcpts_add(struct pctx *c, const struct hdr *h, const char *name, struct mime_msg *m)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		if (!ci_eqn(h->f[i].name, h->f[i].nlen, name))
+			continue;
+		size_t n;
+		char *v = hf_unfold(&h->f[i], &n);
+		struct addr *a;
+		size_t na;
+		if (addrs_parse(v, n, &a, &na))
+			note(c, "%s address list read leniently", name);
+		free(v);
+		for (size_t k = 0; k < na; k++) {
+			char *x = addr_norm(a[k].addr);
+			if (x)
+				strv_push(&m->rcpt_addrs, &m->nrcpt, x);
+		}
+		addrs_free(a, na);
+	}
+}
+
+struct rcpt_ix {
+	const char *s;
+	size_t i;
+};
+
+static int
+rcpt_cmp(const void *a, const void *b)
+{
+	const struct rcpt_ix *x = a, *y = b;
+	int r = strcmp(x->s, y->s);
+	return r ? r : (x->i > y->i) - (x->i < y->i);
+}
+
+/* Drops repeated recipients, keeping the first of each in order
+ * (sorting, not pairwise compares: To may hold thousands). */
+static void
+rcpts_dedupe(struct mime_msg *m)
+{
+	if (m->nrcpt < 2)
+		return;
+	struct rcpt_ix *ix = xcalloc(m->nrcpt, sizeof(*ix));
+	for (size_t i = 0; i < m->nrcpt; i++) {
+		ix[i].s = m->rcpt_addrs[i];
+		ix[i].i = i;
+	}
+	qsort(ix, m->nrcpt, sizeof(*ix), rcpt_cmp);
+	const char *first = ix[0].s;   /* the kept one of its group */
+	for (size_t k = 1; k < m->nrcpt; k++) {
+		if (strcmp(ix[k].s, first) == 0) {
+			free(m->rcpt_addrs[ix[k].i]);
+			m->rcpt_addrs[ix[k].i] = NULL;
+		} else
+			first = ix[k].s;
+	}
+	free(ix);
+	size_t o = 0;
+	for (size_t i = 0; i < m->nrcpt; i++)
+		if (m->rcpt_addrs[i])
+			m->rcpt_addrs[o++] = m->rcpt_addrs[i];
+	m->nrcpt = o;
+}
+
+static void
+fill_fields(struct pctx *c, const struct hdr *h, struct mime_msg *m)
+{
+	const struct hfield *f;
+	size_t n;
+	char *v;
+	char **ids = NULL;
+	size_t nids = 0;
+
+	if ((f = hdr_get(h, "Message-ID"))) {
+		v = hf_unfold(f, &n);
+		msgids(v, n, &ids, &nids);
+		if (nids)
+			m->message_id = xstrdup(ids[0]);
+		else if (n) {
+			char *u = mime_to_utf8(NULL, v, n);
+			m->message_id = oneline_inplace(u);
+			if (!*m->message_id) {
+				free(m->message_id);
+				m->message_id = NULL;
+			}
+		}
+		strv_free(ids, nids);
+		ids = NULL;
+		nids = 0;
+		free(v);
+	}
+	if ((f = hdr_get(h, "In-Reply-To"))) {
+		v = hf_unfold(f, &n);
+		msgids(v, n, &ids, &nids);
+		if (nids)
+			m->in_reply_to = xstrdup(ids[0]);
+		strv_free(ids, nids);
+		ids = NULL;
+		nids = 0;
+		free(v);
+	}
+	if ((f = hdr_get(h, "References"))) {
+		v = hf_unfold(f, &n);
+		msgids(v, n, &m->refs, &m->nrefs);
+		free(v);
+	}
+	m->from_addr = first_addr(c, h, "From", &m->from_name);
+	m->sender_addr = first_addr(c, h, "Sender", NULL);
+	m->reply_to_addr = first_addr(c, h, "Reply-To", NULL);
+	m->to = display_field(c, h, "To");
+	m->cc = display_field(c, h, "Cc");
+	rcpts_add(c, h, "To", m);
+	rcpts_add(c, h, "Cc", m);
+	rcpts_add(c, h, "Delivered-To", m);
+	rcpts_add(c, h, "X-Original-To", m);
+	rcpts_dedupe(m);
+	if ((f = hdr_get(h, "Subject"))) {
+		v = hf_unfold(f, &n);
+		m->subject = hdr_decode_c(c, v, n, "Subject");
+		free(v);
+	} else
+		m->subject = xstrdup("");
+	if ((f = hdr_get(h, "Date"))) {
+		v = hf_unfold(f, &n);
+		m->date = date_parse(v, n);
+		free(v);
+	}
+	if ((f = hdr_get(h, "Return-Path"))) {
+		v = hf_unfold(f, &n);
+		char *a = strchr(v, '<');
+		char *b = a ? strchr(a, '>') : NULL;
+		char *inner = (a && b) ? trim_dup(a + 1, (size_t)(b - a - 1)) : trim_dup(v, n);
+		free(v);
+		char *u = mime_to_utf8(NULL, inner, strlen(inner));
+		free(inner);
+		m->return_path = str_lower(oneline_inplace(u));
+	}
+	m->auto_submitted = raw_field(c, h, "Auto-Submitted");
+	m->precedence = raw_field(c, h, "Precedence");
+	m->x_autoreply = raw_field(c, h, "X-Autoreply");
+	m->x_autorespond = raw_field(c, h, "X-Autorespond");
+	m->x_auto_response_suppress = raw_field(c, h, "X-Auto-Response-Suppress");
+	m->list_id = raw_field(c, h, "List-Id");
+	m->list_unsubscribe = raw_field(c, h, "List-Unsubscribe");
+	m->x_inkflow_loop = raw_field(c, h, "X-Inkflow-Loop");
+	m->x_failed_recipients = raw_field(c, h, "X-Failed-Recipients");
+}
+
+static void
+limits_effective(const struct mime_limits *in, struct mime_limits *out)
+{
+	mime_limits_default(out);
+	if (in) {
+		if (in->max_message)
+			out->max_message = in->max_message;
+		if (in->max_header)
+			out->max_header = in->max_header;
+		if (in->max_header_line)
+			out->max_header_line = in->max_header_line;
+		if (in->max_parts)
+			out->max_parts = in->max_parts;
+		if (in->max_depth)
+			out->max_depth = in->max_depth;
+		if (in->max_attachment)
+			out->max_attachment = in->max_attachment;
+	}
+	if (out->max_depth > MIME_DEPTH_CEILING)
+		out->max_depth = MIME_DEPTH_CEILING;
+}
+
+/* Joins the body pieces: each on its own lines, HTML reduced to text. */
+static char *
+text_join(struct tacc *a, int *from_html)
+{
+	struct sbuf sb = {0};
+	sb_add(&sb, "", 0);
+	*from_html = 0;
+	for (size_t i = 0; i < a->n; i++) {
+		char *t = a->p[i].html ? mime_html_to_text(a->p[i].s, strlen(a->p[i].s))
+		    : xstrdup(a->p[i].s);
+		if (a->p[i].html)
+			*from_html = 1;
+		int blank = 1;
+		for (char *q = t; *q; q++)
+			if (!is_lws((unsigned char)*q))
+				blank = 0;
+		if (!blank) {
+			if (sb.len && sb.s[sb.len - 1] != '\n')
+				sb_addc(&sb, '\n');
+			sb_adds(&sb, t);
+		}
+		free(t);
+	}
+	return sb_steal(&sb);
+}
+
+int
+mime_parse(const char *raw, size_t len, const struct mime_limits *lim,
+    struct mime_msg **out, char *reason, size_t reasonlen)
+{
+	struct pctx c;
+	memset(&c, 0, sizeof(c));
+	c.reason = reason;
+	c.reasonlen = reasonlen;
+	if (reason && reasonlen)
+		reason[0] = '\0';
+	if (out)
+		*out = NULL;
+	limits_effective(lim, &c.lim);
+	if (!out)
+		return fail(&c, "no output pointer");
+	if (!raw)
+		len = 0;
+	if (len > c.lim.max_message)
+		return fail(&c, "message size %zu exceeds limit %zu", len, c.lim.max_message);
+
+	size_t skip = 0;
+	if (len >= 5 && memcmp(raw, "From ", 5) == 0) {
+		const char *nl = memchr(raw, '\n', len);
+		skip = nl ? (size_t)(nl - raw) + 1 : len;
+		note(&c, "mbox \"From \" line before the header skipped");
+	}
+	int empty = 1;
+	for (size_t i = skip; i < len && empty; i++)
+		if (!is_lws((unsigned char)raw[i]))
+			empty = 0;
+	if (empty) {
+		strv_free(c.notes, c.nnotes);
+		return fail(&c, "empty message");
+	}
+	const char *m = raw + skip;
+	size_t mlen = len - skip;
+
+	struct hdr h;
+	hdr_scan(m, mlen, &h);
+	char *work = NULL;
+	if (h.body >= mlen && m[mlen - 1] != '\n') {
+		/* Header to the very end without a line end: libetpan would
+		 * take the last field for body text. */
+		work = xmalloc(mlen + 3);
+		memcpy(work, m, mlen);
+		memcpy(work + mlen, "\r\n", 3);
+		m = work;
+		mlen += 2;
+		hdr_free(&h);
+		hdr_scan(m, mlen, &h);
+	}
+	int r = 0;
+	if (h.hlen > c.lim.max_header)
+		r = fail(&c, "header size %zu exceeds limit %zu", h.hlen, c.lim.max_header);
+	if (r == 0)
+		r = hdr_check_lines(&c, &h, "top-level");
+	if (r == 0)
+		r = guard_structure(&c, m, mlen, 0);
+	c.parts = 0;
+	struct mailmime *root = NULL;
+	size_t idx = 0;
+	if (r == 0 && mailmime_parse(m, mlen, &idx, &root) != MAILIMF_NO_ERROR) {
+		root = NULL;
+		r = fail(&c, "unparseable MIME structure");
+	}
+	if (r == 0 && (!root || root->mm_type != MAILMIME_MESSAGE ||
+	    !root->mm_data.mm_message.mm_msg_mime))
+		r = fail(&c, "unparseable MIME structure");
+
+	struct mime_msg *msg = NULL;
+	struct tacc acc = {0};
+	struct einfo top;
+	memset(&top, 0, sizeof(top));
+	int have_top = 0;
+	if (r == 0) {
+		for (size_t i = 0; i < mlen; i++)
+			if (m[i] == '\n' && (i == 0 || m[i - 1] != '\r')) {
+				note(&c, "bare LF line endings");
+				break;
+			}
+		if (h.noblank && h.n)
+			note(&c, "no blank line between header and body");
+		struct mailmime *inner = root->mm_data.mm_message.mm_msg_mime;
+		const char *bp;
+		size_t bn;
+		ent_body(inner, &bp, &bn);
+		const char *he = bp ? bp : m + mlen;
+		r = ent_walk(&c, inner, m, he, 0, &acc, 0, &top);
+		have_top = 1;
+	}
+	if (root)
+		mailmime_free(root);
+	if (r == 0) {
+		msg = xcalloc(1, sizeof(*msg));
+		fill_fields(&c, &h, msg);
+		msg->content_type = xstrdup(top.type);
+		if (strcmp(top.type, "multipart/report") == 0) {
+			const char *rt = plist_raw(&top.ct, "report-type");
+			if (rt)
+				msg->report_type = str_lower(oneline_inplace(
+				    mime_to_utf8(NULL, rt, strlen(rt))));
+		}
+		if (!hdr_get(&h, "MIME-Version") &&
+		    (hdr_get(&h, "Content-Type") || hdr_get(&h, "Content-Transfer-Encoding")))
+			note(&c, "missing MIME-Version");
+		msg->text = text_join(&acc, &msg->text_from_html);
+		msg->atts = c.atts;
+		msg->natts = c.natts;
+		c.atts = NULL;
+		c.natts = 0;
+		msg->notes = c.notes;
+		msg->nnotes = c.nnotes;
+		c.notes = NULL;
+		c.nnotes = 0;
+		*out = msg;
+	}
+	if (have_top)
+		einfo_free(&top);
+	tacc_free(&acc);
+	hdr_free(&h);
+	for (size_t i = 0; i < c.natts; i++) {
+		free(c.atts[i].filename);
+		free(c.atts[i].content_type);
+		free(c.atts[i].content_id);
+		free(c.atts[i].data);
+	}
+	free(c.atts);
+	strv_free(c.notes, c.nnotes);
+	free(work);
+	return r == 0 ? 0 : -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* encoding */
+
+static const char B64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static void
+b64_enc(struct sbuf *sb, const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		sb_addc(sb, B64[(v >> 18) & 63]);
+		sb_addc(sb, B64[(v >> 12) & 63]);
+		sb_addc(sb, i + 1 < n ? B64[(v >> 6) & 63] : '=');
+		sb_addc(sb, i + 2 < n ? B64[v & 63] : '=');
+	}
+}
+
+/* Input cleaned for encoding: valid UTF-8, CR/LF runs to one space (none
+ * next to an existing space), NUL impossible in a C string. */
+static char *
+enc_clean(const char *utf8)
+{
+	char *s = utf8_sanitize(utf8 ? utf8 : "", utf8 ? strlen(utf8) : 0);
+	size_t o = 0;
+	for (size_t i = 0; s[i]; i++) {
+		if (s[i] == '\r' || s[i] == '\n') {
+			while (s[i + 1] == '\r' || s[i + 1] == '\n')
+				i++;
+			if (o && s[o - 1] != ' ' && s[i + 1] != ' ' && s[i + 1] != '\0')
+				s[o++] = ' ';
+			continue;
+		}
+		s[o++] = s[i];
+	}
+	s[o] = '\0';
+	return s;
+}
+
+static size_t
+u8len(unsigned char ch)
+{
+	return ch < 0x80 ? 1 : ch >= 0xf0 ? 4 : ch >= 0xe0 ? 3 : 2;
+}
+
+static int
+plain_word(const char *w, size_t n, size_t maxlen)
+{
+	if (n > maxlen)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)w[i];
+		if (ch < 0x21 || ch > 0x7e)
+			return 0;
+		if (ch == '=' && i + 1 < n && w[i + 1] == '?')
+			return 0;
+		if (ch == '?' && i + 1 < n && w[i + 1] == '=')
+			return 0;
+	}
+	return 1;
+}
+
+/* Emits bytes t[0..n) as "=?UTF-8?B?...?=" words of at most maxword
+ * characters, each holding whole characters, folding before a word that
+ * would pass column 78.  *col tracks the column; sep says whether a space
+ * is owed before the first word; fold_each puts every word after the first
+ * on its own line. */
+static void
+ew_emit(struct sbuf *sb, const char *t, size_t n, size_t *col, int sep,
+    size_t maxword, int fold_each)
+{
+	size_t cap = (maxword - 12) / 4 * 3;
+	size_t i = 0;
+	int words = 0;
+	while (i < n) {
+		if (fold_each && words) {
+			sb_adds(sb, "\r\n ");
+			*col = 1;
+			sep = 0;
+		}
+		size_t used = *col + (sep ? 1 : 0) + 12;
+		size_t bytes = used < 78 ? (78 - used) / 4 * 3 : 0;
+		if (bytes > cap)
+			bytes = cap;
+		size_t k = i;
+		while (k < n) {
+			size_t cl = u8len((unsigned char)t[k]);
+			if (k + cl > n)
+				cl = n - k;
+			if (k - i + cl > bytes)
+				break;
+			k += cl;
+		}
+		if (k == i) {
+			if (*col > 1) {
+				/* Fold, then retry on a fresh line. */
+				sb_adds(sb, "\r\n ");
+				*col = 1;
+				sep = 0;
+				continue;
+			}
+			k = i + u8len((unsigned char)t[i]);
+			if (k > n)
+				k = n;
+		}
+		if (sep) {
+			sb_addc(sb, ' ');
+			(*col)++;
+		}
+		size_t before = sb->len;
+		sb_adds(sb, "=?UTF-8?B?");
+		b64_enc(sb, (const unsigned char *)t + i, k - i);
+		sb_adds(sb, "?=");
+		*col += sb->len - before;
+		i = k;
+		sep = 1;
+		words++;
+	}
+}
+
+/* Printable ASCII that no decoder would take for an encoded word. */
+static int
+ascii_safe(const char *s)
+{
+	for (size_t i = 0; s[i]; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch < 0x20 || ch > 0x7e)
+			return 0;
+		if ((ch == '=' && s[i + 1] == '?') || (ch == '?' && s[i + 1] == '='))
+			return 0;
+	}
+	return 1;
+}
+
+char *
+mime_encode_header(const char *utf8, size_t name_len)
+{
+	char *s = enc_clean(utf8);
+	size_t n = strlen(s);
+	if (name_len + n <= 78 && ascii_safe(s))
+		return s;
+	/* Words separated by single spaces; maximal runs of plain words stay
+	 * readable, other runs (their inner spaces included) are encoded. */
+	struct sbuf sb = {0};
+	sb_add(&sb, "", 0);
+	size_t col = name_len, i = 0;
+	int first = 1;
+	while (i <= n) {
+		/* collect a run */
+		size_t ws = i;
+		size_t we = ws;
+		while (we < n && s[we] != ' ')
+			we++;
+		int plain = plain_word(s + ws, we - ws, 76);
+		size_t re = we;   /* run end */
+		if (!plain) {
+			/* extend over following words that are not plain */
+			while (re < n) {
+				size_t a = re + 1, b = a;
+				while (b < n && s[b] != ' ')
+					b++;
+				if (b > a && plain_word(s + a, b - a, 76))
+					break;
+				re = b;
+			}
+			ew_emit(&sb, s + ws, re - ws, &col, !first, 75, 0);
+		} else {
+			size_t wl = we - ws;
+			if (!first) {
+				if (col + 1 + wl > 78) {
+					sb_adds(&sb, "\r\n ");
+					col = 1;
+				} else {
+					sb_addc(&sb, ' ');
+					col++;
+				}
+			}
+			sb_add(&sb, s + ws, wl);
+			col += wl;
+		}
+		first = 0;
+		if (re >= n)
+			break;
+		i = re + 1;
+	}
+	free(s);
+	return sb_steal(&sb);
+}
+
+char *
+mime_encode_phrase(const char *utf8)
+{
+	char *s = enc_clean(utf8);
+	size_t n = strlen(s);
+	int ascii = ascii_safe(s), special = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strchr("()<>[]:;@\\,.\"", s[i]))
+			special = 1;
+	if (ascii && !special)
+		return s;
+	struct sbuf sb = {0};
+	sb_add(&sb, "", 0);
+	if (ascii) {
+		sb_addc(&sb, '"');
+		for (size_t i = 0; i < n; i++) {
+			if (s[i] == '"' || s[i] == '\\')
+				sb_addc(&sb, '\\');
+			sb_addc(&sb, s[i]);
+		}
+		sb_addc(&sb, '"');
+	} else {
+		/* Words of at most 60 columns so "Reply-To: " + word fits. */
+		size_t col = 0;
+		ew_emit(&sb, s, n, &col, 0, 60, 1);
+	}
+	free(s);
+	return sb_steal(&sb);
+}
+
+static int
+attr_char(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	    (ch >= '0' && ch <= '9') || strchr("!#$&+-.^_`|~", ch);
+}
+
+char *
+mime_encode_param(const char *param, const char *utf8)
+{
+	char *p = xstrdup(param && *param ? param : "filename");
+	for (char *q = p; *q; q++)
+		if (!attr_char((unsigned char)*q) || *q == '*')
+			*q = '_';
+	char *s = enc_clean(utf8);
+	size_t n = strlen(s);
+	int ascii = 1;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+			ascii = 0;
+	struct sbuf sb = {0};
+	sb_add(&sb, "", 0);
+	if (ascii) {
+		sb_printf(&sb, "%s=\"", p);
+		for (size_t i = 0; i < n; i++) {
+			if (s[i] == '"' || s[i] == '\\')
+				sb_addc(&sb, '\\');
+			sb_addc(&sb, s[i]);
+		}
+		sb_addc(&sb, '"');
+		free(s);
+		free(p);
+		return sb_steal(&sb);
+	}
+	/* RFC 2231: percent-encoded UTF-8, cut into continuations of at most
+	 * about 60 characters at character boundaries. */
+	struct sbuf pct = {0};
+	size_t *cuts = NULL, ncuts = 0;
+	sb_add(&pct, "", 0);
+	for (size_t i = 0; i < n;) {
+		size_t cl = u8len((unsigned char)s[i]);
+		if (i + cl > n)
+			cl = n - i;
+		for (size_t k = 0; k < cl; k++) {
+			unsigned char ch = (unsigned char)s[i + k];
+			if (attr_char(ch) && ch != '%' && ch != '\'')
+				sb_addc(&pct, (char)ch);
+			else
+				sb_printf(&pct, "%%%02X", ch);
+		}
+		i += cl;
+		cuts = xrealloc(cuts, (ncuts + 1) * sizeof(*cuts));
+		cuts[ncuts++] = pct.len;
+	}
+	const char *prefix = "UTF-8''";
+	if (strlen(p) + 2 + strlen(prefix) + pct.len <= 70) {
+		sb_printf(&sb, "%s*=%s%s", p, prefix, pct.s);
+	} else {
+		size_t start = 0, seg = 0, last = 0;
+		for (size_t k = 0; k < ncuts; k++) {
+			size_t limit = seg == 0 ? 60 - strlen(prefix) : 60;
+			if (cuts[k] - start > limit && last > start) {
+				sb_printf(&sb, "%s%s*%zu*=%s%.*s", seg ? ";\r\n " : "", p, seg,
+				    seg ? "" : prefix, (int)(last - start), pct.s + start);
+				seg++;
+				start = last;
+			}
+			last = cuts[k];
+		}
+		if (last > start || seg == 0)
+			sb_printf(&sb, "%s%s*%zu*=%s%.*s", seg ? ";\r\n " : "", p, seg,
+			    seg ? "" : prefix, (int)(last - start), pct.s + start);
+	}
+	free(cuts);
+	sb_free(&pct);
+	if (strcmp(p, "name") == 0) {
+		/* RFC 2047 fallback that Outlook and older clients read. */
+		sb_printf(&sb, ";\r\n %s=\"", p);
+		size_t col = strlen(p) + 3;
+		ew_emit(&sb, s, n, &col, 0, 75, 0);
+		sb_addc(&sb, '"');
+	}
+	free(s);
+	free(p);
+	return sb_steal(&sb);
+}

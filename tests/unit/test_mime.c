@@ -1,0 +1,2314 @@
+/*
+ * Unit tests for src/mime.c: decoding (RFC 2047, RFC 2231, charsets),
+ * body and attachment selection, classification fields, limits and the
+ * guards in front of libetpan, tolerated defects (one test each, named in
+ * the table atop mime.c), garbage input, the encoders, and the corpus in
+ * tests/corpus/ (found through INKFLOW_SRCDIR, default ".").
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "mime.h"
+#include "util.h"
+
+/* ------------------------------------------------------------------ */
+/* helpers */
+
+/* "\n" -> "\r\n" so test messages can be written as plain literals. */
+static char *
+crlf(const char *s)
+{
+	struct sbuf sb = {0};
+	sb_add(&sb, "", 0);
+	for (; *s; s++) {
+		if (*s == '\n')
+			sb_addc(&sb, '\r');
+		sb_addc(&sb, *s);
+	}
+	return sb_steal(&sb);
+}
+
+static struct mime_msg *
+parse_lim(const char *raw, size_t len, const struct mime_limits *lim)
+{
+	struct mime_msg *m = NULL;
+	char reason[256];
+	int r = mime_parse(raw, len, lim, &m, reason, sizeof(reason));
+	if (r != 0)
+		print_error("unexpected parse failure: %s\n", reason);
+	assert_int_equal(r, 0);
+	assert_non_null(m);
+	return m;
+}
+
+/* Parses a "\n" literal sent with CRLF line ends. */
+static struct mime_msg *
+parse(const char *lf)
+{
+	char *raw = crlf(lf);
+	struct mime_msg *m = parse_lim(raw, strlen(raw), NULL);
+	free(raw);
+	return m;
+}
+
+static void
+parse_fails(const char *raw, size_t len, const struct mime_limits *lim,
+    const char *want)
+{
+	struct mime_msg *m = (struct mime_msg *)1;
+	char reason[256];
+	int r = mime_parse(raw, len, lim, &m, reason, sizeof(reason));
+	assert_int_equal(r, -1);
+	assert_null(m);
+	if (!strstr(reason, want))
+		print_error("reason \"%s\" lacks \"%s\"\n", reason, want);
+	assert_non_null(strstr(reason, want));
+	assert_null(strchr(reason, '\n'));
+}
+
+static int
+has_note(const struct mime_msg *m, const char *sub)
+{
+	for (size_t i = 0; i < m->nnotes; i++)
+		if (strstr(m->notes[i], sub))
+			return 1;
+	return 0;
+}
+
+static void
+want_note(const struct mime_msg *m, const char *sub)
+{
+	if (!has_note(m, sub)) {
+		print_error("no note containing \"%s\"; notes:\n", sub);
+		for (size_t i = 0; i < m->nnotes; i++)
+			print_error("  %s\n", m->notes[i]);
+	}
+	assert_true(has_note(m, sub));
+}
+
+static const struct mime_att *
+att_named(const struct mime_msg *m, const char *name)
+{
+	for (size_t i = 0; i < m->natts; i++)
+		if (m->atts[i].filename && strcmp(m->atts[i].filename, name) == 0)
+			return &m->atts[i];
+	print_error("no attachment named \"%s\"\n", name);
+	return NULL;
+}
+
+static void
+dec_eq(const char *in, const char *want)
+{
+	char *s = mime_decode_header(in);
+	if (strcmp(s, want) != 0)
+		print_error("decode(%s) = \"%s\", want \"%s\"\n", in, s, want);
+	assert_string_equal(s, want);
+	free(s);
+}
+
+static void
+conv_eq(const char *cs, const char *in, const char *want)
+{
+	char *s = mime_to_utf8(cs, in, strlen(in));
+	assert_string_equal(s, want);
+	free(s);
+}
+
+static double
+now_sec(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static char *
+corpus_path(const char *name)
+{
+	const char *dir = getenv("INKFLOW_SRCDIR");
+	return xasprintf("%s/tests/corpus/%s", dir && *dir ? dir : ".", name);
+}
+
+static char *
+corpus_load(const char *name, size_t *len)
+{
+	char *path = corpus_path(name);
+	char *data = NULL;
+	if (file_read(path, 1 << 20, &data, len) < 0)
+		print_error("cannot read %s\n", path);
+	free(path);
+	assert_non_null(data);
+	return data;
+}
+
+/* Every string a parse result hands out is valid UTF-8. */
+static void
+check_utf8(const struct mime_msg *m)
+{
+	const char *s[] = {m->message_id, m->in_reply_to, m->from_name, m->from_addr,
+	    m->sender_addr, m->reply_to_addr, m->to, m->cc, m->subject,
+	    m->return_path, m->auto_submitted, m->precedence, m->x_autoreply,
+	    m->x_autorespond, m->x_auto_response_suppress, m->list_id,
+	    m->list_unsubscribe, m->x_inkflow_loop, m->x_failed_recipients,
+	    m->content_type, m->report_type, m->text};
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		if (s[i])
+			assert_true(utf8_valid(s[i], strlen(s[i])));
+	assert_non_null(m->subject);
+	assert_non_null(m->text);
+	assert_non_null(m->content_type);
+	for (size_t i = 0; i < m->nrefs; i++)
+		assert_true(utf8_valid(m->refs[i], strlen(m->refs[i])));
+	for (size_t i = 0; i < m->nrcpt; i++)
+		assert_true(utf8_valid(m->rcpt_addrs[i], strlen(m->rcpt_addrs[i])));
+	for (size_t i = 0; i < m->natts; i++) {
+		const struct mime_att *a = &m->atts[i];
+		if (a->filename)
+			assert_true(utf8_valid(a->filename, strlen(a->filename)));
+		assert_non_null(a->content_type);
+		assert_non_null(a->data);
+	}
+	for (size_t i = 0; i < m->nnotes; i++)
+		assert_true(utf8_valid(m->notes[i], strlen(m->notes[i])));
+}
+
+/* ------------------------------------------------------------------ */
+/* RFC 2047 */
+
+static void
+test_rfc2047_b_q(void **state)
+{
+	(void)state;
+	dec_eq("=?UTF-8?B?WmHFvMOzxYLEhyBnxJnFm2zEhSBqYcW6xYQ=?=", "Zażółć gęślą jaźń");
+	dec_eq("=?utf-8?b?WmHFvMOzxYLEhyBnxJnFm2zEhSBqYcW6xYQ=?=", "Zażółć gęślą jaźń");
+	dec_eq("=?utf-8?q?Za=C5=BC=C3=B3=C5=82=C4=87_g=C4=99=C5=9Bl=C4=85_ja=C5=BA=C5=84?=",
+	    "Zażółć gęślą jaźń");
+	dec_eq("=?ISO-8859-2?Q?=A3=F3d=BC?=", "Łódź");
+	dec_eq("=?windows-1250?B?WmFt83dpZW5pZSCWIGJhbmVy?=", "Zamówienie – baner");
+	dec_eq("=?iso-8859-1?q?Gr=F6=DFe_=96_=DCbergabe,_Stra=DFe?=",
+	    "Größe – Übergabe, Straße");
+	dec_eq("=?utf-8?Q?Anfrage_Werbebanner_3=C3=971_m?=", "Anfrage Werbebanner 3×1 m");
+	/* lowercase hex digits in Q, RFC 2231 language suffix */
+	dec_eq("=?utf-8*pl?q?=c5=81=c3=b3d=c5=ba?=", "Łódź");
+	dec_eq("plain ASCII subject", "plain ASCII subject");
+	dec_eq("", "");
+}
+
+static void
+test_rfc2047_split_char(void **state)
+{
+	(void)state;
+	/* B words cut inside "Ł" and inside "ź" */
+	dec_eq("=?utf-8?B?xQ==?= =?utf-8?B?gcOz?= =?utf-8?B?ZMW6?=", "Łódź");
+	/* Q words cut inside a character, folded */
+	dec_eq("=?UTF-8?Q?=C5?=\r\n =?UTF-8?Q?=81=C3=B3d=C5?=\r\n\t=?UTF-8?Q?=BA?=", "Łódź");
+	/* same charset spelt differently still joins */
+	dec_eq("=?UTF-8?Q?=C5?= =?utf-8?Q?=81?=", "Ł");
+}
+
+static void
+test_rfc2047_adjacent_joined(void **state)
+{
+	(void)state;
+	dec_eq("=?utf-8?q?a?= =?utf-8?q?b?=", "ab");
+	dec_eq("=?utf-8?q?a?=\r\n   =?utf-8?q?b?=", "ab");
+	dec_eq("=?utf-8?q?a_?= =?utf-8?q?b?=", "a b");
+	dec_eq("=?utf-8?q?a?= b", "a b");
+	dec_eq("a =?utf-8?q?b?= c", "a b c");
+	dec_eq("Re: [INK-42] =?UTF-8?Q?Oferta_=E2=80=93_baner?=", "Re: [INK-42] Oferta – baner");
+	/* unfolding of plain text */
+	dec_eq("Zapytanie ofertowe\r\n na baner", "Zapytanie ofertowe na baner");
+}
+
+static void
+test_rfc2047_mixed_charsets(void **state)
+{
+	(void)state;
+	dec_eq("=?iso-8859-2?q?=A3=F3d=BC_?= =?utf-8?q?i_Krak=C3=B3w_?= "
+	    "=?windows-1250?q?=8Cl=B9sk?=", "Łódź i Kraków Śląsk");
+	dec_eq("=?ISO-8859-2?Q?Wycena:_?= =?utf-8?b?xbzDs8WC?=", "Wycena: żół");
+}
+
+static void
+test_rfc2047_invalid_kept(void **state)
+{
+	(void)state;
+	dec_eq("=?utf-8?x?abc?=", "=?utf-8?x?abc?=");
+	dec_eq("=?utf-8?q?abc", "=?utf-8?q?abc");
+	dec_eq("=??q?abc?=", "=??q?abc?=");
+	dec_eq("cena =? 5 zł", "cena =? 5 zł");
+	/* controls and encoded CR/LF never survive */
+	dec_eq("=?utf-8?q?a=0D=0Ab=00c?=", "a  bc");
+	char *s = mime_decode_header("=?utf-8?b?////?=");
+	assert_true(utf8_valid(s, strlen(s)));
+	free(s);
+}
+
+static void
+test_defect_ew_in_quotes(void **state)
+{
+	(void)state;
+	struct mime_msg *m = parse(
+	    "From: \"=?iso-8859-2?Q?Pawe=B3_Wi=B6niewski?=\" <P.Wisniewski@Reklama-Baltyk.pl>\n"
+	    "To: \"=?utf-8?Q?Biuro_BMT_=E2=80=93_zam=C3=B3wienia?=\" <biuro@bmt.example>\n"
+	    "Subject: test\n"
+	    "\n"
+	    "body\n");
+	assert_string_equal(m->from_name, "Paweł Wiśniewski");
+	assert_string_equal(m->from_addr, "p.wisniewski@reklama-baltyk.pl");
+	assert_string_equal(m->rcpt_addrs[0], "biuro@bmt.example");
+	want_note(m, "encoded words inside a quoted display name");
+	mime_msg_free(m);
+}
+
+static void
+test_defect_ew_sloppy(void **state)
+{
+	(void)state;
+	struct mime_msg *m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: Re:=?utf-8?q?Wycena_baner=C3=B3w?= =?utf-8?q?Oferta na baner?=\n"
+	    "\n"
+	    "x\n");
+	assert_string_equal(m->subject, "Re:Wycena banerówOferta na baner");
+	want_note(m, "encoded words glued to text or holding spaces");
+	mime_msg_free(m);
+}
+
+/* ------------------------------------------------------------------ */
+/* charsets */
+
+static void
+test_charset_conversions(void **state)
+{
+	(void)state;
+	conv_eq("utf-8", "Zażółć gęślą jaźń", "Zażółć gęślą jaźń");
+	conv_eq("iso-8859-2", "\xa3\xf3" "d\xbc", "Łódź");
+	conv_eq("windows-1250", "\xa3\xf3" "d\x9f", "Łódź");
+	conv_eq("windows-1250", "\x8cl\xb9sk", "Śląsk");
+	/* ISO-8859-1 is read as Windows-1252 */
+	conv_eq("ISO-8859-1", "\x80 \x93Gr\xf6\xdf" "e\x94", "€ “Größe”");
+	conv_eq("iso-8859-1", "Gr\xf6\xdf" "e \xdc" "bergabe", "Größe Übergabe");
+	/* no label: valid UTF-8 stays, anything else is Windows-1250 */
+	conv_eq(NULL, "Łódź", "Łódź");
+	conv_eq(NULL, "Dzie\xf1 dobry \x84" "baner\x94 \x96 3\xd7" "1 m",
+	    "Dzień dobry „baner” – 3×1 m");
+	conv_eq(NULL, "Gr\xf6\xdf" "e", "Größe");
+	/* NUL bytes are dropped, never passed on */
+	char *s = mime_to_utf8("utf-8", "a\0b", 3);
+	assert_string_equal(s, "ab");
+	free(s);
+	s = mime_to_utf8("utf-16le", "a\0b\0", 4);
+	assert_string_equal(s, "ab");
+	free(s);
+	s = mime_to_utf8("koi8-r", "\xf0\xd2\xc9\xd7\xc5\xd4", 6);
+	assert_string_equal(s, "Привет");
+	free(s);
+}
+
+static void
+test_charset_labels(void **state)
+{
+	(void)state;
+	const char *utf8[] = {"UTF-8", "utf8", "\"utf-8\"", "Utf-8", " UTF-8 ", "'utf-8'", NULL};
+	for (int i = 0; utf8[i]; i++)
+		conv_eq(utf8[i], "Łódź", "Łódź");
+	const char *l2[] = {"ISO-8859-2", "iso8859-2", "ISO_8859-2", "latin2", "L2",
+	    "\"iso-8859-2\"", "iso-8859-2:1987", NULL};
+	for (int i = 0; l2[i]; i++)
+		conv_eq(l2[i], "\xa3\xf3" "d\xbc", "Łódź");
+	const char *w[] = {"windows-1250", "WINDOWS-1250", "cp1250", "CP1250", "x-cp1250",
+	    "win-1250", "\"Windows-1250\"", NULL};
+	for (int i = 0; w[i]; i++)
+		conv_eq(w[i], "\xa3\xf3" "d\x9f", "Łódź");
+	conv_eq("latin1", "\xe4\xf6\xfc", "äöü");
+	conv_eq("us-ascii", "plain", "plain");
+
+	struct mime_msg *m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=\"Windows-1250\"\n"
+	    "Content-Transfer-Encoding: quoted-printable\n"
+	    "\n"
+	    "=A3=F3d=9F\n");
+	assert_string_equal(m->text, "Łódź\n");
+	assert_int_equal(m->nnotes, 0);
+	mime_msg_free(m);
+}
+
+static void
+test_defect_unknown_charset(void **state)
+{
+	(void)state;
+	struct mime_msg *m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: =?x-mac-polish-bogus?q?Zapytanie?=\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=x-unknown-encoding\n"
+	    "Content-Transfer-Encoding: 8bit\n"
+	    "\n"
+	    "Dzie\xc5\x84 dobry\n");
+	assert_string_equal(m->subject, "Zapytanie");
+	assert_string_equal(m->text, "Dzień dobry\n");
+	want_note(m, "unknown charset label \"x-unknown-encoding\"");
+	mime_msg_free(m);
+	char *s = mime_to_utf8("no-such-charset", "\xa3\xf3" "d\x9f", 4);
+	assert_string_equal(s, "Łódź");
+	free(s);
+	/* a label with characters no charset has is never given to iconv */
+	s = mime_to_utf8("../../lib/gconv/x", "abc", 3);
+	assert_string_equal(s, "abc");
+	free(s);
+}
+
+static void
+test_defect_ascii_with_8bit(void **state)
+{
+	(void)state;
+	struct mime_msg *m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=us-ascii\n"
+	    "\n"
+	    "Prosz\xea o wycen\xea baneru 3\xd7" "1 m\n");
+	assert_string_equal(m->text, "Proszę o wycenę baneru 3×1 m\n");
+	want_note(m, "us-ascii declared but 8-bit data");
+	mime_msg_free(m);
+}
+
+static void
+test_defect_latin2_cp1250(void **state)
+{
+	(void)state;
+	struct mime_msg *m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=iso-8859-2\n"
+	    "Content-Transfer-Encoding: quoted-printable\n"
+	    "\n"
+	    "=84=8Cwi=B9teczna=94 oferta\n");
+	assert_string_equal(m->text, "„Świąteczna” oferta\n");
+	want_note(m, "iso-8859-2 declared but Windows-1250 bytes");
+	mime_msg_free(m);
+}
+
+static void
+test_defect_bad_utf8(void **state)
+{
+	(void)state;
+	/* no valid multi-byte sequence at all: really Windows-1250 */
+	struct mime_msg *m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "\n"
+	    "\xa3\xf3" "d\x9f\n");
+	assert_string_equal(m->text, "Łódź\n");
+	want_note(m, "invalid UTF-8");
+	mime_msg_free(m);
+	/* mostly UTF-8 with one stray byte: replacement character */
+	m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "\n"
+	    "\xc5\x81\xc3\xb3" "d\xff\n");
+	assert_string_equal(m->text, "Łód\xef\xbf\xbd\n");
+	mime_msg_free(m);
+}
+
+static void
+test_defect_undeclared_8bit_body(void **state)
+{
+	(void)state;
+	struct mime_msg *m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: text/plain\n"
+	    "\n"
+	    "Dzie\xf1 dobry, prosz\xea o wycen\xea \x84" "baneru\x94 \x96 3\xd7" "1 m\n");
+	assert_string_equal(m->text, "Dzień dobry, proszę o wycenę „baneru” – 3×1 m\n");
+	want_note(m, "undeclared 8-bit text in a body part");
+	mime_msg_free(m);
+	/* undeclared UTF-8 stays UTF-8 */
+	m = parse("From: a@wp.pl\nSubject: x\n\nGr\xc3\xb6\xc3\x9f" "e\n");
+	assert_string_equal(m->text, "Größe\n");
+	mime_msg_free(m);
+}
+
+static void
+test_defect_8bit_headers(void **state)
+{
+	(void)state;
+	struct mime_msg *m = parse(
+	    "From: \xa3ukasz D\xb9" "browski <l.dabrowski@wp.pl>\n"
+	    "To: biuro@bmt.example\n"
+	    "Subject: Zapytanie \x96 baner \xa3\xf3" "d\x9f\n"
+	    "\n"
+	    "x\n");
+	assert_string_equal(m->subject, "Zapytanie – baner Łódź");
+	assert_string_equal(m->from_name, "Łukasz Dąbrowski");
+	want_note(m, "8-bit header text without encoding in Subject");
+	mime_msg_free(m);
+	m = parse("From: a@wp.pl\nSubject: Gr\xc3\xb6\xc3\x9f" "e \xe2\x80\x93 \xc5\x81\xc3\xb3" "d\xc5\xba\n\nx\n");
+	assert_string_equal(m->subject, "Größe – Łódź");
+	mime_msg_free(m);
+}
+
+/* ------------------------------------------------------------------ */
+/* parameters: RFC 2231 and friends */
+
+static void
+test_rfc2231_simple(void **state)
+{
+	(void)state;
+	struct mime_msg *m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"b\"\n"
+	    "\n"
+	    "--b\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "\n"
+	    "tekst\n"
+	    "--b\n"
+	    "Content-Type: application/pdf;\n"
+	    " name*=UTF-8''Projekt_baneru_%C5%81%C3%B3d%C5%BA.pdf\n"
+	    "Content-Disposition: attachment;\n"
+	    " filename*=UTF-8''Projekt_baneru_%C5%81%C3%B3d%C5%BA.pdf\n"
+	    "\n"
+	    "%PDF-1.4\n"
+	    "--b\n"
+	    "Content-Type: application/pdf; name*=iso-8859-2'pl'%A3%F3d%BC.pdf\n"
+	    "\n"
+	    "%PDF-1.4\n"
+	    "--b\n"
+	    "Content-Type: application/pdf\n"
+	    "Content-Disposition: attachment; filename*=\"utf-8'pl'Gr%C3%B6%C3%9Fe.pdf\"\n"
+	    "\n"
+	    "%PDF-1.4\n"
+	    "--b--\n");
+	assert_int_equal(m->natts, 3);
+	assert_non_null(att_named(m, "Projekt_baneru_Łódź.pdf"));
+	assert_non_null(att_named(m, "Łódź.pdf"));
+	assert_non_null(att_named(m, "Größe.pdf"));
+	assert_string_equal(m->text, "tekst");
+	mime_msg_free(m);
+}
+
+static void
+test_rfc2231_continuations(void **state)
+{
+	(void)state;
+	struct mime_msg *m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"b\"\n"
+	    "\n"
+	    "--b\n"
+	    "Content-Type: application/pdf\n"
+	    "Content-Disposition: attachment;\n"
+	    " filename*0*=UTF-8''Projekt_baneru_%C5;\n"
+	    " filename*2*=d%C5%BA.pdf;\n"
+	    " filename*1*=%81%C3%B3\n"
+	    "\n"
+	    "%PDF-1.4\n"
+	    "--b\n"
+	    "Content-Type: application/pdf\n"
+	    "Content-Disposition: attachment; filename*0=\"Oferta_\"; filename*1=\"2026.pdf\"\n"
+	    "\n"
+	    "%PDF-1.4\n"
+	    "--b\n"
+	    "Content-Type: application/pdf\n"
+	    "Content-Disposition: attachment; filename*0=\"Luka_\"; filename*2=\"koniec.pdf\"\n"
+	    "\n"
+	    "%PDF-1.4\n"
+	    "--b--\n");
+	assert_int_equal(m->natts, 3);
+	assert_string_equal(m->atts[0].filename, "Projekt_baneru_Łódź.pdf");
+	assert_string_equal(m->atts[1].filename, "Oferta_2026.pdf");
+	assert_string_equal(m->atts[2].filename, "Luka_koniec.pdf");
+	want_note(m, "RFC 2231 continuations with gaps");
+	mime_msg_free(m);
+}
+
+static void
+test_defect_rfc2047_filename(void **state)
+{
+	(void)state;
+	struct mime_msg *m = parse(
+	    "From: a@gmail.com\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"b\"\n"
+	    "\n"
+	    "--b\n"
+	    "Content-Type: application/pdf;\n"
+	    "\tname=\"=?UTF-8?B?UHJvamVrdCBiYW5lcnUgxYHDs2TFui5wZGY=?=\"\n"
+	    "Content-Disposition: attachment;\n"
+	    "\tfilename=\"=?UTF-8?B?UHJvamVrdCBiYW5lcnUgxYHDs2TFui5wZGY=?=\"\n"
+	    "Content-Transfer-Encoding: base64\n"
+	    "\n"
+	    "JVBERi0xLjQK\n"
+	    "--b\n"
+	    "Content-Type: image/jpeg; name=\"=?iso-8859-2?Q?skan_=B6rodek.jpg?=\"\n"
+	    "Content-Disposition: attachment;\n"
+	    "\tfilename=\"=?iso-8859-2?Q?skan_=B6rodek?=\n"
+	    " =?iso-8859-2?Q?.jpg?=\"\n"
+	    "Content-Transfer-Encoding: base64\n"
+	    "\n"
+	    "/9j/4AAQ\n"
+	    "--b--\n");
+	assert_int_equal(m->natts, 2);
+	const struct mime_att *a = att_named(m, "Projekt baneru Łódź.pdf");
+	assert_non_null(a);
+	assert_int_equal(a->len, 9);
+	assert_memory_equal(a->data, "%PDF-1.4\n", 9);
+	assert_non_null(att_named(m, "skan środek.jpg"));
+	want_note(m, "RFC 2047 encoded words in parameter filename");
+	mime_msg_free(m);
+}
+
+static void
+test_defect_unquoted_param(void **state)
+{
+	(void)state;
+	struct mime_msg *m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=b\n"
+	    "\n"
+	    "--b\n"
+	    "Content-Type: application/pdf; name=Projekt baneru v2.pdf\n"
+	    "Content-Disposition: attachment; filename=Projekt baneru v2.pdf\n"
+	    "\n"
+	    "%PDF-1.4\n"
+	    "--b\n"
+	    "Content-Type: image/png\n"
+	    "Content-Disposition: attachment; filename=\"logo firmy.png\n"
+	    "\n"
+	    "png\n"
+	    "--b--\n");
+	assert_int_equal(m->natts, 2);
+	assert_string_equal(m->atts[0].filename, "Projekt baneru v2.pdf");
+	assert_string_equal(m->atts[1].filename, "logo firmy.png");
+	want_note(m, "unquoted parameter value with spaces");
+	want_note(m, "unterminated quoted parameter value");
+	mime_msg_free(m);
+}
+
+/* ------------------------------------------------------------------ */
+/* body and attachments */
+
+static void
+test_body_prefers_plain(void **state)
+{
+	(void)state;
+	struct mime_msg *m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/alternative; boundary=\"alt\"\n"
+	    "\n"
+	    "--alt\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "\n"
+	    "Wersja tekstowa\n"
+	    "--alt\n"
+	    "Content-Type: text/html; charset=utf-8\n"
+	    "\n"
+	    "<p>Wersja <b>HTML</b></p>\n"
+	    "--alt--\n");
+	assert_string_equal(m->text, "Wersja tekstowa");
+	assert_int_equal(m->text_from_html, 0);
+	assert_int_equal(m->natts, 0);
+	assert_string_equal(m->content_type, "multipart/alternative");
+	mime_msg_free(m);
+
+	/* an empty text/plain alternative loses to the HTML one */
+	m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/alternative; boundary=\"alt\"\n"
+	    "\n"
+	    "--alt\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "\n"
+	    " \n"
+	    "--alt\n"
+	    "Content-Type: text/html; charset=utf-8\n"
+	    "\n"
+	    "<p>Tylko HTML</p>\n"
+	    "--alt--\n");
+	assert_string_equal(m->text, "Tylko HTML");
+	assert_int_equal(m->text_from_html, 1);
+	mime_msg_free(m);
+}
+
+static void
+test_body_html_only(void **state)
+{
+	(void)state;
+	struct mime_msg *m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: text/html; charset=iso-8859-2\n"
+	    "Content-Transfer-Encoding: quoted-printable\n"
+	    "\n"
+	    "<html><head><style>p {color:red}</style><script>alert(1)</script></head>=\n"
+	    "<body><p>Dzie=F1 dobry,</p><p>prosz=EA o wycen=EA &ndash; baner&nbsp;3&times;1&nbsp;m.<br>=\n"
+	    "Pozdrawiam<br>Jan</p></body></html>\n");
+	assert_string_equal(m->text, "Dzień dobry,\n\nproszę o wycenę – baner 3×1 m.\nPozdrawiam\nJan");
+	assert_int_equal(m->text_from_html, 1);
+	assert_string_equal(m->content_type, "text/html");
+	mime_msg_free(m);
+}
+
+static void
+test_body_multiple_inline_plain(void **state)
+{
+	(void)state;
+	struct mime_msg *m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"Apple-Mail=_1\"\n"
+	    "\n"
+	    "--Apple-Mail=_1\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "\n"
+	    "Część pierwsza:\n"
+	    "--Apple-Mail=_1\n"
+	    "Content-Type: image/jpeg; name=foto.jpg\n"
+	    "Content-Disposition: inline; filename=foto.jpg\n"
+	    "Content-Transfer-Encoding: base64\n"
+	    "\n"
+	    "/9j/4AAQ\n"
+	    "--Apple-Mail=_1\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "\n"
+	    "Część druga.\n"
+	    "--Apple-Mail=_1--\n");
+	assert_string_equal(m->text, "Część pierwsza:\nCzęść druga.");
+	assert_int_equal(m->natts, 1);
+	assert_string_equal(m->atts[0].filename, "foto.jpg");
+	assert_int_equal(m->atts[0].is_inline, 1);
+	assert_int_equal(m->atts[0].len, 6);
+	mime_msg_free(m);
+}
+
+static const char EMBEDDED[] =
+    "From: =?UTF-8?Q?Grzegorz_W=C3=B3jcik?= <g.wojcik@gmail.com>\r\n"
+    "Subject: =?UTF-8?Q?Zapytanie_=E2=80=93_tablice?=\r\n"
+    "Message-ID: <inner@gmail.com>\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: multipart/mixed; boundary=\"in\"\r\n"
+    "\r\n"
+    "--in\r\n"
+    "Content-Type: text/plain\r\n"
+    "\r\n"
+    "Tekst wewnetrzny\r\n"
+    "--in\r\n"
+    "Content-Type: application/pdf; name=wewnetrzny.pdf\r\n"
+    "\r\n"
+    "%PDF-1.4\r\n"
+    "--in--\r\n";
+
+static void
+test_message_rfc822_kept(void **state)
+{
+	(void)state;
+	struct sbuf sb = {0};
+	sb_adds(&sb, "From: p.wisniewski@reklama-baltyk.pl\r\n"
+	    "Subject: PD: zapytanie\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=\"out\"\r\n"
+	    "\r\n"
+	    "--out\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "\r\n"
+	    "Przesyłam zapytanie klienta.\r\n"
+	    "--out\r\n"
+	    "Content-Type: message/rfc822\r\n"
+	    "Content-Disposition: attachment\r\n"
+	    "\r\n");
+	sb_adds(&sb, EMBEDDED);
+	sb_adds(&sb, "--out--\r\n");
+	struct mime_msg *m = parse_lim(sb.s, sb.len, NULL);
+	assert_string_equal(m->text, "Przesyłam zapytanie klienta.");
+	assert_int_equal(m->natts, 1);
+	const struct mime_att *a = &m->atts[0];
+	assert_int_equal(a->is_message, 1);
+	assert_string_equal(a->content_type, "message/rfc822");
+	assert_string_equal(a->filename, "Zapytanie – tablice.eml");
+	/* the line end before the next delimiter belongs to the delimiter */
+	assert_int_equal(a->len, strlen(EMBEDDED) - 2);
+	assert_memory_equal(a->data, EMBEDDED, a->len);
+	mime_msg_free(m);
+
+	/* the kept message parses on its own */
+	struct mime_msg *in = NULL;
+	char reason[128];
+	assert_int_equal(mime_parse(EMBEDDED, strlen(EMBEDDED), NULL, &in, reason, sizeof(reason)), 0);
+	assert_string_equal(in->message_id, "inner@gmail.com");
+	assert_int_equal(in->natts, 1);
+	mime_msg_free(in);
+	sb_free(&sb);
+
+	/* without a Subject: "message.eml"; a filename parameter wins */
+	m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"out\"\n"
+	    "\n"
+	    "--out\n"
+	    "Content-Type: message/rfc822\n"
+	    "\n"
+	    "From: b@wp.pl\n"
+	    "\n"
+	    "hello\n"
+	    "--out\n"
+	    "Content-Type: message/rfc822; name=\"oryginal.eml\"\n"
+	    "\n"
+	    "From: c@wp.pl\n"
+	    "Subject: ignored\n"
+	    "\n"
+	    "hello\n"
+	    "--out--\n");
+	assert_int_equal(m->natts, 2);
+	assert_string_equal(m->atts[0].filename, "message.eml");
+	assert_string_equal(m->atts[1].filename, "oryginal.eml");
+	assert_string_equal(m->text, "");
+	mime_msg_free(m);
+}
+
+static void
+test_defect_message_base64(void **state)
+{
+	(void)state;
+	/* "Subject: Oferta\r\n\r\nTre\xc5\x9b\xc4\x87\r\n" in base64 */
+	struct mime_msg *m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"b\"\n"
+	    "\n"
+	    "--b\n"
+	    "Content-Type: message/rfc822\n"
+	    "Content-Transfer-Encoding: base64\n"
+	    "\n"
+	    "U3ViamVjdDogT2ZlcnRhDQoNClRyZcWbxIcNCg==\n"
+	    "--b--\n");
+	assert_int_equal(m->natts, 1);
+	assert_int_equal(m->atts[0].is_message, 1);
+	assert_string_equal(m->atts[0].filename, "Oferta.eml");
+	assert_string_equal(m->atts[0].data, "Subject: Oferta\r\n\r\nTreść\r\n");
+	want_note(m, "message/rfc822 part with base64 transfer encoding");
+	mime_msg_free(m);
+}
+
+static void
+test_attachment_rules(void **state)
+{
+	(void)state;
+	struct mime_msg *m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"b\"\n"
+	    "\n"
+	    "--b\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "\n"
+	    "Treść\n"
+	    "--b\n"
+	    "Content-Type: application/pdf\n"
+	    "Content-Transfer-Encoding: base64\n"
+	    "\n"
+	    "JVBERi0xLjQK\n"
+	    "--b\n"
+	    "Content-Type: text/plain\n"
+	    "Content-Disposition: attachment\n"
+	    "\n"
+	    "zalacznik tekstowy\n"
+	    "--b\n"
+	    "Content-Type: text/csv\n"
+	    "\n"
+	    "a;b\n"
+	    "--b\n"
+	    "Content-Type: image/PNG\n"
+	    "Content-ID: <logo@bmt.example>\n"
+	    "Content-Disposition: INLINE\n"
+	    "\n"
+	    "png\n"
+	    "--b\n"
+	    "Content-Type: text/plain; name=uwagi.txt\n"
+	    "\n"
+	    "uwagi\n"
+	    "--b--\n");
+	assert_string_equal(m->text, "Treść");
+	assert_int_equal(m->natts, 5);
+	assert_null(m->atts[0].filename);
+	assert_string_equal(m->atts[0].content_type, "application/pdf");
+	assert_int_equal(m->atts[0].len, 9);
+	assert_string_equal(m->atts[1].content_type, "text/plain");
+	assert_string_equal(m->atts[1].data, "zalacznik tekstowy");
+	assert_string_equal(m->atts[2].content_type, "text/csv");
+	assert_string_equal(m->atts[3].content_type, "image/png");
+	assert_string_equal(m->atts[3].content_id, "logo@bmt.example");
+	assert_int_equal(m->atts[3].is_inline, 1);
+	assert_null(m->atts[0].content_id);
+	assert_int_equal(m->atts[0].is_inline, 0);
+	assert_string_equal(m->atts[4].filename, "uwagi.txt");
+	mime_msg_free(m);
+}
+
+static void
+test_format_flowed(void **state)
+{
+	(void)state;
+	struct mime_msg *m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=UTF-8; format=flowed\n"
+	    "\n"
+	    "BAN-FL510 2 300x100cm @ 45.00 # oczka co 50 \n"
+	    "cm, zgrzewane\n"
+	    " From the stuffed line\n"
+	    "> cytat ze \n"
+	    "> zlamaniem\n"
+	    "-- \n"
+	    "Podpis\n");
+	assert_string_equal(m->text,
+	    "BAN-FL510 2 300x100cm @ 45.00 # oczka co 50 cm, zgrzewane\n"
+	    "From the stuffed line\n"
+	    "> cytat ze zlamaniem\n"
+	    "-- \n"
+	    "Podpis\n");
+	mime_msg_free(m);
+	m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=UTF-8; format=flowed; delsp=yes\n"
+	    "\n"
+	    "Zaż \n"
+	    "ółć\n");
+	assert_string_equal(m->text, "Zażółć\n");
+	mime_msg_free(m);
+}
+
+static void
+text_eq(const char *html, const char *want)
+{
+	char *s = mime_html_to_text(html, strlen(html));
+	if (strcmp(s, want) != 0)
+		print_error("html_to_text(%s) = \"%s\"\nwant \"%s\"\n", html, s, want);
+	assert_string_equal(s, want);
+	free(s);
+}
+
+static void
+test_html_to_text(void **state)
+{
+	(void)state;
+	text_eq("<p>Akapit pierwszy</p><p>Akapit drugi</p>", "Akapit pierwszy\n\nAkapit drugi");
+	text_eq("<p class=MsoNormal>Dzień dobry,<o:p></o:p></p>"
+	    "<p class=MsoNormal><o:p>&nbsp;</o:p></p>"
+	    "<p class=MsoNormal>linia 1<o:p></o:p></p>"
+	    "<p class=MsoNormal>linia 2<o:p></o:p></p>",
+	    "Dzień dobry,\n\nlinia 1\nlinia 2");
+	text_eq("a<br>b<br><br>c", "a\nb\n\nc");
+	text_eq("<html><head><title>t</title><style>x{}</style></head>"
+	    "<body><script>var a = 1;</script>tekst &amp; &lt;znaczniki&gt; &#x142;&#243;d&#378;"
+	    "</body></html>", "tekst & <znaczniki> łódź");
+	text_eq("<div>Odpowiedź</div><blockquote><div>cytat 1</div><div>cytat 2</div></blockquote>",
+	    "Odpowiedź\n> cytat 1\n> cytat 2");
+	text_eq("<ul><li>baner</li><li>roll-up</li></ul>", "- baner\n- roll-up");
+	text_eq("<table><tr><td>Baner</td><td>3x1 m</td></tr><tr><td>Roll-up</td><td>85x200</td></tr></table>",
+	    "Baner 3x1 m\nRoll-up 85x200");
+	text_eq("<pre>a  b\n  c</pre>", "a  b\n  c");
+	text_eq("   \n  ", "");
+	text_eq("", "");
+	/* undeclared Windows-1250 input is guessed */
+	text_eq("<p>\xa3\xf3" "d\x9f</p>", "Łódź");
+	/* broken markup is recovered, never fatal */
+	text_eq("<p>niedomknięty <b>tekst <i>i", "niedomknięty tekst i");
+	char deep[6000];
+	size_t o = 0;
+	for (int i = 0; i < 1000; i++)
+		o += (size_t)snprintf(deep + o, sizeof(deep) - o, "<div>");
+	snprintf(deep + o, sizeof(deep) - o, "x");
+	char *s = mime_html_to_text(deep, strlen(deep));
+	assert_true(utf8_valid(s, strlen(s)));
+	free(s);
+}
+
+static void
+test_dsn_bounce(void **state)
+{
+	(void)state;
+	size_t len;
+	char *raw = corpus_load("11-dsn-bounce.eml", &len);
+	struct mime_msg *m = parse_lim(raw, len, NULL);
+	assert_string_equal(m->return_path, "");
+	assert_string_equal(m->content_type, "multipart/report");
+	assert_string_equal(m->report_type, "delivery-status");
+	assert_string_equal(m->auto_submitted, "auto-replied");
+	assert_string_equal(m->x_failed_recipients, "nieistniejacy.adres@wp.pl");
+	assert_string_equal(m->from_addr, "mailer-daemon@mx.bmt.example");
+	assert_string_equal(m->from_name, "Mail Delivery System");
+	assert_non_null(strstr(m->text, "could not\nbe delivered"));
+	assert_int_equal(m->natts, 2);
+	assert_string_equal(m->atts[0].content_type, "message/delivery-status");
+	assert_non_null(strstr(m->atts[0].data, "Status: 5.1.1"));
+	const struct mime_att *orig = &m->atts[1];
+	assert_int_equal(orig->is_message, 1);
+	assert_string_equal(orig->filename, "[INK-1] Potwierdzenie przyjęcia zapytania.eml");
+	struct mime_msg *o = parse_lim(orig->data, orig->len, NULL);
+	assert_string_equal(o->message_id, "ink-1-1.abc@bmt.example");
+	assert_string_equal(o->x_inkflow_loop, "5f0c3a91e2b7");
+	mime_msg_free(o);
+	mime_msg_free(m);
+	free(raw);
+}
+
+static void
+test_classification_fields(void **state)
+{
+	(void)state;
+	struct mime_msg *m = parse(
+	    "Return-Path: <Bounce+X@Example.COM>\n"
+	    "Delivered-To: Biuro@BMT.example\n"
+	    "Delivered-To: zamowienia@bmt.example\n"
+	    "X-Original-To: sprzedaz@bmt.example\n"
+	    "From: \"Kowalski, Jan\" <Jan.Kowalski@WP.pl>\n"
+	    "Sender: Asystent <asystent@wp.pl>\n"
+	    "Reply-To: Jan <jan.prywatny@gmail.com>, druga@wp.pl\n"
+	    "To: =?utf-8?q?Biuro_=C5=81=C3=B3d=C5=BA?= <BIURO@bmt.example>,\n"
+	    "  t.nowicki@bmt.example\n"
+	    "Cc: undisclosed-recipients:;, Ala <ala@wp.pl>\n"
+	    "Subject: =?utf-8?q?Zapytanie?=\n"
+	    "Date: Tue, 24 Nov 2026 09:14:37 +0100 (CET)\n"
+	    "Message-ID: <abc.123@wp.pl>\n"
+	    "In-Reply-To: <ink-42-5.7hq2m@bmt.example> (message from Tomasz)\n"
+	    "References: <ink-42-1.a8d3k@bmt.example>\n"
+	    " <ink-42-5.7hq2m@bmt.example>\n"
+	    "\t<c@d>\n"
+	    "Auto-Submitted: auto-replied (vacation)\n"
+	    "Precedence: bulk\n"
+	    "X-Autoreply: yes\n"
+	    "X-Autorespond: Urlop\n"
+	    "X-Auto-Response-Suppress: DR, OOF, AutoReply\n"
+	    "List-Id: Lista <lista.wp.pl>\n"
+	    "List-Unsubscribe: <mailto:off@wp.pl>,\n"
+	    " <https://wp.pl/off>\n"
+	    "X-Inkflow-Loop: 5f0c3a91e2b7\n"
+	    "X-Failed-Recipients: x@wp.pl\n"
+	    "\n"
+	    "body\n");
+	assert_string_equal(m->return_path, "bounce+x@example.com");
+	assert_string_equal(m->from_addr, "jan.kowalski@wp.pl");
+	assert_string_equal(m->from_name, "Kowalski, Jan");
+	assert_string_equal(m->sender_addr, "asystent@wp.pl");
+	assert_string_equal(m->reply_to_addr, "jan.prywatny@gmail.com");
+	assert_string_equal(m->to, "Biuro Łódź <BIURO@bmt.example>, t.nowicki@bmt.example");
+	assert_string_equal(m->cc, "undisclosed-recipients:;, Ala <ala@wp.pl>");
+	const char *rc[] = {"biuro@bmt.example", "t.nowicki@bmt.example", "ala@wp.pl",
+	    "zamowienia@bmt.example", "sprzedaz@bmt.example"};
+	assert_int_equal(m->nrcpt, 5);
+	for (size_t i = 0; i < 5; i++)
+		assert_string_equal(m->rcpt_addrs[i], rc[i]);
+	assert_string_equal(m->subject, "Zapytanie");
+	assert_int_equal((long long)m->date, 1795508077LL);
+	assert_string_equal(m->message_id, "abc.123@wp.pl");
+	assert_string_equal(m->in_reply_to, "ink-42-5.7hq2m@bmt.example");
+	assert_int_equal(m->nrefs, 3);
+	assert_string_equal(m->refs[0], "ink-42-1.a8d3k@bmt.example");
+	assert_string_equal(m->refs[1], "ink-42-5.7hq2m@bmt.example");
+	assert_string_equal(m->refs[2], "c@d");
+	assert_string_equal(m->auto_submitted, "auto-replied (vacation)");
+	assert_string_equal(m->precedence, "bulk");
+	assert_string_equal(m->x_autoreply, "yes");
+	assert_string_equal(m->x_autorespond, "Urlop");
+	assert_string_equal(m->x_auto_response_suppress, "DR, OOF, AutoReply");
+	assert_string_equal(m->list_id, "Lista <lista.wp.pl>");
+	assert_string_equal(m->list_unsubscribe, "<mailto:off@wp.pl>, <https://wp.pl/off>");
+	assert_string_equal(m->x_inkflow_loop, "5f0c3a91e2b7");
+	assert_string_equal(m->x_failed_recipients, "x@wp.pl");
+	assert_string_equal(m->content_type, "text/plain");
+	assert_null(m->report_type);
+	assert_string_equal(m->text, "body\n");
+	mime_msg_free(m);
+
+	/* absent fields */
+	m = parse("From: a@wp.pl\n\nx\n");
+	assert_null(m->message_id);
+	assert_null(m->in_reply_to);
+	assert_int_equal(m->nrefs, 0);
+	assert_null(m->from_name);
+	assert_null(m->sender_addr);
+	assert_null(m->reply_to_addr);
+	assert_null(m->to);
+	assert_null(m->cc);
+	assert_int_equal(m->nrcpt, 0);
+	assert_string_equal(m->subject, "");
+	assert_int_equal((long long)m->date, 0);
+	assert_null(m->return_path);
+	assert_null(m->auto_submitted);
+	assert_null(m->list_id);
+	mime_msg_free(m);
+
+	/* odd forms */
+	m = parse("Return-Path: <>\nFrom: Biuro BMT\nDate: yesterday\nMessage-ID: bare-id@wp.pl\n\nx\n");
+	assert_string_equal(m->return_path, "");
+	assert_null(m->from_addr);
+	assert_string_equal(m->from_name, "Biuro BMT");
+	assert_int_equal((long long)m->date, 0);
+	assert_string_equal(m->message_id, "bare-id@wp.pl");
+	mime_msg_free(m);
+}
+
+/* ------------------------------------------------------------------ */
+/* tolerated defects */
+
+static void
+test_defect_bare_lf(void **state)
+{
+	(void)state;
+	const char *raw =
+	    "From: Jan <jan@wp.pl>\n"
+	    "Subject: =?utf-8?q?Tablice_z_dibondu?=\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"xx\"\n"
+	    "\n"
+	    "--xx\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "Content-Transfer-Encoding: quoted-printable\n"
+	    "\n"
+	    "Prosz=C4=99 o wycen=\n"
+	    "=C4=99.\n"
+	    "--xx\n"
+	    "Content-Type: image/png; name=logo.png\n"
+	    "Content-Transfer-Encoding: base64\n"
+	    "\n"
+	    "iVBO\n"
+	    "Rw0K\n"
+	    "--xx--\n";
+	struct mime_msg *m = parse_lim(raw, strlen(raw), NULL);
+	assert_string_equal(m->subject, "Tablice z dibondu");
+	assert_string_equal(m->text, "Proszę o wycenę.");
+	assert_int_equal(m->natts, 1);
+	assert_int_equal(m->atts[0].len, 6);
+	assert_memory_equal(m->atts[0].data, "\x89PNG\r\n", 6);
+	want_note(m, "bare LF line endings");
+	mime_msg_free(m);
+}
+
+static void
+test_defect_no_mime_version(void **state)
+{
+	(void)state;
+	struct mime_msg *m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "Content-Type: text/plain; charset=iso-8859-2\n"
+	    "Content-Transfer-Encoding: quoted-printable\n"
+	    "\n"
+	    "=A3=F3d=BC\n");
+	assert_string_equal(m->text, "Łódź\n");
+	want_note(m, "missing MIME-Version");
+	mime_msg_free(m);
+	m = parse("From: a@wp.pl\nSubject: x\n\nplain old mail\n");
+	assert_int_equal(m->nnotes, 0);
+	mime_msg_free(m);
+}
+
+static void
+test_defect_missing_final_boundary(void **state)
+{
+	(void)state;
+	struct mime_msg *m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"b\"\n"
+	    "\n"
+	    "--b\n"
+	    "Content-Type: text/plain\n"
+	    "\n"
+	    "tekst\n"
+	    "--b\n"
+	    "Content-Type: application/pdf; name=a.pdf\n"
+	    "Content-Transfer-Encoding: base64\n"
+	    "\n"
+	    "JVBERi0xLjQK\n");
+	assert_string_equal(m->text, "tekst");
+	assert_int_equal(m->natts, 1);
+	assert_string_equal(m->atts[0].data, "%PDF-1.4\n");
+	want_note(m, "missing final boundary");
+	mime_msg_free(m);
+}
+
+static void
+test_defect_missing_boundary(void **state)
+{
+	(void)state;
+	/* no boundary parameter: the first "--" line of the body */
+	struct mime_msg *m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed\n"
+	    "\n"
+	    "--=_NextPart_000_0012\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "\n"
+	    "Zamówienie w załączniku.\n"
+	    "--=_NextPart_000_0012\n"
+	    "Content-Type: application/pdf; name=\"ZAM.pdf\"\n"
+	    "Content-Transfer-Encoding: base64\n"
+	    "\n"
+	    "JVBERi0xLjQK\n"
+	    "--=_NextPart_000_0012--\n");
+	assert_string_equal(m->text, "Zamówienie w załączniku.");
+	assert_int_equal(m->natts, 1);
+	assert_string_equal(m->atts[0].filename, "ZAM.pdf");
+	assert_string_equal(m->atts[0].data, "%PDF-1.4\n");
+	want_note(m, "boundary taken from the body");
+	mime_msg_free(m);
+
+	/* a Content-Type libetpan cannot read (unquoted name with spaces
+	 * before the boundary): our lenient reading has the boundary */
+	m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; name=Zam\xc3\xb3wienie nr 5; boundary=\"q\"\n"
+	    "\n"
+	    "--q\n"
+	    "Content-Type: text/plain\n"
+	    "\n"
+	    "tekst\n"
+	    "--q\n"
+	    "Content-Type: application/pdf; name=a.pdf\n"
+	    "\n"
+	    "%PDF\n"
+	    "--q--\n");
+	assert_string_equal(m->text, "tekst");
+	assert_int_equal(m->natts, 1);
+	mime_msg_free(m);
+
+	/* nothing that looks like a boundary: the body is text */
+	m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/alternative\n"
+	    "\n"
+	    "Tylko tekst.\n");
+	assert_string_equal(m->text, "Tylko tekst.\n");
+	want_note(m, "multipart without boundary read as text");
+	mime_msg_free(m);
+}
+
+static void
+test_defect_base64_garbage(void **state)
+{
+	(void)state;
+	/* "Łódź, baner 3×1 m" and "%PDF-1.4\n" with junk, blanks and no
+	 * padding */
+	struct mime_msg *m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"b\"\n"
+	    "\n"
+	    "--b\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "Content-Transfer-Encoding: base64\n"
+	    "\n"
+	    "xYHDs2TFuiwg!YmFu\n"
+	    "   ZXIg*M8OX\tMSBt\n"
+	    "--b\n"
+	    "Content-Type: application/pdf; name=a.pdf\n"
+	    "Content-Transfer-Encoding: BASE64\n"
+	    "\n"
+	    "JVBERi0xLjQK\n"
+	    "--b--\n");
+	assert_string_equal(m->text, "Łódź, baner 3×1 m");
+	assert_string_equal(m->atts[0].data, "%PDF-1.4\n");
+	want_note(m, "base64 with invalid characters");
+	mime_msg_free(m);
+	m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "Content-Transfer-Encoding: base64\n"
+	    "\n"
+	    "xYHDs2TFug\n");
+	assert_string_equal(m->text, "Łódź");
+	want_note(m, "base64 without padding");
+	mime_msg_free(m);
+}
+
+static void
+test_defect_unknown_cte(void **state)
+{
+	(void)state;
+	struct mime_msg *m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "Content-Transfer-Encoding: 8-bit\n"
+	    "\n"
+	    "Łódź\n");
+	assert_string_equal(m->text, "Łódź\n");
+	want_note(m, "unknown Content-Transfer-Encoding \"8-bit\"");
+	mime_msg_free(m);
+}
+
+static void
+test_defect_no_blank_line(void **state)
+{
+	(void)state;
+	struct mime_msg *m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: Zapytanie\n"
+	    "Dzień dobry, proszę o wycenę.\n"
+	    "Jan\n");
+	assert_string_equal(m->subject, "Zapytanie");
+	assert_string_equal(m->from_addr, "a@wp.pl");
+	assert_string_equal(m->text, "Dzień dobry, proszę o wycenę.\nJan\n");
+	want_note(m, "no blank line between header and body");
+	mime_msg_free(m);
+}
+
+static void
+test_defect_from_line(void **state)
+{
+	(void)state;
+	struct mime_msg *m = parse(
+	    "From jan@wp.pl Thu Nov 26 10:00:00 2026\n"
+	    "From: Jan <jan@wp.pl>\n"
+	    "Subject: mbox\n"
+	    "\n"
+	    "x\n");
+	assert_string_equal(m->from_addr, "jan@wp.pl");
+	assert_string_equal(m->subject, "mbox");
+	want_note(m, "mbox \"From \" line");
+	mime_msg_free(m);
+}
+
+static void
+test_defect_address_list(void **state)
+{
+	(void)state;
+	struct mime_msg *m = parse(
+	    "From: Kowalski, Jan <Jan@WP.pl>\n"
+	    "To: ala@wp.pl (Ala Nowak), ola@wp.pl\n"
+	    "Cc: Jan <jan@x.pl\n"
+	    "Reply-To: 'odpowiedz@wp.pl'\n"
+	    "Subject: x\n"
+	    "\n"
+	    "x\n");
+	assert_string_equal(m->from_addr, "jan@wp.pl");
+	assert_string_equal(m->from_name, "Kowalski, Jan");
+	assert_string_equal(m->reply_to_addr, "odpowiedz@wp.pl");
+	assert_int_equal(m->nrcpt, 3);
+	assert_string_equal(m->rcpt_addrs[0], "ala@wp.pl");
+	assert_string_equal(m->rcpt_addrs[1], "ola@wp.pl");
+	assert_string_equal(m->rcpt_addrs[2], "jan@x.pl");
+	want_note(m, "address list read leniently");
+	mime_msg_free(m);
+}
+
+/* ------------------------------------------------------------------ */
+/* limits and guards */
+
+static void
+test_limit_message_size(void **state)
+{
+	(void)state;
+	struct mime_limits lim = {0};
+	lim.max_message = 100;
+	char raw[101];
+	memset(raw, 'a', sizeof(raw));
+	parse_fails(raw, sizeof(raw), &lim, "message size 101 exceeds limit 100");
+	struct mime_msg *m = parse_lim("From: a@wp.pl\r\n\r\nx\r\n", 19, &lim);
+	mime_msg_free(m);
+}
+
+static void
+test_limit_header_size(void **state)
+{
+	(void)state;
+	struct mime_limits lim = {0};
+	lim.max_header = 200;
+	struct sbuf sb = {0};
+	sb_adds(&sb, "From: a@wp.pl\r\n");
+	for (int i = 0; i < 10; i++)
+		sb_printf(&sb, "Received: by relay%d.wp.pl; hop %d\r\n", i, i);
+	sb_adds(&sb, "\r\nbody\r\n");
+	parse_fails(sb.s, sb.len, &lim, "header size");
+	parse_fails(sb.s, sb.len, &lim, "exceeds limit 200");
+	lim.max_header = 1000;
+	struct mime_msg *m = parse_lim(sb.s, sb.len, &lim);
+	mime_msg_free(m);
+	sb_free(&sb);
+}
+
+static void
+test_limit_header_line(void **state)
+{
+	(void)state;
+	struct mime_limits lim = {0};
+	lim.max_header_line = 100;
+	/* folded lines count as one field */
+	const char *raw =
+	    "From: a@wp.pl\r\n"
+	    "Subject: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n"
+	    " bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\r\n"
+	    " cccccccccccccccccccccccccccccccc\r\n"
+	    "\r\n"
+	    "x\r\n";
+	parse_fails(raw, strlen(raw), &lim, "header field length 128 exceeds limit 100 (top-level field Subject)");
+	/* part headers too */
+	const char *raw2 =
+	    "From: a@wp.pl\r\n"
+	    "Content-Type: multipart/mixed; boundary=b\r\n"
+	    "\r\n"
+	    "--b\r\n"
+	    "Content-Type: application/pdf; name=\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.pdf\"\r\n"
+	    "\r\n"
+	    "x\r\n"
+	    "--b--\r\n";
+	parse_fails(raw2, strlen(raw2), &lim, "(part field Content-Type)");
+	/* the corpus file: a References field of 2,800 ids */
+	size_t len;
+	char *big = corpus_load("18-header-line-too-long.eml", &len);
+	parse_fails(big, len, NULL, "exceeds limit 65536 (top-level field References)");
+	free(big);
+}
+
+/* multipart/mixed holding n empty text parts */
+static char *
+many_parts(size_t n, size_t *len)
+{
+	struct sbuf sb = {0};
+	sb_adds(&sb, "From: a@wp.pl\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n");
+	for (size_t i = 0; i < n; i++)
+		sb_adds(&sb, "--b\r\n\r\nx\r\n");
+	sb_adds(&sb, "--b--\r\n");
+	*len = sb.len;
+	return sb_steal(&sb);
+}
+
+static void
+test_limit_parts(void **state)
+{
+	(void)state;
+	size_t len;
+	char *raw = many_parts(100000, &len);
+	double t0 = now_sec();
+	parse_fails(raw, len, NULL, "part count at least 501 exceeds limit 500");
+	double dt = now_sec() - t0;
+	if (dt > 0.5)
+		print_error("100,000 parts took %.3f s\n", dt);
+	assert_true(dt < 0.5);
+	free(raw);
+
+	/* a container and two leaves are three parts */
+	struct mime_limits lim = {0};
+	lim.max_parts = 3;
+	raw = many_parts(2, &len);
+	struct mime_msg *m = parse_lim(raw, len, &lim);
+	assert_string_equal(m->text, "x\nx");
+	mime_msg_free(m);
+	lim.max_parts = 2;
+	parse_fails(raw, len, &lim, "part count at least 3 exceeds limit 2");
+	free(raw);
+
+	/* thousands of "--" lines in text trip the cheap bound only: the
+	 * structural scan counts the real parts */
+	struct sbuf sb = {0};
+	sb_adds(&sb, "From: a@wp.pl\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+	    "--b\r\nContent-Type: text/plain\r\n\r\n");
+	for (int i = 0; i < 3000; i++)
+		sb_adds(&sb, "-----\r\n-- \r\n--bx\r\n");
+	sb_adds(&sb, "--b\r\nContent-Type: application/pdf; name=a.pdf\r\n\r\n%PDF\r\n--b--\r\n");
+	m = parse_lim(sb.s, sb.len, NULL);
+	assert_int_equal(m->natts, 1);
+	assert_non_null(strstr(m->text, "-----\n-- \n--bx\n"));
+	mime_msg_free(m);
+	sb_free(&sb);
+}
+
+enum nest { NEST_SAME, NEST_DISTINCT, NEST_RFC822, NEST_DIGEST };
+
+static char *
+nested(enum nest kind, size_t n, size_t *len)
+{
+	struct sbuf sb = {0};
+	sb_adds(&sb, "From: a@wp.pl\r\n");
+	for (size_t i = 0; i < n; i++) {
+		switch (kind) {
+		case NEST_SAME:
+			sb_adds(&sb, "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n");
+			break;
+		case NEST_DISTINCT:
+			sb_printf(&sb, "Content-Type: multipart/mixed; boundary=b%zu\r\n\r\n--b%zu\r\n", i, i);
+			break;
+		case NEST_RFC822:
+			sb_adds(&sb, "Content-Type: message/rfc822\r\n\r\n");
+			break;
+		case NEST_DIGEST:
+			sb_printf(&sb, "Content-Type: multipart/digest; boundary=d%zu\r\n\r\n--d%zu\r\n\r\n", i, i);
+			break;
+		}
+	}
+	sb_adds(&sb, "\r\nx\r\n");
+	if (kind == NEST_DISTINCT || kind == NEST_DIGEST)
+		for (size_t i = n; i-- > 0;)
+			sb_printf(&sb, "--%c%zu--\r\n", kind == NEST_DIGEST ? 'd' : 'b', i);
+	*len = sb.len;
+	return sb_steal(&sb);
+}
+
+static void
+test_limit_depth(void **state)
+{
+	(void)state;
+	static const struct {
+		enum nest kind;
+		size_t n;
+		const char *want;
+	} cases[] = {
+		{NEST_SAME, 10000, "markers exceed safety limit"},
+		{NEST_RFC822, 10000, "markers exceed safety limit"},
+		{NEST_DISTINCT, 1500, "nesting depth at least 21 exceeds limit 20"},
+		/* one boundary for all levels: libetpan sees 1500 siblings */
+		{NEST_SAME, 1500, "part count at least 501 exceeds limit 500"},
+		{NEST_RFC822, 1500, "nesting depth at least 21 exceeds limit 20"},
+		{NEST_DIGEST, 600, "nesting depth at least 21 exceeds limit 20"},
+		{NEST_DISTINCT, 25, "nesting depth at least 21 exceeds limit 20"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len;
+		char *raw = nested(cases[i].kind, cases[i].n, &len);
+		double t0 = now_sec();
+		parse_fails(raw, len, NULL, cases[i].want);
+		double dt = now_sec() - t0;
+		if (dt > 0.5)
+			print_error("case %zu took %.3f s\n", i, dt);
+		assert_true(dt < 0.5);
+		free(raw);
+	}
+	/* exactly at the limit: mixed > alternative > text is depth 2 */
+	const char *raw =
+	    "From: a@wp.pl\r\n"
+	    "Content-Type: multipart/mixed; boundary=o\r\n"
+	    "\r\n"
+	    "--o\r\n"
+	    "Content-Type: multipart/alternative; boundary=i\r\n"
+	    "\r\n"
+	    "--i\r\n"
+	    "Content-Type: text/plain\r\n"
+	    "\r\n"
+	    "gleboko\r\n"
+	    "--i--\r\n"
+	    "--o--\r\n";
+	struct mime_limits lim = {0};
+	lim.max_depth = 2;
+	struct mime_msg *m = parse_lim(raw, strlen(raw), &lim);
+	assert_string_equal(m->text, "gleboko");
+	mime_msg_free(m);
+	lim.max_depth = 1;
+	parse_fails(raw, strlen(raw), &lim, "nesting depth at least 2 exceeds limit 1");
+	/* a configured depth above the ceiling is clamped, not obeyed */
+	lim.max_depth = 1000000;
+	size_t len;
+	char *deep = nested(NEST_DISTINCT, 150, &len);
+	parse_fails(deep, len, &lim, "exceeds limit 100");
+	free(deep);
+}
+
+static void
+test_limit_attachment(void **state)
+{
+	(void)state;
+	struct mime_limits lim = {0};
+	lim.max_attachment = 10;
+	const char *raw =
+	    "From: a@wp.pl\r\n"
+	    "Content-Type: multipart/mixed; boundary=b\r\n"
+	    "\r\n"
+	    "--b\r\n"
+	    "Content-Type: application/pdf; name=a.pdf\r\n"
+	    "Content-Transfer-Encoding: base64\r\n"
+	    "\r\n"
+	    "JVBERi0xLjQKJVBERi0xLjQK\r\n"
+	    "--b--\r\n";
+	parse_fails(raw, strlen(raw), &lim, "decoded part size 18 exceeds attachment limit 10");
+	lim.max_attachment = 18;
+	struct mime_msg *m = parse_lim(raw, strlen(raw), &lim);
+	assert_int_equal(m->atts[0].len, 18);
+	mime_msg_free(m);
+	const char *raw2 =
+	    "From: a@wp.pl\r\n"
+	    "Content-Type: multipart/mixed; boundary=b\r\n"
+	    "\r\n"
+	    "--b\r\n"
+	    "Content-Type: message/rfc822\r\n"
+	    "\r\n"
+	    "Subject: embedded message\r\n"
+	    "\r\n"
+	    "body\r\n"
+	    "--b--\r\n";
+	lim.max_attachment = 10;
+	parse_fails(raw2, strlen(raw2), &lim, "embedded message size 33 exceeds attachment limit 10");
+}
+
+static void
+test_limit_defaults(void **state)
+{
+	(void)state;
+	struct mime_limits lim;
+	mime_limits_default(&lim);
+	assert_int_equal(lim.max_message, 50u * 1024 * 1024);
+	assert_int_equal(lim.max_header, 256u * 1024);
+	assert_int_equal(lim.max_header_line, 64u * 1024);
+	assert_int_equal(lim.max_parts, 500);
+	assert_int_equal(lim.max_depth, 20);
+	assert_int_equal(lim.max_attachment, 40u * 1024 * 1024);
+	struct mime_msg *m = parse_lim("From: a@wp.pl\r\n\r\nx", 18, NULL);
+	assert_string_equal(m->text, "x");
+	mime_msg_free(m);
+}
+
+static void
+test_guard_bad_boundary(void **state)
+{
+	(void)state;
+	/* libetpan 1.9.4 overflows a heap buffer on this boundary */
+	const char *raw =
+	    "From: a@b\r\n"
+	    "Content-Type: multipart/mixed; boundary=\"\\\"\"\r\n"
+	    "\r\n"
+	    "--\"\r\n"
+	    "Content-Type: text/plain\r\n"
+	    "\r\n"
+	    "x\r\n"
+	    "--\"--\r\n";
+	parse_fails(raw, strlen(raw), NULL, "boundary parameter starting with a quoted-pair");
+	const char *raw2 =
+	    "From: a@b\r\n"
+	    "Content-Type: multipart/mixed; boundary (comment) =\r\n"
+	    "  \"\\\"\"\r\n"
+	    "\r\n"
+	    "x\r\n";
+	parse_fails(raw2, strlen(raw2), NULL, "boundary parameter");
+}
+
+static void
+test_guard_comment_nesting(void **state)
+{
+	(void)state;
+	struct sbuf sb = {0};
+	sb_adds(&sb, "From: a@wp.pl\r\nTo: ");
+	for (int i = 0; i < 20000; i++)
+		sb_addc(&sb, '(');
+	sb_adds(&sb, "\r\n\r\nx\r\n");
+	parse_fails(sb.s, sb.len, NULL, "comment nesting 20000 exceeds safety limit 256");
+	sb_free(&sb);
+	/* inside a part header, spread over folded lines */
+	sb_adds(&sb, "From: a@wp.pl\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+	    "Content-Type: text/plain;");
+	for (int i = 0; i < 300; i++)
+		sb_adds(&sb, "\r\n (a");
+	sb_adds(&sb, "\r\n\r\nx\r\n--b--\r\n");
+	parse_fails(sb.s, sb.len, NULL, "comment nesting 300");
+	sb_free(&sb);
+	/* balanced comments and a modest nesting are fine */
+	sb_adds(&sb, "From: a@wp.pl (Ala (z (biura)))\r\nTo: ");
+	for (int i = 0; i < 200; i++)
+		sb_addc(&sb, '(');
+	sb_adds(&sb, "\r\n\r\nx\r\n");
+	struct mime_msg *m = parse_lim(sb.s, sb.len, NULL);
+	assert_string_equal(m->from_addr, "a@wp.pl");
+	mime_msg_free(m);
+	sb_free(&sb);
+}
+
+static void
+test_guard_markers(void **state)
+{
+	(void)state;
+	/* Documented false positive: a text that says "multipart" more than
+	 * 2000 times is refused rather than risk libetpan's recursion. */
+	struct sbuf sb = {0};
+	sb_adds(&sb, "From: a@wp.pl\r\n\r\n");
+	for (int i = 0; i < 2001; i++)
+		sb_adds(&sb, "multipart\r\n");
+	parse_fails(sb.s, sb.len, NULL, "2001 multipart/rfc822 markers exceed safety limit 2000");
+	sb_free(&sb);
+	/* ...but a few hundred in text are read normally */
+	sb_adds(&sb, "From: a@wp.pl\r\n\r\n");
+	for (int i = 0; i < 300; i++)
+		sb_adds(&sb, "multipart/mixed rfc822\r\n");
+	struct mime_msg *m = parse_lim(sb.s, sb.len, NULL);
+	assert_non_null(strstr(m->text, "multipart/mixed rfc822\n"));
+	mime_msg_free(m);
+	sb_free(&sb);
+}
+
+/* ------------------------------------------------------------------ */
+/* garbage */
+
+static uint32_t rng_state = 2463534242u;
+
+static uint32_t
+rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 17;
+	rng_state ^= rng_state << 5;
+	return rng_state;
+}
+
+static void
+parse_any(const char *raw, size_t len)
+{
+	struct mime_msg *m = NULL;
+	char reason[256];
+	int r = mime_parse(raw, len, NULL, &m, reason, sizeof(reason));
+	assert_true(r == 0 || r == -1);
+	if (r == 0) {
+		check_utf8(m);
+		mime_msg_free(m);
+	} else {
+		assert_null(m);
+		assert_true(reason[0] != '\0');
+		assert_true(utf8_valid(reason, strlen(reason)));
+	}
+}
+
+static void
+test_garbage_random(void **state)
+{
+	(void)state;
+	static const char *tokens[] = {
+		"\r\n", "\n", "\r\n\r\n", "--b\r\n", "--b--\r\n", "--",
+		"Content-Type: multipart/mixed; boundary=b\r\n",
+		"Content-Type: multipart/alternative; boundary=\"b\"\r\n",
+		"Content-Type: message/rfc822\r\n", "Content-Type: multipart/digest; boundary=b\r\n",
+		"Content-Type: text/html; charset=utf-8\r\n", "Content-Type: text/plain; charset=x\r\n",
+		"Content-Transfer-Encoding: base64\r\n", "Content-Transfer-Encoding: quoted-printable\r\n",
+		"Content-Disposition: attachment; filename*0*=utf-8''%C5; filename*1*=%81\r\n",
+		"From: a@b\r\n", "Subject: =?utf-8?b?xQ==?= =?iso-8859-2?q?=A3?=\r\n",
+		"To: \"x\" <", ">", "(", ")", "\"", "\\", "=?", "?=", "=", "=C5", "<p>", "<br>",
+		"boundary=", ";", ": ", " ", "\t", "\xff", "\xc5", "\x81", "\0",
+	};
+	char buf[4096];
+	for (int it = 0; it < 600; it++) {
+		size_t n = 0;
+		if (it < 200) {
+			n = rng() % sizeof(buf);
+			for (size_t i = 0; i < n; i++)
+				buf[i] = (char)rng();
+		} else {
+			size_t want = rng() % 2000;
+			while (n < want) {
+				const char *t = tokens[rng() % (sizeof(tokens) / sizeof(tokens[0]))];
+				size_t tl = t[0] ? strlen(t) : 1;
+				if (n + tl > sizeof(buf))
+					break;
+				memcpy(buf + n, t, tl);
+				n += tl;
+			}
+		}
+		parse_any(buf, n);
+	}
+	/* mutated corpus messages */
+	static const char *files[] = {"01-outlook365-related-iso88592.eml",
+	    "03-thunderbird-flowed-pdf-rfc2231.eml", "08-forward-message-rfc822.eml",
+	    "11-dsn-bounce.eml", "24-mixed-charsets-split-words.eml"};
+	for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		size_t len;
+		char *orig = corpus_load(files[f], &len);
+		char *mut = xmalloc(len + 1);
+		for (int it = 0; it < 40; it++) {
+			memcpy(mut, orig, len);
+			size_t n = len;
+			int edits = 1 + (int)(rng() % 8);
+			for (int e = 0; e < edits; e++) {
+				size_t at = rng() % n;
+				switch (rng() % 4) {
+				case 0: mut[at] = (char)rng(); break;
+				case 1: mut[at] = "-\r\n=?(\"\\;"[rng() % 9]; break;
+				case 2: n = at + 1; break;
+				default: memmove(mut + at, mut + at + 1, n - at - 1); n--; break;
+				}
+				if (n == 0)
+					n = 1;
+			}
+			parse_any(mut, n);
+		}
+		free(mut);
+		free(orig);
+	}
+}
+
+static void
+test_garbage_empty(void **state)
+{
+	(void)state;
+	parse_fails("", 0, NULL, "empty message");
+	parse_fails(NULL, 0, NULL, "empty message");
+	parse_fails("\r\n\r\n  \r\n", 8, NULL, "empty message");
+	const char *fromline = "From jan@wp.pl Thu Nov 26 10:00:00 2026\n";
+	parse_fails(fromline, strlen(fromline), NULL, "empty message");
+	size_t len;
+	char *raw = corpus_load("19-empty.eml", &len);
+	parse_fails(raw, len, NULL, "empty message");
+	free(raw);
+	/* a NULL out pointer is refused, not dereferenced */
+	char reason[64];
+	assert_int_equal(mime_parse("From: a@b\r\n\r\nx", 14, NULL, NULL, reason, sizeof(reason)), -1);
+	/* no reason buffer is fine too */
+	struct mime_msg *m = (struct mime_msg *)1;
+	assert_int_equal(mime_parse("", 0, NULL, &m, NULL, 0), -1);
+	assert_null(m);
+	mime_msg_free(NULL);
+}
+
+static void
+test_garbage_headers_only(void **state)
+{
+	(void)state;
+	struct mime_msg *m = parse_lim("From: a@wp.pl\r\nSubject: tylko nag", 33, NULL);
+	assert_string_equal(m->from_addr, "a@wp.pl");
+	assert_string_equal(m->subject, "tylko nag");
+	assert_string_equal(m->text, "");
+	mime_msg_free(m);
+	m = parse("From: a@wp.pl\nContent-Type: multipart/mixed; boundary=b\n\n");
+	assert_string_equal(m->text, "");
+	assert_int_equal(m->natts, 0);
+	mime_msg_free(m);
+}
+
+static void
+test_garbage_binary_no_from(void **state)
+{
+	(void)state;
+	char buf[1024];
+	uint32_t s = 7;
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		s = s * 1103515245u + 12345u;
+		buf[i] = (char)((s >> 16) | 0x80);
+	}
+	struct mime_msg *m = parse_lim(buf, sizeof(buf), NULL);
+	assert_null(m->from_addr);
+	assert_string_equal(m->subject, "");
+	check_utf8(m);
+	assert_true(strlen(m->text) > 0);
+	mime_msg_free(m);
+}
+
+/* ------------------------------------------------------------------ */
+/* encoders */
+
+/* Lines of v (after a "Field: " of name_len) are at most 78 columns, every
+ * encoded word at most 75 and valid UTF-8 by itself, every CRLF a fold. */
+static void
+check_folding(const char *v, size_t name_len)
+{
+	size_t col = name_len;
+	for (const char *p = v; *p; p++) {
+		if (*p == '\r') {
+			assert_int_equal(p[1], '\n');
+			assert_true(p[2] == ' ' || p[2] == '\t');
+			assert_true(col <= 78);
+			col = 0;
+			p++;
+			continue;
+		}
+		assert_true(*p != '\n' && *p != '\0');
+		col++;
+	}
+	assert_true(col <= 78);
+	for (const char *w = strstr(v, "=?UTF-8?B?"); w; w = strstr(w + 1, "=?UTF-8?B?")) {
+		const char *end = strstr(w + 10, "?=");
+		assert_non_null(end);
+		assert_true((size_t)(end + 2 - w) <= 75);
+		char *one = xstrndup(w, (size_t)(end + 2 - w));
+		char *d = mime_decode_header(one);
+		assert_true(utf8_valid(d, strlen(d)));
+		assert_null(strstr(d, "\xef\xbf\xbd"));
+		free(d);
+		free(one);
+	}
+}
+
+static void
+roundtrip(const char *in, size_t name_len)
+{
+	char *e = mime_encode_header(in, name_len);
+	check_folding(e, name_len);
+	char *d = mime_decode_header(e);
+	if (strcmp(d, in) != 0)
+		print_error("roundtrip:\n in  %s\n enc %s\n out %s\n", in, e, d);
+	assert_string_equal(d, in);
+	free(d);
+	free(e);
+}
+
+static void
+test_encode_header_ascii(void **state)
+{
+	(void)state;
+	char *e = mime_encode_header("Re: [INK-42] Oferta OF/2026/0042", 9);
+	assert_string_equal(e, "Re: [INK-42] Oferta OF/2026/0042");
+	free(e);
+	/* something a decoder would take for an encoded word is encoded */
+	e = mime_encode_header("cena =?utf-8?q?x?= netto", 9);
+	assert_null(strstr(e, "=?utf-8?q?x?="));
+	free(e);
+	roundtrip("cena =?utf-8?q?x?= netto", 9);
+	/* long ASCII is folded at spaces, unfolding restores it */
+	roundtrip("Re: [INK-42] Zapytanie ofertowe dotyczace banerow reklamowych na ogrodzenie "
+	    "hali produkcyjnej oraz roll-upow na targi w Poznaniu", 9);
+	roundtrip("", 9);
+}
+
+static void
+test_encode_header_roundtrip(void **state)
+{
+	(void)state;
+	roundtrip("Zażółć gęślą jaźń", 9);
+	roundtrip("Łódź", 9);
+	roundtrip("Größe – Übergabe, Straße", 9);
+	roundtrip("Re: [INK-42] Oferta OF/2026/0042 – baner 500×200 cm", 9);
+	roundtrip("Anfrage Werbebanner 3×1 m", 9);
+	roundtrip("Zażółć  gęślą   jaźń z podwójnymi spacjami", 9);
+	roundtrip("ŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁŁ", 9);
+	roundtrip("😀 emoji 4-byte 😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀", 9);
+	roundtrip("[INK-1234] Zamówienie ZA/2026/0042: banery frontlit 510 g/m² 500×200 cm, "
+	    "oczka co 50 cm, zgrzewane krawędzie; roll-upy 85×200 cm z torbą; naklejki "
+	    "podłogowe 50×50 cm z laminatem antypoślizgowym – termin realizacji 10 grudnia, "
+	    "dostawa do Łodzi (ul. Włókniarzy 210) i Gdańska", 9);
+	/* a long field name leaves little room on the first line */
+	roundtrip("Zażółć gęślą jaźń", 70);
+	/* the Subject of every corpus message survives a round trip */
+	roundtrip("Prośba o wycenę: baner 300x100 cm z oczkami", 9);
+}
+
+static void
+test_encode_header_crlf(void **state)
+{
+	(void)state;
+	char *e = mime_encode_header("Zażółć\r\ngęślą\njaźń\r", 9);
+	check_folding(e, 9);
+	char *d = mime_decode_header(e);
+	assert_string_equal(d, "Zażółć gęślą jaźń");
+	free(d);
+	free(e);
+	e = mime_encode_header("Bcc: evil@x\r\nSubject: hi", 9);
+	check_folding(e, 9);
+	assert_null(strstr(e, "\r\nSubject"));
+	assert_null(strstr(e, "\r\nBcc"));
+	free(e);
+	/* invalid UTF-8 in is valid UTF-8 out */
+	e = mime_encode_header("a\xff\xc5", 9);
+	d = mime_decode_header(e);
+	assert_true(utf8_valid(d, strlen(d)));
+	free(d);
+	free(e);
+}
+
+static void
+test_encode_phrase(void **state)
+{
+	(void)state;
+	char *e = mime_encode_phrase("Jan Kowalski");
+	assert_string_equal(e, "Jan Kowalski");
+	free(e);
+	e = mime_encode_phrase("Kowalski, Jan");
+	assert_string_equal(e, "\"Kowalski, Jan\"");
+	free(e);
+	e = mime_encode_phrase("Firma \"Bałtyk\"");
+	assert_non_null(strstr(e, "=?UTF-8?B?"));
+	assert_null(strchr(e, '"'));
+	char *d = mime_decode_header(e);
+	assert_string_equal(d, "Firma \"Bałtyk\"");
+	free(d);
+	free(e);
+	e = mime_encode_phrase("O'Brien \"Jr\" \\ Co.");
+	assert_string_equal(e, "\"O'Brien \\\"Jr\\\" \\\\ Co.\"");
+	free(e);
+	e = mime_encode_phrase("Paweł Wiśniewski – Kierownik ds. marketingu, Reklama Bałtyk Sp. z o.o.");
+	check_folding(e, 10);
+	d = mime_decode_header(e);
+	assert_string_equal(d, "Paweł Wiśniewski – Kierownik ds. marketingu, Reklama Bałtyk Sp. z o.o.");
+	free(d);
+	free(e);
+	e = mime_encode_phrase("Ewa\r\nBcc: x@y");
+	assert_null(strstr(e, "\r\nBcc"));
+	free(e);
+	e = mime_encode_phrase("");
+	assert_string_equal(e, "");
+	free(e);
+}
+
+/* The encoded parameter, put in a message, decodes to the same name. */
+static void
+param_roundtrip(const char *param, const char *name)
+{
+	char *p = mime_encode_param(param, name);
+	struct sbuf sb = {0};
+	sb_printf(&sb, "From: a@wp.pl\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+	    "Content-Type: application/pdf\r\nContent-Disposition: attachment; %s\r\n\r\n%%PDF\r\n--b--\r\n", p);
+	if (strcmp(param, "name") == 0) {
+		sb_free(&sb);
+		sb_printf(&sb, "From: a@wp.pl\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+		    "Content-Type: application/pdf; %s\r\n\r\n%%PDF\r\n--b--\r\n", p);
+	}
+	struct mime_msg *m = parse_lim(sb.s, sb.len, NULL);
+	assert_int_equal(m->natts, 1);
+	assert_non_null(m->atts[0].filename);
+	if (strcmp(m->atts[0].filename, name) != 0)
+		print_error("param %s\n -> %s\n", p, m->atts[0].filename);
+	assert_string_equal(m->atts[0].filename, name);
+	mime_msg_free(m);
+	sb_free(&sb);
+	free(p);
+}
+
+static void
+test_encode_param(void **state)
+{
+	(void)state;
+	char *e = mime_encode_param("filename", "a.pdf");
+	assert_string_equal(e, "filename=\"a.pdf\"");
+	free(e);
+	e = mime_encode_param("filename", "Oferta \"nowa\".pdf");
+	assert_string_equal(e, "filename=\"Oferta \\\"nowa\\\".pdf\"");
+	free(e);
+	e = mime_encode_param("filename", "Oferta Łódź.pdf");
+	assert_string_equal(e, "filename*=UTF-8''Oferta%20%C5%81%C3%B3d%C5%BA.pdf");
+	free(e);
+	e = mime_encode_param("name", "Oferta Łódź.pdf");
+	assert_string_equal(e, "name*=UTF-8''Oferta%20%C5%81%C3%B3d%C5%BA.pdf;\r\n"
+	    " name=\"=?UTF-8?B?T2ZlcnRhIMWBw7NkxboucGRm?=\"");
+	free(e);
+	param_roundtrip("filename", "a.pdf");
+	param_roundtrip("filename", "Oferta Łódź.pdf");
+	param_roundtrip("name", "Oferta Łódź.pdf");
+	param_roundtrip("filename", "Größe – Übergabe, Straße.pdf");
+	param_roundtrip("filename", "Zamówienie_ZA-2026-0042_baner_frontlit_500×200_cm_"
+	    "oczka_co_50_cm_zgrzewane_krawędzie_Łódź_Włókniarzy_210_podpisane.pdf");
+	param_roundtrip("name", "Zamówienie_ZA-2026-0042_baner_frontlit_500×200_cm_"
+	    "oczka_co_50_cm_zgrzewane_krawędzie_Łódź_Włókniarzy_210_podpisane.pdf");
+	/* long values are cut into continuations of short lines */
+	e = mime_encode_param("filename", "Zamówienie_ZA-2026-0042_baner_frontlit_500×200_cm_"
+	    "oczka_co_50_cm_zgrzewane_krawędzie_Łódź_Włókniarzy_210_podpisane.pdf");
+	assert_non_null(strstr(e, "filename*0*=UTF-8''"));
+	assert_non_null(strstr(e, "filename*1*="));
+	check_folding(e, 1);
+	free(e);
+	e = mime_encode_param("filename", "a\r\nb.pdf");
+	assert_null(strchr(e, '\n'));
+	free(e);
+}
+
+/* ------------------------------------------------------------------ */
+/* the corpus */
+
+struct corpus_case {
+	const char *file;
+	const char *fail;      /* reason substring when mime_parse must fail */
+	const char *from;
+	const char *subject;
+	const char *text;      /* substring of the body text */
+	size_t natts;
+	const char *att;       /* one attachment name, or NULL */
+	const char *note;      /* one note substring, or NULL */
+};
+
+static const struct corpus_case CORPUS[] = {
+	{"01-outlook365-related-iso88592.eml", NULL, "p.wisniewski@reklama-baltyk.pl",
+	    "Prośba o wycenę: baner 300x100 cm z oczkami",
+	    "- wykończenie: zgrzewane krawędzie, oczka co 50 cm\n", 1, "image001.png",
+	    "encoded words inside a quoted display name"},
+	{"02-gmail-alternative-utf8-base64.eml", NULL, "anna.kowalczyk@gmail.com",
+	    "Roll-upy na targi – 3 sztuki 85×200 cm", "• format 85×200 cm", 0, NULL, NULL},
+	{"03-thunderbird-flowed-pdf-rfc2231.eml", NULL, "marek.zielinski@drukpol.com.pl",
+	    "Projekt baneru na płot – Łódź",
+	    "w Łodzi. Wymiar 400×150 cm, siatka mesh 260 g/m², oczka co 50 cm, zakładki zgrzewane.",
+	    1, "Projekt_baneru_Łódź.pdf", NULL},
+	{"04-applemail-cp1250-image.eml", NULL, "k.nowak@wp.pl", "Oklejenie witryny folią – wycena",
+	    "napisem „Kwiaty u Kasi”", 1, "wizualizacja.jpg", NULL},
+	{"05-gmx-german-werbebanner.eml", NULL, "j.mueller@gmx.de", "Anfrage Werbebanner 3×1 m",
+	    "Ösen alle 50 cm", 0, NULL, NULL},
+	{"06-outlook-german-reply-latin1.eml", NULL, "s.krueger@werbung-mueller.de",
+	    "AW: [INK-7] Angebot Roll-up 85×200 cm", "Roll-ups „Classic“ 85×200 cm", 0, NULL, NULL},
+	{"07-html-only.eml", NULL, "tomek.lewandowski@wp.pl", "Oklejenie busa – wycena",
+	    "folią wylewaną z laminatem", 0, NULL, NULL},
+	{"08-forward-message-rfc822.eml", NULL, "p.wisniewski@reklama-baltyk.pl",
+	    "PD: Zapytanie – tablice PCV 120×80 cm", "zapytanie naszego klienta", 1,
+	    "Zapytanie – tablice PCV 120×80 cm.eml", NULL},
+	{"09-autoreply-polish.eml", NULL, "anna.kowalczyk@gmail.com",
+	    "Automatyczna odpowiedź: [INK-15] Oferta OF/2026/0015 – roll-upy 85×200 cm",
+	    "jestem na urlopie", 0, NULL, NULL},
+	{"10-exchange-out-of-office.eml", NULL, "s.krueger@werbung-mueller.de",
+	    "Automatische Antwort: [INK-7] Auftragsbestätigung AB/2026/0007", "nicht im Büro", 0,
+	    NULL, NULL},
+	{"11-dsn-bounce.eml", NULL, "mailer-daemon@mx.bmt.example",
+	    "Undelivered Mail Returned to Sender", "Recipient address rejected", 2,
+	    "[INK-1] Potwierdzenie przyjęcia zapytania.eml", NULL},
+	{"12-mailing-list.eml", NULL, "robert@drukpol.com.pl",
+	    "[druk-cyfrowy] Re: Paski przy druku na banerze - Mimaki JV300",
+	    "Paski zniknęły od razu.", 0, NULL, NULL},
+	{"13-newsletter-bulk.eml", NULL, "newsletter@drukpol.com.pl",
+	    "Nowości w ofercie: tkaniny flagowe i siatki mesh – rabat 10% do końca listopada",
+	    "siatki mesh 260 g/m²", 0, NULL, NULL},
+	{"14-bare-lf.eml", NULL, "jan.malinowski@wp.pl", "Tablice z dibondu 60×40 cm",
+	    "dwóch tablic z dibondu 3 mm", 1, "logo-podglad.png", "bare LF line endings"},
+	{"15-missing-final-boundary.eml", NULL, "anna.kowalczyk@gmail.com",
+	    "Naklejki podłogowe 50×50 cm", "antypoślizgowym, 12 sztuk", 1, "szkic-naklejki.pdf",
+	    "missing final boundary"},
+	{"16-broken-base64.eml", NULL, "k.nowak@wp.pl", "Flagi na maszt – specyfikacja",
+	    "3 flag na maszt 100×300 cm", 1, "specyfikacja-flagi.pdf", "base64 with invalid characters"},
+	{"17-undeclared-8bit-cp1250.eml", NULL, "l.dabrowski@wp.pl",
+	    "Zamówienie – naklejki na auta, 20 kpl.", "Łukasz Dąbrowski\nDąbrowski Usługi Remontowe",
+	    0, NULL, "8-bit header text without encoding in Subject"},
+	{"18-header-line-too-long.eml", "(top-level field References)", NULL, NULL, NULL, 0, NULL, NULL},
+	{"19-empty.eml", "empty message", NULL, NULL, NULL, 0, NULL, NULL},
+	{"20-hostile-filenames.eml", NULL, "anna.kowalczyk@gmail.com", "Pliki do zamówienia",
+	    "baner 300x100 cm", 3, "../../etc/passwd", NULL},
+	{"21-missing-boundary-param.eml", NULL, "biuro@reklama-baltyk.pl",
+	    "Zamowienie ZAM/2026/311 - tablice PCV", "tablice PCV 5 mm 120x80 cm, 6 szt.", 1,
+	    "ZAM_2026_311.pdf", "boundary taken from the body"},
+	{"22-reply-with-tag.eml", NULL, "p.wisniewski@reklama-baltyk.pl",
+	    "Odp: [INK-42] Oferta OF/2026/0042 – baner 500×200 cm", "akceptujemy ofertę", 0, NULL, NULL},
+	{"23-signed-order-pdf.eml", NULL, "p.wisniewski@reklama-baltyk.pl",
+	    "RE: [INK-42] Zamówienie ZA/2026/0042 do podpisu", "podpisane zamówienie", 2,
+	    "skan strona 2 środek.jpg", NULL},
+	{"24-mixed-charsets-split-words.eml", NULL, "m.wozniak@wp.pl",
+	    "Wycena: żółte i zielone naklejki podłogowe 50×50 cm", "20 żółtych i 20 zielonych", 0,
+	    NULL, NULL},
+	{"25-own-mail-loop.eml", NULL, "biuro@bmt.example", "[INK-3] Zadanie: przygotuj kalkulację",
+	    "inkflow-token: t17-3k9xq2m8vd4c6b1n7h5j", 1, NULL, NULL},
+	{"26-plain-inquiry-cc.eml", NULL, "ewa.zajac@wp.pl", "Siatka mesh na rusztowanie 12×3 m",
+	    "siatki mesh z nadrukiem na rusztowanie: 12 × 3 m", 0, NULL, NULL},
+};
+
+static void
+test_corpus(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(CORPUS) / sizeof(CORPUS[0]); i++) {
+		const struct corpus_case *c = &CORPUS[i];
+		size_t len;
+		char *raw = corpus_load(c->file, &len);
+		print_message("corpus %s\n", c->file);
+		if (c->fail) {
+			parse_fails(raw, len, NULL, c->fail);
+			free(raw);
+			continue;
+		}
+		struct mime_msg *m = parse_lim(raw, len, NULL);
+		check_utf8(m);
+		assert_string_equal(m->from_addr, c->from);
+		assert_string_equal(m->subject, c->subject);
+		if (!strstr(m->text, c->text))
+			print_error("text lacks \"%s\":\n%s\n", c->text, m->text);
+		assert_non_null(strstr(m->text, c->text));
+		assert_int_equal(m->natts, c->natts);
+		if (c->att)
+			assert_non_null(att_named(m, c->att));
+		if (c->note)
+			want_note(m, c->note);
+		assert_non_null(m->message_id);
+		assert_true(m->date > 0);
+		mime_msg_free(m);
+		free(raw);
+	}
+}
+
+/* Corpus details the other modules rely on. */
+static void
+test_corpus_classification(void **state)
+{
+	(void)state;
+	size_t len;
+	char *raw;
+	struct mime_msg *m;
+
+	raw = corpus_load("09-autoreply-polish.eml", &len);
+	m = parse_lim(raw, len, NULL);
+	assert_string_equal(m->auto_submitted, "auto-replied");
+	assert_string_equal(m->x_autoreply, "yes");
+	assert_string_equal(m->in_reply_to, "ink-15-3.w8r2t@bmt.example");
+	mime_msg_free(m);
+	free(raw);
+
+	raw = corpus_load("10-exchange-out-of-office.eml", &len);
+	m = parse_lim(raw, len, NULL);
+	assert_string_equal(m->x_auto_response_suppress, "All");
+	assert_string_equal(m->auto_submitted, "auto-generated");
+	mime_msg_free(m);
+	free(raw);
+
+	raw = corpus_load("12-mailing-list.eml", &len);
+	m = parse_lim(raw, len, NULL);
+	assert_non_null(strstr(m->list_id, "<druk-cyfrowy.lists.drukpol.com.pl>"));
+	assert_string_equal(m->precedence, "list");
+	assert_string_equal(m->sender_addr, "druk-cyfrowy-bounces@lists.drukpol.com.pl");
+	mime_msg_free(m);
+	free(raw);
+
+	raw = corpus_load("13-newsletter-bulk.eml", &len);
+	m = parse_lim(raw, len, NULL);
+	assert_string_equal(m->precedence, "bulk");
+	assert_non_null(m->list_unsubscribe);
+	assert_int_equal(m->text_from_html, 0);
+	mime_msg_free(m);
+	free(raw);
+
+	raw = corpus_load("07-html-only.eml", &len);
+	m = parse_lim(raw, len, NULL);
+	assert_int_equal(m->text_from_html, 1);
+	assert_null(strstr(m->text, "tracking"));
+	assert_null(strstr(m->text, "font-family"));
+	mime_msg_free(m);
+	free(raw);
+
+	raw = corpus_load("22-reply-with-tag.eml", &len);
+	m = parse_lim(raw, len, NULL);
+	assert_string_equal(m->in_reply_to, "ink-42-5.7hq2m@bmt.example");
+	assert_int_equal(m->nrefs, 2);
+	assert_string_equal(m->rcpt_addrs[0], "biuro+t42-5.7hq2m@bmt.example");
+	mime_msg_free(m);
+	free(raw);
+
+	raw = corpus_load("25-own-mail-loop.eml", &len);
+	m = parse_lim(raw, len, NULL);
+	assert_string_equal(m->x_inkflow_loop, "5f0c3a91e2b7");
+	assert_string_equal(m->message_id, "ink-3-2.zz9k1@bmt.example");
+	assert_string_equal(m->atts[0].content_type, "text/calendar");
+	mime_msg_free(m);
+	free(raw);
+
+	raw = corpus_load("26-plain-inquiry-cc.eml", &len);
+	m = parse_lim(raw, len, NULL);
+	assert_int_equal(m->nrcpt, 3);
+	assert_string_equal(m->rcpt_addrs[0], "zamowienia@bmt.example");
+	assert_string_equal(m->rcpt_addrs[1], "kierownik.budowy@wp.pl");
+	assert_string_equal(m->rcpt_addrs[2], "biuro@bmt.example");
+	assert_string_equal(m->from_name, "Ewa Zając");
+	mime_msg_free(m);
+	free(raw);
+
+	raw = corpus_load("20-hostile-filenames.eml", &len);
+	m = parse_lim(raw, len, NULL);
+	assert_non_null(att_named(m, "C:\\Users\\ania\\Pulpit\\logo.png"));
+	int found300 = 0;
+	for (size_t i = 0; i < m->natts; i++)
+		if (m->atts[i].filename && strlen(m->atts[i].filename) == 300)
+			found300 = 1;
+	assert_true(found300);
+	mime_msg_free(m);
+	free(raw);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rfc2047_b_q),
+		cmocka_unit_test(test_rfc2047_split_char),
+		cmocka_unit_test(test_rfc2047_adjacent_joined),
+		cmocka_unit_test(test_rfc2047_mixed_charsets),
+		cmocka_unit_test(test_rfc2047_invalid_kept),
+		cmocka_unit_test(test_defect_ew_in_quotes),
+		cmocka_unit_test(test_defect_ew_sloppy),
+		cmocka_unit_test(test_charset_conversions),
+		cmocka_unit_test(test_charset_labels),
+		cmocka_unit_test(test_defect_unknown_charset),
+		cmocka_unit_test(test_defect_ascii_with_8bit),
+		cmocka_unit_test(test_defect_latin2_cp1250),
+		cmocka_unit_test(test_defect_bad_utf8),
+		cmocka_unit_test(test_defect_undeclared_8bit_body),
+		cmocka_unit_test(test_defect_8bit_headers),
+		cmocka_unit_test(test_rfc2231_simple),
+		cmocka_unit_test(test_rfc2231_continuations),
+		cmocka_unit_test(test_defect_rfc2047_filename),
+		cmocka_unit_test(test_defect_unquoted_param),
+		cmocka_unit_test(test_body_prefers_plain),
+		cmocka_unit_test(test_body_html_only),
+		cmocka_unit_test(test_body_multiple_inline_plain),
+		cmocka_unit_test(test_message_rfc822_kept),
+		cmocka_unit_test(test_defect_message_base64),
+		cmocka_unit_test(test_attachment_rules),
+		cmocka_unit_test(test_format_flowed),
+		cmocka_unit_test(test_html_to_text),
+		cmocka_unit_test(test_dsn_bounce),
+		cmocka_unit_test(test_classification_fields),
+		cmocka_unit_test(test_defect_bare_lf),
+		cmocka_unit_test(test_defect_no_mime_version),
+		cmocka_unit_test(test_defect_missing_final_boundary),
+		cmocka_unit_test(test_defect_missing_boundary),
+		cmocka_unit_test(test_defect_base64_garbage),
+		cmocka_unit_test(test_defect_unknown_cte),
+		cmocka_unit_test(test_defect_no_blank_line),
+		cmocka_unit_test(test_defect_from_line),
+		cmocka_unit_test(test_defect_address_list),
+		cmocka_unit_test(test_limit_message_size),
+		cmocka_unit_test(test_limit_header_size),
+		cmocka_unit_test(test_limit_header_line),
+		cmocka_unit_test(test_limit_parts),
+		cmocka_unit_test(test_limit_depth),
+		cmocka_unit_test(test_limit_attachment),
+		cmocka_unit_test(test_limit_defaults),
+		cmocka_unit_test(test_guard_bad_boundary),
+		cmocka_unit_test(test_guard_comment_nesting),
+		cmocka_unit_test(test_guard_markers),
+		cmocka_unit_test(test_garbage_random),
+		cmocka_unit_test(test_garbage_empty),
+		cmocka_unit_test(test_garbage_headers_only),
+		cmocka_unit_test(test_garbage_binary_no_from),
+		cmocka_unit_test(test_encode_header_ascii),
+		cmocka_unit_test(test_encode_header_roundtrip),
+		cmocka_unit_test(test_encode_header_crlf),
+		cmocka_unit_test(test_encode_phrase),
+		cmocka_unit_test(test_encode_param),
+		cmocka_unit_test(test_corpus),
+		cmocka_unit_test(test_corpus_classification),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
