@@ -63,7 +63,7 @@ struct pdf_doc {
 int pdf_render(const struct config *cfg, const char *templates_dir, const struct pdf_doc *doc,
     char **out, size_t *len, char *err, size_t errlen);
 
-/* Check every layout template under templates_dir/{pl,de}/*.xml; each
+/* Check every layout template (templates_dir/pl and de, *.xml); each
  * problem reported through report().  Returns the number of problems. */
 size_t pdf_check_templates(const char *templates_dir,
     void (*report)(void *ctx, const char *msg), void *ctx);
