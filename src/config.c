@@ -1853,7 +1853,9 @@ static const char *const wf_events[] = {"submit", "approve", "correct", "reject"
 static const char *const wf_guards[] = {"auto-approve", "needs-approval", NULL};
 static const char *const wf_targets[] = {"owner", "approver", "author", "client", NULL};
 static const char *const wf_action_names[] = {"assign-owner", "task", "mail", "close-tasks",
-    NULL};
+    "document", NULL};
+static const char *const doc_kinds[] = {"offer", "calculation", "order", "production",
+    "delivery", "complaint", NULL};
 
 /* "2d", "4h", "30m" → seconds; -1 when not one. */
 static int64_t
@@ -1935,9 +1937,12 @@ read_wf_action(struct rd *r, xmlNode *e, int k, struct wf_action *a)
 		break;
 	}
 	case 2: {
-		static const char *const at[] = {"to", "template", NULL};
+		static const char *const at[] = {"to", "template", "attach", "cc", NULL};
+		static const char *const ccs[] = {"owner", NULL};
 		leaf(r, e, at);
 		a->kind = WA_MAIL;
+		a->attach = attr_word(r, e, "attach", doc_kinds, OPT);
+		a->cc = attr_word(r, e, "cc", ccs, OPT);
 		a->target = attr(r, e, "to", REQ);
 		if (a->target)
 			target_ok(r, e, a->target, 1);
@@ -1947,11 +1952,18 @@ read_wf_action(struct rd *r, xmlNode *e, int k, struct wf_action *a)
 			rd_err(r, e, "<mail> template: \"%s\" is not a template name", a->tmpl);
 		break;
 	}
-	default: {
+	case 3: {
 		static const char *const at[] = {"kind", NULL};
 		leaf(r, e, at);
 		a->kind = WA_CLOSE_TASKS;
 		a->task_kind = attr(r, e, "kind", REQ);
+		break;
+	}
+	default: {
+		static const char *const at[] = {"kind", NULL};
+		leaf(r, e, at);
+		a->kind = WA_DOCUMENT;
+		a->doc_kind = attr_word(r, e, "kind", doc_kinds, REQ);
 		break;
 	}
 	}
@@ -2107,6 +2119,9 @@ free_wf_actions(struct wf_action *v, size_t n)
 		free(v[i].title_pl);
 		free(v[i].title_de);
 		free(v[i].tmpl);
+		free(v[i].attach);
+		free(v[i].cc);
+		free(v[i].doc_kind);
 	}
 	free(v);
 }

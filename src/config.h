@@ -108,6 +108,7 @@ enum wf_action_kind {
 	WA_TASK,         /* <task for= kind= due= actions= title-pl= title-de=/> */
 	WA_MAIL,         /* <mail to= template=/> */
 	WA_CLOSE_TASKS,  /* <close-tasks kind=/>: cancel open tasks of a kind */
+	WA_DOCUMENT,     /* <document kind=/>: render and store a document */
 };
 
 struct wf_action {
@@ -119,6 +120,9 @@ struct wf_action {
 	int64_t due;     /* seconds from creation, 0 = none */
 	uint32_t actions;/* bit (1 << CMD_x) per allowed reply command */
 	char *tmpl;      /* mail: template name */
+	char *attach;    /* mail: attach the latest document of this kind */
+	char *cc;        /* mail: "owner" in Cc, or NULL */
+	char *doc_kind;  /* document: offer, order, ... */
 	int line;
 };
 

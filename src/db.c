@@ -124,6 +124,16 @@ static const char *const migrations[] = {
 	"CREATE INDEX calc_lines_calc ON calc_lines(calculation_id, pos);"
 	"ALTER TABLE tasks ADD COLUMN token_expires INTEGER;"
 	"ALTER TABLE tasks ADD COLUMN calculation_id INTEGER REFERENCES calculations(id);",
+	/* 4: documents */
+	"CREATE TABLE doc_numbers("
+	" kind TEXT NOT NULL, year INTEGER NOT NULL, last INTEGER NOT NULL,"
+	" PRIMARY KEY(kind, year));"
+	"CREATE TABLE documents("
+	" id INTEGER PRIMARY KEY, project_id INTEGER REFERENCES projects(id),"
+	" kind TEXT NOT NULL, number TEXT NOT NULL UNIQUE, lang TEXT NOT NULL,"
+	" calculation_id INTEGER REFERENCES calculations(id), path TEXT NOT NULL,"
+	" sha256 TEXT NOT NULL, size INTEGER NOT NULL, created INTEGER NOT NULL);"
+	"CREATE INDEX documents_project ON documents(project_id, kind);",
 };
 
 int

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "config.h"
 #include "daemon.h"
+#include "doc.h"
 #include "db.h"
 #include "ingest.h"
 #include "log.h"
@@ -49,6 +50,9 @@ usage(FILE *f)
 	      "                             act on a task as a reply would (approve, reject, ...)\n"
 	      "  calc add N [--lines FILE|-] --as LOGIN | calc submit N [--to LOGIN] --as LOGIN\n"
 	      "  calc show N [--json]       the calculation of project N\n"
+	      "  doc list N [--json] | doc render N KIND [-o FILE]\n"
+	      "                             documents (offer, calculation, order, production,\n"
+	      "                             delivery, complaint)\n"
 	      "  deliver                    MDA mode: one message on stdin (exit 75: try again later)\n"
 	      "  project list [--json]      projects\n"
 	      "  project show N [--json]    one project with its history, tasks and messages\n"
@@ -342,7 +346,7 @@ main(int argc, char **argv)
 	struct app app = {0};
 	const char *cmd = argv[0];
 	static const char *known[] = {"init", "check-config", "run", "deliver", "project", "mail",
-	    "status", "outbox", "task", "calc"};
+	    "status", "outbox", "task", "calc", "doc"};
 	int ok = 0;
 	for (size_t i = 0; i < ARRAY_LEN(known); i++)
 		ok |= strcmp(cmd, known[i]) == 0;
@@ -369,6 +373,8 @@ main(int argc, char **argv)
 		rc = cli_task(&app, argc, argv);
 	else if (strcmp(cmd, "calc") == 0)
 		rc = cli_calc(&app, argc, argv);
+	else if (strcmp(cmd, "doc") == 0)
+		rc = doc_cli(&app, argc, argv);
 	else if (strcmp(cmd, "deliver") == 0)
 		rc = cmd_deliver(&app, argc, argv);
 	else if (strcmp(cmd, "project") == 0)

@@ -18,6 +18,7 @@
 #include "compose.h"
 #include "config.h"
 #include "db.h"
+#include "doc.h"
 #include "log.h"
 #include "outbox.h"
 #include "reply.h"
@@ -93,8 +94,9 @@ resolve(struct app *app, int64_t project, const char *target)
 /* Mail to the client from a template, threaded under ctx->thread_id, within
  * the per-sender limit on automatic mail. */
 static int
-mail_client(struct app *app, int64_t project, const char *tmpl, struct wf_ctx *ctx)
+mail_client(struct app *app, int64_t project, const struct wf_action *a, struct wf_ctx *ctx)
 {
+	const char *tmpl = a->tmpl;
 	const struct config *cfg = app->cfg;
 	char *title = NULL, *client = NULL, *cname = NULL, *cmail = NULL, *lang = NULL;
 	int64_t owner = 0;
@@ -160,10 +162,36 @@ mail_client(struct app *app, int64_t project, const char *tmpl, struct wf_ctx *c
 	    .project = project, .in_reply_to = ctx->thread_id, .refs = refs,
 	    .nrefs = ctx->thread_id ? 1 : 0,
 	};
+	if (a->cc && o) {
+		mo.cc_name = o->name;
+		mo.cc_addr = o->email;
+	}
+	/* A document travels attached; the rep is answered the same thread. */
+	struct mail_att_out att = {0};
+	char *pdf = NULL, *fname = NULL, *number = NULL;
+	if (a->attach) {
+		int64_t doc = doc_latest(app, project, a->attach);
+		if (doc <= 0 || doc_load(app, doc, &pdf, &att.len, &fname, &number) < 0) {
+			log_error("event=attach_failed project=%lld kind=%s", (long long)project,
+			    a->attach);
+			tmpl_mail_free(&t);
+			r = -1;
+			goto out;
+		}
+		att.filename = fname;
+		att.content_type = "application/pdf";
+		att.data = pdf;
+		mo.atts = &att;
+		mo.natts = 1;
+		/* Reply-To: the rep, so the client's answer reaches a person too. */
+	}
 	if (outbox_queue(app, project, tmpl, &mo, NULL) < 0)
 		r = -1;
 	else
 		ctx->replies++;
+	free(pdf);
+	free(fname);
+	free(number);
 	tmpl_mail_free(&t);
 out:
 	free(title);
@@ -244,12 +272,21 @@ run_actions(struct app *app, int64_t project, const struct wf_action *v, size_t 
 		}
 		case WA_MAIL:
 			if (strcmp(a->target, "client") == 0) {
-				if (mail_client(app, project, a->tmpl, ctx) < 0)
+				if (mail_client(app, project, a, ctx) < 0)
 					return -1;
 			} else {
 				log_warn("event=mail_action_skipped target=%s", a->target);
 			}
 			break;
+		case WA_DOCUMENT: {
+			char err[512];
+			if (doc_render(app, project, a->doc_kind, err, sizeof(err)) < 0) {
+				log_error("event=document_failed project=%lld kind=%s error=%s",
+				    (long long)project, a->doc_kind, log_q(err));
+				return -1;
+			}
+			break;
+		}
 		case WA_CLOSE_TASKS:
 			if (db_x(app->db,
 			        "UPDATE tasks SET status='cancelled', closed=?3, result='superseded'"

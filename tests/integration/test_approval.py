@@ -28,9 +28,10 @@ class ByMail(unittest.TestCase):
     def tearDown(self):
         self.env.close()
 
-    def last_to(self, addr, contains=None):
+    def last_to(self, addr, contains=None, task=False):
         ms = [m for m in self.env.sent_to(addr)
-              if contains is None or contains in str(m["Subject"])]
+              if (contains is None or contains in str(m["Subject"]))
+              and (not task or m["Reply-To"])]
         self.assertTrue(ms, "no mail to %s with %r" % (addr, contains))
         return ms[-1]
 
@@ -101,7 +102,7 @@ class ByMail(unittest.TestCase):
         # The rep revises and submits again; the supervisor approves
         env.put(reply(revise, REP, "BAN-440 20 300x100cm\nFIN-EYE 160 @ 1,20\nSUBMIT"))
         env.once()
-        ask2 = [m for m in env.sent_to(SUP) if "Zatwierdź" in str(m["Subject"])][-1]
+        ask2 = self.last_to(SUP, "Zatwierdź", task=True)
         self.assertNotEqual(ask2["Message-ID"], ask["Message-ID"])
         env.put(reply(ask2, SUP, "Akceptuję\n"))  # not a command word: refused
         env.put(reply(ask2, SUP, "akceptuj"))
@@ -111,6 +112,16 @@ class ByMail(unittest.TestCase):
         kinds = [e["kind"] for e in self.history()]
         for k in ("calculation", "submitted", "rejected", "approved", "transition"):
             self.assertIn(k, kinds)
+        # The offer PDF goes to the client, the rep in Cc
+        offer = [m for m in env.sent_to(CLIENT) if str(m["Subject"]).startswith("Oferta")]
+        self.assertEqual(len(offer), 1)
+        self.assertIn(REP, str(offer[0]["Cc"]))
+        pdfs = [p for p in offer[0].iter_attachments() if p.get_content_type() == "application/pdf"]
+        self.assertEqual(len(pdfs), 1)
+        self.assertRegex(pdfs[0].get_filename(), r"^OF-\d{4}-0001\.pdf$")
+        self.assertTrue(pdfs[0].get_content().startswith(b"%PDF-"))
+        docs = env.json("doc", "list", "1", "--json")
+        self.assertEqual([d["kind"] for d in docs], ["offer"])
         refused = env.json("mail", "list", "--status", "refused")
         self.assertEqual(len(refused), 2)  # spoofed, foreign link
         # "Akceptuję" is no command: answered, nothing done
@@ -189,7 +200,8 @@ class MailEqualsCli(unittest.TestCase):
                 env.put(make_mail(CLIENT, "Banery", "x", msgid="<same@x>"))
                 env.once()
             # by mail
-            last = lambda who, what: [m for m in mail.sent_to(who) if what in str(m["Subject"])][-1]
+            last = lambda who, what: [m for m in mail.sent_to(who)
+                                      if what in str(m["Subject"]) and m["Reply-To"]][-1]
             mail.put(reply(last(REP, "Przygotuj"), REP, "BAN-440 20 300x100cm\nSUBMIT"))
             mail.once()
             mail.put(reply(last(SUP, "Zatwierdź"), SUP, "REJECT za tanio"))
@@ -247,7 +259,7 @@ class ByCli(unittest.TestCase):
                 "project-created", "owner-assigned", "transition", "task-created",
                 "calculation", "submitted", "transition", "task-created", "rejected",
                 "transition", "task-created", "submitted", "transition", "task-created",
-                "approved", "transition", "task-created"])
+                "approved", "transition", "document", "task-created"])
         finally:
             env.close()
 

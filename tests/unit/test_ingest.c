@@ -168,9 +168,11 @@ test_automatic_mail_never_answered(void **state)
 	assert_int_equal(r.status, ING_IGNORED);
 	r = feed(f, "MAILER-DAEMON@mx.firma.pl", "Undelivered", NULL, "a3@x");
 	assert_int_equal(r.status, ING_IGNORED);
-	r = feed(f, "anna.nowak@bmt.example", "APPROVE", NULL, "a4@x");
-	assert_int_equal(r.status, ING_IGNORED);
 	assert_int_equal(count(f, "SELECT count(*) FROM outbox"), 0);
+	/* A staff command without a token: refused and answered, nothing else. */
+	r = feed(f, "anna.nowak@bmt.example", "APPROVE", NULL, "a4@x");
+	assert_int_equal(r.status, ING_REFUSED);
+	assert_int_equal(count(f, "SELECT count(*) FROM outbox WHERE kind='command-reply'"), 1);
 	assert_int_equal(count(f, "SELECT count(*) FROM projects"), 0);
 }
 
