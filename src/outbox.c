@@ -64,7 +64,7 @@ outbox_auto_count(struct app *app, const char *addr)
 static int
 send_maildir(struct app *app, int64_t id, int64_t created, const char *raw)
 {
-	char *unique = xasprintf("%lld.inkflow-%lld.%s", (long long)created, (long long)id,
+	char *unique = xasprintf("%lld.inkflow-%010lld.%s", (long long)created, (long long)id,
 	    app->instance);
 	int r = maildir_deliver(app->cfg->outbox_maildir, unique, raw, strlen(raw));
 	free(unique);
