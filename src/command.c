@@ -268,6 +268,50 @@ do_submit(struct app *app, const struct tk *t, const struct cmd_input *in, const
 	return 0;
 }
 
+/* The candidate file of a confirm-signed-order task becomes the signed
+ * order document.  1 stored, 0 nothing to store (said in o), -1 error. */
+static int
+store_signed(struct app *app, const struct tk *t, const struct cmd_input *in,
+    struct cmd_outcome *o)
+{
+	int64_t msg = 0;
+	db_1i(app->db, &msg, "SELECT coalesce(message_id,0) FROM tasks WHERE id=?1", "i", t->id);
+	char *path = NULL, *sha = NULL;
+	int64_t size = 0;
+	struct db_stmt *q = db_q(app->db,
+	    "SELECT path, sha256, size FROM attachments WHERE message_id=?1 AND"
+	    " (content_type='application/pdf' OR content_type LIKE 'image/%') ORDER BY"
+	    " content_type='application/pdf' DESC, id LIMIT 1", "i", msg);
+	if (q && db_step(q) == 1) {
+		path = xstrdup(db_text(q, 0));
+		sha = xstrdup(db_text(q, 1));
+		size = db_int(q, 2);
+	}
+	if (q)
+		db_done(q);
+	if (!path) {
+		say(o, de_user(app, in->user) ? "Keine Datei zum Speichern gefunden.\n"
+		                              : "Nie znaleziono pliku do zapisania.\n");
+		return 0;
+	}
+	char *order = NULL;
+	db_1s(app->db, &order,
+	    "SELECT number FROM documents WHERE project_id=?1 AND kind='order' ORDER BY id DESC"
+	    " LIMIT 1", "i", t->project);
+	char *number = xasprintf("%s-P", order ? order : "ZA");
+	int r = db_x(app->db,
+	    "INSERT INTO documents(project_id,kind,number,lang,path,sha256,size,created)"
+	    " SELECT ?1,'signed-order',?2,lang,?3,?4,?5,?6 FROM projects WHERE id=?1",
+	    "ittti" "i", t->project, number, path, sha, size, now_epoch()) < 0 ||
+	    hist_add(app->db, t->project, in->message, login_of(app, in->user), "document",
+	        "signed order %s stored (%lld bytes, sha256 %.16s…)", number, (long long)size, sha) < 0;
+	free(order);
+	free(number);
+	free(path);
+	free(sha);
+	return r ? -1 : 1;
+}
+
 int
 cmd_execute(struct app *app, const struct cmd_input *in, struct cmd_outcome *o)
 {
@@ -480,6 +524,82 @@ cmd_execute(struct app *app, const struct cmd_input *in, struct cmd_outcome *o)
 		o->done = 1;
 		say(o, de ? "%s betreut jetzt das Projekt.\n" : "Opiekunem projektu jest teraz %s.\n", u->name);
 		free(login);
+		break;
+	}
+	case CMD_CONFIRM:
+		if (strcmp(t.kind, "confirm-signed-order") == 0) {
+			rc = store_signed(app, &t, in, o);
+			if (rc < 0)
+				goto fail;
+			if (rc == 0)
+				break;
+			if (task_close(app, t.id, in->user, "CONFIRM") < 0 ||
+			    wf_fire(app, t.project, "signed", &ctx) < 0)
+				goto fail;
+			o->done = 1;
+			say(o, de ? "Unterschriebener Auftrag gespeichert; die Produktion ist beauftragt.\n"
+			          : "Podpisane zamówienie zapisane; produkcja otrzymała zlecenie.\n");
+			break;
+		}
+		if (task_close(app, t.id, in->user, "CONFIRM") < 0 ||
+		    hist_add(app->db, t.project, in->message, who, "confirmed", "%s confirmed: %s", who,
+		        t.title) < 0 ||
+		    wf_fire(app, t.project, "confirm", &ctx) < 0)
+			goto fail;
+		o->done = 1;
+		say(o, de ? "Bestätigt.\n" : "Potwierdzono.\n");
+		break;
+	case CMD_REFUSE: {
+		struct sbuf reason = {0};
+		sb_adds(&reason, in->arg);
+		if (*in->arg && *in->rest)
+			sb_addc(&reason, '\n');
+		sb_adds(&reason, in->rest);
+		if (!reason.len) {
+			say(o, de ? "REFUSE braucht einen Grund; nichts geändert.\n"
+			          : "REFUSE wymaga podania powodu; niczego nie zmieniono.\n");
+			sb_free(&reason);
+			break;
+		}
+		ctx.reason = sb_str(&reason);
+		char *res = xasprintf("REFUSE: %s", sb_str(&reason));
+		/* A refused check stays open: its later CONFIRM resumes the order. */
+		int keep_open = strncmp(t.kind, "check-", 6) == 0;
+		int r = (keep_open ? db_x(app->db, "UPDATE tasks SET result=?2 WHERE id=?1", "it", t.id, res)
+		                   : task_close(app, t.id, in->user, res)) < 0 ||
+		        hist_add(app->db, t.project, in->message, who, "refused", "%s refused %s: %s",
+		            who, t.title, sb_str(&reason)) < 0 ||
+		        wf_fire(app, t.project, "refuse", &ctx) < 0;
+		free(res);
+		sb_free(&reason);
+		if (r)
+			goto fail;
+		o->done = 1;
+		say(o, keep_open ? (de ? "Verweigert; der Auftrag ist angehalten. Ein späteres CONFIRM auf "
+		                         "diese Aufgabe setzt ihn fort.\n"
+		                       : "Odmowa zapisana; zamówienie wstrzymane. Późniejsze CONFIRM w tym "
+		                         "zadaniu je wznowi.\n")
+		                 : (de ? "Verweigert.\n" : "Odmowa zapisana.\n"));
+		break;
+	}
+	case CMD_DELIVERED: {
+		if (!*in->arg) {
+			say(o, de ? "DELIVERED braucht die Rechnungsnummer (DELIVERED FV/2026/123); nichts "
+			            "geändert.\n"
+			          : "DELIVERED wymaga numeru faktury (DELIVERED FV/2026/123); niczego nie "
+			            "zmieniono.\n");
+			break;
+		}
+		if (db_x(app->db, "UPDATE projects SET invoice=?2 WHERE id=?1", "it", t.project,
+		        in->arg) < 0 ||
+		    task_close(app, t.id, in->user, "DELIVERED") < 0 ||
+		    hist_add(app->db, t.project, in->message, who, "delivered",
+		        "goods and invoice %s sent (confirmed by %s)", in->arg, who) < 0 ||
+		    wf_fire(app, t.project, "delivered", &ctx) < 0)
+			goto fail;
+		o->done = 1;
+		say(o, de ? "Lieferung bestätigt, Projekt abgeschlossen.\n"
+		          : "Wydanie potwierdzone, projekt zamknięty.\n");
 		break;
 	}
 	default: {

@@ -1848,9 +1848,10 @@ static const struct {
 };
 /* Events the engine knows: the commands above plus internal ones. */
 static const char *const wf_events[] = {"submit", "approve", "correct", "reject",
-    "assigned", "accepted", "confirm", "refuse", "done", "delivered", "complaint",
+    "assigned", "accepted", "confirm", "refuse", "signed", "done", "delivered", "complaint",
     "decide", NULL};
-static const char *const wf_guards[] = {"auto-approve", "needs-approval", NULL};
+static const char *const wf_guards[] = {"auto-approve", "needs-approval", "checks-confirmed",
+    NULL};
 static const char *const wf_targets[] = {"owner", "approver", "author", "client", NULL};
 static const char *const wf_action_names[] = {"assign-owner", "task", "mail", "close-tasks",
     "document", NULL};
@@ -1908,9 +1909,17 @@ read_wf_action(struct rd *r, xmlNode *e, int k, struct wf_action *a)
 	}
 	case 1: {
 		static const char *const at[] = {"for", "kind", "due", "actions", "title-pl",
-		    "title-de", NULL};
+		    "title-de", "attach", NULL};
 		leaf(r, e, at);
 		a->kind = WA_TASK;
+		a->attach = attr(r, e, "attach", OPT);
+		char *cp = xstrdup(a->attach ? a->attach : "");
+		for (char *save = NULL, *w = strtok_r(cp, " ", &save); w; w = strtok_r(NULL, " ", &save))
+			if (strcmp(w, "artwork") != 0 && strcmp(w, "message") != 0 &&
+			    !(strncmp(w, "document:", 9) == 0 && word_index(doc_kinds, w + 9) >= 0))
+				rd_err(r, e, "<task> attach: unknown \"%s\" (document:KIND, artwork, message)",
+				    w);
+		free(cp);
 		a->target = attr(r, e, "for", REQ);
 		if (a->target)
 			target_ok(r, e, a->target, 0);

@@ -134,6 +134,11 @@ static const char *const migrations[] = {
 	" calculation_id INTEGER REFERENCES calculations(id), path TEXT NOT NULL,"
 	" sha256 TEXT NOT NULL, size INTEGER NOT NULL, created INTEGER NOT NULL);"
 	"CREATE INDEX documents_project ON documents(project_id, kind);",
+	/* 5: the order path */
+	"ALTER TABLE projects ADD COLUMN invoice TEXT;"
+	"ALTER TABLE clients ADD COLUMN docs_on_file INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE clients ADD COLUMN payment_terms TEXT;"
+	"ALTER TABLE clients ADD COLUMN address TEXT;",
 };
 
 int

@@ -202,12 +202,79 @@ hold(struct ing *g, const char *reason)
 		int64_t t = task_open(g->app, 0, g->msg, "review-held",
 		    store_user_id(g->app->db, bok->login),
 		    de ? "Zurückgehaltene Nachricht prüfen" : "Sprawdź wstrzymaną wiadomość", desc,
-		    1u << CMD_NOTE, 0, &g->res->replies);
+		    1u << CMD_NOTE, 0, NULL, &g->res->replies);
 		free(desc);
 		if (t < 0)
 			return -1;
 	}
 	return set_status(g, ING_HELD, "normal", reason);
+}
+
+/* A PDF or image the client attached (not an inline signature logo). */
+static int
+has_document(const struct mime_msg *m)
+{
+	for (size_t i = 0; i < m->natts; i++) {
+		const struct mime_att *a = &m->atts[i];
+		if (a->is_inline && a->content_id)
+			continue;
+		if (strcmp(a->content_type, "application/pdf") == 0 ||
+		    str_istarts(a->content_type, "image/"))
+			return 1;
+	}
+	return 0;
+}
+
+/* What a client's message means in the project's state: an acceptance of
+ * the offer, a signed-order candidate, or words for the owner to read. */
+static int
+client_message(struct ing *g, int64_t project)
+{
+	struct app *app = g->app;
+	char *state = NULL;
+	int64_t owner = 0;
+	if (db_1s(app->db, &state, "SELECT state FROM projects WHERE id=?1", "i", project) != 1 ||
+	    db_1i(app->db, &owner, "SELECT coalesce(owner_id,0) FROM projects WHERE id=?1", "i",
+	        project) < 0) {
+		free(state);
+		return -1;
+	}
+	if (!owner) {
+		const struct cfg_user *bok = bok_user(app->cfg);
+		owner = bok ? store_user_id(app->db, bok->login) : 0;
+	}
+	const struct cfg_user *u = owner ? store_user_cfg(app, owner) : NULL;
+	int de = u && strcmp(u->lang, "de") == 0;
+	char *text = reply_new_text(g->m->text);
+	struct reply rp;
+	reply_parse(text, &rp);
+	struct wf_ctx ctx = {.actor_name = g->m->from_addr, .message = g->msg,
+	    .thread_id = g->m->message_id};
+	int r = 0;
+	if (strcmp(state, "offer") == 0 && rp.cmd == CMD_ACCEPTED) {
+		r = hist_add(app->db, project, g->msg, g->m->from_addr, "accepted",
+		        "the client accepted the offer") < 0 || wf_fire(app, project, "accepted", &ctx) < 0
+		    ? -1 : 0;
+	} else if (strcmp(state, "awaiting-signature") == 0 && has_document(g->m) && owner) {
+		char *desc = xasprintf(de ? "Der Kunde hat eine Datei geschickt – ist das der "
+		                            "unterschriebene Auftrag? CONFIRM speichert sie als solchen.\n\n%s"
+		                          : "Klient przysłał plik – czy to podpisane zamówienie? CONFIRM "
+		                            "zapisze go jako podpisane zamówienie.\n\n%s", text);
+		r = task_open(app, project, g->msg, "confirm-signed-order", owner,
+		        de ? "Unterschriebenen Auftrag prüfen" : "Sprawdź podpisane zamówienie", desc,
+		        (1u << CMD_CONFIRM) | (1u << CMD_REFUSE) | (1u << CMD_NOTE), now_epoch() + 86400,
+		        "message", &ctx.replies) < 0 ? -1 : 0;
+		free(desc);
+	} else if (owner) {
+		r = task_open(app, project, g->msg, "client-replied", owner,
+		        de ? "Der Kunde hat geschrieben" : "Klient odpowiedział", text,
+		        1u << CMD_NOTE, now_epoch() + 86400, "message", &ctx.replies) < 0 ? -1 : 0;
+	}
+	g->res->replies += ctx.replies;
+	reply_free(&rp);
+	free(text);
+	free(state);
+	return r;
 }
 
 /* Attach the message to an existing project. */
@@ -221,7 +288,9 @@ attach(struct ing *g, int64_t project, const char *how)
 	if (hist_add(g->app->db, project, g->msg, g->m->from_addr, "mail-in",
 	        "mail from %s (%s): %s", g->m->from_addr, how, g->m->subject) < 0)
 		return -1;
-	return set_status(g, ING_PROCESSED, "normal", how);
+	if (set_status(g, ING_PROCESSED, "normal", how) < 0)
+		return -1;
+	return client_message(g, project);
 }
 
 /* Project of a message-id we sent or stored, 0 if none. */

@@ -166,9 +166,92 @@ load_facts(struct app *app, int64_t project, struct facts *f)
 	return rc == 1 ? 0 : -1;
 }
 
+/* Files that travel with a task mail. */
+struct attset {
+	struct mail_att_out v[32];
+	char *owned[96];
+	size_t n, nowned;
+	struct sbuf listed; /* too large to attach: path lines */
+};
+
+static const char *
+own(struct attset *a, char *s)
+{
+	if (a->nowned < ARRAY_LEN(a->owned))
+		a->owned[a->nowned++] = s;
+	return s;
+}
+
+static void
+attset_free(struct attset *a)
+{
+	for (size_t i = 0; i < a->nowned; i++)
+		free(a->owned[i]);
+	sb_free(&a->listed);
+}
+
+static void
+add_file(struct app *app, struct attset *a, const char *rel, const char *name, const char *type)
+{
+	char *path = path_join(app->cfg->data_dir, rel);
+	char *data = NULL;
+	size_t len = 0;
+	if (a->n < ARRAY_LEN(a->v) && file_read(path, TASK_ATTACH_MAX, &data, &len) == 0) {
+		a->v[a->n++] = (struct mail_att_out){own(a, xstrdup(name)), own(a, xstrdup(type)),
+		    own(a, data), len};
+		free(path);
+		return;
+	}
+	sb_printf(&a->listed, "  %s: %s\n", name, path);
+	free(path);
+}
+
+static void
+collect(struct app *app, int64_t project, int64_t message, const char *spec, struct attset *a)
+{
+	char *copy = xstrdup(spec);
+	for (char *save = NULL, *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		struct db_stmt *q = NULL;
+		if (strncmp(w, "document:", 9) == 0)
+			q = db_q(app->db,
+			    "SELECT path, replace(number,'/','-') || '.pdf', 'application/pdf' FROM documents"
+			    " WHERE project_id=?1 AND kind=?2 ORDER BY id DESC LIMIT 1", "it", project, w + 9);
+		else if (strcmp(w, "artwork") == 0)
+			q = db_q(app->db,
+			    "SELECT a.path, a.filename, a.content_type FROM attachments a"
+			    " JOIN messages m ON m.id=a.message_id WHERE m.project_id=?1 AND m.class='normal'"
+			    " AND (a.content_type='application/pdf' OR a.content_type LIKE 'image/%')"
+			    " ORDER BY a.id", "i", project);
+		else if (strcmp(w, "message") == 0)
+			q = db_q(app->db,
+			    "SELECT path, filename, content_type FROM attachments WHERE message_id=?1"
+			    " ORDER BY id", "i", message);
+		if (!q)
+			continue;
+		/* Collect rows first: reading files must not hold the statement. */
+		char *rows[64][3];
+		size_t n = 0;
+		while (n < 64 && db_step(q) == 1) {
+			rows[n][0] = xstrdup(db_text(q, 0));
+			rows[n][1] = xstrdup(db_text(q, 1));
+			rows[n][2] = xstrdup(db_text(q, 2));
+			n++;
+		}
+		db_done(q);
+		for (size_t i = 0; i < n; i++) {
+			add_file(app, a, rows[i][0], rows[i][1], rows[i][2]);
+			free(rows[i][0]);
+			free(rows[i][1]);
+			free(rows[i][2]);
+		}
+	}
+	free(copy);
+}
+
 int64_t
 task_open(struct app *app, int64_t project, int64_t message, const char *kind, int64_t user,
-    const char *title, const char *description, uint32_t actions, int64_t due, int *mails)
+    const char *title, const char *description, uint32_t actions, int64_t due,
+    const char *attach, int *mails)
 {
 	struct db *db = app->db;
 	const struct cfg_user *u = store_user_cfg(app, user);
@@ -270,13 +353,24 @@ task_open(struct app *app, int64_t project, int64_t message, const char *kind, i
 	        sizeof(err)) < 0) {
 		log_error("event=template_failed template=task error=%s", log_q(err));
 	} else {
+		struct attset as = {0};
+		if (attach)
+			collect(app, project, message, attach, &as);
+		char *text = as.listed.len
+		    ? xasprintf("%s\n%s\n%s", t.text,
+		          de ? "Zu große Dateien für die E-Mail (im Datenverzeichnis):"
+		             : "Pliki zbyt duże na pocztę (w katalogu danych):",
+		          sb_str(&as.listed))
+		    : xstrdup(t.text);
 		struct mail_out mo = {
 		    .from_name = cfg->system_name, .from_addr = cfg->system_address,
 		    .to_name = u->name, .to_addr = u->email, .reply_to = reply_to,
-		    .subject = t.subject, .text = t.text, .html = t.html, .auto_generated = 1,
-		    .loop_id = cfg->system_address, .project = project,
+		    .subject = t.subject, .text = text, .html = t.html, .auto_generated = 1,
+		    .loop_id = cfg->system_address, .project = project, .atts = as.v, .natts = as.n,
 		};
 		id = outbox_queue(app, project, "task", &mo, NULL);
+		free(text);
+		attset_free(&as);
 		tmpl_mail_free(&t);
 		if (id > 0 && mails)
 			(*mails)++;

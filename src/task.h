@@ -17,11 +17,18 @@ struct app;
 
 /* Create an open task for user and queue its mail.  actions is the bit
  * set (1 << CMD_x) of allowed reply commands; due epoch seconds or 0.
- * Records the history.  Returns the task id, or -1.  *mails is increased
- * by the mails queued. */
+ * attach (may be NULL) lists what travels with the mail, space-separated:
+ * "document:KIND" (the project's latest document of that kind), "artwork"
+ * (every PDF or image the client sent in the project), "message" (the
+ * attachments of message).  Files over TASK_ATTACH_MAX go as paths in the
+ * text instead.  Records the history.  Returns the task id, or -1.  *mails
+ * is increased by the mails queued. */
 int64_t task_open(struct app *app, int64_t project, int64_t message, const char *kind,
     int64_t user, const char *title, const char *description, uint32_t actions, int64_t due,
-    int *mails);
+    const char *attach, int *mails);
+
+/* Largest file attached to a task mail; larger ones are listed by path. */
+#define TASK_ATTACH_MAX (15 * 1024 * 1024)
 
 /* Close an open task with what was done (status 'done', or 'cancelled'
  * when by is 0).  0 / -1. */

@@ -47,11 +47,15 @@ wf_required_level(const struct app *app, int64_t net, const char *currency)
 	return ROLE_BOARD;
 }
 
+static int checks_confirmed(struct app *app, int64_t project);
+
 static int
 guard_holds(struct app *app, int64_t project, const char *guard)
 {
 	if (!guard)
 		return 1;
+	if (strcmp(guard, "checks-confirmed") == 0)
+		return checks_confirmed(app, project);
 	int64_t calc = calcdb_current(app, project);
 	struct calc_head h;
 	if (calc <= 0 || calcdb_head(app, calc, &h) < 0)
@@ -62,6 +66,19 @@ guard_holds(struct app *app, int64_t project, const char *guard)
 	if (strcmp(guard, "needs-approval") == 0)
 		return level != 0;
 	return 0;
+}
+
+/* Every check-* task of the project is done with CONFIRM. */
+static int
+checks_confirmed(struct app *app, int64_t project)
+{
+	int64_t all = 0, ok = 0;
+	db_1i(app->db, &all, "SELECT count(*) FROM tasks WHERE project_id=?1 AND kind LIKE 'check-%'",
+	    "i", project);
+	db_1i(app->db, &ok,
+	    "SELECT count(*) FROM tasks WHERE project_id=?1 AND kind LIKE 'check-%'"
+	    " AND status='done' AND result='CONFIRM'", "i", project);
+	return all > 0 && all == ok;
 }
 
 /* The user a target names, 0 when there is none. */
@@ -230,7 +247,7 @@ ask_bok_to_assign(struct app *app, int64_t project, struct wf_ctx *ctx)
 	int64_t uid = store_user_id(app->db, bok->login);
 	int64_t t = task_open(app, project, ctx->message, "assign-rep", uid,
 	    de ? "Kundenbetreuer zuweisen" : "Przydziel opiekuna klienta", desc,
-	    (1u << CMD_ASSIGN) | (1u << CMD_NOTE), now_epoch() + 86400, &ctx->replies);
+	    (1u << CMD_ASSIGN) | (1u << CMD_NOTE), now_epoch() + 86400, NULL, &ctx->replies);
 	free(desc);
 	return t < 0 ? -1 : 0;
 }
@@ -266,7 +283,8 @@ run_actions(struct app *app, int64_t project, const struct wf_action *v, size_t 
 			const struct cfg_user *u = store_user_cfg(app, who);
 			const char *title = u && strcmp(u->lang, "de") == 0 ? a->title_de : a->title_pl;
 			if (task_open(app, project, ctx->message, a->task_kind, who, title, ctx->reason,
-			        a->actions, a->due ? now_epoch() + a->due : 0, &ctx->replies) < 0)
+			        a->actions, a->due ? now_epoch() + a->due : 0, a->attach,
+			        &ctx->replies) < 0)
 				return -1;
 			break;
 		}

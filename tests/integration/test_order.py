@@ -1,0 +1,125 @@
+"""Issue 6: from accepted offer to closed project, purely by mail: order
+checks with refusal and resume, signed order, production, delivery."""
+import unittest
+
+from inkenv import Env, body_text, make_mail
+from test_approval import CLIENT, REP, reply
+
+ACC = "ksiegowosc@bmt.example"
+BOK = "bok@bmt.example"
+PROD = "produkcja@bmt.example"
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def client_reply(to_mail, text, attach=None, name="zamowienie_podpisane.pdf"):
+    from email.message import EmailMessage
+    m = EmailMessage()
+    m["From"] = "Ola <%s>" % CLIENT
+    m["To"] = "biuro@bmt.example"
+    m["Subject"] = "Re: " + str(to_mail["Subject"])
+    m["Message-ID"] = "<%s@reklama-baltyk.pl>" % __import__("os").urandom(6).hex()
+    m["In-Reply-To"] = to_mail["Message-ID"]
+    m["Date"] = "Fri, 27 Nov 2026 12:00:00 +0100"
+    m.set_content(text)
+    if attach:
+        m.add_attachment(attach, maintype="application", subtype="pdf", filename=name)
+    return m.as_bytes()
+
+
+class OrderByMail(unittest.TestCase):
+    def setUp(self):
+        self.env = Env()
+        self.env.init()
+
+    def tearDown(self):
+        self.env.close()
+
+    def state(self):
+        return self.env.json("project", "show", "1")["state"]
+
+    def task_mail(self, addr, title):
+        ms = [m for m in self.env.sent_to(addr) if title in str(m["Subject"]) and m["Reply-To"]]
+        self.assertTrue(ms, "no task %r for %s" % (title, addr))
+        return ms[-1]
+
+    def step(self, raw):
+        self.env.put(raw)
+        self.env.once()
+
+    def test_inquiry_to_closed(self):
+        env = self.env
+        # artwork comes with the inquiry
+        from email.message import EmailMessage
+        m = EmailMessage()
+        m["From"] = "Ola <%s>" % CLIENT
+        m["To"] = "biuro@bmt.example"
+        m["Subject"] = "Baner na ogrodzenie"
+        m["Message-ID"] = "<inq1@reklama-baltyk.pl>"
+        m.set_content("Prosimy o wycenę, projekt w załączniku.")
+        m.add_attachment(PDF, maintype="application", subtype="pdf", filename="projekt_baneru.pdf")
+        self.step(m.as_bytes())
+        self.step(reply(self.task_mail(REP, "Przygotuj"), REP, "BAN-440 2 200x100cm\nSUBMIT"))
+        self.assertEqual(self.state(), "offer")
+        offer = [x for x in env.sent_to(CLIENT) if str(x["Subject"]).startswith("Oferta")][-1]
+
+        # a question first: the rep gets it as a task, the state stays
+        self.step(client_reply(offer, "Czy możliwy termin 10 grudnia?"))
+        self.assertEqual(self.state(), "offer")
+        self.task_mail(REP, "Klient odpowiedział")
+        # acceptance by reply
+        self.step(client_reply(offer, "AKCEPTUJĘ OFERTĘ\n\nPozdrawiam"))
+        self.assertEqual(self.state(), "order-checks")
+        pay = self.task_mail(ACC, "zaległe płatności")
+        docs = self.task_mail(BOK, "dokumenty rejestrowe")
+
+        # accounting refuses: on hold, the rep is told why
+        self.step(reply(pay, ACC, "ODMOWA\nZaległa faktura FV/2026/77 (1 200 zł)"))
+        self.assertEqual(self.state(), "on-hold")
+        hold = self.task_mail(REP, "wstrzymane")
+        self.assertIn("FV/2026/77", body_text(hold))
+        # BOK confirms, accounting confirms later on the same task: resumed
+        self.step(reply(docs, BOK, "POTWIERDZAM"))
+        self.assertEqual(self.state(), "on-hold")
+        self.step(reply(pay, ACC, "CONFIRM"))
+        self.assertEqual(self.state(), "awaiting-signature")
+        order = [x for x in env.sent_to(CLIENT) if "podpisu" in str(x["Subject"])][-1]
+        self.assertTrue(any(p.get_filename().startswith("ZA-") for p in order.iter_attachments()))
+
+        # a scan the rep refuses, then the right one
+        self.step(client_reply(order, "W załączniku", attach=PDF, name="skan1.pdf"))
+        cand = self.task_mail(REP, "podpisane zamówienie")
+        self.assertEqual([p.get_filename() for p in cand.iter_attachments()], ["skan1.pdf"])
+        self.step(reply(cand, REP, "REFUSE nieczytelny skan"))
+        self.assertEqual(self.state(), "awaiting-signature")
+        self.step(client_reply(order, "Poprawiony skan", attach=PDF + b"%2", name="skan2.pdf"))
+        cand2 = self.task_mail(REP, "podpisane zamówienie")
+        self.step(reply(cand2, REP, "CONFIRM"))
+        self.assertEqual(self.state(), "production")
+
+        # production gets the production order and the artwork
+        job = self.task_mail(PROD, "zlecenie produkcyjne")
+        names = [p.get_filename() for p in job.iter_attachments()]
+        self.assertTrue(any(n.startswith("ZW-") for n in names), names)
+        self.assertIn("projekt_baneru.pdf", names)
+        self.step(reply(job, PROD, "WYKONANE"))
+        self.assertEqual(self.state(), "delivery")
+        dl = self.task_mail(ACC, "wydanie towaru")
+        self.step(reply(dl, ACC, "DELIVERED"))  # invoice number missing: refused
+        self.assertEqual(self.state(), "delivery")
+        self.step(reply(dl, ACC, "DELIVERED FV/2026/101"))
+        self.assertEqual(self.state(), "closed")
+        closing = [x for x in env.sent_to(CLIENT) if "zrealizowane" in str(x["Subject"])]
+        self.assertEqual(len(closing), 1)
+
+        kinds = [d["kind"] for d in env.json("doc", "list", "1", "--json")]
+        self.assertEqual(kinds, ["offer", "order", "signed-order", "production", "delivery"])
+        hist = env.json("project", "show", "1")["history"]
+        moves = [e["text"] for e in hist if e["kind"] == "transition"]
+        self.assertEqual([t.split(" (")[0] for t in moves], [
+            "inquiry → calculation", "calculation → offer", "offer → order-checks",
+            "order-checks → on-hold", "on-hold → awaiting-signature",
+            "awaiting-signature → production", "production → delivery", "delivery → closed"])
+
+
+if __name__ == "__main__":
+    unittest.main()
