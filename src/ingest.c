@@ -552,6 +552,30 @@ refuse(struct ing *g, const struct cfg_user *staff, const char *why_log, const c
 	return set_status(g, ING_REFUSED, "command", why_log);
 }
 
+static int route_client(struct ing *g);
+static int attach(struct ing *g, int64_t project, const char *how);
+
+/* A client's reply through the signed address of a mail we sent them:
+ * from that contact it routes to the task's project like a tagged reply;
+ * from anyone else it is routed by the usual rules (and logged). */
+static int
+client_link(struct ing *g, const struct token_claims *cl)
+{
+	struct app *app = g->app;
+	int64_t project = 0;
+	char *email = NULL;
+	db_1i(app->db, &project, "SELECT coalesce(project_id,0) FROM tasks WHERE id=?1", "i",
+	    cl->task);
+	db_1s(app->db, &email, "SELECT email FROM contacts WHERE id=?1", "i", cl->user);
+	int ok = project && email && str_ieq(email, g->m->from_addr);
+	free(email);
+	if (ok)
+		return attach(g, project, "client link");
+	log_warn("event=security msg=%lld from=%s reason=\"client link of contact %lld used by "
+	         "another sender\"", (long long)g->msg, log_q(g->m->from_addr), (long long)cl->user);
+	return route_client(g);
+}
+
 /* Mail from staff or carrying a task token: carry out the command it holds
  * when, and only when, the token verifies, is current, names this task and
  * this user, and the From is that user's address. */
@@ -566,6 +590,8 @@ staff_command(struct ing *g, const char *token, const struct cfg_user *staff)
 		       : "Wiadomość nie zawiera ważnego linku do zadania.");
 	struct token_claims cl;
 	enum token_check tc = token_verify(app->key, token, now_epoch(), &cl);
+	if (tc == TOKEN_OK && (cl.actions & TOKEN_CLIENT))
+		return client_link(g, &cl);
 	if (tc == TOKEN_MALFORMED || tc == TOKEN_BAD_MAC)
 		return refuse(g, staff, tc == TOKEN_BAD_MAC ? "token does not verify (forged or altered)"
 		                                            : "malformed token",
@@ -655,6 +681,16 @@ route(struct ing *g)
 		free(token);
 		return r;
 	}
+	return route_client(g);
+}
+
+/* A client's message: by subject tag (sender must be a contact of that
+ * project's client), by thread, else a new inquiry. */
+static int
+route_client(struct ing *g)
+{
+	struct app *app = g->app;
+	const struct mime_msg *m = g->m;
 
 	int64_t tagged;
 	if (route_subject_tag(m->subject, &tagged)) {

@@ -20,10 +20,14 @@
  * version; another format will start with another letter. */
 #define TOKEN_MAX 48
 
+/* In actions: the token was given to a client contact, not a user. */
+#define TOKEN_CLIENT (1u << 31)
+
 struct token_claims {
 	int64_t task;      /* tasks.id, 1..2^40 */
 	int64_t user;      /* users.id, 1..2^24 */
-	uint32_t actions;  /* bit set of allowed actions (workflow's numbering) */
+	uint32_t actions;  /* bit set of allowed actions (workflow's numbering);
+	                    * TOKEN_CLIENT set: user is a contact id (a client's link) */
 	int64_t expires;   /* epoch seconds, rounded up to a whole hour */
 };
 

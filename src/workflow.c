@@ -25,6 +25,7 @@
 #include "store.h"
 #include "task.h"
 #include "tmpl.h"
+#include "token.h"
 #include "util.h"
 
 #define MAX_DEPTH 8
@@ -183,6 +184,35 @@ mail_client(struct app *app, int64_t project, const struct wf_action *a, struct 
 		mo.cc_name = o->name;
 		mo.cc_addr = o->email;
 	}
+	/* An open task that waits for the client's acceptance gives the mail
+	 * a signed reply address and an accept link for the client. */
+	int64_t wait_task = 0, contact = 0;
+	db_1i(app->db, &wait_task,
+	    "SELECT id FROM tasks WHERE project_id=?1 AND status='open'"
+	    " AND (' ' || actions || ' ') LIKE '% accepted %' ORDER BY id DESC LIMIT 1", "i", project);
+	db_1i(app->db, &contact, "SELECT coalesce(contact_id,0) FROM projects WHERE id=?1", "i",
+	    project);
+	char *reply_to = NULL, *text = NULL;
+	if (wait_task && contact && app->have_key) {
+		struct token_claims cl = {.task = wait_task, .user = contact,
+		    .actions = TOKEN_CLIENT | (1u << CMD_ACCEPTED),
+		    .expires = now_epoch() + 30 * 86400};
+		char token[TOKEN_MAX + 1];
+		token_make(app->key, &cl, token);
+		const char *at = strchr(cfg->system_address, '@');
+		reply_to = xasprintf("%.*s+%s%s", (int)(at - cfg->system_address), cfg->system_address,
+		    token, at);
+		int de = strcmp(lang, "de") == 0;
+		const char *word = de ? "ANGENOMMEN" : "AKCEPTUJĘ OFERTĘ";
+		text = xasprintf("%s\n%s\n  mailto:%s?subject=%%5BINK-%lld%%5D%%20%s&body=%s%%0D%%0A%%0D%%0A"
+		                 "inkflow-token%%3A%%20%s\n",
+		    t.text, de ? "Annahme mit einem Klick:" : "Akceptacja jednym kliknięciem:", reply_to,
+		    (long long)project, de ? "ANGENOMMEN" : "AKCEPTUJ%C4%98%20OFERT%C4%98",
+		    de ? "ANGENOMMEN" : "AKCEPTUJ%C4%98%20OFERT%C4%98", token);
+		(void)word;
+		mo.reply_to = reply_to;
+		mo.text = text;
+	}
 	/* A document travels attached; the rep is answered the same thread. */
 	struct mail_att_out att = {0};
 	char *pdf = NULL, *fname = NULL, *number = NULL;
@@ -209,6 +239,8 @@ mail_client(struct app *app, int64_t project, const struct wf_action *a, struct 
 	free(pdf);
 	free(fname);
 	free(number);
+	free(reply_to);
+	free(text);
 	tmpl_mail_free(&t);
 out:
 	free(title);

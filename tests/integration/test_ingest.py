@@ -114,7 +114,8 @@ class SampleInbox(unittest.TestCase):
     def test_owner_and_bok_tasks(self):
         staff = [m for m in self.env.sent() if str(m["To"]).endswith("@bmt.example>")]
         to = sorted(m["To"].addresses[0].addr_spec for m in staff)
-        self.assertEqual(to.count("anna.nowak@bmt.example"), 1)
+        # Anna: prepare the calculation, then "the client wrote" (the follow-up)
+        self.assertEqual(to.count("anna.nowak@bmt.example"), 2)
         self.assertEqual(to.count("katharina.schmidt@bmt.example"), 2)
         self.assertEqual(to.count("piotr.kowalczyk@bmt.example"), 1)
         # BOK: assign a rep for the Gmail client, review the hijack attempt

@@ -11,11 +11,12 @@ PROD = "produkcja@bmt.example"
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
 
-def client_reply(to_mail, text, attach=None, name="zamowienie_podpisane.pdf"):
+def client_reply(to_mail, text, attach=None, name="zamowienie_podpisane.pdf",
+                 frm="Ola <%s>" % CLIENT):
     from email.message import EmailMessage
     m = EmailMessage()
-    m["From"] = "Ola <%s>" % CLIENT
-    m["To"] = "biuro@bmt.example"
+    m["From"] = frm
+    m["To"] = str(to_mail["Reply-To"] or "biuro@bmt.example")
     m["Subject"] = "Re: " + str(to_mail["Subject"])
     m["Message-ID"] = "<%s@reklama-baltyk.pl>" % __import__("os").urandom(6).hex()
     m["In-Reply-To"] = to_mail["Message-ID"]
@@ -66,7 +67,13 @@ class OrderByMail(unittest.TestCase):
         self.step(client_reply(offer, "Czy możliwy termin 10 grudnia?"))
         self.assertEqual(self.state(), "offer")
         self.task_mail(REP, "Klient odpowiedział")
-        # acceptance by reply
+        # the offer carries a signed accept link for the client
+        self.assertRegex(str(offer["Reply-To"]), r"biuro\+t\d+-[a-z0-9]+@bmt\.example")
+        self.assertIn("AKCEPTUJ%C4%98%20OFERT%C4%98", body_text(offer))
+        # someone else using the client's link accepts nothing
+        self.step(client_reply(offer, "AKCEPTUJĘ OFERTĘ", frm="x@konkurencja.pl"))
+        self.assertEqual(self.state(), "offer")
+        # acceptance by reply through the link
         self.step(client_reply(offer, "AKCEPTUJĘ OFERTĘ\n\nPozdrawiam"))
         self.assertEqual(self.state(), "order-checks")
         pay = self.task_mail(ACC, "zaległe płatności")
