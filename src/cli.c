@@ -286,3 +286,125 @@ cli_calc(struct app *app, int argc, char **argv)
 	                "calc submit N [--to LOGIN] --as LOGIN\n");
 	return 1;
 }
+
+/* Client id from "12", an email of a contact, or a domain. */
+static int64_t
+find_client(struct app *app, const char *key)
+{
+	int64_t id = 0;
+	if (parse_int64(key, 1, INT64_MAX, &id) == 0)
+		return id;
+	if (db_1i(app->db, &id, "SELECT client_id FROM contacts WHERE email=lower(?1)", "t", key) == 1)
+		return id;
+	if (db_1i(app->db, &id, "SELECT id FROM clients WHERE domain=lower(?1) ORDER BY id LIMIT 1",
+	        "t", key) == 1)
+		return id;
+	return 0;
+}
+
+int
+cli_client(struct app *app, int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : "";
+	const char *key = positional(argc - 1, argv + 1, 0);
+	int set = strcmp(sub, "set") == 0;
+	if ((!set && strcmp(sub, "show") != 0) || !key) {
+		fprintf(stderr, "inkflow: client show ID|EMAIL|DOMAIN [--json] | client set ID "
+		                "[--docs yes|no] [--payment-terms TEXT] [--vat-id ID] [--address TEXT] "
+		                "[--owner LOGIN] --as LOGIN\n");
+		return 1;
+	}
+	if (app_open_db(app, set ? APP_WRITE : APP_READ) < 0)
+		return 1;
+	int64_t id = find_client(app, key);
+	if (!id) {
+		fprintf(stderr, "inkflow: no client \"%s\"\n", key);
+		return 1;
+	}
+	if (set) {
+		int64_t user = as_user(app, argc, argv);
+		if (user < 0)
+			return 1;
+		const char *docs = opt(argc, argv, "--docs"), *terms = opt(argc, argv, "--payment-terms");
+		const char *vat = opt(argc, argv, "--vat-id"), *addr = opt(argc, argv, "--address");
+		const char *owner = opt(argc, argv, "--owner");
+		if (docs && strcmp(docs, "yes") != 0 && strcmp(docs, "no") != 0) {
+			fprintf(stderr, "inkflow: --docs yes|no\n");
+			return 1;
+		}
+		int64_t oid = 0;
+		if (owner && (oid = store_user_id(app->db, owner)) < 0) {
+			fprintf(stderr, "inkflow: no user \"%s\"\n", owner);
+			return 1;
+		}
+		if (db_begin(app->db) < 0)
+			return 1;
+		const struct cfg_user *u = store_user_cfg(app, user);
+		if ((docs && db_x(app->db, "UPDATE clients SET docs_on_file=?2 WHERE id=?1", "id", id,
+		                 strcmp(docs, "yes") == 0) < 0) ||
+		    (terms && db_x(app->db, "UPDATE clients SET payment_terms=?2 WHERE id=?1", "it", id,
+		                  terms) < 0) ||
+		    (vat && db_x(app->db, "UPDATE clients SET vat_id=upper(?2) WHERE id=?1", "it", id,
+		                vat) < 0) ||
+		    (addr && db_x(app->db, "UPDATE clients SET address=?2 WHERE id=?1", "it", id, addr) < 0) ||
+		    (owner && db_x(app->db, "UPDATE clients SET owner_id=?2 WHERE id=?1", "ii", id, oid) < 0) ||
+		    hist_add(app->db, 0, 0, u ? u->login : "?", "client-updated",
+		        "client %lld updated%s%s%s%s%s%s%s%s%s%s", (long long)id, docs ? ": documents on file " : "",
+		        docs ? docs : "", terms ? "; payment terms " : "", terms ? terms : "",
+		        vat ? "; VAT id " : "", vat ? vat : "", addr ? "; address " : "", addr ? addr : "",
+		        owner ? "; account manager " : "", owner ? owner : "") < 0 ||
+		    db_commit(app->db) < 0) {
+			db_rollback(app->db);
+			fprintf(stderr, "inkflow: client not updated\n");
+			return 1;
+		}
+	}
+	struct db_stmt *q = db_q(app->db,
+	    "SELECT c.id, c.name, c.domain, u.login, c.lang, c.currency, c.vat_id, c.docs_on_file,"
+	    " c.payment_terms, c.address FROM clients c LEFT JOIN users u ON u.id=c.owner_id"
+	    " WHERE c.id=?1", "i", id);
+	if (!q || db_step(q) != 1) {
+		if (q)
+			db_done(q);
+		return 1;
+	}
+	json_t *j = json_pack("{s:I,s:s,s:o,s:o,s:s,s:s,s:o,s:b,s:o,s:o}", "id",
+	    (json_int_t)db_int(q, 0), "name", db_text(q, 1), "domain",
+	    db_text(q, 2) ? json_string(db_text(q, 2)) : json_null(), "owner",
+	    db_text(q, 3) ? json_string(db_text(q, 3)) : json_null(), "lang", db_text(q, 4),
+	    "currency", db_text(q, 5), "vat_id", db_text(q, 6) ? json_string(db_text(q, 6)) : json_null(),
+	    "docs_on_file", (int)db_int(q, 7), "payment_terms",
+	    db_text(q, 8) ? json_string(db_text(q, 8)) : json_null(), "address",
+	    db_text(q, 9) ? json_string(db_text(q, 9)) : json_null());
+	db_done(q);
+	json_t *contacts = json_array();
+	q = db_q(app->db, "SELECT email, coalesce(name,'') FROM contacts WHERE client_id=?1 ORDER BY id",
+	    "i", id);
+	while (q && db_step(q) == 1)
+		json_array_append_new(contacts, json_pack("{s:s,s:s}", "email", db_text(q, 0), "name",
+		                                    db_text(q, 1)));
+	if (q)
+		db_done(q);
+	json_object_set_new(j, "contacts", contacts);
+	if (flag(argc, argv, "--json")) {
+		char *t = json_dumps(j, JSON_INDENT(2));
+		puts(t);
+		free(t);
+	} else {
+		printf("client %lld: %s\n", (long long)id, json_string_value(json_object_get(j, "name")));
+#define JS(k) (json_string_value(json_object_get(j, k)) ? json_string_value(json_object_get(j, k)) : "—")
+		printf("  account manager: %s\n  language/currency: %s/%s\n  VAT id: %s\n"
+		       "  registration documents on file: %s\n  payment terms: %s\n  address: %s\n",
+		    JS("owner"), JS("lang"), JS("currency"), JS("vat_id"),
+		    json_is_true(json_object_get(j, "docs_on_file")) ? "yes" : "no", JS("payment_terms"),
+		    JS("address"));
+#undef JS
+		size_t i;
+		json_t *c;
+		json_array_foreach(contacts, i, c)
+			printf("  contact: %s %s\n", json_string_value(json_object_get(c, "name")),
+			    json_string_value(json_object_get(c, "email")));
+	}
+	json_decref(j);
+	return 0;
+}

@@ -11,5 +11,7 @@ struct app;
 /* argv[0] is "task" or "calc".  Each returns the exit code. */
 int cli_task(struct app *app, int argc, char **argv);
 int cli_calc(struct app *app, int argc, char **argv);
+/* client show|set: the client record (flags shown in order-check tasks). */
+int cli_client(struct app *app, int argc, char **argv);
 
 #endif

@@ -50,6 +50,8 @@ usage(FILE *f)
 	      "                             act on a task as a reply would (approve, reject, ...)\n"
 	      "  calc add N [--lines FILE|-] --as LOGIN | calc submit N [--to LOGIN] --as LOGIN\n"
 	      "  calc show N [--json]       the calculation of project N\n"
+	      "  client show ID|EMAIL|DOMAIN [--json] | client set ID [--docs yes|no]\n"
+	      "      [--payment-terms T] [--vat-id V] [--address A] [--owner L] --as LOGIN\n"
 	      "  doc list N [--json] | doc render N KIND [-o FILE]\n"
 	      "                             documents (offer, calculation, order, production,\n"
 	      "                             delivery, complaint)\n"
@@ -346,7 +348,7 @@ main(int argc, char **argv)
 	struct app app = {0};
 	const char *cmd = argv[0];
 	static const char *known[] = {"init", "check-config", "run", "deliver", "project", "mail",
-	    "status", "outbox", "task", "calc", "doc"};
+	    "status", "outbox", "task", "calc", "doc", "client"};
 	int ok = 0;
 	for (size_t i = 0; i < ARRAY_LEN(known); i++)
 		ok |= strcmp(cmd, known[i]) == 0;
@@ -375,6 +377,8 @@ main(int argc, char **argv)
 		rc = cli_calc(&app, argc, argv);
 	else if (strcmp(cmd, "doc") == 0)
 		rc = doc_cli(&app, argc, argv);
+	else if (strcmp(cmd, "client") == 0)
+		rc = cli_client(&app, argc, argv);
 	else if (strcmp(cmd, "deliver") == 0)
 		rc = cmd_deliver(&app, argc, argv);
 	else if (strcmp(cmd, "project") == 0)

@@ -326,6 +326,20 @@ task_open(struct app *app, int64_t project, int64_t message, const char *kind, i
 	if (load_facts(app, project, &f) < 0) {
 		memset(&f, 0, sizeof(f));
 	}
+	/* What the checks need to know about the client. */
+	char *flags = NULL;
+	if (project) {
+		struct db_stmt *q = db_q(db,
+		    "SELECT c.docs_on_file, coalesce(c.payment_terms,''), coalesce(c.vat_id,'')"
+		    " FROM projects p JOIN clients c ON c.id=p.client_id WHERE p.id=?1", "i", project);
+		if (q && db_step(q) == 1)
+			flags = xasprintf(de ? "Unterlagen: %s; Zahlungsbedingungen: %s; USt-IdNr.: %s"
+			                     : "Dokumenty rejestrowe: %s; warunki płatności: %s; NIP/VAT: %s",
+			    db_int(q, 0) ? (de ? "vorhanden" : "są") : (de ? "fehlen" : "brak"),
+			    *db_text(q, 1) ? db_text(q, 1) : "—", *db_text(q, 2) ? db_text(q, 2) : "—");
+		if (q)
+			db_done(q);
+	}
 	char pb[32], due_s[32] = "";
 	snprintf(pb, sizeof(pb), "%lld", (long long)project);
 	if (due) {
@@ -345,6 +359,7 @@ task_open(struct app *app, int64_t project, int64_t message, const char *kind, i
 	    {"calc_table", calc_t}, {"calc_table_html", calc_h}, {"actions_text", links_t},
 	    {"actions_html", links_h}, {"company_name", cfg->company.name},
 	    {"system_address", cfg->system_address}, {"date", due_s},
+	    {"client_flags", flags ? flags : ""},
 	};
 	struct tmpl_mail t;
 	char err[512];
@@ -376,6 +391,7 @@ task_open(struct app *app, int64_t project, int64_t message, const char *kind, i
 			(*mails)++;
 	}
 	facts_free(&f);
+	free(flags);
 	free(quote);
 	free(from);
 	free(msubj);

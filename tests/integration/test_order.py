@@ -73,10 +73,17 @@ class OrderByMail(unittest.TestCase):
         # someone else using the client's link accepts nothing
         self.step(client_reply(offer, "AKCEPTUJĘ OFERTĘ", frm="x@konkurencja.pl"))
         self.assertEqual(self.state(), "offer")
+        # BOK records what it knows about the client; the checks show it
+        env.run("client", "set", "reklama-baltyk.pl", "--docs", "yes", "--payment-terms",
+                "przelew 30 dni", "--as", "m.zak")
+        c = env.json("client", "show", CLIENT)
+        self.assertEqual((c["docs_on_file"], c["payment_terms"]), (True, "przelew 30 dni"))
         # acceptance by reply through the link
         self.step(client_reply(offer, "AKCEPTUJĘ OFERTĘ\n\nPozdrawiam"))
         self.assertEqual(self.state(), "order-checks")
         pay = self.task_mail(ACC, "zaległe płatności")
+        self.assertIn("Dokumenty rejestrowe: są; warunki płatności: przelew 30 dni",
+                      body_text(pay))
         docs = self.task_mail(BOK, "dokumenty rejestrowe")
 
         # accounting refuses: on hold, the rep is told why
