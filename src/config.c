@@ -1615,10 +1615,11 @@ read_price(struct rd *r, xmlNode *e, struct cfg_product *p, int *have)
 static void
 read_product(struct loader *ld, struct rd *r, xmlNode *e, struct config *c)
 {
-	static const char *const at[] = {"sku", "unit", "vat", NULL};
+	static const char *const at[] = {"sku", "unit", "vat", "min-dpi", NULL};
 	static const char *const kids[] = {"name", "price", NULL};
 	check_attrs(r, e, at);
 	struct cfg_product p = {.price_pln = -1, .price_eur = -1};
+	p.min_dpi = attr_int(r, e, "min-dpi", 0, 2400, 0);
 	/* A bad or repeated SKU still names the product in messages, but the
 	 * product is not kept. */
 	char *sku = attr(r, e, "sku", REQ);

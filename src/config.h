@@ -65,6 +65,7 @@ struct cfg_product {
 	int vat_bp;         /* VAT in basis points: 2300 = 23% */
 	int64_t price_pln;  /* net list price per unit in grosze, -1 if none */
 	int64_t price_eur;  /* net list price per unit in cents, -1 if none */
+	int min_dpi;        /* artwork below this at print size is flagged; 0 = no check */
 };
 
 /* Client assignment rule, first match wins.  domain is an exact domain

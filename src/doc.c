@@ -11,6 +11,7 @@
 #include "app.h"
 #include "calcdb.h"
 #include "config.h"
+#include "artwork.h"
 #include "db.h"
 #include "log.h"
 #include "pdf.h"
@@ -165,6 +166,72 @@ load_lines(struct app *app, int64_t calc, struct docdata *d)
 	return 0;
 }
 
+/* The client's artwork in the project, one line each, with what the file
+ * says about itself and the resolution it gives at the ordered size of the
+ * first sized line (flagged under the product's min-dpi). */
+static char *
+artwork_list(struct app *app, int64_t project, const char *lang, const struct docdata *d)
+{
+	int de = strcmp(lang, "de") == 0;
+	int64_t w = 0, h = 0;
+	int min_dpi = 0;
+	for (size_t i = 0; i < d->nlines && !w; i++)
+		if (d->lines[i].w_mm && d->lines[i].h_mm) {
+			w = d->lines[i].w_mm;
+			h = d->lines[i].h_mm;
+			const struct cfg_product *p = d->lines[i].sku ? config_product(app->cfg, d->lines[i].sku)
+			                                             : NULL;
+			min_dpi = p ? p->min_dpi : 0;
+		}
+	struct sbuf sb = {0};
+	struct db_stmt *q = db_q(app->db,
+	    "SELECT a.filename, a.path FROM attachments a JOIN messages m ON m.id=a.message_id"
+	    " WHERE m.project_id=?1 AND m.class='normal' AND (a.content_type='application/pdf'"
+	    " OR a.content_type LIKE 'image/%') ORDER BY a.id LIMIT 50", "i", project);
+	char *rows[50][2];
+	size_t n = 0;
+	while (q && n < 50 && db_step(q) == 1) {
+		rows[n][0] = xstrdup(db_text(q, 0));
+		rows[n][1] = xstrdup(db_text(q, 1));
+		n++;
+	}
+	if (q)
+		db_done(q);
+	for (size_t i = 0; i < n; i++) {
+		char *path = path_join(app->cfg->data_dir, rows[i][1]);
+		struct artwork_info a;
+		char err[256];
+		if (artwork_read(path, 512u * 1024 * 1024, &a, err, sizeof(err)) < 0) {
+			sb_printf(&sb, "%s: %s\n", rows[i][0], err);
+		} else {
+			sb_printf(&sb, "%s: %s", rows[i][0], a.format);
+			if (a.page_w_um)
+				sb_printf(&sb, ", %lld×%lld mm", (long long)((a.page_w_um + 500) / 1000),
+				    (long long)((a.page_h_um + 500) / 1000));
+			if (a.px_w)
+				sb_printf(&sb, ", %lld×%lld px", (long long)a.px_w, (long long)a.px_h);
+			if (a.dpi_x)
+				sb_printf(&sb, ", %d dpi", a.dpi_x);
+			sb_printf(&sb, ", %s", artwork_colour_name(a.colour));
+			int eff = w ? artwork_effective_dpi(&a, w, h) : 0;
+			if (eff)
+				sb_printf(&sb, de ? "; bei %lld×%lld mm: %d dpi%s" : "; przy %lld×%lld mm: %d dpi%s",
+				    (long long)w, (long long)h, eff,
+				    min_dpi && eff < min_dpi
+				        ? (de ? " – ZU NIEDRIG" : " – ZA MAŁO") : "");
+			if (eff && min_dpi && eff < min_dpi)
+				sb_printf(&sb, de ? " (mindestens %d)" : " (minimum %d)", min_dpi);
+			sb_addc(&sb, '\n');
+		}
+		free(path);
+		free(rows[i][0]);
+		free(rows[i][1]);
+	}
+	if (!n)
+		sb_adds(&sb, de ? "(keine Druckdaten vom Kunden)" : "(brak plików od klienta)");
+	return sb_steal(&sb);
+}
+
 int64_t
 doc_render(struct app *app, int64_t project, const char *kind, char *err, size_t errlen)
 {
@@ -215,6 +282,15 @@ doc_render(struct app *app, int64_t project, const char *kind, char *err, size_t
 		snprintf(err, errlen, "INK-%lld has no calculation to put in the %s", (long long)project,
 		    kind);
 		goto out;
+	}
+	char *invoice = NULL;
+	db_1s(app->db, &invoice, "SELECT invoice FROM projects WHERE id=?1", "i", project);
+	var(&d, "invoice", invoice ? invoice : "");
+	free(invoice);
+	if (strcmp(kind, "production") == 0) {
+		char *art = artwork_list(app, project, lang, &d);
+		var(&d, "artwork", art);
+		free(art);
 	}
 	int64_t now = now_epoch();
 	char number[32], issued[16], valid[16];
