@@ -603,6 +603,17 @@ cmd_execute(struct app *app, const struct cmd_input *in, struct cmd_outcome *o)
 		break;
 	}
 	default: {
+		/* Tasks that only inform (a client wrote, a held message, an order
+		 * on hold) are closed by DONE and move nothing. */
+		if (cmd == CMD_DONE && (strcmp(t.kind, "client-replied") == 0 ||
+		                           strcmp(t.kind, "review-held") == 0 ||
+		                           strcmp(t.kind, "order-on-hold") == 0)) {
+			if (task_close(app, t.id, in->user, "DONE") < 0)
+				goto fail;
+			o->done = 1;
+			say(o, de ? "Erledigt.\n" : "Zamknięte.\n");
+			break;
+		}
 		/* Steps of later stages: close the task and tell the workflow. */
 		char *ev = str_lower(xstrdup(reply_cmd_name(cmd)));
 		int r = task_close(app, t.id, in->user, reply_cmd_name(cmd)) < 0 ||

@@ -202,7 +202,7 @@ hold(struct ing *g, const char *reason)
 		int64_t t = task_open(g->app, 0, g->msg, "review-held",
 		    store_user_id(g->app->db, bok->login),
 		    de ? "Zurückgehaltene Nachricht prüfen" : "Sprawdź wstrzymaną wiadomość", desc,
-		    1u << CMD_NOTE, 0, NULL, &g->res->replies);
+		    (1u << CMD_NOTE) | (1u << CMD_DONE), 0, NULL, &g->res->replies);
 		free(desc);
 		if (t < 0)
 			return -1;

@@ -231,6 +231,21 @@ show_project(struct app *app, int64_t id, int json)
 	if (q)
 		db_done(q);
 	json_object_set_new(p, "tasks", tasks);
+	json_t *docs = json_array();
+	q = db_q(app->db,
+	    "SELECT kind, number, path, sha256, size, created FROM documents WHERE project_id=?1"
+	    " ORDER BY id", "i", id);
+	while (q && db_step(q) == 1) {
+		char ts[32];
+		iso_time(db_int(q, 5), ts, sizeof(ts));
+		json_array_append_new(docs, json_pack("{s:s,s:s,s:s,s:s,s:I,s:s}", "kind", db_text(q, 0),
+		                                "number", db_text(q, 1), "path", db_text(q, 2),
+		                                "sha256", db_text(q, 3), "size",
+		                                (json_int_t)db_int(q, 4), "created", ts));
+	}
+	if (q)
+		db_done(q);
+	json_object_set_new(p, "documents", docs);
 	json_object_set_new(p, "messages", messages_json(app, id, NULL));
 	json_object_set_new(p, "history", hist);
 	if (json)
@@ -260,6 +275,12 @@ show_project(struct app *app, int64_t id, int json)
 		    json_string_value(json_object_get(e, "assignee")),
 		    json_string_value(json_object_get(e, "status")),
 		    json_string_value(json_object_get(e, "title")));
+	printf("  documents:\n");
+	json_array_foreach(json_object_get(p, "documents"), i, e)
+		printf("    %-14s %-12s %s (sha256 %.16s…)\n", json_string_value(json_object_get(e, "number")),
+		    json_string_value(json_object_get(e, "kind")),
+		    json_string_value(json_object_get(e, "path")),
+		    json_string_value(json_object_get(e, "sha256")));
 	printf("  messages:\n");
 	json_array_foreach(json_object_get(p, "messages"), i, e) {
 		printf("    #%lld %s %s: %s\n", (long long)json_integer_value(json_object_get(e, "id")),
