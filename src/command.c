@@ -1,5 +1,7 @@
 #include "command.h"
 
+#include "complaint.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -526,6 +528,27 @@ cmd_execute(struct app *app, const struct cmd_input *in, struct cmd_outcome *o)
 		free(login);
 		break;
 	}
+	case CMD_COMPLAINT:
+		if (complaint_open(app, t.project, in->message, in->user, o, &ctx) < 0)
+			goto fail;
+		break;
+	case CMD_OPINION: {
+		struct sbuf txt = {0};
+		sb_adds(&txt, in->arg);
+		if (*in->arg && *in->rest)
+			sb_addc(&txt, '\n');
+		sb_adds(&txt, in->rest);
+		rc = complaint_opinion(app, t.project, t.id, in->user, sb_str(&txt), in->message, o, &ctx);
+		sb_free(&txt);
+		if (rc < 0)
+			goto fail;
+		break;
+	}
+	case CMD_DECIDE:
+		if (complaint_decide(app, t.project, t.id, in->user, in->arg, in->rest, in->message, o,
+		        &ctx) < 0)
+			goto fail;
+		break;
 	case CMD_CONFIRM:
 		if (strcmp(t.kind, "confirm-signed-order") == 0) {
 			rc = store_signed(app, &t, in, o);
@@ -607,6 +630,7 @@ cmd_execute(struct app *app, const struct cmd_input *in, struct cmd_outcome *o)
 		 * on hold) are closed by DONE and move nothing. */
 		if (cmd == CMD_DONE && (strcmp(t.kind, "client-replied") == 0 ||
 		                           strcmp(t.kind, "review-held") == 0 ||
+		                           strcmp(t.kind, "complaint-review") == 0 ||
 		                           strcmp(t.kind, "order-on-hold") == 0)) {
 			if (task_close(app, t.id, in->user, "DONE") < 0)
 				goto fail;

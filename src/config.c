@@ -1850,12 +1850,13 @@ static const struct {
 /* Events the engine knows: the commands above plus internal ones. */
 static const char *const wf_events[] = {"submit", "approve", "correct", "reject",
     "assigned", "accepted", "confirm", "refuse", "signed", "done", "delivered", "complaint",
-    "decide", NULL};
+    "opinions-complete", "decide", "reprint", NULL};
 static const char *const wf_guards[] = {"auto-approve", "needs-approval", "checks-confirmed",
     NULL};
-static const char *const wf_targets[] = {"owner", "approver", "author", "client", NULL};
+static const char *const wf_targets[] = {"owner", "approver", "author", "client", "supervisor",
+    NULL};
 static const char *const wf_action_names[] = {"assign-owner", "task", "mail", "close-tasks",
-    "document", NULL};
+    "document", "opinion-tasks", NULL};
 static const char *const doc_kinds[] = {"offer", "calculation", "order", "production",
     "delivery", "complaint", NULL};
 
@@ -1969,11 +1970,25 @@ read_wf_action(struct rd *r, xmlNode *e, int k, struct wf_action *a)
 		a->task_kind = attr(r, e, "kind", REQ);
 		break;
 	}
-	default: {
+	case 4: {
 		static const char *const at[] = {"kind", NULL};
 		leaf(r, e, at);
 		a->kind = WA_DOCUMENT;
 		a->doc_kind = attr_word(r, e, "kind", doc_kinds, REQ);
+		break;
+	}
+	default: {
+		static const char *const at[] = {"due", "title-pl", "title-de", NULL};
+		leaf(r, e, at);
+		a->kind = WA_OPINIONS;
+		a->task_kind = xstrdup("complaint-opinion");
+		a->title_pl = attr(r, e, "title-pl", REQ);
+		a->title_de = attr(r, e, "title-de", REQ);
+		a->actions = (1u << CMD_OPINION) | (1u << CMD_NOTE);
+		char *due = attr(r, e, "due", OPT);
+		if (due && (a->due = duration(due)) < 0)
+			rd_err(r, e, "<opinion-tasks> due: \"%s\" is not a duration (e.g. 3d)", due);
+		free(due);
 		break;
 	}
 	}

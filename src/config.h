@@ -110,6 +110,8 @@ enum wf_action_kind {
 	WA_MAIL,         /* <mail to= template=/> */
 	WA_CLOSE_TASKS,  /* <close-tasks kind=/>: cancel open tasks of a kind */
 	WA_DOCUMENT,     /* <document kind=/>: render and store a document */
+	WA_OPINIONS,     /* <opinion-tasks due= title-pl= title-de=/>: a task for
+	                  * everyone who worked on the project */
 };
 
 struct wf_action {

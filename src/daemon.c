@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "complaint.h"
 #include "config.h"
 #include "db.h"
 #include "imap.h"
@@ -517,6 +518,9 @@ daemon_run(struct app *app, const struct daemon_opts *o)
 			iso_time(now_epoch(), ts, sizeof(ts));
 			status_set(app, "last_poll", ts);
 		}
+		/* Timers: opinion deadlines of complaint cases. */
+		if (complaint_timers(app) < 0)
+			log_error("event=timer_failed timer=complaint");
 		outbox_flush(app, &s.out);
 		char n[32];
 		snprintf(n, sizeof(n), "%lld", (long long)l.processed);

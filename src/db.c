@@ -139,6 +139,18 @@ static const char *const migrations[] = {
 	"ALTER TABLE clients ADD COLUMN docs_on_file INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE clients ADD COLUMN payment_terms TEXT;"
 	"ALTER TABLE clients ADD COLUMN address TEXT;",
+	/* 6: complaints */
+	"CREATE TABLE complaints("
+	" id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL REFERENCES projects(id),"
+	" number TEXT NOT NULL UNIQUE, message_id INTEGER REFERENCES messages(id),"
+	" status TEXT NOT NULL, opened INTEGER NOT NULL, decided INTEGER,"
+	" decided_by INTEGER REFERENCES users(id), outcome TEXT, amount INTEGER,"
+	" decision_text TEXT);"
+	"CREATE INDEX complaints_project ON complaints(project_id);"
+	"CREATE TABLE complaint_opinions("
+	" id INTEGER PRIMARY KEY, complaint_id INTEGER NOT NULL REFERENCES complaints(id),"
+	" user_id INTEGER NOT NULL REFERENCES users(id), text TEXT NOT NULL,"
+	" message_id INTEGER REFERENCES messages(id), created INTEGER NOT NULL);",
 };
 
 int

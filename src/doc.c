@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "calc.h"
 #include "calcdb.h"
 #include "config.h"
 #include "artwork.h"
@@ -77,9 +78,9 @@ struct docdata {
 	size_t nlines;
 	struct pdf_rate rates[8];
 	size_t nrates;
-	char *strs[64]; /* owned strings behind the vars and lines */
+	char *strs[96]; /* owned strings behind the vars */
 	size_t nstrs;
-	struct pdf_var vars[32];
+	struct pdf_var vars[48];
 	size_t nvars;
 };
 
@@ -232,6 +233,56 @@ artwork_list(struct app *app, int64_t project, const char *lang, const struct do
 	return sb_steal(&sb);
 }
 
+/* The latest complaint case, for the decision document. */
+static void
+complaint_vars(struct app *app, int64_t project, const char *lang, const char *cur,
+    struct docdata *d)
+{
+	int de = strcmp(lang, "de") == 0;
+	char *cnum = NULL, *ctext = NULL, *coutcome = NULL;
+	int64_t copened = 0, camount = -1;
+	struct db_stmt *c = db_q(app->db,
+	    "SELECT number, coalesce(outcome,''), coalesce(amount,-1), coalesce(decision_text,''),"
+	    " opened FROM complaints WHERE project_id=?1 ORDER BY id DESC LIMIT 1", "i", project);
+	if (c && db_step(c) == 1) {
+		cnum = xstrdup(db_text(c, 0));
+		coutcome = xstrdup(db_text(c, 1));
+		camount = db_int(c, 2);
+		ctext = xstrdup(db_text(c, 3));
+		copened = db_int(c, 4);
+	}
+	if (c)
+		db_done(c);
+	char cdate[16] = "", amt[48] = "";
+	if (copened)
+		date_text(copened, cdate, sizeof(cdate));
+	if (camount >= 0)
+		calc_money(camount, cur, lang, amt, sizeof(amt));
+	static const struct {
+		const char *key, *pl, *de;
+	} outcomes[] = {
+	    {"reprint", "Reklamacja uznana – dodruk", "Reklamation anerkannt – Nachdruck"},
+	    {"discount", "Reklamacja uznana – rabat", "Reklamation anerkannt – Preisnachlass"},
+	    {"refund", "Reklamacja uznana – zwrot", "Reklamation anerkannt – Erstattung"},
+	    {"reject", "Reklamacja odrzucona", "Reklamation abgelehnt"},
+	};
+	struct sbuf dec = {0};
+	for (size_t i = 0; coutcome && i < ARRAY_LEN(outcomes); i++)
+		if (strcmp(coutcome, outcomes[i].key) == 0)
+			sb_adds(&dec, de ? outcomes[i].de : outcomes[i].pl);
+	if (*amt)
+		sb_printf(&dec, ": %s", amt);
+	if (ctext && *ctext)
+		sb_printf(&dec, "\n%s", ctext);
+	var(d, "case_number", cnum ? cnum : "");
+	var(d, "complaint_date", cdate);
+	var(d, "decision", sb_str(&dec));
+	sb_free(&dec);
+	free(cnum);
+	free(ctext);
+	free(coutcome);
+}
+
 int64_t
 doc_render(struct app *app, int64_t project, const char *kind, char *err, size_t errlen)
 {
@@ -245,7 +296,8 @@ doc_render(struct app *app, int64_t project, const char *kind, char *err, size_t
 	size_t len = 0;
 	struct db_stmt *q = db_q(app->db,
 	    "SELECT p.title, p.lang, p.currency, c.name, coalesce(c.vat_id,''), ct.name,"
-	    " ct.email, u.name, u.email, u.phone, c.domain FROM projects p"
+	    " ct.email, u.name, u.email, u.phone, coalesce(c.address,''),"
+	    " coalesce(c.payment_terms,''), coalesce(p.invoice,'') FROM projects p"
 	    " JOIN clients c ON c.id=p.client_id LEFT JOIN contacts ct ON ct.id=p.contact_id"
 	    " LEFT JOIN users u ON u.id=p.owner_id WHERE p.id=?1",
 	    "i", project);
@@ -258,18 +310,38 @@ doc_render(struct app *app, int64_t project, const char *kind, char *err, size_t
 	char lang[3], cur[4];
 	snprintf(lang, sizeof(lang), "%s", db_text(q, 1));
 	snprintf(cur, sizeof(cur), "%s", db_text(q, 2));
+	int de = strcmp(lang, "de") == 0;
 	char pb[32];
 	snprintf(pb, sizeof(pb), "INK-%lld", (long long)project);
+	/* Every name pdf.h lists, "" when the project has no value for it. */
 	var(&d, "project", pb);
 	var(&d, "project_title", db_text(q, 0));
 	var(&d, "client_name", db_text(q, 3));
-	var(&d, "client_vat_id", db_text(q, 4));
-	var(&d, "contact_name", db_text(q, 5) ? db_text(q, 5) : db_text(q, 6));
-	var(&d, "contact_email", db_text(q, 6));
+	var(&d, "client_tax_id", db_text(q, 4));
+	var(&d, "client_contact", db_text(q, 5) ? db_text(q, 5) : db_text(q, 6));
+	var(&d, "client_email", db_text(q, 6));
+	var(&d, "client_phone", "");
+	var(&d, "client_address", db_text(q, 10));
 	var(&d, "owner_name", db_text(q, 7) ? db_text(q, 7) : app->cfg->company.name);
 	var(&d, "owner_email", db_text(q, 8) ? db_text(q, 8) : app->cfg->system_address);
 	var(&d, "owner_phone", db_text(q, 9) ? db_text(q, 9) : app->cfg->company.phone);
+	var(&d, "payment_terms", *db_text(q, 11) ? db_text(q, 11)
+	                         : de ? "Überweisung innerhalb von 14 Tagen" : "przelew 14 dni");
+	var(&d, "invoice_number", db_text(q, 12));
 	db_done(q);
+	var(&d, "delivery_terms", de ? "Abholung oder Versand nach Absprache"
+	                             : "odbiór osobisty lub wysyłka wg uzgodnienia");
+	var(&d, "notes", "");
+	static const struct {
+		const char *name, *kind;
+	} refs[] = {{"offer_number", "offer"}, {"order_number", "order"}};
+	for (size_t i = 0; i < ARRAY_LEN(refs); i++) {
+		char *num = NULL;
+		db_1s(app->db, &num, "SELECT number FROM documents WHERE project_id=?1 AND kind=?2"
+		                     " ORDER BY id DESC LIMIT 1", "it", project, refs[i].kind);
+		var(&d, refs[i].name, num ? num : "");
+		free(num);
+	}
 
 	int64_t calc = calcdb_current(app, project);
 	struct calc_head h = {0};
@@ -283,15 +355,15 @@ doc_render(struct app *app, int64_t project, const char *kind, char *err, size_t
 		    kind);
 		goto out;
 	}
-	char *invoice = NULL;
-	db_1s(app->db, &invoice, "SELECT invoice FROM projects WHERE id=?1", "i", project);
-	var(&d, "invoice", invoice ? invoice : "");
-	free(invoice);
+	const struct cfg_user *ap = h.approver ? store_user_cfg(app, h.approver) : NULL;
+	var(&d, "approved_by", ap ? ap->name : "");
+	complaint_vars(app, project, lang, cur, &d);
 	if (strcmp(kind, "production") == 0) {
 		char *art = artwork_list(app, project, lang, &d);
 		var(&d, "artwork", art);
 		free(art);
-	}
+	} else
+		var(&d, "artwork", "");
 	int64_t now = now_epoch();
 	char number[32], issued[16], valid[16];
 	if (next_number(app, kind, now, number, sizeof(number)) < 0) {
@@ -301,8 +373,10 @@ doc_render(struct app *app, int64_t project, const char *kind, char *err, size_t
 	date_text(now, issued, sizeof(issued));
 	date_text(now + OFFER_VALID_DAYS * 86400, valid, sizeof(valid));
 	var(&d, "valid_until", valid);
-	var(&d, "payment_terms", strcmp(lang, "de") == 0 ? "Überweisung innerhalb von 14 Tagen"
-	                                                 : "przelew 14 dni");
+	char due[16];
+	date_text(now + 5 * 86400, due, sizeof(due));
+	var(&d, "due_date", due);
+	var(&d, "delivery_date", strcmp(kind, "delivery") == 0 ? issued : "");
 	struct pdf_doc pd = {
 	    .kind = kind, .lang = lang, .currency = cur, .number = number, .issued = now,
 	    .lines = d.lines, .nlines = d.nlines, .rates = d.rates, .nrates = d.nrates,

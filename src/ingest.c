@@ -265,6 +265,32 @@ client_message(struct ing *g, int64_t project)
 		        (1u << CMD_CONFIRM) | (1u << CMD_REFUSE) | (1u << CMD_NOTE), now_epoch() + 86400,
 		        "message", &ctx.replies) < 0 ? -1 : 0;
 		free(desc);
+	} else if (strcmp(state, "closed") == 0) {
+		/* After-sales: BOK and the owner look at it; COMPLAINT opens a case. */
+		static const char *words[] = {"reklamacj", "reklamuj", "reklamation", "beanstand",
+		    "complaint", "wadliw", "uszkodz", "mangelhaft"};
+		char *low = str_lower(xstrdup(g->m->text));
+		char *subj = str_lower(xstrdup(g->m->subject ? g->m->subject : ""));
+		int likely = 0;
+		for (size_t i = 0; i < ARRAY_LEN(words); i++)
+			likely |= strstr(low, words[i]) || strstr(subj, words[i]);
+		free(low);
+		free(subj);
+		const struct cfg_user *bok = bok_user(app->cfg);
+		int64_t ids[2] = {bok ? store_user_id(app->db, bok->login) : 0, owner};
+		for (int k = 0; k < 2 && r == 0; k++) {
+			if (!ids[k] || (k == 1 && ids[1] == ids[0]))
+				continue;
+			const struct cfg_user *who = store_user_cfg(app, ids[k]);
+			int wde = who && strcmp(who->lang, "de") == 0;
+			const char *title = likely ? (wde ? "Wahrscheinlich eine Reklamation"
+			                                  : "Prawdopodobnie reklamacja")
+			                           : (wde ? "Kunde schreibt zu abgeschlossenem Projekt"
+			                                  : "Klient pisze w zamkniętym projekcie");
+			r = task_open(app, project, g->msg, "complaint-review", ids[k], title, text,
+			        (1u << CMD_COMPLAINT) | (1u << CMD_NOTE) | (1u << CMD_DONE),
+			        now_epoch() + 86400, "message", &ctx.replies) < 0 ? -1 : 0;
+		}
 	} else if (owner) {
 		r = task_open(app, project, g->msg, "client-replied", owner,
 		        de ? "Der Kunde hat geschrieben" : "Klient odpowiedział", text,

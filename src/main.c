@@ -15,6 +15,7 @@
 
 #include "app.h"
 #include "cli.h"
+#include "complaint.h"
 #include "config.h"
 #include "daemon.h"
 #include "doc.h"
@@ -52,6 +53,7 @@ usage(FILE *f)
 	      "  calc show N [--json]       the calculation of project N\n"
 	      "  client show ID|EMAIL|DOMAIN [--json] | client set ID [--docs yes|no]\n"
 	      "      [--payment-terms T] [--vat-id V] [--address A] [--owner L] --as LOGIN\n"
+	      "  complaint list [--json] | complaint show RK/2026/0001 [--json]\n"
 	      "  doc list N [--json] | doc render N KIND [-o FILE]\n"
 	      "                             documents (offer, calculation, order, production,\n"
 	      "                             delivery, complaint)\n"
@@ -348,7 +350,7 @@ main(int argc, char **argv)
 	struct app app = {0};
 	const char *cmd = argv[0];
 	static const char *known[] = {"init", "check-config", "run", "deliver", "project", "mail",
-	    "status", "outbox", "task", "calc", "doc", "client"};
+	    "status", "outbox", "task", "calc", "doc", "client", "complaint"};
 	int ok = 0;
 	for (size_t i = 0; i < ARRAY_LEN(known); i++)
 		ok |= strcmp(cmd, known[i]) == 0;
@@ -379,6 +381,8 @@ main(int argc, char **argv)
 		rc = doc_cli(&app, argc, argv);
 	else if (strcmp(cmd, "client") == 0)
 		rc = cli_client(&app, argc, argv);
+	else if (strcmp(cmd, "complaint") == 0)
+		rc = complaint_cli(&app, argc, argv);
 	else if (strcmp(cmd, "deliver") == 0)
 		rc = cmd_deliver(&app, argc, argv);
 	else if (strcmp(cmd, "project") == 0)

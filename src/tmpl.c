@@ -20,7 +20,7 @@ static const char *const known_vars[] = {
 	"company_www", "system_address", "date", "task_title", "task_description",
 	"assignee_name", "inquiry_text", "reason", "message_from", "message_subject",
 	"outbox_id", "calc_table", "calc_table_html", "actions_text", "actions_html",
-	"reply_text", "project_state", "approver_name", "client_flags",
+	"reply_text", "project_state", "approver_name", "client_flags", "complaint_number",
 };
 
 static int

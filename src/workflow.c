@@ -97,6 +97,12 @@ resolve(struct app *app, int64_t project, const char *target)
 			id = strcmp(target, "approver") == 0 ? h.approver : h.author;
 		if (!id && strcmp(target, "author") == 0)
 			return resolve(app, project, "owner");
+	} else if (strcmp(target, "supervisor") == 0) {
+		/* The owner's direct supervisor. */
+		int64_t owner = resolve(app, project, "owner");
+		const struct cfg_user *o = owner ? store_user_cfg(app, owner) : NULL;
+		const struct cfg_user *s = o && o->supervisor ? config_user(app->cfg, o->supervisor) : NULL;
+		id = s ? store_user_id(app->db, s->login) : 0;
 	} else if (strncmp(target, "role:", 5) == 0) {
 		enum role r;
 		const struct cfg_user *u = role_parse(target + 5, &r) == 0
@@ -115,6 +121,7 @@ static int
 mail_client(struct app *app, int64_t project, const struct wf_action *a, struct wf_ctx *ctx)
 {
 	const char *tmpl = a->tmpl;
+	char *cnum = NULL, *ctext = NULL;
 	const struct config *cfg = app->cfg;
 	char *title = NULL, *client = NULL, *cname = NULL, *cmail = NULL, *lang = NULL;
 	int64_t owner = 0;
@@ -149,6 +156,11 @@ mail_client(struct app *app, int64_t project, const struct wf_action *a, struct 
 		        cmail) < 0 ? -1 : 0;
 		goto out;
 	}
+	/* The latest complaint case, for the complaint mails. */
+	db_1s(app->db, &cnum, "SELECT number FROM complaints WHERE project_id=?1 ORDER BY id DESC"
+	                      " LIMIT 1", "i", project);
+	db_1s(app->db, &ctext, "SELECT decision_text FROM complaints WHERE project_id=?1"
+	                       " ORDER BY id DESC LIMIT 1", "i", project);
 	/* Without an owner yet, the client is told who to write to: BOK. */
 	const struct cfg_user *o = owner ? store_user_cfg(app, owner) : NULL;
 	char pb[32];
@@ -163,6 +175,7 @@ mail_client(struct app *app, int64_t project, const struct wf_action *a, struct 
 	    {"company_city", cfg->company.city}, {"company_phone", cfg->company.phone},
 	    {"company_email", cfg->company.email}, {"company_www", cfg->company.www},
 	    {"system_address", cfg->system_address},
+	    {"complaint_number", cnum ? cnum : ""}, {"reply_text", ctext ? ctext : ""},
 	};
 	struct tmpl_mail t;
 	char err[512];
@@ -243,6 +256,8 @@ mail_client(struct app *app, int64_t project, const struct wf_action *a, struct 
 	free(text);
 	tmpl_mail_free(&t);
 out:
+	free(cnum);
+	free(ctext);
 	free(title);
 	free(client);
 	free(cname);
@@ -250,6 +265,7 @@ out:
 	free(lang);
 	return r;
 }
+
 
 /* BOK is asked to name the owner when nobody looks after the client. */
 static int
@@ -334,6 +350,30 @@ run_actions(struct app *app, int64_t project, const struct wf_action *v, size_t 
 				log_error("event=document_failed project=%lld kind=%s error=%s",
 				    (long long)project, a->doc_kind, log_q(err));
 				return -1;
+			}
+			break;
+		}
+		case WA_OPINIONS: {
+			/* Everyone who had a task on the project, once each. */
+			struct db_stmt *q = db_q(app->db,
+			    "SELECT DISTINCT assignee_id FROM tasks WHERE project_id=?1"
+			    " AND kind NOT IN ('complaint-review','complaint-opinion','complaint-decision')"
+			    " ORDER BY assignee_id", "i", project);
+			int64_t who[64];
+			size_t nwho = 0;
+			while (q && nwho < 64 && db_step(q) == 1)
+				who[nwho++] = db_int(q, 0);
+			if (q)
+				db_done(q);
+			for (size_t k = 0; k < nwho; k++) {
+				const struct cfg_user *u = store_user_cfg(app, who[k]);
+				if (!u)
+					continue;
+				const char *title = strcmp(u->lang, "de") == 0 ? a->title_de : a->title_pl;
+				if (task_open(app, project, ctx->message, a->task_kind, who[k], title,
+				        ctx->reason, a->actions, a->due ? now_epoch() + a->due : 0, "message",
+				        &ctx->replies) < 0)
+					return -1;
 			}
 			break;
 		}
