@@ -1834,6 +1834,48 @@ read_approval(struct rd *r, xmlNode *n, struct config *c)
 		    "larger amount)");
 }
 
+/* ---- <reminders> ------------------------------------------------------------- */
+
+static int64_t duration(const char *v);
+
+static void
+read_reminders(struct rd *r, xmlNode *n, struct config *c)
+{
+	static const char *const kids[] = {"reminder", NULL};
+	size_t cap = 0;
+	int k, have_default = 0;
+	for (xmlNode *e = n ? next_elem(r, n, n->children, kids, &k) : NULL; e;
+	     e = next_elem(r, n, e->next, kids, &k)) {
+		static const char *const at[] = {"kind", "every", "escalate-after", NULL};
+		leaf(r, e, at);
+		if (c->nreminders >= 64) {
+			rd_err(r, e, "<reminders>: at most 64");
+			break;
+		}
+		c->reminders = grow(c->reminders, c->nreminders, &cap, sizeof(*c->reminders));
+		struct cfg_reminder *m = &c->reminders[c->nreminders++];
+		memset(m, 0, sizeof(*m));
+		m->kind = attr(r, e, "kind", REQ);
+		if (m->kind && strcmp(m->kind, "*") == 0)
+			have_default = 1;
+		static const char *const names[] = {"every", "escalate-after"};
+		int64_t *dst[] = {&m->every, &m->escalate};
+		for (int i = 0; i < 2; i++) {
+			char *v = attr(r, e, names[i], OPT);
+			if (v && strcmp(v, "never") != 0 && (*dst[i] = duration(v)) < 0) {
+				rd_err(r, e, "<reminder> %s: \"%s\" is not a duration (e.g. 24h, 2d) or never",
+				    names[i], v);
+				*dst[i] = 0;
+			}
+			free(v);
+		}
+	}
+	if (!have_default) {
+		c->reminders = grow(c->reminders, c->nreminders, &cap, sizeof(*c->reminders));
+		c->reminders[c->nreminders++] = (struct cfg_reminder){xstrdup("*"), 86400, 2 * 86400};
+	}
+}
+
 /* ---- workflow.xml -------------------------------------------------------------- */
 
 /* Reply commands a task may allow, by their workflow.xml names. */
@@ -2208,11 +2250,11 @@ check_rule_owners(struct loader *ld, struct rd *r, struct config *c)
 
 enum {
 	T_SYSTEM, T_PATHS, T_SOURCE, T_OUTBOX, T_COMPANY, T_USERS, T_PRICELIST,
-	T_WORKFLOW, T_LIMITS, T_ASSIGNMENT, T_FREEMAIL, T_APPROVAL, T__COUNT
+	T_WORKFLOW, T_LIMITS, T_ASSIGNMENT, T_FREEMAIL, T_APPROVAL, T_REMINDERS, T__COUNT
 };
 static const char *const top_names[T__COUNT + 1] = {
 	"system", "paths", "source", "outbox", "company", "users", "pricelist",
-	"workflow", "limits", "assignment", "freemail", "approval", NULL,
+	"workflow", "limits", "assignment", "freemail", "approval", "reminders", NULL,
 };
 #define T_REQUIRED T_LIMITS   /* elements before this one are required */
 
@@ -2272,6 +2314,7 @@ read_main(struct loader *ld, struct config *c)
 	approval_default(&c->approval);
 	if (el[T_APPROVAL])
 		read_approval(r, el[T_APPROVAL], c);
+	read_reminders(r, el[T_REMINDERS], c);
 	if (el[T_WORKFLOW] && include(r, el[T_WORKFLOW], &ld->rd[F_WORKFLOW]) == 0)
 		read_workflow(&ld->rd[F_WORKFLOW], c);
 	check_rule_owners(ld, r, c);
@@ -2393,6 +2436,9 @@ config_free(struct config *cfg)
 	}
 	free(cfg->products);
 	free_workflow(cfg->workflow);
+	for (size_t i = 0; i < cfg->nreminders; i++)
+		free(cfg->reminders[i].kind);
+	free(cfg->reminders);
 	free(cfg);
 }
 

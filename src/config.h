@@ -155,6 +155,15 @@ struct cfg_workflow {
 	size_t nstates;
 };
 
+/* Reminders for overdue tasks (<reminders> in inkflow.xml): the first when
+ * due, again every `every` seconds; after `escalate` seconds overdue the
+ * assignee's supervisor is told, one level up per further period. */
+struct cfg_reminder {
+	char *kind;        /* task kind, or "*" for every other kind */
+	int64_t every;     /* seconds between reminders, 0 = none */
+	int64_t escalate;  /* seconds overdue before escalating, 0 = never */
+};
+
 struct cfg_company {
 	char *name, *address, *city, *country, *tax_id, *bank_account,
 	    *phone, *email, *www, *logo; /* logo: absolute path or NULL */
@@ -190,6 +199,8 @@ struct config {
 	size_t nproducts;
 
 	struct cfg_approval approval;
+	struct cfg_reminder *reminders;
+	size_t nreminders;
 	struct cfg_workflow *workflow; /* from workflow.xml */
 
 	/* Transports beyond the embedded Maildirs: NULL when not configured. */

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "maildir.h"
 #include "outbox.h"
+#include "remind.h"
 #include "smtp.h"
 #include "store.h"
 #include "util.h"
@@ -518,9 +519,12 @@ daemon_run(struct app *app, const struct daemon_opts *o)
 			iso_time(now_epoch(), ts, sizeof(ts));
 			status_set(app, "last_poll", ts);
 		}
-		/* Timers: opinion deadlines of complaint cases. */
+		/* Timers: opinion deadlines of complaint cases, reminders and
+		 * escalation of overdue tasks. */
 		if (complaint_timers(app) < 0)
 			log_error("event=timer_failed timer=complaint");
+		if (remind_run(app) < 0)
+			log_error("event=timer_failed timer=reminders");
 		outbox_flush(app, &s.out);
 		char n[32];
 		snprintf(n, sizeof(n), "%lld", (long long)l.processed);

@@ -151,6 +151,11 @@ static const char *const migrations[] = {
 	" id INTEGER PRIMARY KEY, complaint_id INTEGER NOT NULL REFERENCES complaints(id),"
 	" user_id INTEGER NOT NULL REFERENCES users(id), text TEXT NOT NULL,"
 	" message_id INTEGER REFERENCES messages(id), created INTEGER NOT NULL);",
+	/* 7: reminders and escalation */
+	"ALTER TABLE tasks ADD COLUMN reminders INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE tasks ADD COLUMN reminded INTEGER;"
+	"ALTER TABLE tasks ADD COLUMN escalations INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX tasks_due ON tasks(status, due);",
 };
 
 int

@@ -248,37 +248,15 @@ collect(struct app *app, int64_t project, int64_t message, const char *spec, str
 	free(copy);
 }
 
-int64_t
-task_open(struct app *app, int64_t project, int64_t message, const char *kind, int64_t user,
-    const char *title, const char *description, uint32_t actions, int64_t due,
-    const char *attach, int *mails)
+/* Compose and queue the mail of an open task (its first, or a reminder:
+ * the same token, so the same links and Reply-To act). */
+static int64_t
+task_mail(struct app *app, int64_t task, int64_t project, int64_t message,
+    const struct cfg_user *u, int64_t user, const char *title, const char *description,
+    uint32_t actions, int64_t due, const char *attach, int64_t calc, int64_t expires,
+    int *mails)
 {
 	struct db *db = app->db;
-	const struct cfg_user *u = store_user_cfg(app, user);
-	if (!u) {
-		log_error("event=task_failed reason=\"unknown user\" user=%lld", (long long)user);
-		return -1;
-	}
-	int64_t now = now_epoch();
-	int64_t expires = now + TASK_TOKEN_DAYS * 86400;
-	int64_t calc = project ? calcdb_current(app, project) : 0;
-	if (calc < 0)
-		return -1;
-	char *words = actions_words(actions);
-	int r = db_x(db,
-	    "INSERT INTO tasks(project_id,message_id,kind,assignee_id,title,description,"
-	    "actions,status,created,due,token_expires,calculation_id) VALUES(NULLIF(?1,0),"
-	    "NULLIF(?2,0),?3,?4,?5,?6,?7,'open',?8,NULLIF(?9,0),?10,NULLIF(?11,0))",
-	    "iititttiiii", project, message, kind, user, title, description, words, now, due,
-	    expires, calc);
-	free(words);
-	if (r < 0)
-		return -1;
-	int64_t task = db_last_id(db);
-	if (hist_add(db, project, message, "system", "task-created", "task %lld for %s: %s",
-	        (long long)task, u->login, title) < 0)
-		return -1;
-
 	/* The mail: token, links, facts, calculation, the client's words. */
 	int de = strcmp(u->lang, "de") == 0;
 	struct token_claims cl = {.task = task, .user = user, .actions = actions,
@@ -401,6 +379,80 @@ task_open(struct app *app, int64_t project, int64_t message, const char *kind, i
 	free(links_h);
 	free(reply_to);
 	return id < 0 ? -1 : task;
+}
+
+int64_t
+task_open(struct app *app, int64_t project, int64_t message, const char *kind, int64_t user,
+    const char *title, const char *description, uint32_t actions, int64_t due,
+    const char *attach, int *mails)
+{
+	struct db *db = app->db;
+	const struct cfg_user *u = store_user_cfg(app, user);
+	if (!u) {
+		log_error("event=task_failed reason=\"unknown user\" user=%lld", (long long)user);
+		return -1;
+	}
+	int64_t now = now_epoch();
+	int64_t expires = now + TASK_TOKEN_DAYS * 86400;
+	int64_t calc = project ? calcdb_current(app, project) : 0;
+	if (calc < 0)
+		return -1;
+	char *words = actions_words(actions);
+	int r = db_x(db,
+	    "INSERT INTO tasks(project_id,message_id,kind,assignee_id,title,description,"
+	    "actions,status,created,due,token_expires,calculation_id) VALUES(NULLIF(?1,0),"
+	    "NULLIF(?2,0),?3,?4,?5,?6,?7,'open',?8,NULLIF(?9,0),?10,NULLIF(?11,0))",
+	    "iititttiiii", project, message, kind, user, title, description, words, now, due,
+	    expires, calc);
+	free(words);
+	if (r < 0)
+		return -1;
+	int64_t task = db_last_id(db);
+	if (hist_add(db, project, message, "system", "task-created", "task %lld for %s: %s",
+	        (long long)task, u->login, title) < 0)
+		return -1;
+
+	return task_mail(app, task, project, message, u, user, title, description, actions, due,
+	    attach, calc, expires, mails);
+}
+
+int
+task_remind(struct app *app, int64_t task, int *mails)
+{
+	struct db_stmt *q = db_q(app->db,
+	    "SELECT coalesce(project_id,0), coalesce(message_id,0), assignee_id, title,"
+	    " coalesce(description,''), actions, coalesce(due,0), coalesce(calculation_id,0),"
+	    " token_expires FROM tasks WHERE id=?1 AND status='open'", "i", task);
+	if (!q)
+		return -1;
+	if (db_step(q) != 1) {
+		db_done(q);
+		return 0;
+	}
+	int64_t project = db_int(q, 0), message = db_int(q, 1), user = db_int(q, 2);
+	char *title = xstrdup(db_text(q, 3)), *desc = xstrdup(db_text(q, 4));
+	char *words = xstrdup(db_text(q, 5));
+	int64_t due = db_int(q, 6), calc = db_int(q, 7), expires = db_int(q, 8);
+	db_done(q);
+	uint32_t actions = 0;
+	for (char *save = NULL, *w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		enum reply_cmd c = reply_cmd_parse(w);
+		if (c != CMD_NONE)
+			actions |= 1u << c;
+	}
+	const struct cfg_user *u = store_user_cfg(app, user);
+	int64_t r = -1;
+	if (u) {
+		int de = strcmp(u->lang, "de") == 0;
+		char *t = xasprintf("%s: %s", de ? "Erinnerung" : "Przypomnienie", title);
+		r = task_mail(app, task, project, message, u, user, t, desc, actions, due, NULL, calc,
+		    expires, mails);
+		free(t);
+	}
+	free(title);
+	free(desc);
+	free(words);
+	return r < 0 ? -1 : 1;
 }
 
 int

@@ -27,6 +27,10 @@ int64_t task_open(struct app *app, int64_t project, int64_t message, const char 
     int64_t user, const char *title, const char *description, uint32_t actions, int64_t due,
     const char *attach, int *mails);
 
+/* Mail an open task again as a reminder (same links).  1 sent, 0 the task
+ * is no longer open, -1 error.  Inside the caller's transaction. */
+int task_remind(struct app *app, int64_t task, int *mails);
+
 /* Largest file attached to a task mail; larger ones are listed by path. */
 #define TASK_ATTACH_MAX (15 * 1024 * 1024)
 
