@@ -25,6 +25,7 @@
 #include "maildir.h"
 #include "smtp.h"
 #include "outbox.h"
+#include "report.h"
 #include "show.h"
 #include "tmpl.h"
 #include "util.h"
@@ -54,6 +55,7 @@ usage(FILE *f)
 	      "  client show ID|EMAIL|DOMAIN [--json] | client set ID [--docs yes|no]\n"
 	      "      [--payment-terms T] [--vat-id V] [--address A] [--owner L] --as LOGIN\n"
 	      "  complaint list [--json] | complaint show RK/2026/0001 [--json]\n"
+	      "  report pipeline|activity|approvals [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]\n"
 	      "  doc list N [--json] | doc render N KIND [-o FILE]\n"
 	      "                             documents (offer, calculation, order, production,\n"
 	      "                             delivery, complaint)\n"
@@ -350,7 +352,7 @@ main(int argc, char **argv)
 	struct app app = {0};
 	const char *cmd = argv[0];
 	static const char *known[] = {"init", "check-config", "run", "deliver", "project", "mail",
-	    "status", "outbox", "task", "calc", "doc", "client", "complaint"};
+	    "status", "outbox", "task", "calc", "doc", "client", "complaint", "report"};
 	int ok = 0;
 	for (size_t i = 0; i < ARRAY_LEN(known); i++)
 		ok |= strcmp(cmd, known[i]) == 0;
@@ -383,6 +385,8 @@ main(int argc, char **argv)
 		rc = cli_client(&app, argc, argv);
 	else if (strcmp(cmd, "complaint") == 0)
 		rc = complaint_cli(&app, argc, argv);
+	else if (strcmp(cmd, "report") == 0)
+		rc = report_cli(&app, argc, argv);
 	else if (strcmp(cmd, "deliver") == 0)
 		rc = cmd_deliver(&app, argc, argv);
 	else if (strcmp(cmd, "project") == 0)

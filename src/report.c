@@ -1,0 +1,275 @@
+#include "report.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "calc.h"
+#include "config.h"
+#include "db.h"
+#include "util.h"
+
+/* States that mean the client ordered. */
+#define WON_STATES "('order-checks','on-hold','awaiting-signature','production','delivery'," \
+	"'closed','complaint','complaint-decision')"
+
+/* The latest calculation's net in grosze (EUR converted at the configured
+ * rate), as an SQL expression over projects p; ?3 is the rate. */
+#define VALUE_SQL "coalesce((SELECT CASE c.currency WHEN 'EUR' THEN (c.net*?3+5000)/10000" \
+	" ELSE c.net END FROM calculations c WHERE c.project_id=p.id ORDER BY c.version DESC" \
+	" LIMIT 1),0)"
+
+/* "2026-11-01" → epoch at local midnight; -1 when not a date. */
+static int64_t
+parse_day(const char *s)
+{
+	struct tm tm = {0};
+	const char *end = s ? strptime(s, "%Y-%m-%d", &tm) : NULL;
+	if (!end || *end)
+		return -1;
+	tm.tm_isdst = -1;
+	return (int64_t)mktime(&tm);
+}
+
+static void
+money(int64_t grosze, char *buf, size_t size)
+{
+	calc_money(grosze, "PLN", "pl", buf, size);
+}
+
+static json_t *
+pipeline(struct app *app, int64_t from, int64_t to)
+{
+	json_t *j = json_object();
+	int64_t rate = app->cfg->approval.eur_rate;
+	json_t *states = json_array();
+	struct db_stmt *q = db_q(app->db,
+	    "SELECT p.state, count(*), sum(" VALUE_SQL ") FROM projects p"
+	    " WHERE p.created>=?1 AND p.created<?2 GROUP BY p.state ORDER BY count(*) DESC",
+	    "iii", from, to, rate);
+	while (q && db_step(q) == 1)
+		json_array_append_new(states, json_pack("{s:s,s:I,s:I}", "state", db_text(q, 0),
+		                                  "projects", (json_int_t)db_int(q, 1), "value",
+		                                  (json_int_t)db_int(q, 2)));
+	if (q)
+		db_done(q);
+	json_object_set_new(j, "by_state", states);
+	json_t *reps = json_array();
+	q = db_q(app->db,
+	    "SELECT coalesce(u.login,'-'), count(*), sum(" VALUE_SQL "),"
+	    " sum(p.state IN " WON_STATES "), sum(" VALUE_SQL " * (p.state IN " WON_STATES ")),"
+	    " sum(EXISTS(SELECT 1 FROM documents d WHERE d.project_id=p.id AND d.kind='offer'))"
+	    " FROM projects p LEFT JOIN users u ON u.id=p.owner_id"
+	    " WHERE p.created>=?1 AND p.created<?2 GROUP BY 1 ORDER BY 3 DESC",
+	    "iii", from, to, rate);
+	int64_t all = 0, won = 0, offered = 0;
+	while (q && db_step(q) == 1) {
+		int64_t n = db_int(q, 1), w = db_int(q, 3), o = db_int(q, 5);
+		all += n;
+		won += w;
+		offered += o;
+		json_array_append_new(reps, json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:f}", "owner",
+		    db_text(q, 0), "projects", (json_int_t)n, "value", (json_int_t)db_int(q, 2), "won",
+		    (json_int_t)w, "won_value", (json_int_t)db_int(q, 4), "offers", (json_int_t)o,
+		    "conversion", o ? (double)w / (double)o : 0.0));
+	}
+	if (q)
+		db_done(q);
+	json_object_set_new(j, "by_owner", reps);
+	json_object_set_new(j, "projects", json_integer(all));
+	json_object_set_new(j, "won", json_integer(won));
+	json_object_set_new(j, "offers", json_integer(offered));
+	json_object_set_new(j, "conversion", json_real(offered ? (double)won / (double)offered : 0));
+	json_t *over = json_array();
+	q = db_q(app->db,
+	    "SELECT u.login, count(*), min(t.due) FROM tasks t JOIN users u ON u.id=t.assignee_id"
+	    " WHERE t.status='open' AND t.due IS NOT NULL AND t.due<?1 GROUP BY u.login"
+	    " ORDER BY 2 DESC", "i", now_epoch());
+	while (q && db_step(q) == 1) {
+		char ts[32];
+		iso_time(db_int(q, 2), ts, sizeof(ts));
+		json_array_append_new(over, json_pack("{s:s,s:I,s:s}", "user", db_text(q, 0), "overdue",
+		                                (json_int_t)db_int(q, 1), "oldest_due", ts));
+	}
+	if (q)
+		db_done(q);
+	json_object_set_new(j, "overdue_tasks", over);
+	json_object_set_new(j, "complaints", json_pack("{s:I}", "opened", (json_int_t)0));
+	int64_t nc = 0;
+	db_1i(app->db, &nc, "SELECT count(*) FROM complaints WHERE opened>=?1 AND opened<?2", "ii",
+	    from, to);
+	json_object_set_new(json_object_get(j, "complaints"), "opened", json_integer(nc));
+	return j;
+}
+
+static json_t *
+activity(struct app *app, int64_t from, int64_t to)
+{
+	json_t *arr = json_array();
+	struct db_stmt *q = db_q(app->db,
+	    "SELECT u.login, u.name,"
+	    " (SELECT count(*) FROM messages m JOIN projects p ON p.id=m.project_id"
+	    "  WHERE p.owner_id=u.id AND m.class='normal' AND m.received>=?1 AND m.received<?2),"
+	    " (SELECT count(*) FROM events e WHERE e.actor=u.login AND e.kind='calculation'"
+	    "  AND e.time>=?1 AND e.time<?2),"
+	    " (SELECT count(*) FROM documents d JOIN projects p ON p.id=d.project_id"
+	    "  WHERE p.owner_id=u.id AND d.kind='offer' AND d.created>=?1 AND d.created<?2),"
+	    " (SELECT count(*) FROM tasks t WHERE t.closed_by=u.id AND t.closed>=?1 AND t.closed<?2),"
+	    " (SELECT count(*) FROM projects p WHERE p.owner_id=u.id AND p.created>=?1 AND p.created<?2)"
+	    " FROM users u WHERE u.active=1 ORDER BY u.role, u.login", "ii", from, to);
+	while (q && db_step(q) == 1)
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I}", "user",
+		    db_text(q, 0), "name", db_text(q, 1), "client_mails", (json_int_t)db_int(q, 2),
+		    "calculations", (json_int_t)db_int(q, 3), "offers", (json_int_t)db_int(q, 4),
+		    "tasks_done", (json_int_t)db_int(q, 5), "new_projects", (json_int_t)db_int(q, 6)));
+	if (q)
+		db_done(q);
+	return arr;
+}
+
+static json_t *
+approvals(struct app *app, int64_t from, int64_t to)
+{
+	json_t *arr = json_array();
+	/* Each submission and the first decision on that project after it. */
+	struct db_stmt *q = db_q(app->db,
+	    "WITH s AS (SELECT e.id, e.project_id, e.time FROM events e WHERE e.kind='submitted'"
+	    "  AND e.text NOT LIKE '%automatically%' AND e.time>=?1 AND e.time<?2),"
+	    " d AS (SELECT s.id sid, (SELECT e.id FROM events e WHERE e.project_id=s.project_id"
+	    "  AND e.id>s.id AND e.kind IN ('approved','rejected','corrected') ORDER BY e.id LIMIT 1)"
+	    "  did, s.time st FROM s)"
+	    " SELECT u.role, e.actor, count(*), avg(e.time-d.st), max(e.time-d.st),"
+	    " sum(e.kind='approved'), sum(e.kind='rejected'), sum(e.kind='corrected')"
+	    " FROM d JOIN events e ON e.id=d.did JOIN users u ON u.login=e.actor"
+	    " GROUP BY u.role, e.actor ORDER BY u.role, e.actor", "ii", from, to);
+	while (q && db_step(q) == 1)
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:I,s:f,s:f,s:I,s:I,s:I}", "level",
+		    db_text(q, 0), "approver", db_text(q, 1), "decisions", (json_int_t)db_int(q, 2),
+		    "avg_hours", (double)db_int(q, 3) / 3600.0, "max_hours", (double)db_int(q, 4) / 3600.0,
+		    "approved", (json_int_t)db_int(q, 5), "rejected", (json_int_t)db_int(q, 6),
+		    "corrected", (json_int_t)db_int(q, 7)));
+	if (q)
+		db_done(q);
+	int64_t pending = 0;
+	db_1i(app->db, &pending, "SELECT count(*) FROM calculations WHERE status='submitted'", "");
+	json_t *j = json_pack("{s:o,s:I}", "by_approver", arr, "pending", (json_int_t)pending);
+	return j;
+}
+
+static void
+print_pipeline(json_t *j)
+{
+	char m[48];
+	size_t i;
+	json_t *e;
+	printf("Projects per state\n");
+	json_array_foreach(json_object_get(j, "by_state"), i, e) {
+		money(json_integer_value(json_object_get(e, "value")), m, sizeof(m));
+		printf("  %-20s %5lld   %18s\n", json_string_value(json_object_get(e, "state")),
+		    (long long)json_integer_value(json_object_get(e, "projects")), m);
+	}
+	printf("\nPer rep                projects  value               won  offers  conversion\n");
+	json_array_foreach(json_object_get(j, "by_owner"), i, e) {
+		money(json_integer_value(json_object_get(e, "value")), m, sizeof(m));
+		printf("  %-20s %5lld   %18s %5lld %6lld %10.0f%%\n",
+		    json_string_value(json_object_get(e, "owner")),
+		    (long long)json_integer_value(json_object_get(e, "projects")), m,
+		    (long long)json_integer_value(json_object_get(e, "won")),
+		    (long long)json_integer_value(json_object_get(e, "offers")),
+		    100 * json_real_value(json_object_get(e, "conversion")));
+	}
+	printf("\n  all: %lld projects, %lld with an offer, %lld won (%.0f%%); complaints opened: %lld\n",
+	    (long long)json_integer_value(json_object_get(j, "projects")),
+	    (long long)json_integer_value(json_object_get(j, "offers")),
+	    (long long)json_integer_value(json_object_get(j, "won")),
+	    100 * json_real_value(json_object_get(j, "conversion")),
+	    (long long)json_integer_value(json_object_get(json_object_get(j, "complaints"), "opened")));
+	printf("\nOverdue tasks\n");
+	json_array_foreach(json_object_get(j, "overdue_tasks"), i, e)
+		printf("  %-20s %5lld  (oldest due %s)\n", json_string_value(json_object_get(e, "user")),
+		    (long long)json_integer_value(json_object_get(e, "overdue")),
+		    json_string_value(json_object_get(e, "oldest_due")));
+}
+
+int
+report_cli(struct app *app, int argc, char **argv)
+{
+	const char *what = argc > 1 ? argv[1] : "";
+	int json = 0;
+	int64_t from = 0, to = INT64_MAX / 2;
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if ((strcmp(argv[i], "--from") == 0 || strcmp(argv[i], "--to") == 0) && i + 1 < argc) {
+			int64_t t = parse_day(argv[i + 1]);
+			if (t < 0) {
+				fprintf(stderr, "inkflow: %s: \"%s\" is not a date (YYYY-MM-DD)\n", argv[i],
+				    argv[i + 1]);
+				return 1;
+			}
+			if (argv[i][2] == 'f')
+				from = t;
+			else
+				to = t + 86400; /* --to includes that day */
+			i++;
+		} else {
+			fprintf(stderr, "inkflow: report: unknown argument %s\n", argv[i]);
+			return 1;
+		}
+	}
+	json_t *(*fn)(struct app *, int64_t, int64_t) =
+	    strcmp(what, "pipeline") == 0 ? pipeline
+	    : strcmp(what, "activity") == 0 ? activity
+	    : strcmp(what, "approvals") == 0 ? approvals : NULL;
+	if (!fn) {
+		fprintf(stderr, "inkflow: report pipeline|activity|approvals [--from YYYY-MM-DD] "
+		                "[--to YYYY-MM-DD] [--json]\n");
+		return 1;
+	}
+	if (app_open_db(app, APP_READ) < 0)
+		return 1;
+	json_t *j = fn(app, from, to);
+	if (json) {
+		char *s = json_dumps(j, JSON_INDENT(2));
+		puts(s);
+		free(s);
+	} else if (fn == pipeline) {
+		print_pipeline(j);
+	} else if (fn == activity) {
+		size_t i;
+		json_t *e;
+		printf("%-15s %-26s %8s %8s %8s %8s %8s\n", "USER", "NAME", "PROJECTS", "MAILS", "CALCS",
+		    "OFFERS", "TASKS");
+		json_array_foreach(j, i, e)
+			printf("%-15s %-26s %8lld %8lld %8lld %8lld %8lld\n",
+			    json_string_value(json_object_get(e, "user")),
+			    json_string_value(json_object_get(e, "name")),
+			    (long long)json_integer_value(json_object_get(e, "new_projects")),
+			    (long long)json_integer_value(json_object_get(e, "client_mails")),
+			    (long long)json_integer_value(json_object_get(e, "calculations")),
+			    (long long)json_integer_value(json_object_get(e, "offers")),
+			    (long long)json_integer_value(json_object_get(e, "tasks_done")));
+	} else {
+		size_t i;
+		json_t *e;
+		printf("%-16s %-15s %9s %9s %9s %8s %8s %9s\n", "LEVEL", "APPROVER", "DECISIONS",
+		    "AVG h", "MAX h", "APPROVED", "REJECTED", "CORRECTED");
+		json_array_foreach(json_object_get(j, "by_approver"), i, e)
+			printf("%-16s %-15s %9lld %9.1f %9.1f %8lld %8lld %9lld\n",
+			    json_string_value(json_object_get(e, "level")),
+			    json_string_value(json_object_get(e, "approver")),
+			    (long long)json_integer_value(json_object_get(e, "decisions")),
+			    json_real_value(json_object_get(e, "avg_hours")),
+			    json_real_value(json_object_get(e, "max_hours")),
+			    (long long)json_integer_value(json_object_get(e, "approved")),
+			    (long long)json_integer_value(json_object_get(e, "rejected")),
+			    (long long)json_integer_value(json_object_get(e, "corrected")));
+		printf("pending approval: %lld\n",
+		    (long long)json_integer_value(json_object_get(j, "pending")));
+	}
+	json_decref(j);
+	return 0;
+}
