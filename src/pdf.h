@@ -13,6 +13,13 @@
 
 struct config;
 
+/* Limits of pdf_render; one more is an error, never a cut document. */
+#define PDF_MAX_TEMPLATE (256 * 1024) /* bytes of one layout template */
+#define PDF_MAX_LINES    1000         /* lines of one document */
+#define PDF_MAX_VARS     64           /* named values of one document */
+#define PDF_MAX_VALUE    8192         /* bytes of one string (a name, a value) */
+#define PDF_MAX_PAGES    200          /* pages of one document */
+
 struct pdf_line {
 	const char *sku;         /* NULL for free lines */
 	const char *name;        /* product name in the document's language */
@@ -34,7 +41,17 @@ struct pdf_rate {
 	int64_t net, vat, gross;
 };
 
-/* Named values for {{placeholders}} besides the built-in ones. */
+/* Named values for {{placeholders}} besides the built-in ones.  The names
+ * templates may use (an unknown name is an error, in a template at load
+ * time and here at render time):
+ *   client_name client_address client_tax_id client_email client_phone
+ *   client_contact project project_title owner_name owner_email owner_phone
+ *   valid_until payment_terms delivery_terms delivery_date due_date
+ *   offer_number order_number invoice_number case_number complaint_date
+ *   decision artwork notes approved_by
+ * A template that names one the document does not give fails to render
+ * ("file:line: {{x}}: this document has no value for it"); give "" for a
+ * value that is known to be empty.  Values may hold "\n" (line breaks). */
 struct pdf_var {
 	const char *name;
 	const char *value;
@@ -59,7 +76,39 @@ struct pdf_doc {
 
 /* Render doc with templates_dir/<lang>/<kind>.xml.  On success *out is a
  * malloc'd PDF of *len bytes.  -1 with err ("file:line: message" for
- * template errors) otherwise. */
+ * template errors) otherwise.
+ *
+ * The layout template language (templates/pl/offer.xml is an example;
+ * sizes in millimetres unless said otherwise, colours "#RRGGBB"):
+ *   <document size="A4" margin="T R B L" font-size="pt" title="..."
+ *             reverse-charge-rate="np.">   one each of, in any order:
+ *     <header>   top of page 1        <running> top of pages 2, 3, ...
+ *     <body>     the flow             <footer>  bottom of every page
+ *   Flow elements (all take if="name" / unless="name": shown only when
+ *   the placeholder is / is not empty):
+ *     <p size="pt" bold="yes" align="left|center|right" color space-before
+ *        space-after>text {{placeholder}} <br/> text</p>
+ *     <row gap space-after><box width="40|30%|*" padding border="pt"
+ *        border-color fill> p, <logo width height align/>, rule, space
+ *        </box>...</row>
+ *     <rule thickness="pt" color space-before space-after/>
+ *     <space height/>
+ *   Body only:
+ *     <table font-size header-fill header-color stripe rule-color
+ *        space-after><column field="pos|sku|name|qty|size|billed|unit|
+ *        list_price|unit_price|discount|net|vat|note|material|finishing"
+ *        width="20|*" align title="..." symbol="no" note="below"/>...</table>
+ *     <totals width font-size header-fill rate-title net-title vat-title
+ *        gross-title total-title space-after/>  (VAT summary per rate)
+ *     <signatures height gap space-before space-after><signature
+ *        label="..." name="..."/>...</signatures>
+ *     <page-break/>
+ *   Built-in placeholders: number issued net vat gross amount_words
+ *   currency company_name company_address company_city company_country
+ *   company_tax_id company_bank_account company_phone company_email
+ *   company_www reverse_charge has_logo ("1" or ""), page (footer and
+ *   running) and pages (footer); and the value names above.  Unknown
+ *   elements, attributes and placeholders are load-time errors. */
 int pdf_render(const struct config *cfg, const char *templates_dir, const struct pdf_doc *doc,
     char **out, size_t *len, char *err, size_t errlen);
 
