@@ -36,7 +36,7 @@ BIN     := $(BUILD)/inkflow
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit integration demo install uninstall clean deps san
+.PHONY: all check unit integration demo install uninstall clean deps san bench
 
 all: $(BIN)
 
@@ -86,5 +86,15 @@ uninstall:
 
 clean:
 	rm -rf build build-san tests/out
+
+# make bench: IMAP and Maildir ingest rates, IDLE latency and RSS on a
+# throwaway mail lab (tests/bench/run: root, several minutes; a quick run:
+# make bench BENCH_N=200 BENCH_IDLE_N=20).  Prints figures, never fails on them.
+$(BUILD)/bench/sqlite-ceiling: tests/bench/sqlite-ceiling.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
+
+bench: $(BIN) $(BUILD)/bench/sqlite-ceiling
+	@INKFLOW=$(abspath $(BIN)) SQLITE_CEILING=$(abspath $(BUILD)/bench/sqlite-ceiling) tests/bench/run
 
 -include $(OBJS:.o=.d) $(BUILD)/obj/main.d
