@@ -11,7 +11,7 @@ SHAREDIR ?= $(PREFIX)/share/inkflow
 MANDIR  ?= $(PREFIX)/share/man
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS    := libetpan libxml-2.0 sqlite3 libcurl jansson gnutls
+PKGS    := libetpan libxml-2.0 sqlite3 libcurl jansson gnutls libtiff-4 libpng libjpeg libqpdf
 
 ifeq ($(SAN),1)
 BUILD   ?= build-san
