@@ -33,6 +33,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -43,6 +44,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -2174,6 +2176,43 @@ layout_p(struct rctx *r, const struct node *n, double x, double w, int breakable
 	return r->failed ? -1 : 0;
 }
 
+/* libharu 2.3.0's libpng error handler returns instead of jumping out,
+ * so libpng aborts the process on a damaged PNG.  A PNG is therefore first
+ * loaded in a child process; the verdict is kept for the file as it is
+ * (device, inode, size, time), so that costs one fork per logo change.
+ * 0 when the PNG loads, -1 otherwise. */
+static int
+png_ok(const char *path, const struct stat *st)
+{
+	static struct { dev_t dev; ino_t ino; off_t size; struct timespec mtime; int ok; }
+	    seen = {.ok = -2};
+	if (seen.ok != -2 && seen.dev == st->st_dev && seen.ino == st->st_ino &&
+	    seen.size == st->st_size && seen.mtime.tv_sec == st->st_mtim.tv_sec &&
+	    seen.mtime.tv_nsec == st->st_mtim.tv_nsec)
+		return seen.ok;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+		if (fd >= 0)
+			dup2(fd, STDERR_FILENO);
+		HPDF_Doc pdf = HPDF_New(NULL, NULL);
+		_exit(pdf && HPDF_LoadPngImageFromFile(pdf, path) ? 0 : 1);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	seen.dev = st->st_dev;
+	seen.ino = st->st_ino;
+	seen.size = st->st_size;
+	seen.mtime = st->st_mtim;
+	seen.ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+	return seen.ok;
+}
+
 static int
 logo_load(struct rctx *r)
 {
@@ -2196,8 +2235,13 @@ logo_load(struct rctx *r)
 		rerr(r, 0, "logo %s: larger than %d bytes", path, PDF_MAX_LOGO);
 		return -1;
 	}
-	if (got == 8 && memcmp(magic, "\x89PNG\r\n\x1a\n", 8) == 0)
+	if (got == 8 && memcmp(magic, "\x89PNG\r\n\x1a\n", 8) == 0) {
+		if (png_ok(path, &st) < 0) {
+			rerr(r, 0, "logo %s: libharu cannot read it (a damaged PNG)", path);
+			return -1;
+		}
 		r->logo = HPDF_LoadPngImageFromFile(r->pdf, path);
+	}
 	else if (got >= 3 && magic[0] == 0xFF && magic[1] == 0xD8 && magic[2] == 0xFF)
 		r->logo = HPDF_LoadJpegImageFromFile(r->pdf, path);
 	else {
@@ -3247,7 +3291,8 @@ pdf_check_templates(const char *templates_dir,
 			}
 		}
 		closedir(d);
-		qsort(names, n, sizeof(*names), cmp_str);
+		if (n)
+			qsort(names, n, sizeof(*names), cmp_str);
 		for (size_t k = 0; k < ARRAY_LEN(kinds); k++) {
 			char *want = xasprintf("%s.xml", kinds[k]);
 			int found = 0;

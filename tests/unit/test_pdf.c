@@ -819,6 +819,33 @@ test_bad_documents(void **state)
 	free(err);
 }
 
+/* A logo libharu cannot read: an error, and no leak on the way out. */
+static void
+test_bad_logo(void **state)
+{
+	(void)state;
+	char *png = NULL;
+	size_t len;
+	assert_int_equal(file_read(logo_png, 1 << 20, &png, &len), 0);
+	char path[] = "/tmp/inkflow-logo-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, png, 200), 200); /* the header and a piece */
+	close(fd);
+	free(png);
+	struct pdf_doc d = sample("offer", "pl");
+	cfg.company.logo = path;
+	char *err = render_err(tmpl_dir, &d);
+	expect(err, "libharu cannot read it (a damaged PNG)");
+	free(err);
+	put_file(path, "GIF89a, not a logo we take\n");
+	err = render_err(tmpl_dir, &d);
+	expect(err, "neither PNG nor JPEG");
+	free(err);
+	cfg.company.logo = logo_png;
+	unlink(path);
+}
+
 /* Names with control characters and characters beyond the subset. */
 static void
 test_odd_text(void **state)
@@ -849,6 +876,7 @@ main(void)
 		cmocka_unit_test(test_logos),
 		cmocka_unit_test(test_broken_templates),
 		cmocka_unit_test(test_bad_documents),
+		cmocka_unit_test(test_bad_logo),
 		cmocka_unit_test(test_odd_text),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
