@@ -366,7 +366,17 @@ doc_render(struct app *app, int64_t project, const char *kind, char *err, size_t
 		var(&d, "artwork", "");
 	int64_t now = now_epoch();
 	char number[32], issued[16], valid[16];
-	if (next_number(app, kind, now, number, sizeof(number)) < 0) {
+	/* A complaint decision carries its case's number (RK/2026/0007). */
+	char *case_no = NULL;
+	int64_t taken = 1;
+	if (strcmp(kind, "complaint") == 0 &&
+	    db_1s(app->db, &case_no, "SELECT number FROM complaints WHERE project_id=?1"
+	                             " ORDER BY id DESC LIMIT 1", "i", project) == 1 && case_no)
+		db_1i(app->db, &taken, "SELECT count(*) FROM documents WHERE number=?1", "t", case_no);
+	int numbered = !taken ? (snprintf(number, sizeof(number), "%s", case_no), 0)
+	                      : next_number(app, kind, now, number, sizeof(number));
+	free(case_no);
+	if (numbered < 0) {
 		snprintf(err, errlen, "cannot number the document: %s", db_errmsg(app->db));
 		goto out;
 	}
