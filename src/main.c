@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "calendar.h"
 #include "cli.h"
 #include "complaint.h"
 #include "config.h"
@@ -56,6 +57,8 @@ usage(FILE *f)
 	      "      [--payment-terms T] [--vat-id V] [--address A] [--owner L] --as LOGIN\n"
 	      "  complaint list [--json] | complaint show RK/2026/0001 [--json]\n"
 	      "  report pipeline|activity|approvals [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]\n"
+	      "  calendar [--user L] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [-o FILE]\n"
+	      "                             open tasks as an iCalendar feed (group calendar without --user)\n"
 	      "  doc list N [--json] | doc render N KIND [-o FILE]\n"
 	      "                             documents (offer, calculation, order, production,\n"
 	      "                             delivery, complaint)\n"
@@ -352,7 +355,8 @@ main(int argc, char **argv)
 	struct app app = {0};
 	const char *cmd = argv[0];
 	static const char *known[] = {"init", "check-config", "run", "deliver", "project", "mail",
-	    "status", "outbox", "task", "calc", "doc", "client", "complaint", "report"};
+	    "status", "outbox", "task", "calc", "doc", "client", "complaint", "report",
+	    "calendar"};
 	int ok = 0;
 	for (size_t i = 0; i < ARRAY_LEN(known); i++)
 		ok |= strcmp(cmd, known[i]) == 0;
@@ -387,6 +391,8 @@ main(int argc, char **argv)
 		rc = complaint_cli(&app, argc, argv);
 	else if (strcmp(cmd, "report") == 0)
 		rc = report_cli(&app, argc, argv);
+	else if (strcmp(cmd, "calendar") == 0)
+		rc = calendar_cli(&app, argc, argv);
 	else if (strcmp(cmd, "deliver") == 0)
 		rc = cmd_deliver(&app, argc, argv);
 	else if (strcmp(cmd, "project") == 0)
