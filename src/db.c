@@ -156,6 +156,8 @@ static const char *const migrations[] = {
 	"ALTER TABLE tasks ADD COLUMN reminded INTEGER;"
 	"ALTER TABLE tasks ADD COLUMN escalations INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX tasks_due ON tasks(status, due);",
+	/* 8: calendar entries */
+	"ALTER TABLE tasks ADD COLUMN ical_seq INTEGER NOT NULL DEFAULT 0;",
 };
 
 int

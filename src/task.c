@@ -11,6 +11,7 @@
 #include "compose.h"
 #include "config.h"
 #include "db.h"
+#include "ical.h"
 #include "log.h"
 #include "outbox.h"
 #include "reply.h"
@@ -248,6 +249,24 @@ collect(struct app *app, int64_t project, int64_t message, const char *spec, str
 	free(copy);
 }
 
+/* The task as a calendar entry for its assignee (METHOD REQUEST, or
+ * CANCEL when cancelled): the due time, or the next working hour after
+ * creation when the task has none.  Caller frees. */
+static char *
+task_ics(struct app *app, int64_t task, const struct cfg_user *u, const char *title,
+    const char *description, int64_t due, int seq, int cancelled)
+{
+	int64_t start = due ? due : now_epoch() + 3600;
+	struct ical_event ev = {
+	    .task = task, .sequence = seq, .summary = title, .description = description,
+	    .start = start, .duration = 1800, .organizer_name = app->cfg->system_name,
+	    .organizer_addr = app->cfg->system_address, .attendee_name = u->name,
+	    .attendee_addr = u->email, .cancelled = cancelled,
+	};
+	return ical_calendar(cancelled ? "CANCEL" : "REQUEST", "Europe/Warsaw", app->cfg->domain,
+	    &ev, 1, now_epoch());
+}
+
 /* Compose and queue the mail of an open task (its first, or a reminder:
  * the same token, so the same links and Reply-To act). */
 static int64_t
@@ -349,6 +368,17 @@ task_mail(struct app *app, int64_t task, int64_t project, int64_t message,
 		struct attset as = {0};
 		if (attach)
 			collect(app, project, message, attach, &as);
+		/* The entry in the assignee's calendar; a reminder updates it. */
+		int64_t seq = 0;
+		db_1i(db, &seq, "SELECT ical_seq FROM tasks WHERE id=?1", "i", task);
+		char *ics = task_ics(app, task, u, t.subject, description ? description : "", due,
+		    (int)seq, 0);
+		if (ics && as.n < ARRAY_LEN(as.v))
+			as.v[as.n++] = (struct mail_att_out){"zadanie.ics",
+			    "text/calendar; method=REQUEST; charset=UTF-8", own(&as, ics), strlen(ics)};
+		else
+			free(ics);
+		db_x(db, "UPDATE tasks SET ical_seq=ical_seq+1 WHERE id=?1", "i", task);
 		char *text = as.listed.len
 		    ? xasprintf("%s\n%s\n%s", t.text,
 		          de ? "Zu große Dateien für die E-Mail (im Datenverzeichnis):"
@@ -463,7 +493,55 @@ task_close(struct app *app, int64_t task, int64_t by, const char *result)
 	        " WHERE id=?1 AND status='open'",
 	        "itiit", task, by ? "done" : "cancelled", now_epoch(), by, result) < 0)
 		return -1;
-	return 0;
+	if (db_changes(app->db) != 1)
+		return 0;
+	return task_uncalendar(app, task);
+}
+
+int
+task_uncalendar(struct app *app, int64_t task)
+{
+	/* Take the entry out of the assignee's calendar. */
+	struct db_stmt *q = db_q(app->db,
+	    "SELECT assignee_id, coalesce(project_id,0), title, coalesce(due,0), ical_seq FROM tasks"
+	    " WHERE id=?1", "i", task);
+	if (!q || db_step(q) != 1) {
+		if (q)
+			db_done(q);
+		return q ? 0 : -1;
+	}
+	int64_t user = db_int(q, 0), project = db_int(q, 1), due = db_int(q, 3), seq = db_int(q, 4);
+	char *title = xstrdup(db_text(q, 2));
+	db_done(q);
+	const struct cfg_user *u = store_user_cfg(app, user);
+	int r = 0;
+	if (u && seq > 0) {
+		int de = strcmp(u->lang, "de") == 0;
+		char *subject = project ? xasprintf("[INK-%lld] %s: %s", (long long)project,
+		                              de ? "Erledigt" : "Zakończone", title)
+		                        : xasprintf("%s: %s", de ? "Erledigt" : "Zakończone", title);
+		char *ics = task_ics(app, task, u, subject, "", due, (int)seq, 1);
+		char *text = xasprintf(de ? "Die Aufgabe „%s“ ist abgeschlossen und aus Ihrem Kalender "
+		                            "entfernt.\n"
+		                          : "Zadanie „%s” jest zakończone i usunięte z Twojego "
+		                            "kalendarza.\n", title);
+		struct mail_att_out att = {"zadanie.ics", "text/calendar; method=CANCEL; charset=UTF-8",
+		    ics, ics ? strlen(ics) : 0};
+		struct mail_out mo = {
+		    .from_name = app->cfg->system_name, .from_addr = app->cfg->system_address,
+		    .to_name = u->name, .to_addr = u->email, .subject = subject, .text = text,
+		    .auto_generated = 1, .loop_id = app->cfg->system_address, .project = project,
+		    .atts = ics ? &att : NULL, .natts = ics ? 1 : 0,
+		};
+		r = outbox_queue(app, project, "calendar-cancel", &mo, NULL) < 0 ||
+		        db_x(app->db, "UPDATE tasks SET ical_seq=ical_seq+1 WHERE id=?1", "i", task) < 0
+		    ? -1 : 0;
+		free(ics);
+		free(text);
+		free(subject);
+	}
+	free(title);
+	return r;
 }
 
 int

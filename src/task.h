@@ -38,6 +38,10 @@ int task_remind(struct app *app, int64_t task, int *mails);
  * when by is 0).  0 / -1. */
 int task_close(struct app *app, int64_t task, int64_t by, const char *result);
 
+/* Send the assignee a METHOD:CANCEL for a task that was closed or
+ * cancelled (task_close does it itself).  0 / -1. */
+int task_uncalendar(struct app *app, int64_t task);
+
 /* Print or emit the task list (all open tasks, or one user's). */
 int task_list(struct app *app, const char *login, int json);
 

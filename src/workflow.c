@@ -377,13 +377,21 @@ run_actions(struct app *app, int64_t project, const struct wf_action *v, size_t 
 			}
 			break;
 		}
-		case WA_CLOSE_TASKS:
-			if (db_x(app->db,
-			        "UPDATE tasks SET status='cancelled', closed=?3, result='superseded'"
-			        " WHERE project_id=?1 AND kind=?2 AND status='open'",
-			        "iti", project, a->task_kind, now_epoch()) < 0)
-				return -1;
+		case WA_CLOSE_TASKS: {
+			struct db_stmt *q = db_q(app->db, "SELECT id FROM tasks WHERE project_id=?1"
+			                                  " AND kind=?2 AND status='open'", "it", project,
+			    a->task_kind);
+			int64_t ids[64];
+			size_t nids = 0;
+			while (q && nids < 64 && db_step(q) == 1)
+				ids[nids++] = db_int(q, 0);
+			if (q)
+				db_done(q);
+			for (size_t k = 0; k < nids; k++)
+				if (task_close(app, ids[k], 0, "superseded") < 0)
+					return -1;
 			break;
+		}
 		}
 	}
 	return 0;

@@ -77,7 +77,8 @@ class Complaint(unittest.TestCase):
         self.step(m.as_bytes())
         review = self.task_mail(BOK, "Prawdopodobnie reklamacja")
         self.task_mail(REP, "Prawdopodobnie reklamacja")
-        self.assertEqual([p.get_filename() for p in review.iter_attachments()], ["zdjęcie_1.jpg"])
+        self.assertEqual([p.get_filename() for p in review.iter_attachments()],
+                         ["zdjęcie_1.jpg", "zadanie.ics"])
 
         self.step(reply(review, BOK, "REKLAMACJA"))
         self.assertEqual(self.state(), "complaint")

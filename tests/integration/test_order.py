@@ -102,7 +102,8 @@ class OrderByMail(unittest.TestCase):
         # a scan the rep refuses, then the right one
         self.step(client_reply(order, "W załączniku", attach=PDF, name="skan1.pdf"))
         cand = self.task_mail(REP, "podpisane zamówienie")
-        self.assertEqual([p.get_filename() for p in cand.iter_attachments()], ["skan1.pdf"])
+        self.assertEqual([p.get_filename() for p in cand.iter_attachments()],
+                         ["skan1.pdf", "zadanie.ics"])
         self.step(reply(cand, REP, "REFUSE nieczytelny skan"))
         self.assertEqual(self.state(), "awaiting-signature")
         self.step(client_reply(order, "Poprawiony skan", attach=PDF + b"%2", name="skan2.pdf"))

@@ -52,11 +52,27 @@ class Reminders(unittest.TestCase):
             first = [m for m in env.sent_to(REP) if "Przygotuj" in str(m["Subject"])][0]
             rem = [m for m in env.sent_to(REP) if "Przypomnienie" in str(m["Subject"])][0]
             self.assertEqual(rem["Reply-To"], first["Reply-To"])
+            # the task is an entry in her calendar; the reminder updates it
+            ics = [p for p in first.iter_attachments() if p.get_content_type() == "text/calendar"]
+            self.assertEqual(len(ics), 1)
+            body = ics[0].get_content()
+            self.assertIn("METHOD:REQUEST", body)
+            self.assertIn("DTSTART;TZID=Europe/Warsaw:", body)
+            self.assertIn("SEQUENCE:0", body)
+            rics = [p for p in rem.iter_attachments() if p.get_content_type() == "text/calendar"]
+            self.assertIn("SEQUENCE:1", rics[0].get_content())
             # done: no more reminders
             env.run("calc", "add", "1", "--as", "a.nowak", input=b"BAN-440 1 100x100cm\n")
             env.run("calc", "submit", "1", "--as", "a.nowak")
             self.at(env, T0 + 8 * D)
             self.assertEqual(self.count(env, REP, "Przypomnienie: Przygotuj"), 4)
+            # done: the calendar entry is cancelled with the same UID
+            cancel = [m for m in env.sent_to(REP) if "Zakończone" in str(m["Subject"])]
+            self.assertEqual(len(cancel), 1)
+            c = [p for p in cancel[0].iter_attachments()][0].get_content()
+            self.assertIn("METHOD:CANCEL", c)
+            uid = [l for l in body.splitlines() if l.startswith("UID:")][0]
+            self.assertIn(uid, c)
             self.at(env, T0 + 9 * D)
             self.assertEqual(self.count(env, REP, "Przypomnienie: Przygotuj"), 4)
         finally:
