@@ -238,6 +238,23 @@ cmd_project(struct app *app, int argc, char **argv)
 	return EX_USAGE_ERR;
 }
 
+/* "--status S" and "--json" after "X list"; -1 (said on stderr) otherwise. */
+static int
+list_args(int argc, char **argv, const char *what, const char **status, int *json)
+{
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			*json = 1;
+		else if (strcmp(argv[i], "--status") == 0 && i + 1 < argc)
+			*status = argv[++i];
+		else {
+			fprintf(stderr, "inkflow: %s: unknown argument %s\n", what, argv[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int
 cmd_mail(struct app *app, int argc, char **argv)
 {
@@ -247,17 +264,7 @@ cmd_mail(struct app *app, int argc, char **argv)
 	}
 	const char *status = NULL;
 	int json = 0;
-	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			json = 1;
-		else if (strcmp(argv[i], "--status") == 0 && i + 1 < argc)
-			status = argv[++i];
-		else {
-			fprintf(stderr, "inkflow: mail list: unknown argument %s\n", argv[i]);
-			return EX_USAGE_ERR;
-		}
-	}
-	if (app_open_db(app, APP_READ) < 0)
+	if (list_args(argc, argv, "mail list", &status, &json) < 0 || app_open_db(app, APP_READ) < 0)
 		return EX_USAGE_ERR;
 	return show_mail_list(app, status, json);
 }
@@ -277,17 +284,8 @@ cmd_outbox(struct app *app, int argc, char **argv)
 	if (strcmp(sub, "list") == 0) {
 		const char *status = NULL;
 		int json = 0;
-		for (int i = 2; i < argc; i++) {
-			if (strcmp(argv[i], "--json") == 0)
-				json = 1;
-			else if (strcmp(argv[i], "--status") == 0 && i + 1 < argc)
-				status = argv[++i];
-			else {
-				fprintf(stderr, "inkflow: outbox list: unknown argument %s\n", argv[i]);
-				return EX_USAGE_ERR;
-			}
-		}
-		if (app_open_db(app, APP_READ) < 0)
+		if (list_args(argc, argv, "outbox list", &status, &json) < 0 ||
+		    app_open_db(app, APP_READ) < 0)
 			return EX_USAGE_ERR;
 		return show_outbox_list(app, status, json);
 	}
