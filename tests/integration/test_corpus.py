@@ -1,0 +1,72 @@
+"""The daemon over the whole tests/corpus directory, as one Maildir: no
+crash, every message accounted for with the right outcome, the run goes on
+past the broken ones."""
+import os
+import unittest
+
+from inkenv import CORPUS, Env
+
+# file prefix -> (status, class or None for any)
+EXPECT = {
+    "01": ("processed", "normal"), "02": ("processed", "normal"),
+    "03": ("processed", "normal"), "04": ("processed", "normal"),
+    "05": ("processed", "normal"), "07": ("processed", "normal"),
+    "09": ("ignored", "auto-reply"), "10": ("ignored", "auto-reply"),
+    "11": ("ignored", "bounce"), "12": ("ignored", "list"), "13": ("ignored", "list"),
+    "14": ("processed", "normal"), "18": ("quarantined", None), "19": ("quarantined", None),
+    "25": ("ignored", "loop"), "26": ("processed", "normal"),
+}
+
+
+class Corpus(unittest.TestCase):
+    def test_whole_corpus(self):
+        env = Env()
+        try:
+            env.init()
+            files = sorted(f for f in os.listdir(CORPUS) if f.endswith(".eml"))
+            names = {}
+            for f in files:
+                names[env.put_corpus(f)] = f
+            out = env.once().stdout.decode()
+            self.assertIn("%d messages read" % len(files), out)
+            self.assertEqual(env.inbox_unseen(), [])
+            mails = env.json("mail", "list")
+            self.assertEqual(len(mails), len(files))
+            by_file = {}
+            for m in mails:
+                key = m["source_key"]
+                by_file[names[key][:2]] = m
+            for prefix, (status, cls) in EXPECT.items():
+                m = by_file[prefix]
+                self.assertEqual(m["status"], status, (prefix, m["reason"]))
+                if cls:
+                    self.assertEqual(m["class"], cls, (prefix, m["reason"]))
+                if status == "quarantined":
+                    self.assertTrue(m["reason"])
+            # hostile attachment names are stored sanitised, under the data dir
+            hostile = by_file["20"]
+            for a in hostile["attachments"]:
+                self.assertNotIn("/", a["filename"])
+                self.assertFalse(a["filename"].startswith("."))
+                self.assertLessEqual(len(a["filename"].encode()), 120)
+                path = os.path.realpath(os.path.join(env.data, a["path"]))
+                self.assertTrue(path.startswith(os.path.realpath(env.data) + os.sep))
+            # every inquiry became a project with exactly one acknowledgement
+            projects = env.json("project", "list")
+            for prefix in ("01", "02", "03", "04", "05", "07", "14", "26"):
+                self.assertIsNotNone(by_file[prefix]["project"], prefix)
+            acks = env.sql("SELECT project_id, count(*) FROM outbox WHERE kind='ack'"
+                           " GROUP BY project_id")
+            self.assertEqual(len(acks), len(projects))
+            self.assertTrue(all(n == 1 for _, n in acks))
+            self.assertEqual(len(env.sent()), env.sql("SELECT count(*) FROM outbox")[0][0])
+            # decoded subjects and names reach the projects intact
+            titles = [p["title"] for p in env.json("project", "list")]
+            self.assertTrue(any("Werbebanner 3×1 m" in t for t in titles), titles)
+            self.assertEqual(env.sql("PRAGMA integrity_check"), [("ok",)])
+        finally:
+            env.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
