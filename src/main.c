@@ -26,6 +26,7 @@
 #include "maildir.h"
 #include "smtp.h"
 #include "outbox.h"
+#include "pdf.h"
 #include "report.h"
 #include "show.h"
 #include "tmpl.h"
@@ -171,6 +172,7 @@ static int
 cmd_check_config(struct app *app)
 {
 	size_t problems = tmpl_check_dir(app->cfg->templates_dir, report_line, NULL);
+	problems += pdf_check_templates(app->cfg->templates_dir, report_line, NULL);
 	if (problems)
 		return EX_USAGE_ERR;
 	printf("%s: ok (%zu users, %zu products, %zu assignment rules)\n", app->cfg->path,
@@ -181,7 +183,8 @@ cmd_check_config(struct app *app)
 static int
 cmd_init(struct app *app)
 {
-	if (tmpl_check_dir(app->cfg->templates_dir, report_line, NULL))
+	if (tmpl_check_dir(app->cfg->templates_dir, report_line, NULL) +
+	        pdf_check_templates(app->cfg->templates_dir, report_line, NULL))
 		return EX_USAGE_ERR;
 	if (app_open_db(app, APP_INIT) < 0)
 		return EX_USAGE_ERR;
@@ -327,6 +330,10 @@ main(int argc, char **argv)
 {
 	const char *conf = getenv("INKFLOW_CONF");
 	int verbosity = LOG_LVL_INFO;
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)) {
+		usage(stdout);
+		return 0;
+	}
 	int c;
 	while ((c = getopt(argc, argv, "+c:vqh")) != -1) {
 		switch (c) {
