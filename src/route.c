@@ -5,29 +5,37 @@
 
 #include "util.h"
 
+/* Length of the [INK-n] tag at p ('[' at p), 0 if none starts there; *project
+ * set when one does. */
+static size_t
+tag_at(const char *p, int64_t *project)
+{
+	const char *q = p + 1;
+	while (*q == ' ')
+		q++;
+	if (!str_istarts(q, "INK-") && !str_istarts(q, "INK "))
+		return 0;
+	q += 4;
+	int64_t v = 0;
+	int digits = 0;
+	while (*q >= '0' && *q <= '9' && digits < 12) {
+		v = v * 10 + (*q++ - '0');
+		digits++;
+	}
+	while (*q == ' ')
+		q++;
+	if (!digits || *q != ']' || v <= 0)
+		return 0;
+	*project = v;
+	return (size_t)(q + 1 - p);
+}
+
 int
 route_subject_tag(const char *subject, int64_t *project)
 {
-	for (const char *p = subject ? subject : ""; (p = strchr(p, '[')) != NULL; p++) {
-		const char *q = p + 1;
-		while (*q == ' ')
-			q++;
-		if (!str_istarts(q, "INK-") && !str_istarts(q, "INK "))
-			continue;
-		q += 4;
-		int64_t v = 0;
-		int digits = 0;
-		while (*q >= '0' && *q <= '9' && digits < 12) {
-			v = v * 10 + (*q++ - '0');
-			digits++;
-		}
-		while (*q == ' ')
-			q++;
-		if (digits && *q == ']' && v > 0) {
-			*project = v;
+	for (const char *p = subject ? subject : ""; (p = strchr(p, '[')) != NULL; p++)
+		if (tag_at(p, project))
 			return 1;
-		}
-	}
 	return 0;
 }
 
@@ -70,34 +78,40 @@ prefix_len(const char *s)
 	return 0;
 }
 
+/* Copy of s without its [INK-n] tags, also those that removing another
+ * forms ("[INK-[INK-1]2]" leaves nothing), in one linear pass: open[] holds
+ * the positions in out of the '[' that may still start a tag.  A ']' closes
+ * the latest one: a tag is cut from out; otherwise that ']' stays for good,
+ * so no '[' before it can start a tag any more. */
+static char *
+strip_tags(const char *s)
+{
+	size_t n = strlen(s), o = 0, nopen = 0;
+	char *out = xmalloc(n + 1);
+	size_t *open = xmalloc((n + 1) * sizeof(*open));
+	for (const char *p = s; *p; p++) {
+		out[o++] = *p;
+		if (*p == '[') {
+			open[nopen++] = o - 1;
+		} else if (*p == ']' && nopen) {
+			size_t b = open[--nopen];
+			int64_t v;
+			out[o] = '\0';
+			if (tag_at(out + b, &v) == o - b)
+				o = b;
+			else
+				nopen = 0;
+		}
+	}
+	out[o] = '\0';
+	free(open);
+	return out;
+}
+
 char *
 route_clean_subject(const char *subject)
 {
-	char *s = xstrdup(subject ? subject : "");
-	/* Remove every [INK-n] tag. */
-	for (;;) {
-		int64_t n;
-		if (!route_subject_tag(s, &n))
-			break;
-		char *p = s;
-		while ((p = strchr(p, '[')) != NULL) {
-			int64_t m;
-			char *close = strchr(p, ']');
-			if (!close)
-				break;
-			char save = close[1];
-			close[1] = '\0';
-			/* The tag must open at p: "[pilne [INK-5]" keeps "[pilne". */
-			int hit = !memchr(p + 1, '[', (size_t)(close - p - 1)) &&
-			          route_subject_tag(p, &m);
-			close[1] = save;
-			if (hit) {
-				memmove(p, close + 1, strlen(close + 1) + 1);
-				break;
-			}
-			p++;
-		}
-	}
+	char *s = strip_tags(subject ? subject : "");
 	char *t = str_trim(s);
 	for (;;) {
 		size_t n = prefix_len(t);
