@@ -309,7 +309,7 @@ class LabEnv(Env):
     def status(self):
         return self.json("status")
 
-    def outbox(self, status=None):
+    def outbox_rows(self, status=None):
         return self.json("outbox", "list", *(("--status", status) if status else ()))
 
     def log(self):

@@ -268,7 +268,7 @@ class ServerRestarts(LabTest):
                    "the mail that came while Postfix was down processed", diag=d.tail)
         wait_until(lambda: env.status().get("outbox_deferred", 0) >= 1, 30,
                    "a deferred outbox mail", diag=d.tail)
-        queued = env.outbox("queued")
+        queued = env.outbox_rows("queued")
         self.assertEqual(len(queued), 6, queued)  # 3 acks + 3 BOK tasks
         first = queued[0]
         self.assertGreaterEqual(first["attempts"], 1)
@@ -310,7 +310,7 @@ class ServerRestarts(LabTest):
         self.assertEqual(len(flags), 9)
         self.assertTrue(all("\\Seen" in f for f in flags.values()), flags)
         # Postfix received the outbox in queue order, each mail once.
-        ids = {o["message_id"]: o["id"] for o in env.outbox()}
+        ids = {o["message_id"]: o["id"] for o in env.outbox_rows()}
         got = [m for m in re.findall(r"message-id=<([^>]+)>", LAB.postfix_log()) if m in ids]
         self.assertEqual(len(got), len(ids), "each outbox mail accepted once by Postfix")
         self.assertEqual([ids[m] for m in got], sorted(ids.values()))
@@ -543,7 +543,7 @@ class SecurityFailures(LabTest):
         env = self.lab_env(biuro, imap_pw="right-two", smtp_pw="wrong-two")
         self.inquiry(biuro, client)
         rc, err = self.once(env)
-        queued = env.outbox("queued")
+        queued = env.outbox_rows("queued")
         self.assertEqual(len(queued), 2)  # BOK task, ack
         self.assertRegex(queued[0]["last_error"], r"^authentication failed: AUTH")
         self.assertIn("535", queued[0]["last_error"])
@@ -555,7 +555,7 @@ class SecurityFailures(LabTest):
         p = env.run("outbox", "flush")
         self.assertIn("2 sent", p.stdout.decode())
         wait_until(lambda: LAB.count(client), 30, "the ack after the password was fixed")
-        self.assertEqual(env.outbox("queued"), [])
+        self.assertEqual(env.outbox_rows("queued"), [])
 
     def test_wrong_ca(self):
         biuro, client = self.users("t4cbiuro", "t4cclient")
@@ -573,7 +573,7 @@ class SecurityFailures(LabTest):
         env.edit_conf(lambda t: t.replace('ca-file="%s"' % other, 'ca-file="%s"' % LAB.ca, 1))
         rc, err = self.once(env)
         self.assertEqual(rc, 0, err)
-        queued = env.outbox("queued")
+        queued = env.outbox_rows("queued")
         self.assertEqual(len(queued), 2)
         self.assertRegex(queued[0]["last_error"], r"^certificate verification failed")
         self.assertRegex(env.status()["outbox_last_error"], r"^certificate verification")
@@ -635,7 +635,7 @@ class SecurityFailures(LabTest):
                                                            port=fake.port),
                                    imap_pw="never-in-clear2", smtp_pw="never-in-clear2")
                 self.once(env)
-                queued = env.outbox("queued")
+                queued = env.outbox_rows("queued")
                 self.assertEqual(len(queued), 2, queued)
                 self.assertRegex(queued[0]["last_error"], r"STARTTLS")
                 self.assertRegex(env.status()["outbox_last_error"], r"STARTTLS")
@@ -658,8 +658,8 @@ class PermanentFailure(LabTest):
         LAB.drop(biuro, make_mail("Duch <%s>" % ghost, "Oklejenie witryny", "Ile kosztuje?",
                                   to="t5biuro@bmt.example"))
         env.run("run", "--once")
-        failed = env.outbox("failed")
-        self.assertEqual(len(failed), 1, env.outbox())
+        failed = env.outbox_rows("failed")
+        self.assertEqual(len(failed), 1, env.outbox_rows())
         f = failed[0]
         self.assertEqual((f["rcpt"], f["kind"]), (ghost, "ack"))
         self.assertRegex(f["last_error"], r"^RCPT TO <%s>: 550 5\.1\.1 " % re.escape(ghost))
@@ -684,8 +684,8 @@ class PermanentFailure(LabTest):
         # retry requeues it; once the address exists it is delivered.
         p = env.run("outbox", "retry", str(f["id"]))
         self.assertIn("queued again", p.stdout.decode())
-        self.assertEqual([q["id"] for q in env.outbox("queued")], [f["id"]])
-        self.assertEqual(env.outbox("failed"), [])
+        self.assertEqual([q["id"] for q in env.outbox_rows("queued")], [f["id"]])
+        self.assertEqual(env.outbox_rows("failed"), [])
         self.users("t5ghost")
         p = env.run("outbox", "flush")
         self.assertIn("1 sent", p.stdout.decode())
