@@ -20,9 +20,11 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "caldav.h"
 #include "complaint.h"
 #include "config.h"
 #include "db.h"
+#include "digest.h"
 #include "imap.h"
 #include "ingest.h"
 #include "log.h"
@@ -75,6 +77,7 @@ struct loop {
 	int backoff;            /* seconds */
 	struct run_stats total;
 	int64_t processed;      /* messages since start */
+	int tempfail;           /* the last pass left messages for later */
 };
 
 /* ---- status ----------------------------------------------------------- */
@@ -382,6 +385,17 @@ wait_next(struct loop *l)
 			uint32_t v, u;
 			enum imap_status st = imap_select(l->imap, ic->mailboxes[0], &v, &u, err,
 			    sizeof(err));
+			/* Mail that arrived while we were busy does not wake IDLE:
+			 * when UIDNEXT says there is some, poll again at once. */
+			if (st == IMAP_OK) {
+				char *key = xasprintf("%s@%s:%d/%s", ic->user, ic->host, ic->port,
+				    ic->mailboxes[0]);
+				int64_t validity, last;
+				imap_position(app, key, &validity, &last);
+				free(key);
+				if (u && !l->tempfail && (validity != v || (int64_t)u > last + 1))
+					return;
+			}
 			if (st == IMAP_OK)
 				st = imap_wait(l->imap, t, (volatile int *)&stop_requested, err, sizeof(err));
 			if (st != IMAP_OK)
@@ -515,17 +529,28 @@ daemon_run(struct app *app, const struct daemon_opts *o)
 		struct run_stats s = {0};
 		status_set(app, "state", "processing");
 		int pr = app->cfg->imap ? poll_imap(&l, &s) : poll_maildir(&l, &s);
+		/* --once means everything that is there, not one batch of it. */
+		for (int last = s.read; o->once && app->cfg->imap && pr == 0 && last > 0 &&
+		                        !stop_requested;) {
+			int before = s.read;
+			pr = poll_imap(&l, &s);
+			last = s.read - before;
+		}
 		if (!app->cfg->imap && pr == 0) {
 			iso_time(now_epoch(), ts, sizeof(ts));
 			status_set(app, "last_poll", ts);
 		}
+		l.tempfail = s.tempfail;
 		/* Timers: opinion deadlines of complaint cases, reminders and
 		 * escalation of overdue tasks. */
 		if (complaint_timers(app) < 0)
 			log_error("event=timer_failed timer=complaint");
 		if (remind_run(app) < 0)
 			log_error("event=timer_failed timer=reminders");
+		if (digest_run(app) < 0)
+			log_error("event=timer_failed timer=digest");
 		outbox_flush(app, &s.out);
+		caldav_flush(app);
 		char n[32];
 		snprintf(n, sizeof(n), "%lld", (long long)l.processed);
 		status_set(app, "processed_since_start", n);
