@@ -3450,9 +3450,17 @@ mime_encode_phrase(const char *utf8)
 	char *s = enc_clean(utf8);
 	size_t n = strlen(s);
 	int ascii = ascii_safe(s), special = 0;
-	for (size_t i = 0; i < n; i++)
+	size_t quoted = n + 2;
+	for (size_t i = 0; i < n; i++) {
 		if (strchr("()<>[]:;@\\,.\"", s[i]))
 			special = 1;
+		if (s[i] == '"' || s[i] == '\\')
+			quoted++;
+	}
+	/* A name longer than a line may hold no space to fold at (RFC 5322
+	 * allows 998 characters a line): it is encoded, one word per line. */
+	if (ascii && (special ? quoted : n) > 60)
+		ascii = 0;
 	if (ascii && !special)
 		return s;
 	struct sbuf sb = {0};
@@ -3494,6 +3502,9 @@ mime_encode_param(const char *param, const char *utf8)
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
 			ascii = 0;
+	/* A quoted value is one unfoldable line: a long one gets continuations. */
+	if (strlen(p) + n > 60)
+		ascii = 0;
 	struct sbuf sb = {0};
 	sb_add(&sb, "", 0);
 	if (ascii) {
