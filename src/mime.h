@@ -121,13 +121,16 @@ char *mime_html_to_text(const char *html, size_t len);
  * ASCII words stay readable ("Re: [INK-42] " before the encoded rest).
  * Caller frees. */
 char *mime_encode_header(const char *utf8, size_t name_len);
-char *mime_encode_phrase(const char *utf8);   /* display name for an address */
+/* A display name: as above, except that ASCII holding specials is quoted,
+ * and a name whose readable form passes 60 columns is encoded (one word
+ * per line), so no line of the field passes RFC 5322's 998 characters. */
+char *mime_encode_phrase(const char *utf8);
 
 /* Content-Disposition / Content-Type filename parameters for UTF-8 name:
  * returns e.g. "filename=\"a.pdf\"" for ASCII, or the RFC 2231 form
  * "filename*=UTF-8''Oferta%20%C5%81%C3%B3d%C5%BA.pdf" plus an RFC 2047
  * encoded "name=" fallback when param is "name" (joined by ";\r\n ").
- * A long non-ASCII value becomes RFC 2231 continuations (filename*0*=...;
+ * A long value (ASCII too) becomes RFC 2231 continuations (filename*0*=...;
  * "\r\n filename*1*=..."), cut between characters.  CR/LF in the value
  * become a space; the result holds no CR or LF except those folds.  Caller
  * frees. */
