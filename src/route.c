@@ -139,6 +139,19 @@ route_clean_subject(const char *subject)
 	}
 	*w = '\0';
 	free(s);
+	/* A title, not a whole subject of up to 64 KiB: it goes into every mail
+	 * and document of the project. */
+	size_t chars = 0;
+	for (char *r = out; *r; r++) {
+		if (((unsigned char)*r & 0xc0) == 0x80 || ++chars <= ROUTE_TITLE_MAX)
+			continue;
+		while (r > out && r[-1] == ' ')
+			r--;
+		*r = '\0';
+		char *cut = xasprintf("%s…", out);
+		free(out);
+		return cut;
+	}
 	return out;
 }
 

@@ -12,9 +12,15 @@
  * anywhere in subject.  1 and *project set when found, 0 otherwise. */
 int route_subject_tag(const char *subject, int64_t *project);
 
+/* Longest title route_clean_subject returns, in characters (without the
+ * "…" that marks a cut). */
+#define ROUTE_TITLE_MAX 200
+
 /* Copy of subject without leading reply/forward prefixes (Re:, RE:, Odp:,
  * ODP:, AW:, WG:, Fwd:, FW:, VS:, SV:, Antw:, PD:, "Re[2]:", "[EXT]"-style
- * bracket markers) and without our [INK-n] tag, trimmed.  Caller frees. */
+ * bracket markers) and without our [INK-n] tag, trimmed: a project's title.
+ * Longer than ROUTE_TITLE_MAX characters it is cut at a character boundary
+ * and ends in "…".  Caller frees. */
 char *route_clean_subject(const char *subject);
 
 /* Every "<local@domain>" or "local@domain" message-id whose domain is
