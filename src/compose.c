@@ -153,6 +153,15 @@ add_alternative(struct sbuf *sb, const struct mail_out *m, const char *boundary)
 	sb_printf(sb, "\n--%s--\n", boundary);
 }
 
+/* A msg-id cannot be folded, and RFC 5322 allows 998 characters a line:
+ * one that would not fit a line is left out of In-Reply-To and References
+ * (the thread loses a link; the mail still goes). */
+static int
+msgid_fits(const char *id)
+{
+	return strlen(id) <= 900;
+}
+
 char *
 compose_mail(const struct mail_out *m, const char *message_id, int64_t date)
 {
@@ -175,20 +184,21 @@ compose_mail(const struct mail_out *m, const char *message_id, int64_t date)
 	free(subj);
 	sb_printf(&sb, "Date: %s\n", datebuf);
 	sb_printf(&sb, "Message-ID: <%s>\n", message_id);
-	if (m->in_reply_to) {
+	if (m->in_reply_to && msgid_fits(m->in_reply_to)) {
 		char *v = str_oneline(m->in_reply_to);
 		sb_printf(&sb, "In-Reply-To: <%s>\n", v);
 		free(v);
 	}
-	if (m->nrefs) {
-		sb_adds(&sb, "References:");
-		for (size_t i = 0; i < m->nrefs; i++) {
-			char *v = str_oneline(m->refs[i]);
-			sb_printf(&sb, "%s<%s>", i ? "\n " : " ", v);
-			free(v);
-		}
-		sb_addc(&sb, '\n');
+	size_t nrefs = 0;
+	for (size_t i = 0; i < m->nrefs; i++) {
+		if (!msgid_fits(m->refs[i]))
+			continue;
+		char *v = str_oneline(m->refs[i]);
+		sb_printf(&sb, "%s<%s>", nrefs++ ? "\n " : "References: ", v);
+		free(v);
 	}
+	if (nrefs)
+		sb_addc(&sb, '\n');
 	if (m->auto_generated) {
 		sb_adds(&sb, "Auto-Submitted: auto-generated\n");
 		/* Ask Exchange not to answer our automatic mail with OOF notes. */
