@@ -23,6 +23,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1441,11 +1442,192 @@ include(struct rd *r, xmlNode *n, struct rd *inc)
 
 /* ---- users.xml ---------------------------------------------------------------- */
 
+/* Largest caldav-password-file read, in bytes. */
+#define SECRET_MAX 4096
+
+/* The collection URL of caldav=, with a '/' added when it does not end in
+ * one; NULL with *why saying what is wrong otherwise.  Only what curl takes
+ * at face value gets through: http(s), a host name or address with an
+ * optional port, no user info (credentials come from caldav-user= and
+ * caldav-password-file=, never from a URL that ends up in logs), a path of
+ * unreserved characters, sub-delimiters and %-escapes, and no query or
+ * fragment.  Plain http is for a server on this machine only. */
+static char *
+caldav_url(const char *v, const char **why)
+{
+	int tls = strncmp(v, "https://", 8) == 0;
+	if (!tls && strncmp(v, "http://", 7) != 0) {
+		*why = "is not an https:// URL";
+		return NULL;
+	}
+	const char *p = v + (tls ? 8 : 7);
+	size_t alen = strcspn(p, "/?#");
+	const char *path = p + alen;
+	char *host = xstrndup(p, alen);
+	/* The port follows the host, or the ']' of an IPv6 literal. */
+	char *end = host[0] == '[' ? strchr(host, ']') : NULL;
+	char *port = strchr(end ? end : host, ':');
+	if (port)
+		*port++ = '\0';
+	static const char hex[] = "0123456789abcdefABCDEF";
+	int64_t pn;
+	char *out = NULL;
+	*why = NULL;
+	if (strchr(host, '@') || (port && strchr(port, '@')))
+		*why = "holds a user name or password (give caldav-user= and caldav-password-file=)";
+	else if (!host_ok(host))
+		*why = "has no valid host name or address";
+	else if (port && parse_int64(port, 1, 65535, &pn) < 0)
+		*why = "has a port outside 1..65535";
+	else if (!tls && !str_ieq(host, "localhost") && strcmp(host, "127.0.0.1") != 0 &&
+	    strcmp(host, "[::1]") != 0)
+		*why = "uses http://, allowed only for 127.0.0.1, [::1] and localhost "
+		       "(use https://)";
+	for (const char *q = path; !*why && *q; q++) {
+		if (*q == '?' || *q == '#')
+			*why = "has a query or fragment (give the collection URL)";
+		else if (*q == '%' && !(q[1] && strchr(hex, q[1]) && q[2] && strchr(hex, q[2])))
+			*why = "has a '%' that starts no %-escape";
+		else if (!is_alnum((unsigned char)*q) && !strchr("-._~!$&'()*+,;=:@/%", *q))
+			*why = "has a character not allowed in a URL path (%-encode it)";
+	}
+	if (!*why)
+		out = xasprintf("%s%s", v, *path && path[strlen(path) - 1] == '/' ? "" : "/");
+	free(host);
+	return out;
+}
+
+/* The password in the file named by attribute name of n: one line, in a
+ * regular file that only its owner may read.  NULL when that is not so
+ * (reported). */
+static char *
+read_secret_file(struct rd *r, xmlNode *n, const char *name)
+{
+	char *file = attr_path(r, n, name, OPT);
+	if (!file)
+		return NULL;
+	char *data = NULL;
+	struct stat st;
+	/* Opened first, then checked: the mode seen is that of the file read. */
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		rd_err(r, n, "<%s> %s: cannot read %s: %s", ename(n), name, file, strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
+		rd_err(r, n, "<%s> %s: %s is not a regular file", ename(n), name, file);
+	} else if (st.st_mode & 077) {
+		rd_err(r, n, "<%s> %s: %s has mode %04o, open to group or others "
+		    "(chmod 600 it)", ename(n), name, file, (unsigned)(st.st_mode & 07777));
+	} else {
+		data = xmalloc(SECRET_MAX + 2);
+		size_t len = 0;
+		ssize_t got = 0;
+		while (len <= SECRET_MAX &&
+		    (got = read(fd, data + len, SECRET_MAX + 1 - len)) != 0) {
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got < 0)
+				break;
+			len += (size_t)got;
+		}
+		data[len] = '\0';
+		if (got < 0) {
+			rd_err(r, n, "<%s> %s: cannot read %s: %s", ename(n), name, file,
+			    strerror(errno));
+			len = 0;
+		} else if (len > SECRET_MAX) {
+			rd_err(r, n, "<%s> %s: %s is larger than %d bytes", ename(n), name, file,
+			    SECRET_MAX);
+			len = 0;
+		} else {
+			while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+				data[--len] = '\0';
+			if (!len || memchr(data, '\0', len) || strpbrk(data, "\r\n")) {
+				rd_err(r, n, "<%s> %s: %s must hold the password on one line",
+				    ename(n), name, file);
+				len = 0;
+			}
+		}
+		if (!len) {
+			free(data);
+			data = NULL;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	free(file);
+	return data;
+}
+
+/* caldav=, caldav-user=, caldav-password-file= and caldav-ca= of <user> e.
+ * Each is checked, and a setting that needs another says so, all in one
+ * pass; u's fields stay NULL for what is wrong. */
+static void
+read_user_caldav(struct rd *r, xmlNode *e, struct cfg_user *u)
+{
+	static const char *const deps[] = {"caldav-user", "caldav-password-file", "caldav-ca"};
+	if (!has_value(e, "caldav")) {
+		for (size_t i = 0; i < ARRAY_LEN(deps); i++)
+			if (has_value(e, deps[i]))
+				rd_err(r, e, "<user> %s: needs caldav= (the calendar collection URL)",
+				    deps[i]);
+		return;
+	}
+	char *url = attr(r, e, "caldav", OPT);
+	const char *why = NULL;
+	if (url && !(u->caldav_url = caldav_url(url, &why)))
+		rd_err(r, e, "<user> caldav: \"%s\" %s", url, why);
+	int https = url && strncmp(url, "https://", 8) == 0;
+	free(url);
+	u->caldav_user = attr(r, e, "caldav-user", OPT);
+	if (u->caldav_user && strchr(u->caldav_user, ':')) {
+		rd_err(r, e, "<user> caldav-user: \"%s\" holds ':', which HTTP Basic "
+		    "authentication cannot carry", u->caldav_user);
+		free(u->caldav_user);
+		u->caldav_user = NULL;
+	}
+	int have_file = has_value(e, "caldav-password-file");
+	if (has_value(e, "caldav-user") && !have_file)
+		rd_err(r, e, "<user>: caldav-user= needs caldav-password-file=");
+	else if (have_file && !has_value(e, "caldav-user"))
+		rd_err(r, e, "<user>: caldav-password-file= needs caldav-user=");
+	else if (have_file)
+		u->caldav_password = read_secret_file(r, e, "caldav-password-file");
+	if (!u->caldav_user || !u->caldav_password) {
+		/* Both or neither: never a user without a password. */
+		free(u->caldav_user);
+		free(u->caldav_password);
+		u->caldav_user = u->caldav_password = NULL;
+	}
+	u->caldav_ca = attr_path(r, e, "caldav-ca", OPT);
+	if (u->caldav_ca && !https && u->caldav_url)
+		rd_err(r, e, "<user> caldav-ca: is for an https:// caldav= URL");
+	else if (u->caldav_ca && access(u->caldav_ca, R_OK) < 0)
+		rd_err(r, e, "<user> caldav-ca: cannot read %s: %s", u->caldav_ca, strerror(errno));
+}
+
+static void
+cfg_user_free(struct cfg_user *u)
+{
+	free(u->login);
+	free(u->name);
+	free(u->email);
+	free(u->phone);
+	free(u->supervisor);
+	free(u->lang);
+	free(u->caldav_url);
+	free(u->caldav_user);
+	if (u->caldav_password)
+		explicit_bzero(u->caldav_password, strlen(u->caldav_password));
+	free(u->caldav_password);
+	free(u->caldav_ca);
+}
+
 static void
 read_user(struct loader *ld, struct rd *r, xmlNode *e, struct config *c)
 {
 	static const char *const at[] = {"login", "name", "email", "role",
-	    "supervisor", "lang", "phone", NULL};
+	    "supervisor", "lang", "phone", "caldav", "caldav-user", "caldav-password-file",
+	    "caldav-ca", NULL};
 	leaf(r, e, at);
 	struct cfg_user u = {0};
 	u.login = attr(r, e, "login", REQ);
@@ -1482,13 +1664,10 @@ read_user(struct loader *ld, struct rd *r, xmlNode *e, struct config *c)
 	u.phone = attr(r, e, "phone", OPT);
 	if (u.phone && !phone_ok(u.phone))
 		rd_err(r, e, "<user> phone: \"%s\" is not a phone number", u.phone);
+	read_user_caldav(r, e, &u);
 	if (!u.login) {
 		/* Kept out so later checks do not trip over it; reported. */
-		free(u.name);
-		free(u.email);
-		free(u.supervisor);
-		free(u.lang);
-		free(u.phone);
+		cfg_user_free(&u);
 		return;
 	}
 	size_t cap = ld->cap_users;   /* user_line grows in step with users */
@@ -2419,15 +2598,8 @@ config_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->nfreemail; i++)
 		free(cfg->freemail[i]);
 	free(cfg->freemail);
-	for (size_t i = 0; i < cfg->nusers; i++) {
-		struct cfg_user *u = &cfg->users[i];
-		free(u->login);
-		free(u->name);
-		free(u->email);
-		free(u->phone);
-		free(u->supervisor);
-		free(u->lang);
-	}
+	for (size_t i = 0; i < cfg->nusers; i++)
+		cfg_user_free(&cfg->users[i]);
 	free(cfg->users);
 	for (size_t i = 0; i < cfg->nproducts; i++) {
 		free(cfg->products[i].sku);

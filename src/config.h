@@ -49,6 +49,18 @@ struct cfg_user {
 	enum role role;
 	char *supervisor; /* login of the direct supervisor, may be NULL */
 	char *lang;       /* "pl" or "de" */
+	/* CalDAV publishing (caldav= in users.xml): the user's calendar
+	 * collection, an absolute http(s) URL ending in '/' without user info,
+	 * query or fragment; http only for 127.0.0.1, ::1 or localhost.  NULL:
+	 * tasks are not published for this user, and the three below are NULL
+	 * too. */
+	char *caldav_url;
+	char *caldav_user;     /* Basic auth user, NULL: no authentication */
+	char *caldav_password; /* from caldav-password-file (mode 0600, one
+	                        * line); set exactly when caldav_user is */
+	char *caldav_ca;       /* caldav-ca: absolute path of a PEM CA bundle
+	                        * for the server's certificate; NULL: the
+	                        * system store */
 };
 
 enum unit { UNIT_M2, UNIT_PCS, UNIT_M };  /* m², pieces, running metre */

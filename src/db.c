@@ -158,6 +158,14 @@ static const char *const migrations[] = {
 	"CREATE INDEX tasks_due ON tasks(status, due);",
 	/* 8: calendar entries */
 	"ALTER TABLE tasks ADD COLUMN ical_seq INTEGER NOT NULL DEFAULT 0;",
+	/* 9: CalDAV operations waiting for the users' calendar servers */
+	"CREATE TABLE caldav_queue("
+	" id INTEGER PRIMARY KEY, task_id INTEGER NOT NULL REFERENCES tasks(id),"
+	" user_login TEXT NOT NULL, op TEXT NOT NULL CHECK(op IN ('put','delete')),"
+	" ics TEXT CHECK(op='delete' OR ics IS NOT NULL),"
+	" attempts INTEGER NOT NULL DEFAULT 0, next_try INTEGER NOT NULL DEFAULT 0,"
+	" last_error TEXT, created INTEGER NOT NULL);"
+	"CREATE INDEX caldav_queue_user ON caldav_queue(user_login, id);",
 };
 
 int

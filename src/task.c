@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "caldav.h"
 #include "calcdb.h"
 #include "compose.h"
 #include "config.h"
@@ -249,13 +250,15 @@ collect(struct app *app, int64_t project, int64_t message, const char *spec, str
 	free(copy);
 }
 
-/* The task as a calendar entry for its assignee (METHOD REQUEST, or
- * CANCEL when cancelled): the due time, or the next working hour after
- * creation when the task has none.  Caller frees. */
+/* The task as a calendar entry for its assignee (method REQUEST; CANCEL
+ * when cancelled; PUBLISH for the assignee's CalDAV calendar): the due
+ * time, or the next working hour after creation when the task has none.
+ * Caller frees. */
 static char *
 task_ics(struct app *app, int64_t task, const struct cfg_user *u, const char *title,
-    const char *description, int64_t due, int seq, int cancelled)
+    const char *description, int64_t due, int seq, const char *method)
 {
+	int cancelled = strcmp(method, "CANCEL") == 0;
 	int64_t start = due ? due : now_epoch() + 3600;
 	struct ical_event ev = {
 	    .task = task, .sequence = seq, .summary = title, .description = description,
@@ -263,8 +266,7 @@ task_ics(struct app *app, int64_t task, const struct cfg_user *u, const char *ti
 	    .organizer_addr = app->cfg->system_address, .attendee_name = u->name,
 	    .attendee_addr = u->email, .cancelled = cancelled,
 	};
-	return ical_calendar(cancelled ? "CANCEL" : "REQUEST", "Europe/Warsaw", app->cfg->domain,
-	    &ev, 1, now_epoch());
+	return ical_calendar(method, "Europe/Warsaw", app->cfg->domain, &ev, 1, now_epoch());
 }
 
 /* Compose and queue the mail of an open task (its first, or a reminder:
@@ -372,7 +374,7 @@ task_mail(struct app *app, int64_t task, int64_t project, int64_t message,
 		int64_t seq = 0;
 		db_1i(db, &seq, "SELECT ical_seq FROM tasks WHERE id=?1", "i", task);
 		char *ics = task_ics(app, task, u, t.subject, description ? description : "", due,
-		    (int)seq, 0);
+		    (int)seq, "REQUEST");
 		if (ics && as.n < ARRAY_LEN(as.v))
 			as.v[as.n++] = (struct mail_att_out){"zadanie.ics",
 			    "text/calendar; method=REQUEST; charset=UTF-8", own(&as, ics), strlen(ics)};
@@ -392,6 +394,15 @@ task_mail(struct app *app, int64_t task, int64_t project, int64_t message,
 		    .loop_id = cfg->system_address, .project = project, .atts = as.v, .natts = as.n,
 		};
 		id = outbox_queue(app, project, "task", &mo, NULL);
+		/* The same entry for the assignee's CalDAV calendar, written by
+		 * caldav_flush once this transaction has committed. */
+		if (id > 0 && u->caldav_url) {
+			char *obj = task_ics(app, task, u, t.subject, description ? description : "",
+			    due, (int)seq, "PUBLISH");
+			if (!obj || caldav_queue_put(app, task, u, obj) < 0)
+				id = -1;
+			free(obj);
+		}
 		free(text);
 		attset_free(&as);
 		tmpl_mail_free(&t);
@@ -520,7 +531,7 @@ task_uncalendar(struct app *app, int64_t task)
 		char *subject = project ? xasprintf("[INK-%lld] %s: %s", (long long)project,
 		                              de ? "Erledigt" : "Zakończone", title)
 		                        : xasprintf("%s: %s", de ? "Erledigt" : "Zakończone", title);
-		char *ics = task_ics(app, task, u, subject, "", due, (int)seq, 1);
+		char *ics = task_ics(app, task, u, subject, "", due, (int)seq, "CANCEL");
 		char *text = xasprintf(de ? "Die Aufgabe „%s“ ist abgeschlossen und aus Ihrem Kalender "
 		                            "entfernt.\n"
 		                          : "Zadanie „%s” jest zakończone i usunięte z Twojego "
@@ -534,7 +545,8 @@ task_uncalendar(struct app *app, int64_t task)
 		    .atts = ics ? &att : NULL, .natts = ics ? 1 : 0,
 		};
 		r = outbox_queue(app, project, "calendar-cancel", &mo, NULL) < 0 ||
-		        db_x(app->db, "UPDATE tasks SET ical_seq=ical_seq+1 WHERE id=?1", "i", task) < 0
+		        db_x(app->db, "UPDATE tasks SET ical_seq=ical_seq+1 WHERE id=?1", "i", task) < 0 ||
+		        caldav_queue_delete(app, task, u) < 0
 		    ? -1 : 0;
 		free(ics);
 		free(text);

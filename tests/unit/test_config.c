@@ -871,6 +871,170 @@ test_relocated_conf(void **state)
 	free(base);
 }
 
+/* ---- CalDAV settings of users ------------------------------------------------ */
+
+static const char *const caldav_files[] = {"inkflow.xml", "users.xml", "ok.pw", "open.pw",
+    "two.pw", "ca.pem"};
+
+/* A fresh directory holding an inkflow.xml whose users.xml is the fixture
+ * caldav/<users>, beside ok.pw (mode 0600), open.pw (0640), two.pw (0600,
+ * two lines) and ca.pem: modes git cannot keep.  Returns the directory
+ * (canonical; caller frees and removes it with caldav_rm). */
+static char *
+caldav_dir(const char *users)
+{
+	char tmpl[] = "/tmp/inkflow-test-caldav-XXXXXX";
+	assert_non_null(mkdtemp(tmpl));
+	char *dir = realpath(tmpl, NULL);
+	assert_non_null(dir);
+	char *good = fx_real("good");
+	char *conf = xasprintf(
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<inkflow>\n"
+	    "  <system address=\"biuro@test-druk.example\" name=\"Test Druk\"/>\n"
+	    "  <paths data=\"data\" templates=\"templates\"/>\n"
+	    "  <source type=\"maildir\" path=\"in\"/>\n"
+	    "  <outbox type=\"maildir\" path=\"out\"/>\n"
+	    "  <company name=\"Test Druk\" address=\"ul. Próbna 1\" city=\"00-950 Warszawa\"\n"
+	    "           country=\"Polska\" tax-id=\"PL0000000000\"\n"
+	    "           bank-account=\"PL61 1090 1014 0000 0712 1981 2874\"\n"
+	    "           phone=\"+48 22 555 01 01\" email=\"biuro@test-druk.example\"\n"
+	    "           www=\"www.test-druk.example\"/>\n"
+	    "  <users file=\"users.xml\"/>\n"
+	    "  <pricelist file=\"%s/pricelist.xml\"/>\n"
+	    "  <workflow file=\"%s/workflow.xml\"/>\n"
+	    "</inkflow>\n", good, good);
+	char *from = fx(users);
+	char *data;
+	size_t len;
+	assert_int_equal(file_read(from, CONFIG_MAX_FILE, &data, &len), 0);
+	static const struct {
+		const char *name, *text;
+		mode_t mode;
+	} secrets[] = {
+		{"ok.pw", "s3cret pass\n", 0600},
+		{"open.pw", "s3cret\n", 0640},
+		{"two.pw", "line one\nline two\n", 0600},
+		{"ca.pem", "-----BEGIN CERTIFICATE-----\n", 0644},
+	};
+	char *p = xasprintf("%s/inkflow.xml", dir);
+	write_file(p, conf, strlen(conf));
+	free(p);
+	p = xasprintf("%s/users.xml", dir);
+	write_file(p, data, len);
+	free(p);
+	for (size_t i = 0; i < ARRAY_LEN(secrets); i++) {
+		p = xasprintf("%s/%s", dir, secrets[i].name);
+		write_file(p, secrets[i].text, strlen(secrets[i].text));
+		assert_int_equal(chmod(p, secrets[i].mode), 0);
+		free(p);
+	}
+	free(data);
+	free(from);
+	free(conf);
+	free(good);
+	return dir;
+}
+
+static void
+caldav_rm(char *dir)
+{
+	for (size_t i = 0; i < ARRAY_LEN(caldav_files); i++) {
+		char *f = xasprintf("%s/%s", dir, caldav_files[i]);
+		unlink(f);
+		free(f);
+	}
+	assert_int_equal(rmdir(dir), 0);
+	free(dir);
+}
+
+static void
+test_caldav_users(void **state)
+{
+	(void)state;
+	char *dir = caldav_dir("caldav/users-good.xml");
+	char *path = xasprintf("%s/inkflow.xml", dir);
+	struct config *c = load_ok(path);
+
+	/* A '/' ends the collection URL; the password is the file's one line. */
+	const struct cfg_user *u = config_user(c, "a.nowak");
+	assert_string_equal(u->caldav_url, "https://cal.test-druk.example/dav/anna/tasks/");
+	assert_string_equal(u->caldav_user, "anna@test-druk.example");
+	assert_string_equal(u->caldav_password, "s3cret pass");
+	assert_null(u->caldav_ca);
+	/* Plain http to this machine, without authentication. */
+	u = config_user(c, "m.zielinski");
+	assert_string_equal(u->caldav_url, "http://127.0.0.1:5232/marek/calendar/");
+	assert_null(u->caldav_user);
+	assert_null(u->caldav_password);
+	u = config_user(c, "k.lokal");
+	assert_string_equal(u->caldav_url, "http://LocalHost/k/");
+	assert_string_equal(u->caldav_password, "s3cret pass");
+	/* An IPv6 literal with a port, %-escapes and sub-delimiters; the CA
+	 * file resolved against users.xml's directory. */
+	u = config_user(c, "l.wojcik");
+	assert_string_equal(u->caldav_url, "https://[2001:db8::1]:8443/dav/%C5%81ukasz/zadania;x=1/");
+	char *ca = xasprintf("%s/ca.pem", dir);
+	assert_string_equal(u->caldav_ca, ca);
+	free(ca);
+	u = config_user(c, "m.zak");
+	assert_null(u->caldav_url);
+	assert_null(u->caldav_user);
+	assert_null(u->caldav_password);
+	assert_null(u->caldav_ca);
+	config_free(c);
+	free(path);
+	caldav_rm(dir);
+}
+
+/* Every CalDAV mistake in users.xml, each at its line, in one pass. */
+static void
+test_caldav_bad(void **state)
+{
+	(void)state;
+	char *dir = caldav_dir("caldav/users-bad.xml");
+	char *path = xasprintf("%s/inkflow.xml", dir);
+	char *users = xasprintf("%s/users.xml", dir);
+	char *open_pw = xasprintf("caldav-password-file: %s/open.pw has mode 0640, open to group "
+	                          "or others (chmod 600 it)", dir);
+	char *no_pw = xasprintf("caldav-password-file: cannot read %s/no-such.pw: No such file",
+	    dir);
+	char *no_ca = xasprintf("caldav-ca: cannot read %s/no-such.pem: No such file", dir);
+	struct errlist e = {0};
+	load_fail(path, &e);
+	const struct want w[] = {
+		{5, "<user> caldav: \"ftp://cal.example.com/u/\" is not an https:// URL"},
+		{6, "caldav: \"http://cal.example.com/u/\" uses http://, allowed only for 127.0.0.1, "
+		    "[::1] and localhost"},
+		{7, "holds a user name or password (give caldav-user= and caldav-password-file=)"},
+		{8, "has a query or fragment"},
+		{9, "\"https://cal_example.com/u/\" has no valid host name or address"},
+		{10, "has a port outside 1..65535"},
+		{11, "\"https://cal.example.com/a b/\" has a character not allowed in a URL path"},
+		{12, "has a '%' that starts no %-escape"},
+		{13, "<user> caldav-user: needs caldav="},
+		{13, "<user> caldav-password-file: needs caldav="},
+		{13, "<user> caldav-ca: needs caldav="},
+		{14, "<user>: caldav-user= needs caldav-password-file="},
+		{15, "<user>: caldav-password-file= needs caldav-user="},
+		{16, open_pw},
+		{17, no_pw},
+		{18, "two.pw must hold the password on one line"},
+		{19, "<user> caldav-user: \"u:15\" holds ':'"},
+		{20, no_ca},
+		{21, "<user> caldav-ca: is for an https:// caldav= URL"},
+		{22, "<user>: unknown attribute \"caldav-pasword\""},
+		{23, "is not a regular file"},
+	};
+	expect(&e, users, w, ARRAY_LEN(w));
+	errlist_free(&e);
+	free(no_ca);
+	free(no_pw);
+	free(open_pw);
+	free(users);
+	free(path);
+	caldav_rm(dir);
+}
+
 /* ---- small pieces ------------------------------------------------------------ */
 
 static void
@@ -936,6 +1100,8 @@ main(void)
 		cmocka_unit_test(test_shipped_conf),
 		cmocka_unit_test(test_relocated_conf),
 		cmocka_unit_test(test_bad_workflow),
+		cmocka_unit_test(test_caldav_users),
+		cmocka_unit_test(test_caldav_bad),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_errlist),
 	};
