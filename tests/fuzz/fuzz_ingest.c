@@ -6,18 +6,22 @@
  * recipient addresses and in the body, the reply text and its command; and
  * the values that leave the program again: attachment names on disk
  * (sanitize_filename) and the subject and sender name in outgoing headers
- * (mime_encode_header, mime_encode_phrase, mime_encode_param).
+ * (mime_encode_header, mime_encode_phrase, mime_encode_param) and a whole
+ * answer built from them by compose_mail, read back by mime_parse.
  *
  * Besides memory errors and leaks it checks the contracts the rest of the
  * program relies on: decoded strings are valid UTF-8, addresses lowercase,
- * file names hold no separator or control character, and encoded headers
- * hold no CR, LF or NUL other than "\r\n " folds.
+ * file names hold no separator or control character, encoded headers
+ * hold no CR, LF or NUL other than "\r\n " folds, no line of an answer
+ * passes 998 characters, and the answer reads back with the same subject
+ * (blanks aside).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "classify.h"
+#include "compose.h"
 #include "mime.h"
 #include "reply.h"
 #include "route.h"
@@ -46,19 +50,24 @@ check_addr(const char *what, const char *s)
 		FZ_CHECK(!(*p >= 'A' && *p <= 'Z'), "%s not lowercase: %s", what, s);
 }
 
-/* An encoded header value: CR only as part of a "\r\n " or "\r\n\t" fold. */
+/* An encoded header value: CR only as part of a "\r\n " or "\r\n\t" fold,
+ * and no line longer than RFC 5322's 998 characters (the field name and
+ * ": " counted as name_len). */
 static void
-check_header_value(const char *what, const char *v)
+check_header_value(const char *what, const char *v, size_t name_len)
 {
 	FZ_CHECK(v != NULL, "%s: NULL", what);
+	size_t line = name_len;
 	for (const char *p = v; *p; p++) {
 		if (*p == '\r') {
 			FZ_CHECK(p[1] == '\n' && (p[2] == ' ' || p[2] == '\t'),
 			    "%s: CR not part of a fold", what);
 			p += 2;
+			line = 1;
 			continue;
 		}
 		FZ_CHECK(*p != '\n', "%s: bare LF", what);
+		FZ_CHECK(++line <= 998, "%s: a line longer than 998 characters", what);
 	}
 }
 
@@ -82,6 +91,71 @@ find_ids(const char *text, char ***ids, size_t *n)
 	size_t before = *n;
 	size_t added = route_find_our_ids(text, SYSTEM_DOMAIN, ids, n);
 	FZ_CHECK(*n == before + added, "route_find_our_ids count");
+}
+
+/* Whitespace runs as one space, trimmed: how a subject compares after
+ * encoding (CR/LF runs become a space) and unfolding. */
+static char *
+squash(const char *s)
+{
+	char *out = xmalloc(strlen(s) + 1), *o = out;
+	for (; *s; s++) {
+		if (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n') {
+			if (o > out && o[-1] != ' ')
+				*o++ = ' ';
+		} else {
+			*o++ = *s;
+		}
+	}
+	while (o > out && o[-1] == ' ')
+		o--;
+	*o = '\0';
+	return out;
+}
+
+/* The acknowledgement ingest would queue: to the sender, the project's
+ * title (route_clean_subject) in the subject as templates/pl/ack.txt has
+ * it, in the thread, the text quoted back. */
+static void
+check_answer(const struct mime_msg *m, const char *title)
+{
+	const char *refs[65];
+	size_t nrefs = 0;
+	for (size_t i = 0; i < m->nrefs && nrefs < 64; i++)
+		refs[nrefs++] = m->refs[i];
+	if (m->message_id)
+		refs[nrefs++] = m->message_id;
+	char *subject = xasprintf("Potwierdzenie przyjęcia zapytania [INK-42]: %s", title);
+	struct mail_out mo = {
+		.from_name = "BMT Druk Wielkoformatowy", .from_addr = SYSTEM_ADDRESS,
+		.to_name = m->from_name, .to_addr = m->from_addr ? m->from_addr : "x@example.pl",
+		.subject = subject, .in_reply_to = m->message_id, .refs = refs, .nrefs = nrefs,
+		.text = m->text, .auto_generated = 1, .loop_id = SYSTEM_ADDRESS, .project = 42,
+	};
+	char *raw = compose_mail(&mo, "ink-42-0123456789abcdef@bmt.example", 1795780800);
+	size_t len = strlen(raw), line = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (raw[i] == '\n') {
+			line = 0;
+			continue;
+		}
+		FZ_CHECK(raw[i] != '\r', "CR in a composed message (LF line ends)");
+		FZ_CHECK(++line <= 998, "composed line %zu is longer than 998: %.60s",
+		    i, raw + i - 997);
+	}
+	struct mime_limits lim;
+	mime_limits_default(&lim);
+	struct mime_msg *back = NULL;
+	char reason[256];
+	FZ_CHECK(mime_parse(raw, len, &lim, &back, reason, sizeof(reason)) == 0,
+	    "our own answer does not parse: %s", reason);
+	char *want = squash(subject), *got = squash(back->subject);
+	FZ_CHECK(strcmp(want, got) == 0, "subject \"%.80s\" reads back as \"%.80s\"", want, got);
+	free(want);
+	free(got);
+	mime_msg_free(back);
+	free(raw);
+	free(subject);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -149,8 +223,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_filename(a->filename ? a->filename
 		                           : (a->is_message ? "message.eml" : "attachment"));
 		if (a->filename) {
+			/* "Content-Disposition: attachment; " */
 			char *p = mime_encode_param("filename", a->filename);
-			check_header_value("filename param", p);
+			check_header_value("filename param", p, 34);
 			free(p);
 		}
 		if (a->is_message || str_istarts(a->content_type, "message/") ||
@@ -184,17 +259,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FZ_CHECK(project > 0, "tag names project %lld", (long long)project);
 	char *title = route_clean_subject(m->subject);
 	FZ_CHECK(title != NULL, "route_clean_subject NULL");
-	free(title);
+	FZ_CHECK(utf8_len(title) <= ROUTE_TITLE_MAX + 1, "title of %zu characters",
+	    utf8_len(title));
 
 	/* What goes back out: "Re: <subject>" and the sender's name. */
 	char *enc = mime_encode_header(m->subject, strlen("Subject: "));
-	check_header_value("encoded subject", enc);
+	check_header_value("encoded subject", enc, strlen("Subject: "));
 	free(enc);
 	if (m->from_name) {
+		/* "Reply-To: " before it, the address after it on the same
+		 * line or the next. */
 		enc = mime_encode_phrase(m->from_name);
-		check_header_value("encoded name", enc);
+		check_header_value("encoded name", enc, strlen("Reply-To: "));
 		free(enc);
 	}
+
+	check_answer(m, title);
+	free(title);
 
 	mime_msg_free(m);
 	return 0;

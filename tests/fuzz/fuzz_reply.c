@@ -83,12 +83,23 @@ check_new_text(const char *text, const char *nt)
 	for (const char *p = norm + n; n && *p && *p != '\n'; p++)
 		FZ_CHECK(*p == ' ' || *p == '\t' || *p == '\v' || *p == '\f',
 		    "new text ends inside a line");
-	/* First non-blank line quoted: no new text at all. */
-	const char *p = norm;
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\v' || *p == '\f')
-		p++;
-	if (*p == '>')
-		FZ_CHECK(n == 0, "text before a leading quote: \"%.40s\"", nt);
+	/* First non-blank line quoted (after indentation): no new text at all.
+	 * A blank line may also hold \v and \f; indentation may not. */
+	for (const char *p = norm;;) {
+		const char *q = p;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		const char *e = q;
+		while (*e == ' ' || *e == '\t' || *e == '\v' || *e == '\f')
+			e++;
+		if (*e == '\n') {
+			p = e + 1;
+			continue;
+		}
+		if (*e && *q == '>')
+			FZ_CHECK(n == 0, "text before a leading quote: \"%.40s\"", nt);
+		break;
+	}
 	free(norm);
 }
 
