@@ -2055,6 +2055,65 @@ read_reminders(struct rd *r, xmlNode *n, struct config *c)
 	}
 }
 
+/* ---- <digest> -------------------------------------------------------------------- */
+
+#define DIGEST_MAX_TO 64
+
+/* <digest hour="7" lang="pl" to="login login ..."/>.  The logins are
+ * checked against users.xml later (check_digest), once it is read. */
+static void
+read_digest(struct rd *r, xmlNode *n, struct config *c)
+{
+	static const char *const at[] = {"hour", "lang", "to", NULL};
+	leaf(r, n, at);
+	struct cfg_digest *d = &c->digest;
+	d->line = node_line(n);
+	d->hour = attr_int(r, n, "hour", 0, 23, 7);
+	d->lang = attr_word(r, n, "lang", langs, OPT);
+	char *to = attr(r, n, "to", REQ);
+	if (!to)
+		return;
+	size_t cap = 0;
+	for (char *save = NULL, *l = strtok_r(to, " ", &save); l; l = strtok_r(NULL, " ", &save)) {
+		if (!login_ok(l)) {
+			rd_err(r, n, "<digest> to: \"%.40s\" is not a login (logins from users.xml, "
+			    "separated by spaces)", l);
+			continue;
+		}
+		int dup = 0;
+		for (size_t i = 0; i < d->nto; i++)
+			dup |= strcmp(d->to[i], l) == 0;
+		if (dup) {
+			rd_err(r, n, "<digest> to: \"%s\" given twice", l);
+			continue;
+		}
+		if (d->nto == DIGEST_MAX_TO) {
+			rd_err(r, n, "<digest> to: more than %d recipients", DIGEST_MAX_TO);
+			break;
+		}
+		d->to = grow(d->to, d->nto, &cap, sizeof(*d->to));
+		d->to[d->nto++] = xstrdup(l);
+	}
+	free(to);
+}
+
+/* Every recipient is a user; the language defaults to the system's. */
+static void
+check_digest(struct loader *ld, struct rd *r, struct config *c)
+{
+	struct cfg_digest *d = &c->digest;
+	if (!d->line)
+		return;
+	if (!d->lang)
+		d->lang = xstrdup(c->default_lang);
+	if (!ld->users_read)
+		return;
+	for (size_t i = 0; i < d->nto; i++)
+		if (!config_user(c, d->to[i]))
+			rd_errl(r, d->line, "<digest> to: \"%s\" is not a user in %s", d->to[i],
+			    ld->rd[F_USERS].shown);
+}
+
 /* ---- workflow.xml -------------------------------------------------------------- */
 
 /* Reply commands a task may allow, by their workflow.xml names. */
@@ -2429,11 +2488,13 @@ check_rule_owners(struct loader *ld, struct rd *r, struct config *c)
 
 enum {
 	T_SYSTEM, T_PATHS, T_SOURCE, T_OUTBOX, T_COMPANY, T_USERS, T_PRICELIST,
-	T_WORKFLOW, T_LIMITS, T_ASSIGNMENT, T_FREEMAIL, T_APPROVAL, T_REMINDERS, T__COUNT
+	T_WORKFLOW, T_LIMITS, T_ASSIGNMENT, T_FREEMAIL, T_APPROVAL, T_REMINDERS, T_DIGEST,
+	T__COUNT
 };
 static const char *const top_names[T__COUNT + 1] = {
 	"system", "paths", "source", "outbox", "company", "users", "pricelist",
-	"workflow", "limits", "assignment", "freemail", "approval", "reminders", NULL,
+	"workflow", "limits", "assignment", "freemail", "approval", "reminders",
+	"digest", NULL,
 };
 #define T_REQUIRED T_LIMITS   /* elements before this one are required */
 
@@ -2494,9 +2555,12 @@ read_main(struct loader *ld, struct config *c)
 	if (el[T_APPROVAL])
 		read_approval(r, el[T_APPROVAL], c);
 	read_reminders(r, el[T_REMINDERS], c);
+	if (el[T_DIGEST])
+		read_digest(r, el[T_DIGEST], c);
 	if (el[T_WORKFLOW] && include(r, el[T_WORKFLOW], &ld->rd[F_WORKFLOW]) == 0)
 		read_workflow(&ld->rd[F_WORKFLOW], c);
 	check_rule_owners(ld, r, c);
+	check_digest(ld, r, c);
 }
 
 int
@@ -2611,6 +2675,10 @@ config_free(struct config *cfg)
 	for (size_t i = 0; i < cfg->nreminders; i++)
 		free(cfg->reminders[i].kind);
 	free(cfg->reminders);
+	for (size_t i = 0; i < cfg->digest.nto; i++)
+		free(cfg->digest.to[i]);
+	free(cfg->digest.to);
+	free(cfg->digest.lang);
 	free(cfg);
 }
 

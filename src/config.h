@@ -176,6 +176,17 @@ struct cfg_reminder {
 	int64_t escalate;  /* seconds overdue before escalating, 0 = never */
 };
 
+/* The daily digest to managers (<digest> in inkflow.xml): once a day, from
+ * `hour` o'clock in Europe/Warsaw on, one mail per recipient with the
+ * management numbers and a PDF of charts.  nto == 0: no digest. */
+struct cfg_digest {
+	int hour;          /* 0..23 */
+	char *lang;        /* "pl" or "de"; default: <system lang> */
+	char **to;         /* logins of users.xml, each once, in the given order */
+	size_t nto;
+	int line;          /* of <digest> in inkflow.xml, for messages */
+};
+
 struct cfg_company {
 	char *name, *address, *city, *country, *tax_id, *bank_account,
 	    *phone, *email, *www, *logo; /* logo: absolute path or NULL */
@@ -214,6 +225,7 @@ struct config {
 	struct cfg_reminder *reminders;
 	size_t nreminders;
 	struct cfg_workflow *workflow; /* from workflow.xml */
+	struct cfg_digest digest;      /* <digest>; nto == 0 without one */
 
 	/* Transports beyond the embedded Maildirs: NULL when not configured. */
 	struct imap_conf *imap;  /* <source type="imap"> */

@@ -166,6 +166,9 @@ static const char *const migrations[] = {
 	" attempts INTEGER NOT NULL DEFAULT 0, next_try INTEGER NOT NULL DEFAULT 0,"
 	" last_error TEXT, created INTEGER NOT NULL);"
 	"CREATE INDEX caldav_queue_user ON caldav_queue(user_login, id);",
+	/* 10: the days the managers' digest went out (day in Europe/Warsaw) */
+	"CREATE TABLE IF NOT EXISTS digests("
+	" day TEXT PRIMARY KEY, sent INTEGER NOT NULL, recipients INTEGER NOT NULL);",
 };
 
 int

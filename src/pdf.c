@@ -27,6 +27,10 @@
  * subset lacks (Cyrillic, Greek, ...) is rendered with the full font files:
  * slower, never wrong.
  *
+ * Charts (pdf_report_charts, at the end of this file) skip stage 1: the
+ * report is laid out in code into the same display list, with two more
+ * operations (polylines and dots), and played by the same emit().
+ *
  * Only this file includes hpdf.h.
  */
 #include "pdf.h"
@@ -1896,7 +1900,7 @@ faces_init(void)
 
 /* ---- layout ---------------------------------------------------------------- */
 
-enum opk { OP_NONE, OP_TEXT, OP_LINE, OP_FILL, OP_STROKE, OP_IMAGE };
+enum opk { OP_NONE, OP_TEXT, OP_LINE, OP_FILL, OP_STROKE, OP_IMAGE, OP_POLY, OP_DOT };
 
 /* One drawing operation.  Coordinates in points from the page's lower
  * left corner. */
@@ -1908,8 +1912,10 @@ struct op {
 	uint32_t color;
 	double x, y, w, h;  /* text: baseline start; line: (x,y) to (w,h);
 	                     * rectangles, image: lower left corner and size */
-	double size;        /* text: font size; line, stroke: line width */
+	double size;        /* text: font size; line, stroke, poly: line width */
 	size_t str;         /* text: offset in strs */
+	size_t pts, npts;   /* poly: npts points (x, y) from pts[2 * pts]; dot: a
+	                     * filled circle at (x, y) of radius w */
 };
 
 struct rctx {
@@ -1933,6 +1939,10 @@ struct rctx {
 	HPDF_Image logo;
 	int logo_state;     /* 0 not tried, 1 loaded, -1 failed */
 	HPDF_STATUS herr, hdetail;
+	/* Charts (no template: t is NULL). */
+	double *pts;        /* the points of OP_POLY, x and y */
+	size_t npts, cappts;
+	const char *title;  /* document information title when t is NULL */
 };
 
 #define LEADING 1.25    /* line height / font size */
@@ -3085,6 +3095,25 @@ emit(struct rctx *r, char **out, size_t *outlen)
 			HPDF_Page_DrawImage(p, r->logo, (HPDF_REAL)o->x, (HPDF_REAL)o->y,
 			    (HPDF_REAL)o->w, (HPDF_REAL)o->h);
 			break;
+		case OP_POLY:
+			set_stroke(p, s, o->color, o->size, 0);
+			HPDF_Page_SetLineJoin(p, HPDF_ROUND_JOIN);
+			HPDF_Page_SetLineCap(p, HPDF_ROUND_END);
+			for (size_t k = 0; k < o->npts; k++) {
+				HPDF_REAL px = (HPDF_REAL)r->pts[2 * (o->pts + k)];
+				HPDF_REAL py = (HPDF_REAL)r->pts[2 * (o->pts + k) + 1];
+				if (k == 0)
+					HPDF_Page_MoveTo(p, px, py);
+				else
+					HPDF_Page_LineTo(p, px, py);
+			}
+			HPDF_Page_Stroke(p);
+			break;
+		case OP_DOT:
+			set_fill(p, s, o->color);
+			HPDF_Page_Circle(p, (HPDF_REAL)o->x, (HPDF_REAL)o->y, (HPDF_REAL)o->w);
+			HPDF_Page_Fill(p);
+			break;
 		default:
 			break;
 		}
@@ -3096,7 +3125,10 @@ emit(struct rctx *r, char **out, size_t *outlen)
 	free(st);
 
 	struct sbuf sb = {0};
-	expand(r, &r->t->title, &sb);
+	if (r->t)
+		expand(r, &r->t->title, &sb);
+	else
+		sb_adds(&sb, r->title ? r->title : "");
 	char *title = info_text(sb_str(&sb));
 	sb_free(&sb);
 	if (*title)
@@ -3323,4 +3355,695 @@ pdf_check_templates(const char *templates_dir,
 		free(dir);
 	}
 	return problems;
+}
+
+/* ---- charts ---------------------------------------------------------------- */
+
+/* The management report is laid out in code, not from a template: a title,
+ * a row of key figures and charts, each chart laid out at the cursor and
+ * laid out again on a new page when it ran past the bottom (as
+ * layout_block does), then played by emit like any document. */
+
+#define CH_MARGIN mm(15)
+#define CH_GRID   0xE3E7ECu
+#define CH_AXIS   0x8A94A3u
+#define CH_TILE   0xF2F5F9u
+#define CH_ACCENT 0x1F3A5Fu
+#define CH_ROW    20.0    /* hbar: points per bar, up to 10 bars; 14 for 30 */
+#define CH_PLOT_V 125.0   /* vbar: height of the plot */
+#define CH_PLOT_L 140.0   /* line: height of the plot */
+
+/* Bars by kind, lines by series. */
+static const uint32_t ch_palette[PDF_CHART_MAX_SERIES] = {
+	0x2F6DB5u, 0xE07A2Eu, 0x2A9D8Fu, 0x8E5EA2u,
+};
+
+/* One line of text fit for the page: clean() with line breaks as spaces.
+ * Caller frees. */
+static char *
+ch_line(const char *s)
+{
+	char *c = clean(s ? s : "");
+	for (char *p = c; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	return c;
+}
+
+/* s as one line of at most maxw points, cut with "…" when wider.  Caller
+ * frees. */
+static char *
+ch_fit(struct rctx *r, const char *s, int bold, double size, double maxw)
+{
+	char *c = ch_line(s);
+	size_t n = strlen(c);
+	if (text_width(r, c, n, bold, size) <= maxw)
+		return c;
+	static const char ell[] = "\xE2\x80\xA6";
+	double ew = text_width(r, ell, 3, bold, size);
+	while (n > 0) {
+		do
+			n--;
+		while (n > 0 && ((unsigned char)c[n] & 0xC0) == 0x80);
+		if (text_width(r, c, n, bold, size) + ew <= maxw)
+			break;
+	}
+	while (n > 0 && c[n - 1] == ' ')
+		n--;
+	struct sbuf sb = {0};
+	sb_add(&sb, c, n);
+	sb_adds(&sb, ell);
+	free(c);
+	return sb_steal(&sb);
+}
+
+/* s as one line with its baseline at y, aligned on x.  Returns its width. */
+static double
+ch_put(struct rctx *r, double x, double y, const char *s, int bold, double size, uint32_t color,
+    enum align al)
+{
+	char *c = ch_line(s);
+	size_t n = strlen(c);
+	double w = text_width(r, c, n, bold, size);
+	put_text(r, al == AL_RIGHT ? x - w : al == AL_CENTER ? x - w / 2 : x, y, c, n, bold, size,
+	    color);
+	free(c);
+	return w;
+}
+
+static double
+ch_width(struct rctx *r, const char *s, int bold, double size)
+{
+	char *c = ch_line(s);
+	double w = text_width(r, c, strlen(c), bold, size);
+	free(c);
+	return w;
+}
+
+static void
+ch_rect(struct rctx *r, double x, double y, double w, double h, uint32_t color)
+{
+	if (w <= 0 || h <= 0)
+		return;
+	struct op *o = op_add(r, OP_FILL);
+	o->x = x;
+	o->y = y;
+	o->w = w;
+	o->h = h;
+	o->color = color;
+}
+
+static void
+ch_dot(struct rctx *r, double x, double y, double radius, uint32_t color)
+{
+	struct op *o = op_add(r, OP_DOT);
+	o->x = x;
+	o->y = y;
+	o->w = radius;
+	o->color = color;
+}
+
+/* A polyline through n points xy[0..2n). */
+static void
+ch_poly(struct rctx *r, const double *xy, size_t n, double lw, uint32_t color)
+{
+	if (n < 2)
+		return;
+	if (r->npts + n > r->cappts) {
+		while (r->npts + n > r->cappts)
+			r->cappts = r->cappts ? 2 * r->cappts : 256;
+		r->pts = xrealloc(r->pts, 2 * r->cappts * sizeof(*r->pts));
+	}
+	struct op *o = op_add(r, OP_POLY);
+	o->pts = r->npts;
+	o->npts = n;
+	o->size = lw;
+	o->color = color;
+	memcpy(r->pts + 2 * r->npts, xy, 2 * n * sizeof(*xy));
+	r->npts += n;
+}
+
+/* A value for people: a count "1 234" (pl) / "1.234" (de), or money with
+ * calc_money. */
+static void
+ch_value(const struct pdf_report *rep, const struct pdf_chart *c, int64_t v, char *out,
+    size_t size)
+{
+	if (c->currency)
+		calc_money(v, c->currency, rep->lang, out, size);
+	else
+		fmt_milli(v * 1000, rep->lang, out, size);
+}
+
+/* The value axis: 0 to max in n steps of a round size (1, 2 or 5 times a
+ * power of ten; whole units of money), at most `most` steps. */
+struct ch_axis {
+	int64_t max, step;
+	int n;
+};
+
+static void
+ch_axis(int64_t vmax, int money, int most, struct ch_axis *a)
+{
+	int64_t unit = money ? 100 : 1;
+	int64_t u = (vmax + unit - 1) / unit;
+	if (u < 1)
+		u = 1;
+	int64_t want = (u + most - 1) / most, step = 1;
+	for (int64_t p = 1;; p *= 10) {
+		if (p >= want) {
+			step = p;
+			break;
+		}
+		if (2 * p >= want) {
+			step = 2 * p;
+			break;
+		}
+		if (5 * p >= want) {
+			step = 5 * p;
+			break;
+		}
+	}
+	a->n = (int)((u + step - 1) / step);
+	a->step = step * unit;
+	a->max = a->n * a->step;
+}
+
+/* A tick of the value axis: whole units ("20 000 zł", "1.500"). */
+static void
+ch_tick(const struct pdf_report *rep, const struct pdf_chart *c, int64_t v, char *out,
+    size_t size)
+{
+	ch_value(rep, c, v, out, size);
+	char *dec = c->currency ? strstr(out, ",00") : NULL;
+	if (dec)
+		memmove(dec, dec + 3, strlen(dec + 3) + 1);
+}
+
+static int64_t
+ch_max(const struct pdf_chart *c)
+{
+	int64_t m = 0;
+	for (size_t s = 0; s < c->nseries; s++)
+		for (size_t i = 0; i < c->n; i++)
+			if (c->series[s].values[i] > m)
+				m = c->series[s].values[i];
+	return m;
+}
+
+static const char *
+ch_no_data(const struct pdf_report *rep)
+{
+	return strcmp(rep->lang, "de") == 0 ? "keine Daten" : "brak danych";
+}
+
+/* The chart's title, its note, and for a line chart the legend at the
+ * right of the title. */
+static void
+ch_title(struct rctx *r, const struct pdf_chart *c, double x, double w)
+{
+	double y = r->y, legend = 0;
+	if (c->kind == PDF_CHART_LINE) {
+		for (size_t s = 0; s < c->nseries; s++)
+			legend += 18 + ch_width(r, c->series[s].name, 0, 8) + (s ? 12 : 0);
+		double lx = x + w - legend;
+		for (size_t s = 0; s < c->nseries; s++) {
+			if (s)
+				lx += 12;
+			uint32_t col = ch_palette[s % PDF_CHART_MAX_SERIES];
+			double seg[4] = {lx, y - 7.5, lx + 14, y - 7.5};
+			ch_poly(r, seg, 2, 1.8, col);
+			ch_dot(r, lx + 7, y - 7.5, 2.2, col);
+			lx += 18;
+			lx += ch_put(r, lx, y - 10.3, c->series[s].name, 0, 8, TEXT_COLOR, AL_LEFT);
+		}
+	}
+	double tw = w - (legend > 0 ? legend + 16 : 0);
+	char *t = ch_fit(r, c->title, 1, 11.5, tw > 60 ? tw : 60);
+	put_text(r, x, y - 11, t, strlen(t), 1, 11.5, TEXT_COLOR);
+	free(t);
+	y -= 16;
+	if (c->note && *c->note) {
+		t = ch_fit(r, c->note, 0, 8, w);
+		put_text(r, x, y - 8.5, t, strlen(t), 0, 8, GRAY);
+		free(t);
+		y -= 12;
+	}
+	r->y = y - 8;
+}
+
+/* Widest tick label of the value axis. */
+static double
+ch_tick_width(struct rctx *r, const struct pdf_report *rep, const struct pdf_chart *c,
+    const struct ch_axis *ax, double size)
+{
+	double m = 0;
+	char b[64];
+	for (int k = 0; k <= ax->n; k++) {
+		ch_tick(rep, c, ax->step * k, b, sizeof(b));
+		double w = text_width(r, b, strlen(b), 0, size);
+		if (w > m)
+			m = w;
+	}
+	return m;
+}
+
+/* Horizontal grid lines and their tick labels left of px, for plots with
+ * the value axis upwards from base. */
+static void
+ch_hgrid(struct rctx *r, const struct pdf_report *rep, const struct pdf_chart *c,
+    const struct ch_axis *ax, double px, double pw, double base, double ph)
+{
+	char b[64];
+	for (int k = 0; k <= ax->n; k++) {
+		double gy = base + ph * k / ax->n;
+		if (k)
+			put_line(r, px, gy, px + pw, gy, 0.5, CH_GRID, 0);
+		ch_tick(rep, c, ax->step * k, b, sizeof(b));
+		ch_put(r, px - 5, gy - 2.5, b, 0, 7, GRAY, AL_RIGHT);
+	}
+}
+
+static void
+ch_hbar(struct rctx *r, const struct pdf_report *rep, const struct pdf_chart *c, double x,
+    double w)
+{
+	const int64_t *v = c->series[0].values;
+	struct ch_axis ax;
+	ch_axis(ch_max(c), c->currency != NULL, 5, &ax);
+	char b[64];
+	double lw = 0, vw = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		double t = ch_width(r, c->labels[i], 0, 8.5);
+		if (t > lw)
+			lw = t;
+		ch_value(rep, c, v[i], b, sizeof(b));
+		t = text_width(r, b, strlen(b), 1, 8);
+		if (t > vw)
+			vw = t;
+	}
+	lw = fmin(lw + 10, w * 0.32);
+	if (lw < 40)
+		lw = 40;
+	/* the last tick label is centred on the end of the axis */
+	ch_tick(rep, c, ax.max, b, sizeof(b));
+	double half = text_width(r, b, strlen(b), 0, 7) / 2;
+	vw = fmax(vw + 8, half);
+	double px = x + lw, pw = w - lw - vw;
+	double row = c->n <= 10 ? CH_ROW : c->n <= 20 ? 17 : 14, bar = row * 0.6;
+	double top = r->y, bottom = top - row * (double)(c->n ? c->n : 1);
+
+	for (int k = 0; k <= ax.n; k++) {
+		double gx = px + pw * k / ax.n;
+		if (k)
+			put_line(r, gx, top, gx, bottom, 0.5, CH_GRID, 0);
+		ch_tick(rep, c, ax.step * k, b, sizeof(b));
+		ch_put(r, gx, bottom - 10, b, 0, 7, GRAY, AL_CENTER);
+	}
+	uint32_t col = ch_palette[0];
+	for (size_t i = 0; i < c->n; i++) {
+		double cy = top - row * (double)i - row / 2;
+		double bw = pw * (double)v[i] / (double)ax.max;
+		if (v[i] > 0 && bw < 1.5)
+			bw = 1.5;
+		ch_rect(r, px, cy - bar / 2, bw, bar, col);
+		char *l = ch_fit(r, c->labels[i], 0, 8.5, lw - 10);
+		ch_put(r, px - 7, cy - 3, l, 0, 8.5, TEXT_COLOR, AL_RIGHT);
+		free(l);
+		ch_value(rep, c, v[i], b, sizeof(b));
+		ch_put(r, px + bw + 4, cy - 2.8, b, 1, 8, TEXT_COLOR, AL_LEFT);
+	}
+	if (!c->n)
+		ch_put(r, px + pw / 2, top - row / 2 - 3, ch_no_data(rep), 0, 8.5, GRAY, AL_CENTER);
+	put_line(r, px, top + 2, px, bottom, 0.8, CH_AXIS, 0);
+	r->y = bottom - 16;
+}
+
+static void
+ch_vbar(struct rctx *r, const struct pdf_report *rep, const struct pdf_chart *c, double x,
+    double w)
+{
+	const int64_t *v = c->series[0].values;
+	struct ch_axis ax;
+	ch_axis(ch_max(c), c->currency != NULL, 5, &ax);
+	char b[64];
+	double px = x + ch_tick_width(r, rep, c, &ax, 7) + 8, pw = x + w - px;
+	double top = r->y - 12, base = top - CH_PLOT_V;
+	ch_hgrid(r, rep, c, &ax, px, pw, base, CH_PLOT_V);
+	double slot = pw / (double)(c->n ? c->n : 1);
+	double bw = fmin(slot * 0.62, 46);
+	uint32_t col = ch_palette[2];
+	/* Labels wrap at spaces under their column; the size goes down from
+	 * 7 pt to 5.5 until every word fits its column. */
+	double ls_size = 7;
+	for (size_t i = 0; i < c->n; i++) {
+		char *l = ch_line(c->labels[i]);
+		for (char *save = NULL, *wd = strtok_r(l, " ", &save); wd;
+		     wd = strtok_r(NULL, " ", &save))
+			while (ls_size > 5.5 && text_width(r, wd, strlen(wd), 0, ls_size) > slot - 3)
+				ls_size -= 0.25;
+		free(l);
+	}
+	struct lines ls = {0};
+	for (size_t i = 0; i < c->n; i++) {
+		double cx = px + slot * ((double)i + 0.5);
+		double bh = CH_PLOT_V * (double)v[i] / (double)ax.max;
+		ch_rect(r, cx - bw / 2, base, bw, bh, col);
+		ch_value(rep, c, v[i], b, sizeof(b));
+		ch_put(r, cx, base + bh + 3, b, 1, 8, TEXT_COLOR, AL_CENTER);
+		/* the label under its column, up to three lines */
+		char *l = ch_line(c->labels[i]);
+		wrap(r, l, 0, ls_size, slot - 3, &ls);
+		for (size_t k = 0; k < ls.n && k < 3; k++) {
+			char *part;
+			if (k == 2 && ls.n > 3)
+				part = ch_fit(r, l + ls.v[k].off, 0, ls_size, slot - 3);
+			else
+				part = xstrndup(l + ls.v[k].off, ls.v[k].len);
+			ch_put(r, cx, base - 10 - 8.5 * (double)k, part, 0, ls_size, TEXT_COLOR,
+			    AL_CENTER);
+			free(part);
+		}
+		free(l);
+	}
+	free(ls.v);
+	if (!c->n)
+		ch_put(r, px + pw / 2, base + CH_PLOT_V / 2, ch_no_data(rep), 0, 8.5, GRAY, AL_CENTER);
+	put_line(r, px, base, px + pw, base, 0.8, CH_AXIS, 0);
+	r->y = base - 10 - 3 * 8.5 - 4;
+}
+
+static void
+ch_linechart(struct rctx *r, const struct pdf_report *rep, const struct pdf_chart *c, double x,
+    double w)
+{
+	struct ch_axis ax;
+	ch_axis(ch_max(c), c->currency != NULL, 5, &ax);
+	double px = x + ch_tick_width(r, rep, c, &ax, 7) + 8, pw = x + w - px;
+	double top = r->y - 4, base = top - CH_PLOT_L;
+	ch_hgrid(r, rep, c, &ax, px, pw, base, CH_PLOT_L);
+	double inset = 6, span = pw - 2 * inset;
+	size_t n = c->n;
+	double step = n > 1 ? span / (double)(n - 1) : 0;
+	/* x labels: every k-th point, counted back from the last */
+	double lw = 0;
+	for (size_t i = 0; i < n; i++) {
+		double t = ch_width(r, c->labels[i], 0, 7);
+		if (t > lw)
+			lw = t;
+	}
+	size_t every = 1;
+	if (n > 1)
+		while (every < n && step * (double)every < lw + 8)
+			every++;
+	for (size_t i = 0; i < n; i++) {
+		double cx = n > 1 ? px + inset + step * (double)i : px + pw / 2;
+		if ((n - 1 - i) % every)
+			continue;
+		put_line(r, cx, base, cx, base - 3, 0.8, CH_AXIS, 0);
+		ch_put(r, cx, base - 11, c->labels[i], 0, 7, GRAY, AL_CENTER);
+	}
+	put_line(r, px, base, px + pw, base, 0.8, CH_AXIS, 0);
+	/* The first series on top; each one behind is drawn wider, so where
+	 * lines coincide the one behind shows as an edge. */
+	double *xy = xcalloc(2 * (n ? n : 1), sizeof(*xy));
+	for (size_t s = c->nseries; s-- > 0;) {
+		uint32_t col = ch_palette[s % PDF_CHART_MAX_SERIES];
+		for (size_t i = 0; i < n; i++) {
+			xy[2 * i] = n > 1 ? px + inset + step * (double)i : px + pw / 2;
+			xy[2 * i + 1] = base + CH_PLOT_L * (double)c->series[s].values[i] /
+			    (double)ax.max;
+		}
+		ch_poly(r, xy, n, 1.6 + 1.4 * (double)s, col);
+		if (n <= 62)
+			for (size_t i = 0; i < n; i++)
+				ch_dot(r, xy[2 * i], xy[2 * i + 1], (n > 1 ? 2.0 : 3.0) + 0.9 * (double)s,
+				    col);
+	}
+	free(xy);
+	if (!n)
+		ch_put(r, px + pw / 2, base + CH_PLOT_L / 2, ch_no_data(rep), 0, 8.5, GRAY, AL_CENTER);
+	r->y = base - 20;
+}
+
+/* The key figures: a row of tiles, the value large, the label under it. */
+static void
+ch_facts(struct rctx *r, const struct pdf_report *rep, double x, double w)
+{
+	if (!rep->nfacts)
+		return;
+	double gap = 8, th = 46, y = r->y;
+	double tw = (w - gap * (double)(rep->nfacts - 1)) / (double)rep->nfacts;
+	struct lines ls = {0};
+	for (size_t i = 0; i < rep->nfacts; i++) {
+		double tx = x + (tw + gap) * (double)i;
+		ch_rect(r, tx, y - th, tw, th, CH_TILE);
+		ch_rect(r, tx, y - th, 2.5, th, CH_ACCENT);
+		/* the value in the largest size that fits, from 13 pt down to 8 */
+		double vs = 13;
+		while (vs > 8 && ch_width(r, rep->facts[i].value, 1, vs) > tw - 16)
+			vs -= 0.5;
+		char *v = ch_fit(r, rep->facts[i].value, 1, vs, tw - 16);
+		put_text(r, tx + 9, y - 19, v, strlen(v), 1, vs, TEXT_COLOR);
+		free(v);
+		char *l = ch_line(rep->facts[i].label);
+		wrap(r, l, 0, 7.5, tw - 16, &ls);
+		for (size_t k = 0; k < ls.n && k < 2; k++) {
+			char *part = k == 1 && ls.n > 2 ? ch_fit(r, l + ls.v[k].off, 0, 7.5, tw - 16)
+			    : xstrndup(l + ls.v[k].off, ls.v[k].len);
+			put_text(r, tx + 9, y - 30 - 9 * (double)k, part, strlen(part), 0, 7.5, GRAY);
+			free(part);
+		}
+		free(l);
+	}
+	free(ls.v);
+	r->y = y - th - 18;
+}
+
+static int
+ch_break(struct rctx *r)
+{
+	if (r->page + 1 >= PDF_MAX_PAGES) {
+		rerr(r, 0, "the report would have more than %d pages", PDF_MAX_PAGES);
+		return -1;
+	}
+	r->page++;
+	r->y = r->top;
+	return 0;
+}
+
+static void
+ch_footers(struct rctx *r, const struct pdf_report *rep)
+{
+	int last = r->page, de = strcmp(rep->lang, "de") == 0;
+	double w = r->right - r->left, y = CH_MARGIN;
+	for (int p = 0; p <= last; p++) {
+		char pn[48];
+		bfmt(pn, sizeof(pn), de ? "Seite %d von %d" : "Strona %d z %d", p + 1, last + 1);
+		r->page = p;
+		put_line(r, r->left, y + 10, r->right, y + 10, 0.5, CH_GRID, 0);
+		double pw = ch_put(r, r->right, y, pn, 0, 7.5, GRAY, AL_RIGHT);
+		if (rep->footer && *rep->footer) {
+			char *f = ch_fit(r, rep->footer, 0, 7.5, w - pw - 20);
+			put_text(r, r->left, y, f, strlen(f), 0, 7.5, GRAY);
+			free(f);
+		}
+	}
+	r->page = last;
+}
+
+static int
+ch_check(struct rctx *r, const struct pdf_report *rep)
+{
+	if (!rep->lang || (strcmp(rep->lang, "pl") != 0 && strcmp(rep->lang, "de") != 0)) {
+		rerr(r, 0, "language \"%.8s\" is neither pl nor de", rep->lang ? rep->lang : "");
+		return -1;
+	}
+	if (!rep->title || !*rep->title) {
+		rerr(r, 0, "the report has no title");
+		return -1;
+	}
+	if (check_str(r, "title", rep->title) < 0 || check_str(r, "subtitle", rep->subtitle) < 0 ||
+	    check_str(r, "footer", rep->footer) < 0 || check_str(r, "author", rep->author) < 0)
+		return -1;
+	if (rep->nfacts > PDF_CHART_MAX_FACTS || (rep->nfacts && !rep->facts)) {
+		rerr(r, 0, "%zu key figures: at most %d", rep->nfacts, PDF_CHART_MAX_FACTS);
+		return -1;
+	}
+	for (size_t i = 0; i < rep->nfacts; i++) {
+		if (!rep->facts[i].label || !rep->facts[i].value) {
+			rerr(r, 0, "key figure %zu: no label or value", i + 1);
+			return -1;
+		}
+		if (check_str(r, "key figure", rep->facts[i].label) < 0 ||
+		    check_str(r, "key figure", rep->facts[i].value) < 0)
+			return -1;
+	}
+	if (rep->ncharts > PDF_CHART_MAX || (rep->ncharts && !rep->charts)) {
+		rerr(r, 0, "%zu charts: at most %d", rep->ncharts, PDF_CHART_MAX);
+		return -1;
+	}
+	for (size_t i = 0; i < rep->ncharts; i++) {
+		const struct pdf_chart *c = &rep->charts[i];
+		char what[48];
+		bfmt(what, sizeof(what), "chart %zu", i + 1);
+		if (c->kind != PDF_CHART_HBAR && c->kind != PDF_CHART_VBAR &&
+		    c->kind != PDF_CHART_LINE) {
+			rerr(r, 0, "%s: unknown kind %d", what, (int)c->kind);
+			return -1;
+		}
+		if (!c->title || !*c->title) {
+			rerr(r, 0, "%s: no title", what);
+			return -1;
+		}
+		if (check_str(r, what, c->title) < 0 || check_str(r, what, c->note) < 0)
+			return -1;
+		size_t most = c->kind == PDF_CHART_LINE ? PDF_CHART_MAX_POINTS : PDF_CHART_MAX_BARS;
+		if (c->n > most || (c->n && !c->labels)) {
+			rerr(r, 0, "%s: %zu %s: at most %zu", what, c->n,
+			    c->kind == PDF_CHART_LINE ? "points" : "bars", most);
+			return -1;
+		}
+		size_t smax = c->kind == PDF_CHART_LINE ? PDF_CHART_MAX_SERIES : 1;
+		if (c->nseries < 1 || c->nseries > smax || !c->series) {
+			rerr(r, 0, "%s: %zu series: %s", what, c->nseries,
+			    smax == 1 ? "a bar chart has exactly one" : "a line chart has 1 to 4");
+			return -1;
+		}
+		if (c->currency && strcmp(c->currency, "PLN") != 0 && strcmp(c->currency, "EUR") != 0) {
+			rerr(r, 0, "%s: currency \"%.8s\" is neither PLN nor EUR", what, c->currency);
+			return -1;
+		}
+		for (size_t k = 0; k < c->n; k++)
+			if (!c->labels[k] || check_str(r, what, c->labels[k]) < 0) {
+				if (!r->failed)
+					rerr(r, 0, "%s: label %zu is NULL", what, k + 1);
+				return -1;
+			}
+		for (size_t s = 0; s < c->nseries; s++) {
+			const struct pdf_series *se = &c->series[s];
+			if (c->kind == PDF_CHART_LINE && (!se->name || !*se->name)) {
+				rerr(r, 0, "%s: series %zu has no name for the legend", what, s + 1);
+				return -1;
+			}
+			if (check_str(r, what, se->name) < 0)
+				return -1;
+			if (c->n && !se->values) {
+				rerr(r, 0, "%s: series %zu has no values", what, s + 1);
+				return -1;
+			}
+			for (size_t k = 0; k < c->n; k++)
+				if (se->values[k] < 0 || se->values[k] > PDF_CHART_MAX_VALUE) {
+					rerr(r, 0, "%s: value %" PRId64 " is outside 0..%" PRId64, what,
+					    se->values[k], (int64_t)PDF_CHART_MAX_VALUE);
+					return -1;
+				}
+		}
+	}
+	return 0;
+}
+
+int
+pdf_report_charts(const struct pdf_report *rep, char **out, size_t *len, char *err,
+    size_t errlen)
+{
+	struct rctx r = {.err = err, .errlen = errlen};
+	int rc = -1;
+
+	if (errlen)
+		err[0] = '\0';
+	*out = NULL;
+	*len = 0;
+	if (!rep) {
+		rerr(&r, 0, "pdf_report_charts: no report");
+		return -1;
+	}
+	if (ch_check(&r, rep) < 0)
+		return -1;
+	pthread_once(&faces_once, faces_init);
+	for (int f = 0; f < 2; f++)
+		if (faces[f].err[0]) {
+			rerr(&r, 0, "%s", faces[f].err);
+			return -1;
+		}
+	/* emit() takes the creation date from a document and the author from
+	 * the company name. */
+	struct pdf_doc info = {.issued = rep->created};
+	r.doc = &info;
+	r.val[PH_COMPANY_NAME] = rep->author ? rep->author : "";
+	r.title = rep->title;
+
+	r.left = CH_MARGIN;
+	r.right = PAGE_W - CH_MARGIN;
+	r.top = PAGE_H - CH_MARGIN;
+	r.bottom = CH_MARGIN + 22;
+	double w = r.right - r.left;
+
+	/* the head of page 1 */
+	r.y = r.top;
+	char *t = ch_fit(&r, rep->title, 1, 18, w);
+	put_text(&r, r.left, r.y - 17, t, strlen(t), 1, 18, CH_ACCENT);
+	free(t);
+	r.y -= 24;
+	if (rep->subtitle && *rep->subtitle) {
+		t = ch_fit(&r, rep->subtitle, 0, 10, w);
+		put_text(&r, r.left, r.y - 10, t, strlen(t), 0, 10, GRAY);
+		free(t);
+		r.y -= 16;
+	}
+	put_line(&r, r.left, r.y - 4, r.right, r.y - 4, 1.5, CH_ACCENT, 0);
+	r.y -= 18;
+	ch_facts(&r, rep, r.left, w);
+
+	int fresh = 0;
+	for (size_t i = 0; i < rep->ncharts && !r.failed; i++) {
+		const struct pdf_chart *c = &rep->charts[i];
+		for (int attempt = 0; attempt < 2; attempt++) {
+			size_t mark = r.nops, smark = r.strs.len, pmark = r.npts;
+			double y = r.y;
+			ch_title(&r, c, r.left, w);
+			switch (c->kind) {
+			case PDF_CHART_HBAR: ch_hbar(&r, rep, c, r.left, w); break;
+			case PDF_CHART_VBAR: ch_vbar(&r, rep, c, r.left, w); break;
+			case PDF_CHART_LINE: ch_linechart(&r, rep, c, r.left, w); break;
+			}
+			if (r.y >= r.bottom - 0.01 || fresh)
+				break;
+			r.nops = mark;
+			r.strs.len = smark;
+			r.npts = pmark;
+			r.y = y;
+			if (ch_break(&r) < 0)
+				break;
+			fresh = 1;
+		}
+		if (!r.failed && r.y < r.bottom - 0.01) {
+			rerr(&r, 0, "chart %zu is taller than a page", i + 1);
+			break;
+		}
+		fresh = 0;
+		r.y -= 14;
+	}
+	if (r.failed)
+		goto out;
+	ch_footers(&r, rep);
+
+	r.pdf = HPDF_New(hpdf_error, &r);
+	if (!r.pdf) {
+		rerr(&r, 0, "libharu: cannot create a document");
+		goto out;
+	}
+	HPDF_SetCompressionMode(r.pdf, HPDF_COMP_ALL);
+	HPDF_UseUTFEncodings(r.pdf);
+	rc = emit(&r, out, len);
+out:
+	if (r.pdf)
+		HPDF_Free(r.pdf);
+	free(r.ops);
+	free(r.pts);
+	sb_free(&r.strs);
+	if (rc == 0)
+		log_debug("pdf_report_charts lang=%s charts=%zu pages=%d bytes=%zu subset=%s",
+		    rep->lang, rep->ncharts, r.page + 1, *len, r.need_full ? "no" : "yes");
+	return rc;
 }

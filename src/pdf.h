@@ -3,7 +3,8 @@
  * rendered with libharu (the only module that includes hpdf.h) with an
  * embedded TrueType font in UTF-8, so Polish and German text renders and
  * extracts.  The caller supplies the data; numbering, storage and mailing
- * are doc.c's.
+ * are doc.c's.  Also the management report: charts laid out in code
+ * (pdf_report_charts) in the same fonts.
  */
 #ifndef INKFLOW_PDF_H
 #define INKFLOW_PDF_H
@@ -120,5 +121,72 @@ size_t pdf_check_templates(const char *templates_dir,
 /* Amount in words: "tysiąc dwieście trzydzieści cztery złote 56/100" (pl),
  * "eintausendzweihundertvierunddreißig Euro 56/100" (de).  Caller frees. */
 char *pdf_amount_words(int64_t minor, const char *currency, const char *lang);
+
+/* ---- charts: the management report --------------------------------------- */
+
+/* Limits of pdf_report_charts; one more is an error, never a cut chart. */
+#define PDF_CHART_MAX        8    /* charts in one report */
+#define PDF_CHART_MAX_BARS   30   /* bars of one bar chart (a page holds 30 rows) */
+#define PDF_CHART_MAX_POINTS 400  /* points of one line chart */
+#define PDF_CHART_MAX_SERIES 4    /* lines of one line chart */
+#define PDF_CHART_MAX_FACTS  6    /* key figures above the charts */
+#define PDF_CHART_MAX_VALUE  INT64_C(1000000000000000) /* one value (10^15) */
+
+enum pdf_chart_kind {
+	PDF_CHART_HBAR, /* a horizontal bar per label, its value written at its end */
+	PDF_CHART_VBAR, /* a column per label, the value above, the label below */
+	PDF_CHART_LINE, /* a line per series over n points, labels along the x axis */
+};
+
+struct pdf_series {
+	const char *name;        /* legend text (line charts); NULL for bars */
+	const int64_t *values;   /* n values, each 0..PDF_CHART_MAX_VALUE */
+};
+
+struct pdf_chart {
+	enum pdf_chart_kind kind;
+	const char *title;           /* required */
+	const char *note;            /* a line under the title, may be NULL */
+	const char *const *labels;   /* n labels: one per bar, or one per point */
+	size_t n;                    /* 0 draws the axes and "no data" */
+	const struct pdf_series *series; /* bars: exactly 1; line: 1..PDF_CHART_MAX_SERIES */
+	size_t nseries;
+	const char *currency;        /* "PLN" or "EUR": values are minor units, written
+	                              * with calc_money ("12 345,00 zł"); NULL: counts */
+};
+
+/* A key figure, shown as a tile above the charts. */
+struct pdf_fact {
+	const char *label;   /* "Projekty w lejku" */
+	const char *value;   /* "12", "123 456,00 zł" */
+};
+
+struct pdf_report {
+	const char *lang;        /* "pl" or "de": number format, page numbers, "no data" */
+	const char *title;       /* required, e.g. "Raport sprzedaży" */
+	const char *subtitle;    /* under the title (the date), may be NULL */
+	const char *footer;      /* on every page left of the page number, may be NULL */
+	const char *author;      /* document information, may be NULL */
+	int64_t created;         /* epoch seconds: document information */
+	const struct pdf_fact *facts;
+	size_t nfacts;
+	const struct pdf_chart *charts;
+	size_t ncharts;
+};
+
+/* Render rep as an A4 portrait PDF: the title and subtitle, the key figures
+ * in a row of tiles, then the charts top to bottom in the given order, each
+ * drawn with paths and rectangles (axes with rounded ticks, grid lines,
+ * labels, a legend for line charts); a chart that does not fit below the
+ * previous one starts a new page.  All text is set in the embedded font
+ * (UTF-8), so it extracts with pdftotext.  Strings are UTF-8 of at most
+ * PDF_MAX_VALUE bytes; control characters become spaces; a label too wide
+ * for its place is shortened with "…".  The caller keeps ownership of rep.
+ * On success *out is a malloc'd PDF of *len bytes (caller frees) and 0 is
+ * returned; -1 with err when rep breaks a limit above or holds invalid
+ * UTF-8, a NULL where a value is required, a value out of range, or when
+ * libharu fails. */
+int pdf_report_charts(const struct pdf_report *rep, char **out, size_t *len, char *err,
+    size_t errlen);
 
 #endif

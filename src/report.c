@@ -159,6 +159,65 @@ approvals(struct app *app, int64_t from, int64_t to)
 	return j;
 }
 
+json_t *
+report_pipeline(struct app *app, int64_t from, int64_t to)
+{
+	return pipeline(app, from, to);
+}
+
+json_t *
+report_activity(struct app *app, int64_t from, int64_t to)
+{
+	return activity(app, from, to);
+}
+
+json_t *
+report_approvals(struct app *app, int64_t from, int64_t to)
+{
+	return approvals(app, from, to);
+}
+
+/* Each instant the query yields counted into the day holding it; one pass
+ * over the table for all the days. */
+static int
+per_day(struct db_stmt *q, const int64_t *bounds, size_t ndays, int64_t *count)
+{
+	memset(count, 0, ndays * sizeof(*count));
+	if (!q)
+		return -1;
+	int rc;
+	while ((rc = db_step(q)) == 1) {
+		int64_t t = db_int(q, 0);
+		size_t lo = 0, hi = ndays; /* the last day whose start is <= t */
+		while (hi - lo > 1) {
+			size_t mid = (lo + hi) / 2;
+			if (bounds[mid] <= t)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		if (t >= bounds[lo] && t < bounds[lo + 1])
+			count[lo]++;
+	}
+	db_done(q);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+report_daily(struct app *app, const int64_t *bounds, size_t ndays, int64_t *projects,
+    int64_t *messages)
+{
+	if (!ndays)
+		return 0;
+	int64_t from = bounds[0], to = bounds[ndays];
+	if (per_day(db_q(app->db, "SELECT created FROM projects WHERE created>=?1 AND created<?2",
+	                "ii", from, to), bounds, ndays, projects) < 0)
+		return -1;
+	return per_day(db_q(app->db, "SELECT received FROM messages WHERE class='normal'"
+	                   " AND received>=?1 AND received<?2", "ii", from, to),
+	    bounds, ndays, messages);
+}
+
 static void
 print_pipeline(json_t *j)
 {

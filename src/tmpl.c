@@ -21,6 +21,8 @@ static const char *const known_vars[] = {
 	"assignee_name", "inquiry_text", "reason", "message_from", "message_subject",
 	"outbox_id", "calc_table", "calc_table_html", "actions_text", "actions_html",
 	"reply_text", "project_state", "approver_name", "client_flags", "complaint_number",
+	"recipient_name", "digest_projects", "digest_value", "digest_states", "digest_reps",
+	"digest_won", "digest_overdue", "digest_pending",
 };
 
 static int

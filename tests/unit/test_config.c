@@ -1083,6 +1083,175 @@ test_errlist(void **state)
 	errlist_free(NULL);
 }
 
+/* ---- <digest> ------------------------------------------------------------------ */
+
+/* The shipped configuration copied to a new directory, with every <digest>
+ * element removed and `extra` (lines) inserted before </inkflow>.  Returns
+ * the path of inkflow.xml and in *line the line extra starts on; the
+ * directory is removed by digest_conf_free. */
+static char *
+digest_conf(const char *extra, int *line)
+{
+	char tmpl[] = "/tmp/inkflow-test-config-XXXXXX";
+	char *dir = mkdtemp(tmpl);
+	assert_non_null(dir);
+	static const char *const files[] = {"inkflow.xml", "users.xml", "pricelist.xml",
+	    "workflow.xml"};
+	for (size_t i = 0; i < ARRAY_LEN(files); i++) {
+		char *from = xasprintf("%s/conf/%s", srcdir(), files[i]);
+		char *to = xasprintf("%s/%s", dir, files[i]);
+		char *data;
+		size_t len;
+		assert_int_equal(file_read(from, CONFIG_MAX_FILE, &data, &len), 0);
+		if (i == 0) {
+			/* drop a shipped <digest .../> (one element, maybe over lines) */
+			char *d = strstr(data, "<digest ");
+			if (d) {
+				char *e = strstr(d, "/>");
+				assert_non_null(e);
+				memmove(d, e + 2, strlen(e + 2) + 1);
+			}
+			char *end = strstr(data, "</inkflow>");
+			assert_non_null(end);
+			*line = 1;
+			for (char *p = data; p < end; p++)
+				*line += *p == '\n';
+			struct sbuf sb = {0};
+			sb_add(&sb, data, (size_t)(end - data));
+			sb_adds(&sb, extra);
+			sb_adds(&sb, end);
+			write_file(to, sb.s, sb.len);
+			sb_free(&sb);
+		} else {
+			write_file(to, data, len);
+		}
+		free(data);
+		free(from);
+		free(to);
+	}
+	return xasprintf("%s/inkflow.xml", dir);
+}
+
+static void
+digest_conf_free(char *path)
+{
+	char *dir = path_dirname(path);
+	static const char *const files[] = {"inkflow.xml", "users.xml", "pricelist.xml",
+	    "workflow.xml"};
+	for (size_t i = 0; i < ARRAY_LEN(files); i++) {
+		char *f = xasprintf("%s/%s", dir, files[i]);
+		unlink(f);
+		free(f);
+	}
+	rmdir(dir);
+	free(dir);
+	free(path);
+}
+
+static void
+test_digest(void **state)
+{
+	(void)state;
+	int line;
+	/* the shipped configuration has one in a comment, and it works when
+	 * taken out of it */
+	char *path = xasprintf("%s/conf/inkflow.xml", srcdir());
+	struct config *c = load_ok(path);
+	assert_int_equal(c->digest.nto, 0);
+	config_free(c);
+	char *data;
+	size_t len;
+	assert_int_equal(file_read(path, CONFIG_MAX_FILE, &data, &len), 0);
+	free(path);
+	char *el = strstr(data, "<digest ");
+	assert_non_null(el);
+	char *end = strstr(el, "/>");
+	assert_non_null(end);
+	char *sample = xasprintf("%.*s\n", (int)(end + 2 - el), el);
+	free(data);
+	path = digest_conf(sample, &line);
+	free(sample);
+	c = load_ok(path);
+	assert_int_equal(c->digest.hour, 7);
+	assert_string_equal(c->digest.lang, "pl");
+	assert_int_equal(c->digest.nto, 3);
+	for (size_t i = 0; i < c->digest.nto; i++)
+		assert_non_null(config_user(c, c->digest.to[i]));
+	config_free(c);
+	digest_conf_free(path);
+
+	/* none: no recipients */
+	path = digest_conf("", &line);
+	c = load_ok(path);
+	assert_int_equal(c->digest.nto, 0);
+	assert_null(c->digest.to);
+	config_free(c);
+	digest_conf_free(path);
+
+	/* all attributes, the list spread over lines */
+	path = digest_conf("<digest hour=\"7\" lang=\"de\"\n"
+	    "  to=\"e.wisniewska   l.wojcik\n  m.zielinski\"/>\n", &line);
+	c = load_ok(path);
+	assert_int_equal(c->digest.hour, 7);
+	assert_string_equal(c->digest.lang, "de");
+	assert_int_equal(c->digest.nto, 3);
+	assert_string_equal(c->digest.to[0], "e.wisniewska");
+	assert_string_equal(c->digest.to[1], "l.wojcik");
+	assert_string_equal(c->digest.to[2], "m.zielinski");
+	assert_true(c->digest.line >= line); /* libxml2: where the start tag ends */
+	config_free(c);
+	digest_conf_free(path);
+
+	/* defaults: hour 7, the system's language */
+	path = digest_conf("<digest to=\"l.wojcik\"/>\n", &line);
+	c = load_ok(path);
+	assert_int_equal(c->digest.hour, 7);
+	assert_string_equal(c->digest.lang, "pl");
+	assert_int_equal(c->digest.nto, 1);
+	config_free(c);
+	digest_conf_free(path);
+
+	path = digest_conf("<digest hour=\"0\" to=\"l.wojcik\"/>\n", &line);
+	c = load_ok(path);
+	assert_int_equal(c->digest.hour, 0);
+	config_free(c);
+	digest_conf_free(path);
+
+	/* every mistake, with its line, in one pass */
+	struct errlist e = {0};
+	path = digest_conf("<digest hour=\"24\" lang=\"en\" when=\"daily\" "
+	    "to=\"l.wojcik nobody l.wojcik E.Wisniewska,m.zielinski\"/>\n", &line);
+	load_fail(path, &e);
+	const struct want w[] = {
+		{line, "<digest>: unknown attribute \"when\""},
+		{line, "<digest> hour: \"24\" is not a whole number in 0..23"},
+		{line, "<digest> lang: unknown value \"en\""},
+		{line, "<digest> to: \"l.wojcik\" given twice"},
+		{line, "<digest> to: \"E.Wisniewska,m.zielinski\" is not a login"},
+		{line, "<digest> to: \"nobody\" is not a user in "},
+	};
+	expect(&e, path, w, ARRAY_LEN(w));
+	errlist_free(&e);
+	digest_conf_free(path);
+
+	path = digest_conf("<digest hour=\"6\"/>\n<digest to=\"l.wojcik\"/>\n", &line);
+	load_fail(path, &e);
+	const struct want w2[] = {
+		{line, "<digest>: missing attribute \"to\""},
+		{line + 1, "<digest> given twice"},
+	};
+	expect(&e, path, w2, ARRAY_LEN(w2));
+	errlist_free(&e);
+	digest_conf_free(path);
+
+	path = digest_conf("<digest to=\"l.wojcik\"><x/></digest>\n", &line);
+	load_fail(path, &e);
+	const struct want w3[] = {{line, "unknown element <x> in <digest>"}};
+	expect(&e, path, w3, ARRAY_LEN(w3));
+	errlist_free(&e);
+	digest_conf_free(path);
+}
+
 int
 main(void)
 {
@@ -1104,6 +1273,7 @@ main(void)
 		cmocka_unit_test(test_caldav_bad),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_errlist),
+		cmocka_unit_test(test_digest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

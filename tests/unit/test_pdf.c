@@ -864,6 +864,279 @@ test_odd_text(void **state)
 	free(path);
 }
 
+/* ---- charts (pdf_report_charts) ------------------------------------------- */
+
+static const char *const rep_names[] = {"Anna Nowak", "Piotr Kowalczyk", "Katharina Schmidt",
+    "Marek Zieliński", "Łukasz Wójcik"};
+static const int64_t rep_values[] = {4567890, 1234500, 987654, 234000, 0};
+
+static const char *const state_names[] = {"zapytanie", "kalkulacja", "akceptacja", "oferta",
+    "weryfikacja zamówienia", "wstrzymane", "oczekuje na podpis", "produkcja", "dostawa",
+    "zamknięte", "reklamacja", "decyzja reklamacyjna"};
+static const int64_t state_counts[] = {7, 4, 2, 9, 1, 0, 1, 3, 2, 14, 1, 0};
+
+static char day_text[30][8];
+static const char *day_labels[30];
+static int64_t day_projects[30], day_mails[30];
+
+static void
+chart_days(void)
+{
+	for (int i = 0; i < 30; i++) {
+		int d = 29 + i, m = 10;
+		if (d > 31) {
+			d -= 31;
+			m = 11;
+		}
+		snprintf(day_text[i], sizeof(day_text[i]), "%02d.%02d", d, m);
+		day_labels[i] = day_text[i];
+		day_projects[i] = (i * 7 + 3) % 5 + (i % 7 == 5 || i % 7 == 6 ? 0 : 1);
+		day_mails[i] = i % 7 >= 5 ? 1 : 8 + (i * 13) % 11;
+	}
+}
+
+/* The digest's report: key figures, money per rep, projects per state,
+ * 30 days of activity. */
+static struct pdf_report
+chart_sample(const char *lang, struct pdf_chart *ch, struct pdf_series *se, struct pdf_fact *f)
+{
+	int de = strcmp(lang, "de") == 0;
+	chart_days();
+	f[0] = (struct pdf_fact){de ? "Projekte" : "Projekty", "44"};
+	f[1] = (struct pdf_fact){de ? "Pipeline-Wert" : "Wartość lejka",
+	    de ? "70.240,44 €" : "70 240,44 zł"};
+	f[2] = (struct pdf_fact){de ? "Gewonnen" : "Wygrane", "21 / 30 (70%)"};
+	f[3] = (struct pdf_fact){de ? "Zur Freigabe" : "Do zatwierdzenia", "2"};
+	f[4] = (struct pdf_fact){de ? "Überfällige Aufgaben" : "Zaległe zadania", "5"};
+	se[0] = (struct pdf_series){NULL, rep_values};
+	se[1] = (struct pdf_series){NULL, state_counts};
+	se[2] = (struct pdf_series){de ? "Neue Projekte" : "Nowe projekty", day_projects};
+	se[3] = (struct pdf_series){de ? "Nachrichten" : "Wiadomości", day_mails};
+	ch[0] = (struct pdf_chart){PDF_CHART_HBAR,
+	    de ? "Pipeline-Wert je Vertriebler" : "Wartość lejka wg handlowca",
+	    de ? "netto, letzte Kalkulation je Projekt" : "netto, ostatnia kalkulacja projektu",
+	    rep_names, ARRAY_LEN(rep_names), &se[0], 1, de ? "EUR" : "PLN"};
+	ch[1] = (struct pdf_chart){PDF_CHART_VBAR, de ? "Projekte je Status" : "Projekty wg etapu",
+	    NULL, state_names, ARRAY_LEN(state_names), &se[1], 1, NULL};
+	ch[2] = (struct pdf_chart){PDF_CHART_LINE, de ? "Aktivität, 30 Tage" : "Aktywność, 30 dni",
+	    de ? "pro Tag" : "dziennie", day_labels, 30, &se[2], 2, NULL};
+	return (struct pdf_report){
+		.lang = lang, .title = de ? "Täglicher Vertriebsbericht" : "Dzienny raport sprzedaży",
+		.subtitle = de ? "Freitag, 27. November 2026" : "piątek, 27 listopada 2026",
+		.footer = "BMT Druk Wielkoformatowy Sp. z o.o. · inkflow",
+		.author = "BMT Druk Wielkoformatowy Sp. z o.o.", .created = ISSUED,
+		.facts = f, .nfacts = 5, .charts = ch, .ncharts = 3,
+	};
+}
+
+static char *
+charts_ok(const struct pdf_report *rep, const char *name)
+{
+	char *pdf = NULL, err[512];
+	size_t len = 0;
+	int rc = pdf_report_charts(rep, &pdf, &len, err, sizeof(err));
+	if (rc != 0)
+		fprintf(stderr, "pdf_report_charts %s: %s\n", name, err);
+	assert_int_equal(rc, 0);
+	assert_non_null(pdf);
+	assert_true(len > 1000);
+	assert_memory_equal(pdf, "%PDF-", 5);
+	char *path = write_pdf(name, pdf, len);
+	free(pdf);
+	qpdf_check(path);
+	png_first_page(path, name);
+	return path;
+}
+
+static void
+test_charts_pl(void **state)
+{
+	(void)state;
+	struct pdf_chart ch[3];
+	struct pdf_series se[4];
+	struct pdf_fact f[5];
+	struct pdf_report rep = chart_sample("pl", ch, se, f);
+	char *path = charts_ok(&rep, "report-pl");
+	assert_int_equal(pdf_pages(path), 1);
+	char *t = pdf_text(path, 0, 0);
+	expect(t, "Dzienny raport sprzedaży");
+	expect(t, "piątek, 27 listopada 2026");
+	expect(t, "Wartość lejka wg handlowca");
+	expect(t, "Projekty wg etapu");
+	expect(t, "Aktywność, 30 dni");
+	for (size_t i = 0; i < ARRAY_LEN(rep_names); i++) {
+		char m[48];
+		expect(t, rep_names[i]);
+		calc_money(rep_values[i], "PLN", "pl", m, sizeof(m));
+		expect(t, m);
+	}
+	expect(t, "45 678,90 zł");
+	expect(t, "50 000 zł");      /* the last tick: a round amount without grosze */
+	expect(t, "weryfikacja");    /* a long state name wraps under its column */
+	expect(t, "zamówienia");
+	expect(t, "Nowe projekty");  /* the legend */
+	expect(t, "Wiadomości");
+	expect(t, "27.11");          /* the last day is always labelled */
+	expect(t, "70 240,44 zł");   /* a key figure */
+	expect(t, "Zaległe zadania");
+	expect(t, "Strona 1 z 1");
+	expect(t, "BMT Druk Wielkoformatowy Sp. z o.o. · inkflow");
+	free(t);
+	char *cmd = xasprintf("pdfinfo '%s'", path);
+	t = run(cmd);
+	free(cmd);
+	assert_non_null(t);
+	expect(t, "Dzienny raport sprzedazy"); /* document information: Latin-1 */
+	free(t);
+	free(path);
+}
+
+/* German, euro, and more reps than fit beside the other charts: the line
+ * chart moves to page 2. */
+static void
+test_charts_de_two_pages(void **state)
+{
+	(void)state;
+	struct pdf_chart ch[3];
+	struct pdf_series se[4];
+	struct pdf_fact f[5];
+	struct pdf_report rep = chart_sample("de", ch, se, f);
+	static const char *names[PDF_CHART_MAX_BARS];
+	static char nbuf[PDF_CHART_MAX_BARS][32];
+	static int64_t vals[PDF_CHART_MAX_BARS];
+	for (int i = 0; i < PDF_CHART_MAX_BARS; i++) {
+		snprintf(nbuf[i], sizeof(nbuf[i]), "Vertrieb Nr. %02d Jürgen", i + 1);
+		names[i] = nbuf[i];
+		vals[i] = (int64_t)(PDF_CHART_MAX_BARS - i) * 123456789;
+	}
+	se[0].values = vals;
+	ch[0].labels = names;
+	ch[0].n = PDF_CHART_MAX_BARS;
+	char *path = charts_ok(&rep, "report-de");
+	assert_int_equal(pdf_pages(path), 2);
+	char *t = pdf_text(path, 1, 1);
+	expect(t, "Täglicher Vertriebsbericht");
+	expect(t, "Pipeline-Wert je Vertriebler");
+	expect(t, "Vertrieb Nr. 30 Jürgen");
+	expect(t, "37.037.036,70 €"); /* 30 × 1 234 567,89 */
+	expect(t, "Seite 1 von 2");
+	free(t);
+	t = pdf_text(path, 2, 2);
+	expect(t, "Aktivität, 30 Tage");
+	expect(t, "Nachrichten");
+	expect(t, "Seite 2 von 2");
+	free(t);
+	free(path);
+}
+
+/* No data yet: the axes and a note, no division by zero; long labels cut
+ * with an ellipsis. */
+static void
+test_charts_empty(void **state)
+{
+	(void)state;
+	struct pdf_chart ch[3];
+	struct pdf_series se[4];
+	struct pdf_fact f[5];
+	struct pdf_report rep = chart_sample("pl", ch, se, f);
+	for (int i = 0; i < 3; i++)
+		ch[i].n = 0;
+	rep.nfacts = 0;
+	char *path = charts_ok(&rep, "report-pl-empty");
+	char *t = pdf_text(path, 0, 0);
+	assert_int_equal(count(t, "brak danych"), 3);
+	free(t);
+	free(path);
+
+	static const char *const lng[] = {"Bardzo długie imię i nazwisko handlowca, które się "
+	    "nie mieści w kolumnie etykiet i zostaje ucięte"};
+	static const int64_t one[] = {0};
+	rep = chart_sample("pl", ch, se, f);
+	ch[0].labels = lng;
+	ch[0].n = 1;
+	se[0].values = one;
+	rep.ncharts = 1;
+	path = charts_ok(&rep, "report-pl-long-label");
+	t = pdf_text(path, 0, 0);
+	expect(t, "Bardzo długie imię");
+	expect(t, "…");
+	assert_null(strstr(t, "zostaje ucięte"));
+	free(t);
+	free(path);
+}
+
+static void
+charts_fail(const struct pdf_report *rep, const char *want)
+{
+	char *pdf = (char *)1, err[512];
+	size_t len = 7;
+	assert_int_equal(pdf_report_charts(rep, &pdf, &len, err, sizeof(err)), -1);
+	assert_null(pdf);
+	assert_int_equal(len, 0);
+	expect(err, want);
+}
+
+static void
+test_charts_bad(void **state)
+{
+	(void)state;
+	struct pdf_chart ch[3];
+	struct pdf_series se[4];
+	struct pdf_fact f[5];
+	struct pdf_report rep;
+#define FRESH() (rep = chart_sample("pl", ch, se, f))
+	FRESH();
+	rep.lang = "en";
+	charts_fail(&rep, "neither pl nor de");
+	FRESH();
+	rep.title = NULL;
+	charts_fail(&rep, "no title");
+	FRESH();
+	rep.subtitle = "zły \xC5 znak";
+	charts_fail(&rep, "subtitle: not valid UTF-8");
+	FRESH();
+	rep.nfacts = PDF_CHART_MAX_FACTS + 1;
+	charts_fail(&rep, "at most 6");
+	FRESH();
+	rep.ncharts = PDF_CHART_MAX + 1;
+	charts_fail(&rep, "at most 8");
+	FRESH();
+	ch[1].n = PDF_CHART_MAX_BARS + 1;
+	charts_fail(&rep, "chart 2: 31 bars: at most 30");
+	FRESH();
+	ch[2].n = PDF_CHART_MAX_POINTS + 1;
+	charts_fail(&rep, "chart 3: 401 points: at most 400");
+	FRESH();
+	ch[0].nseries = 2;
+	charts_fail(&rep, "a bar chart has exactly one");
+	FRESH();
+	ch[2].nseries = 0;
+	charts_fail(&rep, "a line chart has 1 to 4");
+	FRESH();
+	se[3].name = NULL;
+	charts_fail(&rep, "series 2 has no name");
+	FRESH();
+	static const int64_t neg[] = {5, -1, 3, 0, 0};
+	se[0].values = neg;
+	charts_fail(&rep, "value -1 is outside");
+	FRESH();
+	static const int64_t big[] = {PDF_CHART_MAX_VALUE + 1, 0, 0, 0, 0};
+	se[0].values = big;
+	charts_fail(&rep, "is outside 0..");
+	FRESH();
+	static const char *const nul[] = {"a", NULL, "c", "d", "e"};
+	ch[0].labels = nul;
+	charts_fail(&rep, "chart 1: label 2 is NULL");
+	FRESH();
+	ch[0].currency = "USD";
+	charts_fail(&rep, "neither PLN nor EUR");
+	FRESH();
+	ch[1].kind = (enum pdf_chart_kind)7;
+	charts_fail(&rep, "chart 2: unknown kind 7");
+	charts_fail(NULL, "no report");
+#undef FRESH
+}
+
 int
 main(void)
 {
@@ -878,6 +1151,10 @@ main(void)
 		cmocka_unit_test(test_bad_documents),
 		cmocka_unit_test(test_bad_logo),
 		cmocka_unit_test(test_odd_text),
+		cmocka_unit_test(test_charts_pl),
+		cmocka_unit_test(test_charts_de_two_pages),
+		cmocka_unit_test(test_charts_empty),
+		cmocka_unit_test(test_charts_bad),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
