@@ -28,7 +28,10 @@
  *     follows libetpan's own rules (its header parsers, our boundary search)
  *     counts parts and depth iteratively per level, stopping at the limit.
  *     Above MIME_MARKERS_HARD markers the message is refused outright, so
- *     libetpan's recursion stays bounded whatever the scan concluded.
+ *     libetpan's recursion stays bounded whatever the scan concluded;
+ *   - a quoted-printable body ending in a cut escape ("=4" as its last two
+ *     bytes) makes mailmime_part_parse read a byte past the body and copy
+ *     it into the result: decode_cte leaves that tail to be copied by hand.
  * After parsing, the tree walk counts parts and depth again; that count is
  * the authoritative one.
  *
@@ -1969,6 +1972,35 @@ ent_body(const struct mailmime *e, const char **p, size_t *n)
 	}
 }
 
+/* 1 when quoted-printable p[0..n) ends in a cut escape: '=' and one byte
+ * that is not a line break, the escape's second digit missing.  Follows
+ * how libetpan consumes escapes ("=XY", "=\n", "=\r\n", "=\r"), so an
+ * "=" that is itself a digit of the escape before it does not count. */
+static int
+qp_cut_escape(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		if (p[i] != '=') {
+			i++;
+			continue;
+		}
+		if (i + 1 >= n)
+			return 0;
+		if (p[i + 1] == '\n') {
+			i += 2;
+		} else if (p[i + 1] == '\r') {
+			if (i + 2 >= n)
+				return 0;
+			i += p[i + 2] == '\n' ? 3 : 2;
+		} else {
+			if (i + 2 >= n)
+				return 1;
+			i += 3;
+		}
+	}
+	return 0;
+}
+
 static int
 decode_cte(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
     char **out, size_t *outlen)
@@ -2015,19 +2047,24 @@ decode_cte(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
 	}
 	size_t idx = 0, rl = 0;
 	char *res = NULL;
-	int r = mailmime_part_parse(p, n, &idx, mech, &res, &rl);
+	/* A cut escape: libetpan gets the body up to the '=' (which it keeps as
+	 * it is) and the last byte is appended here, so "=4" stays "=4". */
+	size_t cut = mech == MAILMIME_MECHANISM_QUOTED_PRINTABLE && qp_cut_escape(p, n);
+	int r = mailmime_part_parse(p, n - cut, &idx, mech, &res, &rl);
 	if (r != MAILIMF_NO_ERROR || !res) {
 		*out = xstrdup("");
 		*outlen = 0;
 		return 0;
 	}
-	if (rl > c->lim.max_attachment) {
+	if (rl + cut > c->lim.max_attachment) {
 		mmap_string_unref(res);
-		return fail(c, "decoded part size %zu exceeds attachment limit %zu", rl,
+		return fail(c, "decoded part size %zu exceeds attachment limit %zu", rl + cut,
 		    c->lim.max_attachment);
 	}
-	*out = xmalloc(rl + 1);
+	*out = xmalloc(rl + cut + 1);
 	memcpy(*out, res, rl);
+	if (cut)
+		(*out)[rl++] = p[n - 1];
 	(*out)[rl] = '\0';
 	*outlen = rl;
 	mmap_string_unref(res);
