@@ -1,9 +1,12 @@
 #include "outbox.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "compose.h"
@@ -216,8 +219,52 @@ send_smtp_row(struct app *app, int64_t id, int64_t project, int64_t created,
 	return 0;
 }
 
+/* One sender at a time.  The daemon, `outbox flush` and every `inkflow
+ * deliver` (an MTA runs several at once) all send the queue; without a lock
+ * two of them can read the same queued row and both hand it to the SMTP
+ * server.  An flock on data/outbox.lock, held for the whole pass: the next
+ * sender then reads each row after the previous one committed its status,
+ * and the kernel drops the lock of a sender that dies.  Read-only open, so
+ * a lock file made by another user (root running `outbox flush`) still
+ * works for the MDA's user.  Returns the fd, or -1 (errno set; EINTR when
+ * a signal came while waiting). */
+static int
+outbox_lock(struct app *app)
+{
+	char *path = xasprintf("%s/outbox.lock", app->cfg->data_dir);
+	int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		int e = errno;
+		log_error("event=outbox_lock_failed path=%s error=%s", log_q(path), log_q(strerror(e)));
+		free(path);
+		errno = e;
+		return -1;
+	}
+	free(path);
+	if (flock(fd, LOCK_EX) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static int flush_locked(struct app *app, struct outbox_stats *st);
+
 int
 outbox_flush(struct app *app, struct outbox_stats *st)
+{
+	int fd = outbox_lock(app);
+	if (fd < 0)
+		return -1;
+	int r = flush_locked(app, st);
+	close(fd); /* releases the lock */
+	return r;
+}
+
+static int
+flush_locked(struct app *app, struct outbox_stats *st)
 {
 	int smtp = app->cfg->smtp != NULL;
 	if (!smtp && maildir_ensure(app->cfg->outbox_maildir) < 0) {

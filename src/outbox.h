@@ -32,8 +32,10 @@ struct outbox_stats {
  * is empty or the oldest mail must wait (a temporary failure stops the
  * pass, so mail leaves in queue order).  A permanent failure marks the
  * mail failed with the server's answer and queues a notice to the
- * project's owner and the admin.  0, or -1 when the transport is unusable
- * (the mails stay queued). */
+ * project's owner and the admin.  Processes sharing the database send one
+ * at a time (an flock on data_dir/outbox.lock; this call waits for it), so
+ * no mail is handed over twice.  0, or -1 when the transport or the lock
+ * is unusable or a signal interrupted the wait (the mails stay queued). */
 int outbox_flush(struct app *app, struct outbox_stats *st);
 
 #endif
