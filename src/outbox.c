@@ -250,21 +250,28 @@ outbox_lock(struct app *app)
 	return fd;
 }
 
-static int flush_locked(struct app *app, struct outbox_stats *st);
+static int flush_locked(struct app *app, struct outbox_stats *st,
+    volatile sig_atomic_t *stop);
 
 int
 outbox_flush(struct app *app, struct outbox_stats *st)
 {
+	return outbox_flush_until(app, st, NULL);
+}
+
+int
+outbox_flush_until(struct app *app, struct outbox_stats *st, volatile sig_atomic_t *stop)
+{
 	int fd = outbox_lock(app);
 	if (fd < 0)
 		return -1;
-	int r = flush_locked(app, st);
+	int r = flush_locked(app, st, stop);
 	close(fd); /* releases the lock */
 	return r;
 }
 
 static int
-flush_locked(struct app *app, struct outbox_stats *st)
+flush_locked(struct app *app, struct outbox_stats *st, volatile sig_atomic_t *stop)
 {
 	int smtp = app->cfg->smtp != NULL;
 	if (!smtp && maildir_ensure(app->cfg->outbox_maildir) < 0) {
@@ -274,6 +281,8 @@ flush_locked(struct app *app, struct outbox_stats *st)
 	}
 	int64_t last = 0;
 	for (;;) {
+		if (stop && *stop)
+			return 0; /* the rest stays queued, in order */
 		struct db_stmt *q = db_q(app->db,
 		    "SELECT id, created, raw, project_id, attempts, kind, rcpt, subject, next_try"
 		    " FROM outbox WHERE status='queued' AND id>?1 ORDER BY id LIMIT 1",
