@@ -2,11 +2,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <unistd.h>
+#include <time.h>
 
 #include "app.h"
 #include "compose.h"
@@ -219,59 +220,53 @@ send_smtp_row(struct app *app, int64_t id, int64_t project, int64_t created,
 	return 0;
 }
 
-/* One sender at a time.  The daemon, `outbox flush` and every `inkflow
- * deliver` (an MTA runs several at once) all send the queue; without a lock
- * two of them can read the same queued row and both hand it to the SMTP
- * server.  An flock on data/outbox.lock, held for the whole pass: the next
- * sender then reads each row after the previous one committed its status,
- * and the kernel drops the lock of a sender that dies.  Read-only open, so
- * a lock file made by another user (root running `outbox flush`) still
- * works for the MDA's user.  Returns the fd, or -1 (errno set; EINTR when
- * a signal came while waiting). */
+/* One sender at a time: `run`, `deliver` (several at once under an MTA)
+ * and `outbox flush` all send, and SMTP has no way to refuse a second copy.
+ * Returns the lock's descriptor, -2 when another sender keeps it, -1 on
+ * error. */
 static int
-outbox_lock(struct app *app)
+sender_lock(struct app *app)
 {
-	char *path = xasprintf("%s/outbox.lock", app->cfg->data_dir);
-	int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		int e = errno;
-		log_error("event=outbox_lock_failed path=%s error=%s", log_q(path), log_q(strerror(e)));
-		free(path);
-		errno = e;
+	/* The data directory itself is the lock: every process that may send
+	 * can open it, whichever user an MTA runs `deliver` as. */
+	int fd = open(app->cfg->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
 		return -1;
+	/* Wait a little for the sender before us; if it is still busy it
+	 * will also send what we queued (its loop runs until the queue is
+	 * empty), or the daemon's next pass will. */
+	for (int i = 0; i < 50; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			break;
+		struct timespec ts = {0, 100 * 1000 * 1000};
+		nanosleep(&ts, NULL);
 	}
-	free(path);
-	if (flock(fd, LOCK_EX) < 0) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
+	int e = errno;
+	close(fd);
+	return e == EWOULDBLOCK ? -2 : -1;
 }
 
-static int flush_locked(struct app *app, struct outbox_stats *st,
-    volatile sig_atomic_t *stop);
+static int flush_locked(struct app *app, struct outbox_stats *st);
 
 int
 outbox_flush(struct app *app, struct outbox_stats *st)
 {
-	return outbox_flush_until(app, st, NULL);
-}
-
-int
-outbox_flush_until(struct app *app, struct outbox_stats *st, volatile sig_atomic_t *stop)
-{
-	int fd = outbox_lock(app);
-	if (fd < 0)
+	int fd = sender_lock(app);
+	if (fd == -2)
+		return 0;
+	if (fd < 0) {
+		log_error("event=outbox_lock_failed error=%s", log_q(strerror(errno)));
 		return -1;
-	int r = flush_locked(app, st, stop);
-	close(fd); /* releases the lock */
+	}
+	int r = flush_locked(app, st);
+	close(fd);
 	return r;
 }
 
 static int
-flush_locked(struct app *app, struct outbox_stats *st, volatile sig_atomic_t *stop)
+flush_locked(struct app *app, struct outbox_stats *st)
 {
 	int smtp = app->cfg->smtp != NULL;
 	if (!smtp && maildir_ensure(app->cfg->outbox_maildir) < 0) {
@@ -281,8 +276,6 @@ flush_locked(struct app *app, struct outbox_stats *st, volatile sig_atomic_t *st
 	}
 	int64_t last = 0;
 	for (;;) {
-		if (stop && *stop)
-			return 0; /* the rest stays queued, in order */
 		struct db_stmt *q = db_q(app->db,
 		    "SELECT id, created, raw, project_id, attempts, kind, rcpt, subject, next_try"
 		    " FROM outbox WHERE status='queued' AND id>?1 ORDER BY id LIMIT 1",

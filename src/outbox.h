@@ -7,7 +7,6 @@
 #ifndef INKFLOW_OUTBOX_H
 #define INKFLOW_OUTBOX_H
 
-#include <signal.h>
 #include <stdint.h>
 
 struct app;
@@ -33,15 +32,10 @@ struct outbox_stats {
  * is empty or the oldest mail must wait (a temporary failure stops the
  * pass, so mail leaves in queue order).  A permanent failure marks the
  * mail failed with the server's answer and queues a notice to the
- * project's owner and the admin.  Processes sharing the database send one
- * at a time (an flock on data_dir/outbox.lock; this call waits for it), so
- * no mail is handed over twice.  0, or -1 when the transport or the lock
- * is unusable or a signal interrupted the wait (the mails stay queued). */
+ * project's owner and the admin.  Only one process sends at a time (a lock
+ * on the data directory); another waits up to 5 s, then leaves its mail to
+ * the sender that holds the lock or to the daemon's next pass.
+ * 0, or -1 when the transport is unusable (the mails stay queued). */
 int outbox_flush(struct app *app, struct outbox_stats *st);
-
-/* outbox_flush that also returns, with 0, after the mail in hand once
- * *stop is non-zero (a signal handler's flag; NULL: never), so a daemon
- * told to stop does not first send the whole queue. */
-int outbox_flush_until(struct app *app, struct outbox_stats *st, volatile sig_atomic_t *stop);
 
 #endif
