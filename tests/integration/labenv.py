@@ -2,6 +2,7 @@
 Dovecot + Postfix on 127.0.0.1, an inkflow installation that reads IMAP and
 sends SMTP through it, a running `inkflow run`, and the client's side --
 sending by SMTP, reading by IMAP or straight from the Maildirs."""
+import atexit
 import email
 import email.policy
 import imaplib
@@ -59,6 +60,30 @@ def wait_until(cond, timeout, what, interval=0.05, diag=None):
         time.sleep(interval)
 
 
+def wait_progress(value, target, what, stall=60, cap=900, interval=0.2, diag=None):
+    """Poll value() until it reaches target.  Bounded by progress rather
+    than by a guess of the machine's speed: fails when the value has not
+    changed for stall seconds, or after cap seconds in all."""
+    start = last_change = time.monotonic()
+    last = value()
+    while last < target:
+        time.sleep(interval)
+        v = value()
+        now = time.monotonic()
+        if v != last:
+            last, last_change = v, now
+        elif now - last_change > stall or now - start > cap:
+            extra = ""
+            if diag:
+                try:
+                    extra = "\n" + diag()
+                except Exception as e:
+                    extra = "\n(diagnostics failed: %r)" % e
+            raise AssertionError("%s: stuck at %s of %s for %.0fs (%.0fs in all)%s" % (
+                what, last, target, now - last_change, now - start, extra))
+    return last
+
+
 def _ports_free(ports):
     for p in ports:
         s = socket.socket()
@@ -79,19 +104,30 @@ class Lab:
         self.dir = None
         self.env = {}
 
-    def start(self, users):
-        self.dir = tempfile.mkdtemp(prefix="inklab.", dir="/tmp")
-        os.chmod(self.dir, 0o755)
-        for off in (0, 10000, 20000, 30000, 40000):
+    def start(self, users, attempts=5):
+        """Starts a lab with users.  Ports: the defaults when free, else a
+        random offset below the ephemeral range (other labs -- other
+        engineers' tests -- pick +10000, +20000...); a port taken between
+        the check and the start means another try on other ports."""
+        offsets = [0] + random.sample(range(3000, 29001, 1000), attempts)
+        for n, off in enumerate(offsets):
             ports = [2143 + off, 2993 + off, 2525 + off, 2465 + off]
-            if _ports_free(ports):
-                break
-        else:
-            raise RuntimeError("no free set of lab ports")
-        env = dict(os.environ, LAB_IMAP_PORT=str(ports[0]), LAB_IMAPS_PORT=str(ports[1]),
-                   LAB_SMTP_PORT=str(ports[2]), LAB_SMTPS_PORT=str(ports[3]))
-        self._maillab("start", self.dir, *users, env=env)
-        self.load()
+            if not _ports_free(ports):
+                continue
+            self.dir = tempfile.mkdtemp(prefix="inklab.", dir="/tmp")
+            os.chmod(self.dir, 0o755)
+            env = dict(os.environ, LAB_IMAP_PORT=str(ports[0]), LAB_IMAPS_PORT=str(ports[1]),
+                       LAB_SMTP_PORT=str(ports[2]), LAB_SMTPS_PORT=str(ports[3]))
+            try:
+                self._maillab("start", self.dir, *users, env=env)
+            except RuntimeError as e:
+                self.stop()
+                if "already in use" in str(e) and n < len(offsets) - 1:
+                    continue
+                raise
+            self.load()
+            return
+        raise RuntimeError("no free set of lab ports")
 
     def load(self):
         self.env = {}
@@ -106,7 +142,7 @@ class Lab:
         self.smtp_port = int(self.env["LAB_SMTP_PORT"])
         self.smtps_port = int(self.env["LAB_SMTPS_PORT"])
         self.postfix_conf = os.path.join(self.dir, "etc", "postfix")
-        self.postfix_log = self.env["LAB_POSTFIX_LOG"]
+        self.postfix_logfile = self.env["LAB_POSTFIX_LOG"]
 
     def _maillab(self, *args, env=None, timeout=120):
         p = subprocess.run([MAILLAB] + list(args), capture_output=True, text=True,
@@ -160,13 +196,13 @@ class Lab:
         p = self.postqueue("-j")
         return p.returncode == 0 and not p.stdout.strip()
 
-    def postfix_log_text(self):
-        with open(self.postfix_log, errors="replace") as f:
+    def postfix_log(self):
+        with open(self.postfix_logfile, errors="replace") as f:
             return f.read()
 
     def log_count(self, needle):
         try:
-            return self.postfix_log_text().count(needle)
+            return self.postfix_log().count(needle)
         except FileNotFoundError:
             return 0
 
@@ -309,7 +345,7 @@ class LabEnv(Env):
     def status(self):
         return self.json("status")
 
-    def outbox_rows(self, status=None):
+    def outbox_list(self, status=None):
         return self.json("outbox", "list", *(("--status", status) if status else ()))
 
     def log(self):
@@ -319,6 +355,15 @@ class LabEnv(Env):
 def _replace_attr(text, name, value):
     import re
     return re.subn(r'(\s%s=")[^"]*(")' % re.escape(name), r"\g<1>%s\g<2>" % value, text)
+
+
+_RUNNING = set()  # daemons not yet stopped, killed at exit (an interrupted run)
+
+
+@atexit.register
+def _kill_leftovers():
+    for d in list(_RUNNING):
+        d.kill9()
 
 
 class Daemon:
@@ -331,6 +376,7 @@ class Daemon:
         self.p = subprocess.Popen([INKFLOW, "-c", env.conf, "run"] + list(args),
                                   stdin=subprocess.DEVNULL, stdout=self.logf,
                                   stderr=subprocess.STDOUT)
+        _RUNNING.add(self)
 
     @property
     def pid(self):
@@ -349,6 +395,7 @@ class Daemon:
                 self.p.kill()
                 self.p.wait()
         self.logf.close()
+        _RUNNING.discard(self)
         return self.p.returncode
 
     def kill9(self):
@@ -356,6 +403,7 @@ class Daemon:
             self.p.send_signal(signal.SIGKILL)
         self.p.wait()
         self.logf.close()
+        _RUNNING.discard(self)
 
     def log(self):
         try:
