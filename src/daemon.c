@@ -46,12 +46,15 @@
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reload_requested;
+/* Set by every signal we handle: ends an IDLE wait early. */
+static volatile sig_atomic_t wake_requested;
 
 static void
 on_stop(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
+	wake_requested = 1;
 }
 
 static void
@@ -59,6 +62,7 @@ on_hup(int sig)
 {
 	(void)sig;
 	reload_requested = 1;
+	wake_requested = 1;
 }
 
 struct run_stats {
@@ -223,6 +227,13 @@ imap_ensure(struct loop *l)
 	return 0;
 }
 
+/* The key of a mailbox's position in imap_state. */
+static char *
+position_key(const struct imap_conf *ic, const char *mailbox)
+{
+	return xasprintf("%s@%s:%d/%s", ic->user, ic->host, ic->port, mailbox);
+}
+
 /* Stored position of one mailbox: 0 when unknown. */
 static void
 imap_position(struct app *app, const char *key, int64_t *validity, int64_t *last)
@@ -266,7 +277,7 @@ imap_mailbox(struct loop *l, const char *mailbox, struct run_stats *s)
 		imap_drop(l, err, st);
 		return -1;
 	}
-	char *key = xasprintf("%s@%s:%d/%s", ic->user, ic->host, ic->port, mailbox);
+	char *key = position_key(ic, mailbox);
 	char *source = xasprintf("imap:%s", key);
 	int64_t old_validity, last;
 	imap_position(app, key, &old_validity, &last);
@@ -365,6 +376,37 @@ outbox_due_in(struct app *app, int max)
 	return d < 1 ? 1 : d > max ? max : (int)d;
 }
 
+/* Whether the selected mailbox (UIDVALIDITY validity) holds mail above the
+ * stored position.  Mail that arrived after the last fetch -- while a
+ * message was processed or the outbox sent -- is already counted in the
+ * SELECT that precedes IDLE, so IDLE would not announce it.  A UID SEARCH,
+ * not UIDNEXT: UIDNEXT stays above the last UID we saw when the newest
+ * message went away before we fetched it (moved to Junk by a person), and
+ * the daemon would poll in a loop.  The search comes after the SELECT, so
+ * whatever arrives later is announced during IDLE.  1 yes, 0 no, -1 with
+ * *st set when the connection failed. */
+static int
+imap_pending(struct loop *l, const char *mailbox, uint32_t validity, enum imap_status *st,
+    char *err, size_t errlen)
+{
+	char *key = position_key(l->app->cfg->imap, mailbox);
+	int64_t old_validity, last;
+	imap_position(l->app, key, &old_validity, &last);
+	free(key);
+	if (old_validity != validity)
+		return 1; /* never fetched, or renumbered: the next pass sorts it out */
+	uint32_t *uids = NULL;
+	size_t n = 0;
+	*st = imap_list_new(l->imap, (uint32_t)last, 1, &uids, &n, err, errlen);
+	free(uids);
+	if (*st != IMAP_OK)
+		return -1;
+	return n > 0;
+}
+
+/* Wait for new mail, the next outbox retry or a signal.  After a pass that
+ * left mail for later (l->tempfail) come back within the poll interval
+ * rather than waiting in IDLE for new mail. */
 static void
 wait_next(struct loop *l)
 {
@@ -377,27 +419,31 @@ wait_next(struct loop *l)
 			int64_t d = l->next_connect - now_epoch();
 			max = d < 1 ? 1 : d < max ? (int)d : max;
 		}
+		if (l->tempfail && max > ic->poll_interval)
+			max = ic->poll_interval;
 		int t = outbox_due_in(app, max);
 		if (l->imap && imap_has_idle(l->imap)) {
 			char err[512];
-			status_set(app, "state", "idle");
+			/* A signal from here on ends the IDLE; one that came
+			 * before is seen in its flag. */
+			wake_requested = 0;
+			if (stop_requested || reload_requested)
+				return;
 			/* IDLE on the first mailbox: the one that gets new mail. */
 			uint32_t v, u;
 			enum imap_status st = imap_select(l->imap, ic->mailboxes[0], &v, &u, err,
 			    sizeof(err));
 			/* Mail that arrived while we were busy does not wake IDLE:
-			 * when UIDNEXT says there is some, poll again at once. */
+			 * when there is some, poll again at once (not after a pass
+			 * that left mail for later: no busy loop). */
+			if (st == IMAP_OK && !l->tempfail &&
+			    imap_pending(l, ic->mailboxes[0], v, &st, err, sizeof(err)) == 1)
+				return;
 			if (st == IMAP_OK) {
-				char *key = xasprintf("%s@%s:%d/%s", ic->user, ic->host, ic->port,
-				    ic->mailboxes[0]);
-				int64_t validity, last;
-				imap_position(app, key, &validity, &last);
-				free(key);
-				if (u && !l->tempfail && (validity != v || (int64_t)u > last + 1))
-					return;
+				status_set(app, "state", "idle");
+				st = imap_wait(l->imap, t, (volatile int *)&wake_requested, err,
+				    sizeof(err));
 			}
-			if (st == IMAP_OK)
-				st = imap_wait(l->imap, t, (volatile int *)&stop_requested, err, sizeof(err));
 			if (st != IMAP_OK)
 				imap_drop(l, err, st);
 			return;
@@ -549,7 +595,7 @@ daemon_run(struct app *app, const struct daemon_opts *o)
 			log_error("event=timer_failed timer=reminders");
 		if (digest_run(app) < 0)
 			log_error("event=timer_failed timer=digest");
-		outbox_flush(app, &s.out);
+		outbox_flush_until(app, &s.out, &stop_requested);
 		caldav_flush(app);
 		char n[32];
 		snprintf(n, sizeof(n), "%lld", (long long)l.processed);
