@@ -248,10 +248,17 @@ sender_lock(struct app *app)
 	return e == EWOULDBLOCK ? -2 : -1;
 }
 
-static int flush_locked(struct app *app, struct outbox_stats *st);
+static int flush_locked(struct app *app, struct outbox_stats *st,
+    volatile sig_atomic_t *stop);
 
 int
 outbox_flush(struct app *app, struct outbox_stats *st)
+{
+	return outbox_flush_until(app, st, NULL);
+}
+
+int
+outbox_flush_until(struct app *app, struct outbox_stats *st, volatile sig_atomic_t *stop)
 {
 	int fd = sender_lock(app);
 	if (fd == -2)
@@ -260,13 +267,13 @@ outbox_flush(struct app *app, struct outbox_stats *st)
 		log_error("event=outbox_lock_failed error=%s", log_q(strerror(errno)));
 		return -1;
 	}
-	int r = flush_locked(app, st);
+	int r = flush_locked(app, st, stop);
 	close(fd);
 	return r;
 }
 
 static int
-flush_locked(struct app *app, struct outbox_stats *st)
+flush_locked(struct app *app, struct outbox_stats *st, volatile sig_atomic_t *stop)
 {
 	int smtp = app->cfg->smtp != NULL;
 	if (!smtp && maildir_ensure(app->cfg->outbox_maildir) < 0) {
@@ -276,6 +283,8 @@ flush_locked(struct app *app, struct outbox_stats *st)
 	}
 	int64_t last = 0;
 	for (;;) {
+		if (stop && *stop)
+			return 0; /* the rest stays queued, in order */
 		struct db_stmt *q = db_q(app->db,
 		    "SELECT id, created, raw, project_id, attempts, kind, rcpt, subject, next_try"
 		    " FROM outbox WHERE status='queued' AND id>?1 ORDER BY id LIMIT 1",

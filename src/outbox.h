@@ -7,6 +7,7 @@
 #ifndef INKFLOW_OUTBOX_H
 #define INKFLOW_OUTBOX_H
 
+#include <signal.h>
 #include <stdint.h>
 
 struct app;
@@ -37,5 +38,10 @@ struct outbox_stats {
  * the sender that holds the lock or to the daemon's next pass.
  * 0, or -1 when the transport is unusable (the mails stay queued). */
 int outbox_flush(struct app *app, struct outbox_stats *st);
+
+/* outbox_flush that also returns, with 0, after the mail in hand once
+ * *stop is non-zero (a signal handler's flag; NULL: never), so a daemon
+ * told to stop does not first send the whole queue. */
+int outbox_flush_until(struct app *app, struct outbox_stats *st, volatile sig_atomic_t *stop);
 
 #endif
