@@ -7,7 +7,10 @@
  *                   rendered by pdf_render for a fixed two-line offer;
  *                   (sel & 4) gives the company the test logo
  * and for mail (sel & 8) asks for lang "de" (there is no de/ directory:
- * the fall back to pl).  Files go to a private directory per process.
+ * it falls back to pl).  Files go to a private directory per process.
+ *
+ * The shipped pl/offer.xml and pl/ack.txt are rendered once at start (the
+ * harness stops if they fail, so inputs do not test only error paths).
  *
  * Checks: a rendered subject is one line; HTML output holds no "<" or "&"
  * that came from a value unescaped (values are markers with specials);
@@ -82,6 +85,7 @@ static const struct pdf_var pdf_vars[] = {
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+static void self_check(void);
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -111,7 +115,50 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	html_path = fz_path(pl, "x.html");
 	xml_path = fz_path(pl, "offer.xml");
 	free(pl);
+	self_check();
 	return 0;
+}
+
+/* The shipped pl/offer.xml and pl/ack.txt must render with the harness's
+ * document and values, or the inputs test only error paths. */
+static void
+self_check(void)
+{
+	char *path = fz_path(fz_root(), "templates/pl/offer.xml");
+	char *d;
+	size_t n;
+	if (file_read(path, PDF_MAX_TEMPLATE, &d, &n) < 0)
+		fz_die(path);
+	fz_write(xml_path, d, n);
+	free(d);
+	free(path);
+	char *pdf = NULL, err[512];
+	size_t len = 0;
+	struct pdf_doc doc = {
+		.kind = "offer", .lang = "pl", .currency = "PLN", .number = "OF/2026/0042",
+		.issued = 1795777200, .lines = lines, .nlines = ARRAY_LEN(lines),
+		.rates = rates, .nrates = ARRAY_LEN(rates),
+		.net = 216000, .vat = 44280, .gross = 260280,
+		.vars = pdf_vars, .nvars = ARRAY_LEN(pdf_vars),
+	};
+	if (pdf_render(cfg, tdir, &doc, &pdf, &len, err, sizeof(err)) < 0) {
+		fprintf(stderr, "fuzz harness: the shipped offer.xml does not render: %s\n", err);
+		abort();
+	}
+	free(pdf);
+	path = fz_path(fz_root(), "templates/pl/ack.txt");
+	if (file_read(path, 256 * 1024, &d, &n) < 0)
+		fz_die(path);
+	fz_write(txt_path, d, n);
+	free(d);
+	free(path);
+	struct tmpl_mail m;
+	if (tmpl_mail_render(tdir, "pl", "x", mail_vars, ARRAY_LEN(mail_vars), &m, err,
+	        sizeof(err)) < 0) {
+		fprintf(stderr, "fuzz harness: the shipped ack.txt does not render: %s\n", err);
+		abort();
+	}
+	tmpl_mail_free(&m);
 }
 
 static void
