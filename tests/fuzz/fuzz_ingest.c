@@ -14,7 +14,8 @@
  * file names hold no separator or control character, encoded headers
  * hold no CR, LF or NUL other than "\r\n " folds, no line of an answer
  * passes 998 characters, and the answer reads back with the same subject
- * (blanks aside).
+ * (blanks aside) unless the quoted text trips one of mime_parse's
+ * whole-message safety guards.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -147,8 +148,19 @@ check_answer(const struct mime_msg *m, const char *title)
 	mime_limits_default(&lim);
 	struct mime_msg *back = NULL;
 	char reason[256];
-	FZ_CHECK(mime_parse(raw, len, &lim, &back, reason, sizeof(reason)) == 0,
-	    "our own answer does not parse: %s", reason);
+	if (mime_parse(raw, len, &lim, &back, reason, sizeof(reason)) < 0) {
+		/* mime_parse's guards against inputs libetpan mishandles scan
+		 * the whole message, so the client's text quoted in the body
+		 * can trip them (with the encoding's expansion, even when the
+		 * client's own message passed); everything else must parse. */
+		FZ_CHECK(str_istarts(reason, "comment nesting") ||
+		    str_istarts(reason, "boundary parameter starting with a quoted-pair") ||
+		    str_istarts(reason, "MIME structure too complex"),
+		    "our own answer does not parse: %s", reason);
+		free(raw);
+		free(subject);
+		return;
+	}
 	char *want = squash(subject), *got = squash(back->subject);
 	FZ_CHECK(strcmp(want, got) == 0, "subject \"%.80s\" reads back as \"%.80s\"", want, got);
 	free(want);
