@@ -3,7 +3,8 @@
 #   ./setup.sh demo   install build packages, build, run the main job on a copy
 #                     of the sample mailboxes (run/), print what it did
 #   ./setup.sh test   install build and test packages, run the whole test
-#                     suite, plain and under AddressSanitizer + UBSan
+#                     suite, plain and under AddressSanitizer + UBSan, then
+#                     fuzz each libFuzzer target for 60 s
 # Both install only what is missing and can be run again at any time.
 set -eu
 cd "$(dirname "$0")"
@@ -51,6 +52,13 @@ test)
 	make -s check
 	echo "== tests (AddressSanitizer + UndefinedBehaviorSanitizer)"
 	make -s SAN=1 check
+	echo "== fuzzing (libFuzzer, 60 s per target, two targets at a time)"
+	make -s -j2 build-fuzz/fuzz_ingest build-fuzz/fuzz_reply build-fuzz/fuzz_calc \
+		build-fuzz/fuzz_template build-fuzz/fuzz_config
+	make -s fuzz FUZZ_SECONDS=60 FUZZ_TARGETS="ingest template" & fuzz_a=$!
+	make -s fuzz FUZZ_SECONDS=60 FUZZ_TARGETS="reply calc config" || fuzz_failed=1
+	wait $fuzz_a || fuzz_failed=1
+	[ -z "${fuzz_failed:-}" ] || { echo "setup: fuzzing found a failure (above)" >&2; exit 1; }
 	;;
 *)
 	echo "usage: ./setup.sh demo|test" >&2

@@ -34,6 +34,14 @@
 #include "log.h"
 #include "util.h"
 
+/* Connections kept open between messages: curl reuses one to the same
+ * server with the same TLS settings and credentials (MAIL FROM on the open
+ * session) and opens a new one when it has gone away.  An idle connection
+ * is not reused after SMTP_REUSE_MAX seconds, well inside the server's
+ * own idle timeout (Postfix: 300 s). */
+#define SMTP_REUSE_MAX 30L
+static CURLSH *smtp_share;
+
 #define SMTP_DEFAULT_TIMEOUT 60   /* seconds, when the configuration has none */
 #define SMTP_MAX_TIMEOUT 3600
 #define SMTP_MAX_HOST 253         /* RFC 1035 name length */
@@ -642,6 +650,11 @@ smtp_send(const struct smtp_conf *c, const char *const *rcpts, size_t nrcpt,
 	SETOPT(h, CURLOPT_INFILESIZE_LARGE,
 	    (curl_off_t)smtp_wire_len(body.s, body.len));
 
+	if (smtp_share) {
+		SETOPT(h, CURLOPT_SHARE, smtp_share);
+		SETOPT(h, CURLOPT_MAXAGE_CONN, SMTP_REUSE_MAX);
+	}
+
 	SETOPT(h, CURLOPT_DEBUGFUNCTION, smtp_debug_cb);
 	SETOPT(h, CURLOPT_DEBUGDATA, &dialog);
 	SETOPT(h, CURLOPT_VERBOSE, 1L);
@@ -669,11 +682,27 @@ out:
 int
 smtp_global_init(void)
 {
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return -1;
+	/* inkflow sends from one thread: the share needs no lock callbacks.
+	 * Without it every message opens its own connection, as before. */
+	smtp_share = curl_share_init();
+	if (smtp_share &&
+	    (curl_share_setopt(smtp_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
+	        curl_share_setopt(smtp_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) !=
+	            CURLSHE_OK)) {
+		curl_share_cleanup(smtp_share);
+		smtp_share = NULL;
+	}
+	return 0;
 }
 
 void
 smtp_global_cleanup(void)
 {
+	if (smtp_share) {
+		curl_share_cleanup(smtp_share); /* closes kept connections (QUIT) */
+		smtp_share = NULL;
+	}
 	curl_global_cleanup();
 }
