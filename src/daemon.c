@@ -595,7 +595,9 @@ daemon_run(struct app *app, const struct daemon_opts *o)
 			log_error("event=timer_failed timer=reminders");
 		if (digest_run(app) < 0)
 			log_error("event=timer_failed timer=digest");
+		smtp_session_begin();
 		outbox_flush_until(app, &s.out, &stop_requested);
+		smtp_session_end();
 		caldav_flush(app);
 		char n[32];
 		snprintf(n, sizeof(n), "%lld", (long long)l.processed);

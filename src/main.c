@@ -155,7 +155,9 @@ cmd_deliver(struct app *app, int argc, char **argv)
 		return EX_TEMPFAIL;
 	}
 	struct outbox_stats os = {0};
+	smtp_session_begin();
 	outbox_flush(app, &os);
+	smtp_session_end();
 	return 0;
 }
 
@@ -298,7 +300,9 @@ cmd_outbox(struct app *app, int argc, char **argv)
 		/* Everything queued, deferred ones included, right now. */
 		db_x(app->db, "UPDATE outbox SET next_try=0 WHERE status='queued'", "");
 		struct outbox_stats st = {0};
+		smtp_session_begin();
 		int r = outbox_flush(app, &st);
+		smtp_session_end();
 		printf("outbox: %d sent, %d deferred, %d failed\n", st.sent, st.deferred, st.failed);
 		return r < 0 || st.deferred ? EX_USAGE_ERR : 0;
 	}

@@ -34,11 +34,12 @@
 #include "log.h"
 #include "util.h"
 
-/* Connections kept open between messages: curl reuses one to the same
- * server with the same TLS settings and credentials (MAIL FROM on the open
- * session) and opens a new one when it has gone away.  An idle connection
- * is not reused after SMTP_REUSE_MAX seconds, well inside the server's
- * own idle timeout (Postfix: 300 s). */
+/* Between smtp_session_begin and smtp_session_end the connection is kept
+ * open between messages: curl reuses one to the same server with the same
+ * TLS settings and credentials (MAIL FROM on the open session) and opens a
+ * new one when it has gone away.  An idle connection is not reused after
+ * SMTP_REUSE_MAX seconds, well inside the server's own idle timeout
+ * (Postfix: 300 s).  Outside a session each message has its connection. */
 #define SMTP_REUSE_MAX 30L
 static CURLSH *smtp_share;
 
@@ -682,8 +683,14 @@ out:
 int
 smtp_global_init(void)
 {
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return -1;
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+void
+smtp_session_begin(void)
+{
+	if (smtp_share)
+		return;
 	/* inkflow sends from one thread: the share needs no lock callbacks.
 	 * Without it every message opens its own connection, as before. */
 	smtp_share = curl_share_init();
@@ -694,15 +701,20 @@ smtp_global_init(void)
 		curl_share_cleanup(smtp_share);
 		smtp_share = NULL;
 	}
-	return 0;
+}
+
+void
+smtp_session_end(void)
+{
+	if (smtp_share) {
+		curl_share_cleanup(smtp_share); /* closes the kept connection (QUIT) */
+		smtp_share = NULL;
+	}
 }
 
 void
 smtp_global_cleanup(void)
 {
-	if (smtp_share) {
-		curl_share_cleanup(smtp_share); /* closes kept connections (QUIT) */
-		smtp_share = NULL;
-	}
+	smtp_session_end();
 	curl_global_cleanup();
 }

@@ -53,6 +53,12 @@ enum smtp_result {
 enum smtp_result smtp_send(const struct smtp_conf *c, const char *const *rcpts,
     size_t nrcpt, const char *raw, char *err, size_t errlen);
 
+/* A run of smtp_send calls that may share one connection per server (an
+ * outbox pass); smtp_session_end says QUIT and closes it.  Without a
+ * session every smtp_send has a connection of its own. */
+void smtp_session_begin(void);
+void smtp_session_end(void);
+
 /* Call once at start-up (curl_global_init) and at exit. */
 int smtp_global_init(void);
 void smtp_global_cleanup(void);

@@ -15,6 +15,8 @@ import hmac
 import os
 import re
 import subprocess
+import tempfile
+import threading
 import time
 import unittest
 
@@ -54,41 +56,43 @@ def run_measured(env, *args, input=None, now=None, timeout=120):
     return p.returncode, out.decode(errors="replace"), err.decode(errors="replace"), secs
 
 
-def run_rss(env, *args, stdin_file=None, timeout=120):
-    """Run inkflow with stdin from a file object; return (rc, stdout, stderr,
-    seconds, max RSS MB) measured by wait4 on that process alone."""
+def run_rss(env, *args, feed=None, quiet=True, timeout=120):
+    """Run inkflow; feed(pipe), if given, writes its stdin from a thread.
+    Returns (rc, stdout, stderr, seconds, max RSS in MB), the RSS measured
+    by wait4 on that one process."""
     t0 = time.monotonic()
-    out_r, out_w = os.pipe()
-    err_path = os.path.join(env.dir, "stderr.%d" % time.monotonic_ns())
-    with open(err_path, "wb") as ef:
-        p = subprocess.Popen([INKFLOW, "-q", "-c", env.conf] + list(args),
-                             stdin=stdin_file if stdin_file is not None else subprocess.DEVNULL,
-                             stdout=out_w, stderr=ef)
-    os.close(out_w)
-    chunks = []
-    deadline = t0 + timeout
-    import select
-    while True:
-        if time.monotonic() > deadline:
-            p.kill()
-            os.wait4(p.pid, 0)
-            os.close(out_r)
-            raise AssertionError("inkflow %s took more than %d s" % (" ".join(args), timeout))
-        r, _, _ = select.select([out_r], [], [], 0.5)
-        if r:
-            b = os.read(out_r, 65536)
-            if not b:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        p = subprocess.Popen([INKFLOW] + (["-q"] if quiet else []) + ["-c", env.conf]
+                             + list(args),
+                             stdin=subprocess.PIPE if feed else subprocess.DEVNULL,
+                             stdout=out, stderr=err)
+        writer = None
+        if feed:
+            def write():
+                try:
+                    feed(p.stdin)
+                    p.stdin.close()
+                except (BrokenPipeError, ValueError):
+                    pass
+            writer = threading.Thread(target=write, daemon=True)
+            writer.start()
+        while True:
+            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+            if pid:
                 break
-            chunks.append(b)
-    os.close(out_r)
-    _, status, ru = os.wait4(p.pid, 0)
-    p.returncode = os.waitstatus_to_exitcode(status)
-    secs = time.monotonic() - t0
-    with open(err_path, "rb") as f:
-        err = f.read().decode(errors="replace")
-    os.unlink(err_path)
-    return (p.returncode, b"".join(chunks).decode(errors="replace"), err, secs,
-            ru.ru_maxrss / 1024.0)
+            if time.monotonic() - t0 > timeout:
+                p.kill()
+                os.wait4(p.pid, 0)
+                raise AssertionError("inkflow %s took more than %d s" % (" ".join(args), timeout))
+            time.sleep(0.02)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        secs = time.monotonic() - t0
+        if writer:
+            writer.join(10)
+        out.seek(0)
+        err.seek(0)
+        return (p.returncode, out.read().decode(errors="replace"),
+                err.read().decode(errors="replace"), secs, ru.ru_maxrss / 1024.0)
 
 
 def security_lines(stderr):
@@ -761,6 +765,151 @@ class Xml(unittest.TestCase):
                         self.assertNotIn(self.secret_value.encode(), f.read())
         finally:
             env.close()
+
+
+
+def raw_mail(frm, subject, rest, msgid=None):
+    return ("From: %s\nTo: biuro@bmt.example\nSubject: %s\nDate: Fri, 27 Nov 2026 09:15:00 +0100\n"
+            "Message-ID: %s\n%s" % (frm, subject, msgid or "<%s@test.example>" % os.urandom(6).hex(),
+                                    rest)).encode("utf-8")
+
+
+def disk_bytes(top):
+    """Blocks actually used under top (a sparse file counts what it holds)."""
+    n = 0
+    for root, _, files in os.walk(top):
+        for f in files:
+            n += os.lstat(os.path.join(root, f)).st_blocks * 512
+    return n
+
+
+class Limits(unittest.TestCase):
+    """Messages built to exhaust the parser are quarantined with the reason,
+    in bounded time and memory, and the next message is processed."""
+
+    def setUp(self):
+        self.env = Env()
+        self.env.init()
+
+    def tearDown(self):
+        self.env.close()
+
+    def run_once(self):
+        rc, out, err, secs, rss = run_rss(self.env, "run", "--once", quiet=False)
+        self.assertEqual(rc, 0, err)
+        self.assertLess(secs, TIME_LIMIT)
+        self.assertLess(rss, RSS_LIMIT_MB)
+        return err
+
+    def after(self):
+        """The ordinary inquiry put after the attacks went through."""
+        env = self.env
+        self.assertEqual(env.inbox_unseen(), [])
+        self.assertEqual(env.sql("SELECT status FROM messages WHERE from_addr=?1", "ok@firma-ok.pl"),
+                         [("processed",)])
+        self.assertEqual(len(env.sent_to("ok@firma-ok.pl")), 1)
+
+    def quarantined(self, err, n):
+        rows = self.env.sql("SELECT id, reason FROM messages WHERE status='quarantined' ORDER BY id")
+        self.assertEqual(len(rows), n, rows)
+        for mid, reason in rows:
+            self.assertTrue(reason)
+            line = [l for l in err.splitlines() if re.search(r"\bmsg=%d\b" % mid, l)
+                    and "quarantined" in l]
+            self.assertTrue(line, "no log line for msg=%d in\n%s" % (mid, err))
+            self.assertIn(reason, line[0].replace('\\"', '"'))
+        return [r[1] for r in rows]
+
+    def test_parts_and_nesting(self):
+        env = self.env
+        parts = "".join("--p\nContent-Type: text/plain\n\npart %d\n" % i for i in range(100000))
+        env.put(raw_mail("parts@firma-a.pl", "100000 parts",
+                         "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=p\n\n"
+                         + parts + "--p--\n"))
+        n = 10000
+        nest = "".join("--n%d\nContent-Type: multipart/mixed; boundary=n%d\n\n" % (i, i + 1)
+                       for i in range(n))
+        env.put(raw_mail("nest@firma-b.pl", "nested 10000",
+                         "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=n0\n\n"
+                         + nest + "--n%d\nContent-Type: text/plain\n\ndeep\n" % n
+                         + "".join("--n%d--\n" % i for i in range(n, -1, -1))))
+        env.put(raw_mail("rfc822@firma-c.pl", "rfc822 10000",
+                         "MIME-Version: 1.0\n" + "Content-Type: message/rfc822\n\n" * n
+                         + "Content-Type: text/plain\n\nx\n"))
+        # just over the configured depth (max-depth="20"), under every guard
+        nest = "".join("--d%d\nContent-Type: multipart/mixed; boundary=d%d\n\n" % (i, i + 1)
+                       for i in range(30))
+        env.put(raw_mail("depth@firma-d.pl", "nested 30",
+                         "MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=d0\n\n"
+                         + nest + "--d30\nContent-Type: text/plain\n\ndeep\n--d30--\n"))
+        env.put(make_mail("ok@firma-ok.pl", "Baner", "Ile?"))
+        err = self.run_once()
+        reasons = self.quarantined(err, 4)
+        self.assertRegex(reasons[0], r"part count .* exceeds limit 500")
+        self.assertIn("MIME structure too complex", reasons[1])
+        self.assertIn("MIME structure too complex", reasons[2])
+        self.assertRegex(reasons[3], r"(depth|nest)")
+        self.after()
+        # nothing was made of them: no project, no client, no answer
+        self.assertEqual(env.sql("SELECT count(*) FROM projects"), [(1,)])
+        for a in ("parts@firma-a.pl", "nest@firma-b.pl", "rfc822@firma-c.pl", "depth@firma-d.pl"):
+            self.assertEqual(env.sent_to(a), [])
+
+    def test_two_gigabyte_message_and_header_line(self):
+        env = self.env
+        # 2 GB: a header line that never ends (a sparse file: no disk used)
+        name = env.put(raw_mail("huge@firma-e.pl", "x", "X-Long: "))
+        with open(os.path.join(env.inbox, "new", name), "r+b") as f:
+            f.truncate(2 * 1024 ** 3 + 1)
+        # a 100 KB header line and a 1 MB header, under the message limit
+        env.put(raw_mail("line@firma-f.pl", "A" * 100000, "\nbody\n"))
+        env.put(raw_mail("head@firma-g.pl", "x", ("X-Filler: " + "B" * 900 + "\n") * 1200
+                         + "\nbody\n"))
+        # sizes that lie: ignored, the real ones count
+        env.put(raw_mail("lies@firma-h.pl", "Rozmiary",
+                         "Content-Length: 2147483648\nMIME-Version: 1.0\n"
+                         "Content-Type: multipart/mixed; boundary=b\n\n"
+                         "--b\nContent-Type: text/plain\nContent-Length: 99999999999999999999\n\n"
+                         "Ile?\n--b\nContent-Type: application/pdf; name=a.pdf\n"
+                         "Content-Disposition: attachment; filename=a.pdf; size=2147483648\n"
+                         "Content-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n--b--\n"))
+        env.put(make_mail("ok@firma-ok.pl", "Baner", "Ile?"))
+        data_before = disk_bytes(env.data)
+        err = self.run_once()
+        reasons = self.quarantined(err, 3)
+        self.assertEqual(reasons[0], "message size %d exceeds the limit of 52428800 bytes;"
+                         " left in the source mailbox" % (2 * 1024 ** 3 + 1))
+        self.assertRegex(reasons[1], r"header field length 100\d+ exceeds limit 65536")
+        self.assertRegex(reasons[2], r"header size \d+ exceeds limit 262144")
+        lies = env.sql("SELECT status FROM messages WHERE from_addr='lies@firma-h.pl'")
+        self.assertEqual(lies, [("processed",)])
+        self.assertEqual(env.sql("SELECT filename, size FROM attachments"), [("a.pdf", 9)])
+        self.after()
+        # the 2 GB were not copied anywhere
+        self.assertLess(disk_bytes(env.data) - data_before, 16 * 1024 * 1024)
+
+    def test_deliver_refuses_two_gigabytes_on_stdin(self):
+        env = self.env
+        head = raw_mail("huge@firma-e.pl", "x", "X-Long: ")
+        chunk = b"A" * (1 << 20)
+
+        def feed(pipe):
+            pipe.write(head)
+            for _ in range(2048):
+                pipe.write(chunk)
+        rc, out, err, secs, rss = run_rss(env, "deliver", feed=feed)
+        # refused for good (the MTA returns it), not "try later" (75), which
+        # would have the MTA offer the same 2 GB again and again
+        self.assertNotIn(rc, (0, 75))
+        self.assertIn("exceeds the limit of 52428800", err)
+        self.assertLess(secs, TIME_LIMIT * 2)
+        self.assertLess(rss, RSS_LIMIT_MB)
+        self.assertEqual(env.sql("SELECT count(*) FROM messages"), [(0,)])
+        self.assertLess(disk_bytes(env.data), 16 * 1024 * 1024)
+        # and the next message is delivered
+        p = env.run("deliver", input=make_mail("ok@firma-ok.pl", "Baner", "Ile?"))
+        self.assertEqual(p.returncode, 0)
+        self.after()
 
 
 if __name__ == "__main__":
