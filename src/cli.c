@@ -1,10 +1,12 @@
 #include "cli.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "app.h"
@@ -12,6 +14,7 @@
 #include "command.h"
 #include "config.h"
 #include "db.h"
+#include "log.h"
 #include "outbox.h"
 #include "reply.h"
 #include "store.h"
@@ -407,4 +410,197 @@ cli_client(struct app *app, int argc, char **argv)
 	}
 	json_decref(j);
 	return 0;
+}
+
+/* ---- fsck --------------------------------------------------------------- */
+
+/* What fsck found: files under the data directory against the rows that
+ * name them (messages.raw_path, attachments.path, documents.path). */
+struct fsck {
+	struct app *app;
+	char **refs; /* sorted, relative to the data directory */
+	size_t nrefs;
+	size_t files, temps, orphans, missing, removed, remove_failed;
+	int repair, json;
+	json_t *list; /* problems, for --json */
+};
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+fsck_referenced(const struct fsck *f, const char *rel)
+{
+	return bsearch(&rel, f->refs, f->nrefs, sizeof(*f->refs), cmp_str) != NULL;
+}
+
+/* The database, its journals and the key are state, not data files. */
+static int
+fsck_own_file(const struct config *cfg, const char *path)
+{
+	size_t n = strlen(cfg->db_path);
+	if (strncmp(path, cfg->db_path, n) == 0 &&
+	    (path[n] == '\0' || strcmp(path + n, "-wal") == 0 || strcmp(path + n, "-shm") == 0 ||
+	        strcmp(path + n, "-journal") == 0))
+		return 1;
+	return strcmp(path, cfg->key_path) == 0;
+}
+
+static void
+fsck_problem(struct fsck *f, const char *kind, const char *rel, const char *action)
+{
+	if (f->json)
+		json_array_append_new(f->list, json_pack("{s:s, s:s, s:s}", "problem", kind, "path", rel,
+		                                       "action", action));
+	else
+		printf("%s: %s%s%s\n", kind, rel, *action ? " -- " : "", action);
+}
+
+static void
+fsck_walk(struct fsck *f, const char *dir, const char *rel)
+{
+	DIR *d = opendir(dir);
+	if (!d) {
+		fprintf(stderr, "inkflow: fsck: %s: %s\n", dir, strerror(errno));
+		f->missing++;
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		char *path = path_join(dir, e->d_name);
+		char *r = *rel ? xasprintf("%s/%s", rel, e->d_name) : xstrdup(e->d_name);
+		struct stat st;
+		if (lstat(path, &st) < 0) {
+			/* gone meanwhile */
+		} else if (S_ISDIR(st.st_mode)) {
+			fsck_walk(f, path, r);
+		} else if (!fsck_own_file(f->app->cfg, path)) {
+			f->files++;
+			/* A file written by a transaction that never committed (the
+			 * process was killed, or the transaction failed): a
+			 * half-written temporary, or a whole file no row names. */
+			const char *kind = NULL;
+			if (strstr(e->d_name, ".tmp-")) {
+				kind = "temporary file left over";
+				f->temps++;
+			} else if (!fsck_referenced(f, r)) {
+				kind = "file no row refers to";
+				f->orphans++;
+			}
+			if (kind) {
+				const char *action = "";
+				if (f->repair) {
+					if (unlink(path) == 0) {
+						f->removed++;
+						action = "removed";
+						log_info("event=fsck_removed path=%s", log_q(r));
+					} else {
+						f->remove_failed++;
+						action = strerror(errno);
+					}
+				}
+				fsck_problem(f, kind, r, action);
+			}
+		}
+		free(r);
+		free(path);
+	}
+	closedir(d);
+}
+
+int
+cli_fsck(struct app *app, int argc, char **argv)
+{
+	struct fsck f = {.app = app, .repair = flag(argc, argv, "--repair"),
+	    .json = flag(argc, argv, "--json")};
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--repair") != 0 && strcmp(argv[i], "--json") != 0) {
+			fprintf(stderr, "inkflow: fsck [--repair] [--json]\n");
+			return 1;
+		}
+	if (app_open_db(app, APP_READ) < 0)
+		return 1;
+	/* The write lock: every file under the data directory is written inside
+	 * a write transaction, so while we hold it no file is half way between
+	 * its write and the commit of the row that names it. */
+	if (db_begin(app->db) < 0) {
+		fprintf(stderr, "inkflow: fsck: the database is busy: %s\n", db_errmsg(app->db));
+		return 1;
+	}
+	if (f.json)
+		f.list = json_array();
+	char *integrity = NULL;
+	if (db_1s(app->db, &integrity, "PRAGMA integrity_check", "") != 1) {
+		free(integrity);
+		integrity = xstrdup(db_errmsg(app->db));
+	}
+	int64_t fk = 0;
+	db_1i(app->db, &fk, "SELECT count(*) FROM pragma_foreign_key_check", "");
+	size_t cap = 0;
+	struct db_stmt *q = db_q(app->db,
+	    "SELECT raw_path FROM messages WHERE raw_path IS NOT NULL"
+	    " UNION SELECT path FROM attachments UNION SELECT path FROM documents", "");
+	int rc = q ? 1 : -1;
+	while (q && (rc = db_step(q)) > 0) {
+		if (f.nrefs == cap) {
+			cap = cap ? 2 * cap : 1024;
+			f.refs = xrealloc(f.refs, cap * sizeof(*f.refs));
+		}
+		f.refs[f.nrefs++] = xstrdup(db_text(q, 0));
+	}
+	if (q)
+		db_done(q);
+	int result = 1;
+	if (rc < 0) {
+		fprintf(stderr, "inkflow: fsck: %s\n", db_errmsg(app->db));
+		goto out;
+	}
+	qsort(f.refs, f.nrefs, sizeof(*f.refs), cmp_str);
+	/* Every file a row names is there. */
+	for (size_t i = 0; i < f.nrefs; i++) {
+		char *path = path_join(app->cfg->data_dir, f.refs[i]);
+		struct stat st;
+		if (stat(path, &st) < 0) {
+			f.missing++;
+			fsck_problem(&f, "missing file", f.refs[i], "");
+		}
+		free(path);
+	}
+	fsck_walk(&f, app->cfg->data_dir, "");
+	int ok_db = strcmp(integrity, "ok") == 0 && fk == 0;
+	int clean = ok_db && f.missing == 0 && f.remove_failed == 0 &&
+	    (f.repair || (f.temps == 0 && f.orphans == 0));
+	if (f.json) {
+		json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:o}",
+		    "integrity", integrity, "foreign_key_errors", (json_int_t)fk,
+		    "files", (json_int_t)f.files, "referenced", (json_int_t)f.nrefs,
+		    "temporary", (json_int_t)f.temps, "orphans", (json_int_t)f.orphans,
+		    "missing", (json_int_t)f.missing, "removed", (json_int_t)f.removed,
+		    "remove_failed", (json_int_t)f.remove_failed, "clean", clean, "problems", f.list);
+		f.list = NULL;
+		char *s = json_dumps(o, JSON_INDENT(2));
+		puts(s);
+		free(s);
+		json_decref(o);
+	} else {
+		printf("fsck: database %s%s; %zu files, %zu named by rows; %zu temporary, %zu "
+		       "unreferenced, %zu missing%s\n",
+		    strcmp(integrity, "ok") == 0 ? "ok" : integrity,
+		    fk ? ", foreign key errors" : "", f.files, f.nrefs, f.temps, f.orphans, f.missing,
+		    f.repair ? (f.remove_failed ? "; some could not be removed" : "; repaired") : "");
+	}
+	result = clean ? 0 : 1;
+out:
+	db_rollback(app->db);
+	json_decref(f.list);
+	free(integrity);
+	for (size_t i = 0; i < f.nrefs; i++)
+		free(f.refs[i]);
+	free(f.refs);
+	return result;
 }

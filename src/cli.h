@@ -13,5 +13,9 @@ int cli_task(struct app *app, int argc, char **argv);
 int cli_calc(struct app *app, int argc, char **argv);
 /* client show|set: the client record (flags shown in order-check tasks). */
 int cli_client(struct app *app, int argc, char **argv);
+/* fsck [--repair] [--json]: the database's integrity, files rows name that
+ * are missing, files under the data directory no row names and temporary
+ * files left by an interrupted write (--repair removes those two). */
+int cli_fsck(struct app *app, int argc, char **argv);
 
 #endif

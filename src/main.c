@@ -63,6 +63,9 @@ usage(FILE *f)
 	      "  doc list N [--json] | doc render N KIND [-o FILE]\n"
 	      "                             documents (offer, calculation, order, production,\n"
 	      "                             delivery, complaint)\n"
+	      "  fsck [--repair] [--json]   check the database and the data directory: integrity,\n"
+	      "                             missing files, files no row names, temporaries left by\n"
+	      "                             an interrupted write (--repair removes those)\n"
 	      "  deliver                    MDA mode: one message on stdin (exit 75: try again later)\n"
 	      "  project list [--json]      projects\n"
 	      "  project show N [--json]    one project with its history, tasks and messages\n"
@@ -365,7 +368,7 @@ main(int argc, char **argv)
 	const char *cmd = argv[0];
 	static const char *known[] = {"init", "check-config", "run", "deliver", "project", "mail",
 	    "status", "outbox", "task", "calc", "doc", "client", "complaint", "report",
-	    "calendar"};
+	    "calendar", "fsck"};
 	int ok = 0;
 	for (size_t i = 0; i < ARRAY_LEN(known); i++)
 		ok |= strcmp(cmd, known[i]) == 0;
@@ -404,6 +407,8 @@ main(int argc, char **argv)
 		rc = calendar_cli(&app, argc, argv);
 	else if (strcmp(cmd, "deliver") == 0)
 		rc = cmd_deliver(&app, argc, argv);
+	else if (strcmp(cmd, "fsck") == 0)
+		rc = cli_fsck(&app, argc, argv);
 	else if (strcmp(cmd, "project") == 0)
 		rc = cmd_project(&app, argc, argv);
 	else
