@@ -142,9 +142,9 @@ norm_blanks(const char *s, size_t n)
 static int
 muldiv_half_up(int64_t a, int64_t b, int64_t d, int64_t *out)
 {
-	int64_t q = b / d, r = b % d, hi, lo;
 	if (a < 0 || b < 0 || d <= 0)
 		return -1;
+	int64_t q = b / d, r = b % d, hi, lo;
 	if (__builtin_mul_overflow(a, q, &hi) || __builtin_mul_overflow(a, r, &lo) ||
 	    __builtin_add_overflow(lo, d / 2, &lo) ||
 	    __builtin_add_overflow(hi, lo / d, out))

@@ -145,7 +145,7 @@ calcdb_render(struct app *app, int64_t calc, const char *lang, char **text, char
 	              "<th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n",
 	    de ? "Kalkulation" : "Kalkulacja", (long long)h.version, h.currency,
 	    de ? "Position" : "Pozycja", de ? "Menge" : "Ilość", de ? "Abgerechnet" : "Do zapłaty",
-	    de ? "Listenpreis" : "Cena cennikowa", de ? "Preis" : "Cena", de ? "Netto" : "Netto");
+	    de ? "Listenpreis" : "Cena cennikowa", de ? "Preis" : "Cena", "Netto");
 	struct db_stmt *q = db_q(app->db,
 	    "SELECT pos, sku, name, unit, qty_milli, w_mm, h_mm, billed_milli, list_price,"
 	    " unit_price, net, vat_bp, note FROM calc_lines WHERE calculation_id=?1 ORDER BY pos",
@@ -170,7 +170,7 @@ calcdb_render(struct app *app, int64_t calc, const char *lang, char **text, char
 		const char *unit = unit_label(db_text(q, 3), de);
 		int changed = db_int(q, 8) >= 0 && db_int(q, 8) != db_int(q, 9);
 		sb_printf(&t, "%2lld. %s%s%s\n    %s%s = %s %s; %s %s, %s %s%s; %s %s\n",
-		    (long long)db_int(q, 0), sku ? sku : "*", sku ? " " : " ", db_text(q, 2), qty,
+		    (long long)db_int(q, 0), sku ? sku : "*", " ", db_text(q, 2), qty,
 		    size, billed, unit, de ? "Liste" : "cennik", lp, de ? "Preis" : "cena", up,
 		    changed ? " (!)" : "", "netto", net);
 		if (db_text(q, 12))
@@ -196,7 +196,7 @@ calcdb_render(struct app *app, int64_t calc, const char *lang, char **text, char
 	calc_money(h.vat, h.currency, lang, vat, sizeof(vat));
 	calc_money(h.gross, h.currency, lang, gross, sizeof(gross));
 	sb_printf(&t, "%s: %s   VAT: %s   %s: %s%s\n", de ? "Summe netto" : "Razem netto", net, vat,
-	    de ? "brutto" : "brutto", gross,
+	    "brutto", gross,
 	    h.reverse_charge ? (de ? "   (Reverse Charge)" : "   (odwrotne obciążenie)") : "");
 	sb_printf(&m, "<tr><td colspan=\"6\" align=\"right\"><b>%s</b></td><td align=\"right\">"
 	              "<b>%s</b></td></tr><tr><td colspan=\"6\" align=\"right\">VAT%s</td>"

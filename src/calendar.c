@@ -23,6 +23,15 @@ usage(void)
 
 /* A strict YYYY-MM-DD: ten characters, a real date in 1970..9999. */
 static int
+digits(const char *s, int n)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++)
+		v = v * 10 + (s[i] - '0');
+	return v;
+}
+
+static int
 parse_day(const char *s, int *y, int *m, int *d)
 {
 	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
@@ -30,9 +39,9 @@ parse_day(const char *s, int *y, int *m, int *d)
 	for (int i = 0; i < 10; i++)
 		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
 			return -1;
-	*y = atoi(s);
-	*m = atoi(s + 5);
-	*d = atoi(s + 8);
+	*y = digits(s, 4);
+	*m = digits(s + 5, 2);
+	*d = digits(s + 8, 2);
 	int64_t t;
 	return ical_tz_epoch(NULL, *y, *m, *d, 0, 0, 0, &t); /* validates the date */
 }

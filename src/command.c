@@ -140,8 +140,8 @@ suggest_approver(struct app *app, int64_t author, int level)
 static void
 project_lc(struct app *app, int64_t project, char lang[3], char cur[4], int *reverse)
 {
-	strcpy(lang, "pl");
-	strcpy(cur, "PLN");
+	memcpy(lang, "pl", sizeof("pl"));
+	memcpy(cur, "PLN", sizeof("PLN"));
 	*reverse = 0;
 	struct db_stmt *q = db_q(app->db,
 	    "SELECT p.lang, p.currency, coalesce(c.vat_id,'') FROM projects p"
@@ -341,8 +341,8 @@ cmd_execute(struct app *app, const struct cmd_input *in, struct cmd_outcome *o)
 		char when[32] = "?";
 		time_t tt = (time_t)t.closed;
 		struct tm tm;
-		localtime_r(&tt, &tm);
-		strftime(when, sizeof(when), "%d.%m.%Y %H:%M", &tm);
+		if (!localtime_r(&tt, &tm) || !strftime(when, sizeof(when), "%d.%m.%Y %H:%M", &tm))
+			snprintf(when, sizeof(when), "?");
 		free(o->title);
 		o->title = xstrdup(de ? "Bereits erledigt" : "Już wykonane");
 		say(o, de ? "Diese Aufgabe („%s“) wurde bereits erledigt: %s von %s am %s.\n"

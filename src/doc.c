@@ -69,8 +69,8 @@ date_text(int64_t t, char *buf, size_t size)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
-	localtime_r(&tt, &tm);
-	strftime(buf, size, "%d.%m.%Y", &tm);
+	if (!localtime_r(&tt, &tm) || !strftime(buf, size, "%d.%m.%Y", &tm))
+		snprintf(buf, size, "?");
 }
 
 struct docdata {

@@ -78,7 +78,7 @@ log_msg(enum log_level lvl, const char *fmt, ...)
 	char ts[32];
 	time_t t = time(NULL);
 	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!gmtime_r(&t, &tm) || !strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(ts, sizeof(ts), "?");
 	fprintf(stderr, "ts=%s level=%s %s\n", ts, names[lvl], line);
 }

@@ -2200,7 +2200,7 @@ png_ok(const char *path, const struct stat *st)
 	    seen.size == st->st_size && seen.mtime.tv_sec == st->st_mtim.tv_sec &&
 	    seen.mtime.tv_nsec == st->st_mtim.tv_nsec)
 		return seen.ok;
-	fflush(NULL);
+	(void)fflush(NULL); /* best effort: nothing buffered is written twice */
 	pid_t pid = fork();
 	if (pid < 0)
 		return -1;
@@ -2209,7 +2209,10 @@ png_ok(const char *path, const struct stat *st)
 		if (fd >= 0)
 			dup2(fd, STDERR_FILENO);
 		HPDF_Doc pdf = HPDF_New(NULL, NULL);
-		_exit(pdf && HPDF_LoadPngImageFromFile(pdf, path) ? 0 : 1);
+		int ok = pdf && HPDF_LoadPngImageFromFile(pdf, path);
+		if (pdf)
+			HPDF_Free(pdf);
+		_exit(ok ? 0 : 1);
 	}
 	int status;
 	while (waitpid(pid, &status, 0) < 0)
@@ -2236,11 +2239,11 @@ logo_load(struct rctx *r)
 	if (!f || fstat(fileno(f), &st) < 0) {
 		rerr(r, 0, "logo %s: %s", path, strerror(errno));
 		if (f)
-			fclose(f);
+			(void)fclose(f); /* read-only: nothing to lose */
 		return -1;
 	}
 	size_t got = fread(magic, 1, sizeof(magic), f);
-	fclose(f);
+	(void)fclose(f);
 	if (st.st_size > PDF_MAX_LOGO) {
 		rerr(r, 0, "logo %s: larger than %d bytes", path, PDF_MAX_LOGO);
 		return -1;
@@ -3037,6 +3040,7 @@ emit(struct rctx *r, char **out, size_t *outlen)
 			return -1;
 		}
 	}
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression): HPDF_Page is a pointer type */
 	HPDF_Page *pg = xcalloc((size_t)npages, sizeof(*pg));
 	struct pstate *st = xcalloc((size_t)npages, sizeof(*st));
 	for (int i = 0; i < npages; i++) {
@@ -3248,8 +3252,13 @@ pdf_render(const struct config *cfg, const char *templates_dir, const struct pdf
 	r.y = r.top;
 	if (t->header)
 		layout_fixed(&r, t->header);
-	if (r.y < r.bottom && !r.failed)
-		rerr(&r, t->header->line, "<header> is taller than the page");
+	if (r.y < r.bottom && !r.failed) {
+		/* without a header, only the footer can have used up the page */
+		if (t->header)
+			rerr(&r, t->header->line, "<header> is taller than the page");
+		else
+			rerr(&r, t->footer ? t->footer->line : 0, "<footer> is taller than the page");
+	}
 	r.fresh = 1;
 	if (!r.failed)
 		layout_body(&r, t->body);

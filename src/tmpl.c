@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -187,21 +188,16 @@ tmpl_mail_render(const char *dir, const char *lang, const char *name,
 {
 	memset(out, 0, sizeof(*out));
 	char *txt = xasprintf("%s/%s/%s.txt", dir, lang, name);
-	FILE *probe = fopen(txt, "r");
-	if (!probe && strcmp(lang, "pl") != 0) {
+	if (access(txt, R_OK) != 0 && strcmp(lang, "pl") != 0) {
 		free(txt);
 		return tmpl_mail_render(dir, "pl", name, vars, nvars, out, err, errlen);
 	}
-	if (probe)
-		fclose(probe);
 	int r = render_file(txt, vars, nvars, 0, &out->subject, &out->text, err, errlen);
 	free(txt);
 	if (r < 0)
 		return -1;
 	char *html = xasprintf("%s/%s/%s.html", dir, lang, name);
-	FILE *f = fopen(html, "r");
-	if (f) {
-		fclose(f);
+	if (access(html, R_OK) == 0) {
 		r = render_file(html, vars, nvars, 1, NULL, &out->html, err, errlen);
 		if (r < 0) {
 			free(html);

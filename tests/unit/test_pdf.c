@@ -666,6 +666,7 @@ collect(void *ctx, const char *msg)
 }
 
 #define GOOD_HEAD "<?xml version=\"1.0\"?>\n<document>\n<body>\n"
+#define TALL "<p>x</p><p>x</p><p>x</p><p>x</p><p>x</p><p>x</p><p>x</p><p>x</p>\n"
 
 static void
 test_broken_templates(void **state)
@@ -703,6 +704,11 @@ test_broken_templates(void **state)
 		{GOOD_HEAD "<p>x</p>\n<totals width=\"100\"/>\n</body></document>\n",
 		    ":5: <totals>: attribute rate-title is required"},
 		{GOOD_HEAD "<p>x</p>\ntext\n</body></document>\n", ":5: <body>: text is not allowed here"},
+		/* no header, and a footer taller than the page */
+		{"<?xml version=\"1.0\"?>\n<document>\n<footer>\n"
+		    TALL TALL TALL TALL TALL TALL TALL TALL TALL TALL
+		    "</footer>\n<body><p>x</p></body></document>\n",
+		    ":3: <footer> is taller than the page"},
 	};
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		put_file(file, cases[i].xml);
