@@ -1,10 +1,12 @@
 #include "ingest.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "classify.h"
@@ -50,6 +52,7 @@ struct ing {
 	char parse_reason[512];
 	int64_t msg;              /* messages.id */
 	struct ingest_result *res;
+	char (*att_sha)[65];      /* SHA-256 of each attachment, when staged */
 };
 
 static const char *
@@ -158,7 +161,10 @@ store_attachments(struct ing *g)
 	for (size_t i = 0; i < g->m->natts; i++) {
 		const struct mime_att *a = &g->m->atts[i];
 		char sha[65];
-		sha256_hex(a->data, a->len, sha);
+		if (g->att_sha)
+			memcpy(sha, g->att_sha[i], sizeof(sha));
+		else
+			sha256_hex(a->data, a->len, sha);
 		char *name = sanitize_filename(a->filename ? a->filename
 		                                           : (a->is_message ? "message.eml"
 		                                                            : "attachment"));
@@ -806,16 +812,19 @@ quarantine_after_failure(struct ing *g, const char *why)
 	return 0;
 }
 
-int
-ingest_message(struct app *app, const char *source, const char *source_key,
-    const char *raw, size_t len, struct ingest_result *res)
+/* Before the transaction: the source-key duplicate check, parsing and the
+ * keys.  1 when the message was seen before (res says so), 0 to go on,
+ * -1 on a database error. */
+static int
+ing_prepare(struct ing *g)
 {
+	struct ingest_result *res = g->res;
 	memset(res, 0, sizeof(*res));
-	struct db *db = app->db;
-	if (source_key) {
+	if (g->source_key) {
 		int64_t id;
-		int rc = db_1i(db, &id, "SELECT id FROM messages WHERE source=?1 AND source_key=?2",
-		    "tt", source, source_key);
+		int rc = db_1i(g->app->db, &id,
+		    "SELECT id FROM messages WHERE source=?1 AND source_key=?2", "tt", g->source,
+		    g->source_key);
 		if (rc < 0)
 			return -1;
 		if (rc == 1) {
@@ -823,41 +832,48 @@ ingest_message(struct app *app, const char *source, const char *source_key,
 			res->message = id;
 			snprintf(res->reason, sizeof(res->reason), "already processed as message %lld",
 			    (long long)id);
-			return 0;
+			return 1;
 		}
 	}
-	struct ing g = {.app = app, .source = source, .source_key = source_key, .raw = raw,
-	    .len = len, .res = res};
 	struct mime_limits ml;
-	mime_limits_from(&app->cfg->limits, &ml);
-	if (mime_parse(raw, len, &ml, &g.m, g.parse_reason, sizeof(g.parse_reason)) < 0)
-		g.m = NULL;
-	compute_keys(&g);
+	mime_limits_from(&g->app->cfg->limits, &ml);
+	if (mime_parse(g->raw, g->len, &ml, &g->m, g->parse_reason, sizeof(g->parse_reason)) < 0)
+		g->m = NULL;
+	compute_keys(g);
+	return 0;
+}
 
+/* The message's transaction.  Frees the parsed message. */
+static int
+ing_run(struct ing *g)
+{
+	struct db *db = g->app->db;
+	struct ingest_result *res = g->res;
+	const char *source = g->source, *source_key = g->source_key;
 	if (db_begin(db) < 0) {
-		mime_msg_free(g.m);
+		mime_msg_free(g->m);
 		return -1;
 	}
 	int64_t dup = 0;
-	int rc = db_1i(db, &dup, "SELECT id FROM messages WHERE dedupe_key=?1", "t", g.dedupe);
+	int rc = db_1i(db, &dup, "SELECT id FROM messages WHERE dedupe_key=?1", "t", g->dedupe);
 	if (rc == 1) {
 		db_rollback(db);
-		mime_msg_free(g.m);
+		mime_msg_free(g->m);
 		res->status = ING_DUPLICATE;
 		res->message = dup;
 		snprintf(res->reason, sizeof(res->reason),
 		    "same Message-ID and content as message %lld", (long long)dup);
 		return 0;
 	}
-	int r = rc < 0 ? -1 : process(&g);
+	int r = rc < 0 ? -1 : process(g);
 	if (r == 0 && db_commit(db) == 0) {
-		res->message = g.msg;
+		res->message = g->msg;
 		log_info("event=message_done msg=%lld source=%s status=%s project=%lld"
 		         " new_project=%d replies=%d reason=%s",
-		    (long long)g.msg, log_q(source_key ? source_key : source),
+		    (long long)g->msg, log_q(source_key ? source_key : source),
 		    ingest_status_name(res->status), (long long)res->project, res->new_project,
 		    res->replies, log_q(res->reason));
-		mime_msg_free(g.m);
+		mime_msg_free(g->m);
 		return 0;
 	}
 	int busy = db_last_busy(db);
@@ -870,16 +886,188 @@ ingest_message(struct app *app, const char *source, const char *source_key,
 	if (busy || failed_io) {
 		log_warn("event=message_tempfail source=%s error=%s",
 		    log_q(source_key ? source_key : source), log_q(why));
-		mime_msg_free(g.m);
+		mime_msg_free(g->m);
 		return -1;
 	}
 	/* A deterministic failure: keep the message, quarantined, and go on. */
 	log_error("event=message_failed source=%s error=%s", log_q(source_key ? source_key : source),
 	    log_q(why));
-	r = quarantine_after_failure(&g, why);
-	res->message = g.msg;
-	mime_msg_free(g.m);
+	r = quarantine_after_failure(g, why);
+	res->message = g->msg;
+	mime_msg_free(g->m);
 	return r;
+}
+
+int
+ingest_message(struct app *app, const char *source, const char *source_key,
+    const char *raw, size_t len, struct ingest_result *res)
+{
+	struct ing g = {.app = app, .source = source, .source_key = source_key, .raw = raw,
+	    .len = len, .res = res};
+	int r = ing_prepare(&g);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
+	return ing_run(&g);
+}
+
+/* ---- batches ----------------------------------------------------------- */
+
+/* A file written for a batch: its temporary name until the barrier. */
+struct staged {
+	char *tmp;
+	char *path;
+};
+
+struct stage {
+	struct staged *v;
+	size_t n, cap;
+};
+
+/* Write data to a temporary name beside rel, unless rel is there already
+ * with that size (content-addressed).  Not synced: the batch's barrier
+ * does that for every file at once.  -1 when it could not be written (the
+ * message's own transaction then writes it the slow way and reports). */
+static int
+stage_file(struct app *app, struct stage *sg, const char *rel, const void *data, size_t len)
+{
+	char *path = path_join(app->cfg->data_dir, rel);
+	struct stat st;
+	if (stat(path, &st) == 0 && (size_t)st.st_size == len) {
+		free(path);
+		return 0;
+	}
+	for (size_t i = 0; i < sg->n; i++)
+		if (strcmp(sg->v[i].path, path) == 0) {
+			free(path);
+			return 0; /* the same content twice in one batch */
+		}
+	char *dir = path_dirname(path);
+	int r = mkdir_p(dir, 0750);
+	free(dir);
+	char rnd[17];
+	random_hex(rnd, 8);
+	char *tmp = xasprintf("%s.tmp-%s", path, rnd);
+	int fd = r < 0 ? -1 : open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		free(tmp);
+		free(path);
+		return -1;
+	}
+	const char *p = data;
+	size_t left = len;
+	while (left) {
+		ssize_t w = write(fd, p, left);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			break;
+		p += w;
+		left -= (size_t)w;
+	}
+	if (close(fd) < 0 || left) {
+		unlink(tmp);
+		free(tmp);
+		free(path);
+		return -1;
+	}
+	if (sg->n == sg->cap) {
+		sg->cap = sg->cap ? sg->cap * 2 : 32;
+		sg->v = xrealloc(sg->v, sg->cap * sizeof(*sg->v));
+	}
+	sg->v[sg->n++] = (struct staged){tmp, path};
+	return 0;
+}
+
+/* The raw message and its attachments, staged; the attachment hashes are
+ * kept for the transaction. */
+static void
+stage_message(struct ing *g, struct stage *sg)
+{
+	char raw_rel[96];
+	snprintf(raw_rel, sizeof(raw_rel), "raw/%.2s/%s.eml", g->raw_sha, g->raw_sha);
+	if (stage_file(g->app, sg, raw_rel, g->raw, g->len) < 0 || !g->m)
+		return;
+	g->att_sha = xcalloc(g->m->natts ? g->m->natts : 1, sizeof(*g->att_sha));
+	for (size_t i = 0; i < g->m->natts; i++) {
+		const struct mime_att *a = &g->m->atts[i];
+		sha256_hex(a->data, a->len, g->att_sha[i]);
+		char *name = sanitize_filename(a->filename ? a->filename
+		                                           : (a->is_message ? "message.eml"
+		                                                            : "attachment"));
+		char *rel = xasprintf("att/%.2s/%s/%s", g->att_sha[i], g->att_sha[i], name);
+		int r = stage_file(g->app, sg, rel, a->data, a->len);
+		free(name);
+		free(rel);
+		if (r < 0)
+			return;
+	}
+}
+
+/* Make every staged file durable under its own name: one filesystem sync
+ * for the data, the renames, one sync for the directories.  Files whose
+ * step failed are removed; their messages write them the slow way. */
+static void
+stage_commit(struct app *app, struct stage *sg)
+{
+	if (!sg->n)
+		return;
+	int fd = open(app->cfg->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int ok = fd >= 0 && syncfs(fd) == 0;
+	for (size_t i = 0; i < sg->n; i++) {
+		if (!ok || rename(sg->v[i].tmp, sg->v[i].path) < 0)
+			unlink(sg->v[i].tmp);
+	}
+	if (ok && syncfs(fd) < 0) {
+		/* The renames may not be durable: let the messages write again. */
+		log_warn("event=sync_failed path=%s error=%s", log_q(app->cfg->data_dir),
+		    log_q(strerror(errno)));
+		for (size_t i = 0; i < sg->n; i++)
+			unlink(sg->v[i].path);
+	}
+	if (fd >= 0)
+		close(fd);
+	for (size_t i = 0; i < sg->n; i++) {
+		free(sg->v[i].tmp);
+		free(sg->v[i].path);
+	}
+	free(sg->v);
+	memset(sg, 0, sizeof(*sg));
+}
+
+int
+ingest_batch(struct app *app, const char *source, struct ingest_input *v, size_t n)
+{
+	struct ing *g = xcalloc(n ? n : 1, sizeof(*g));
+	struct stage sg = {0};
+	for (size_t i = 0; i < n; i++) {
+		g[i] = (struct ing){.app = app, .source = source, .source_key = v[i].source_key,
+		    .raw = v[i].raw, .len = v[i].len, .res = &v[i].res};
+		v[i].rc = ing_prepare(&g[i]);
+		if (v[i].rc != 0)
+			continue;
+		/* A duplicate by content stages nothing (no orphan files); the
+		 * transaction checks again. */
+		int64_t dup;
+		int twin = 0;
+		for (size_t j = 0; j < i && !twin; j++)
+			twin = v[j].rc == 0 && strcmp(g[j].dedupe, g[i].dedupe) == 0;
+		if (!twin && db_1i(app->db, &dup, "SELECT id FROM messages WHERE dedupe_key=?1", "t",
+		                 g[i].dedupe) == 0)
+			stage_message(&g[i], &sg);
+	}
+	stage_commit(app, &sg);
+	int failed = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].rc == 0)
+			v[i].rc = ing_run(&g[i]);
+		else if (v[i].rc > 0)
+			v[i].rc = 0;
+		free(g[i].att_sha);
+		if (v[i].rc < 0)
+			failed = 1;
+	}
+	free(g);
+	return failed ? -1 : 0;
 }
 
 int

@@ -44,6 +44,23 @@ struct ingest_result {
 int ingest_message(struct app *app, const char *source, const char *source_key,
     const char *raw, size_t len, struct ingest_result *res);
 
+/* One message of a batch: source_key, raw and len in; rc (0 done, -1
+ * temporary failure: retry later) and res out. */
+struct ingest_input {
+	const char *source_key;
+	const char *raw;
+	size_t len;
+	int rc;
+	struct ingest_result res;
+};
+
+/* Ingest n messages of one source, each in its own transaction exactly as
+ * ingest_message does, but with the files of all of them (raw messages,
+ * attachments) made durable by one filesystem barrier before the first
+ * transaction instead of two syncs per file.  -1 when any message failed
+ * temporarily (see its rc). */
+int ingest_batch(struct app *app, const char *source, struct ingest_input *v, size_t n);
+
 /* Record a message too large to read (size bytes) as quarantined without
  * its content; the source keeps the message.  Same return as above. */
 int ingest_oversize(struct app *app, const char *source, const char *source_key,

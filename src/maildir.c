@@ -216,3 +216,147 @@ fail:;
 	errno = e;
 	return -1;
 }
+
+static int
+cmp_item_ptr(const void *a, const void *b)
+{
+	const struct maildir_item *x = *(const struct maildir_item *const *)a;
+	const struct maildir_item *y = *(const struct maildir_item *const *)b;
+	return strcmp(x->unique, y->unique);
+}
+
+/* Mark the items whose unique name is already in cur/ (a reader moved an
+ * earlier delivery there): one directory read for the whole batch. */
+static int
+mark_in_cur(const char *dir, struct maildir_item **sorted, size_t n)
+{
+	char *cur = path_join(dir, "cur");
+	DIR *d = opendir(cur);
+	free(cur);
+	if (!d)
+		return -1;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		char key[256];
+		size_t kl = strcspn(de->d_name, ":");
+		if (kl >= sizeof(key))
+			continue;
+		memcpy(key, de->d_name, kl);
+		key[kl] = '\0';
+		struct maildir_item probe = {.unique = key}, *pp = &probe;
+		struct maildir_item **hit = bsearch(&pp, sorted, n, sizeof(*sorted), cmp_item_ptr);
+		if (hit)
+			(*hit)->result = 1;
+	}
+	closedir(d);
+	return 0;
+}
+
+static int
+write_all(int fd, const char *data, size_t len)
+{
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(fd, data + off, len - off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+static void
+item_fail(struct maildir_item *it, int err)
+{
+	it->result = -1;
+	it->err = err;
+}
+
+int
+maildir_deliver_batch(const char *dir, struct maildir_item *v, size_t n)
+{
+	if (!n)
+		return 0;
+	struct maildir_item **sorted = xcalloc(n, sizeof(*sorted));
+	for (size_t i = 0; i < n; i++) {
+		v[i].result = 0;
+		v[i].err = 0;
+		sorted[i] = &v[i];
+	}
+	qsort(sorted, n, sizeof(*sorted), cmp_item_ptr);
+	int rc = -1, dfd = -1, nfd = -1;
+	if (mark_in_cur(dir, sorted, n) < 0)
+		goto out;
+	/* 1. Every file into tmp/, not yet synced. */
+	size_t pending = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct maildir_item *it = &v[i];
+		if (it->result)
+			continue;
+		char *tmp = xasprintf("%s/tmp/%s", dir, it->unique);
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0 || write_all(fd, it->data, it->len) < 0) {
+			item_fail(it, errno);
+			if (fd >= 0)
+				close(fd);
+			unlink(tmp);
+		} else if (close(fd) < 0) {
+			item_fail(it, errno);
+			unlink(tmp);
+		} else {
+			pending++;
+		}
+		free(tmp);
+	}
+	/* 2. One sync makes the data of all of them durable before any
+	 * becomes visible in new/. */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		goto out;
+	if (pending && syncfs(dfd) < 0)
+		goto out;
+	/* 3. Publish: link() never replaces a file of the same name. */
+	for (size_t i = 0; i < n; i++) {
+		struct maildir_item *it = &v[i];
+		if (it->result)
+			continue;
+		char *tmp = xasprintf("%s/tmp/%s", dir, it->unique);
+		char *dst = xasprintf("%s/new/%s", dir, it->unique);
+		if (link(tmp, dst) < 0) {
+			if (errno == EEXIST)
+				it->result = 1;
+			else
+				item_fail(it, errno);
+		}
+		unlink(tmp);
+		free(tmp);
+		free(dst);
+	}
+	/* 4. One sync of new/ makes every link durable. */
+	char *nd = path_join(dir, "new");
+	nfd = open(nd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(nd);
+	if (nfd < 0 || fsync(nfd) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0) {
+		int e = errno ? errno : EIO;
+		for (size_t i = 0; i < n; i++)
+			if (v[i].result == 0)
+				item_fail(&v[i], e);
+	}
+	if (dfd >= 0)
+		close(dfd);
+	if (nfd >= 0)
+		close(nfd);
+	free(sorted);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].result < 0)
+			return -1;
+	return 0;
+}

@@ -31,4 +31,22 @@ int maildir_mark_seen(const char *dir, const struct maildir_entry *e);
  * 1 without writing.  0 delivered, -1 error (errno). */
 int maildir_deliver(const char *dir, const char *unique, const char *data, size_t len);
 
+/* One message of a batch delivery; result is set by maildir_deliver_batch:
+ * 0 delivered, 1 already in new/ or cur/, -1 failed (err holds errno). */
+struct maildir_item {
+	const char *unique;
+	const char *data;
+	size_t len;
+	int result;
+	int err;
+};
+
+/* Deliver n messages with one filesystem sync for all of them instead of
+ * two per message: every file is written to tmp/, the filesystem synced
+ * once, all are linked into new/ and new/ is synced once.  A message is
+ * delivered only when its result is 0 or 1; a crash before that leaves at
+ * most a file in tmp/ (cleaned on the next delivery of that name).
+ * Returns 0 when every item is 0 or 1, -1 otherwise. */
+int maildir_deliver_batch(const char *dir, struct maildir_item *v, size_t n);
+
 #endif

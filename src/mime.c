@@ -135,21 +135,6 @@ ci_prefix(const char *p, size_t n, const char *word)
 	return 1;
 }
 
-/* Occurrences of word (lowercase ASCII) in p[0..n), any case. */
-static size_t
-ci_count(const char *p, size_t n, const char *word)
-{
-	size_t wl = strlen(word), cnt = 0;
-	if (n < wl)
-		return 0;
-	for (size_t i = 0; i + wl <= n; i++)
-		if (lc((unsigned char)p[i]) == word[0] && ci_prefix(p + i, n - i, word)) {
-			cnt++;
-			i += wl - 1;
-		}
-	return cnt;
-}
-
 static char *
 lower_dup(const char *p, size_t n)
 {
@@ -1118,31 +1103,6 @@ plist_get(struct pctx *c, const struct plist *pl, const char *name)
 /* ------------------------------------------------------------------ */
 /* guards run before libetpan sees the message */
 
-/* Deepest '(' nesting on one logical (unfolded) line.  Counts every '('
- * (also inside quoted strings), so it never under-estimates what
- * libetpan's recursive comment parser would try. */
-static size_t
-guard_comment_depth(const char *p, size_t n)
-{
-	size_t depth = 0, max = 0;
-	for (size_t i = 0; i < n; i++) {
-		char ch = p[i];
-		if (ch == '\n') {
-			if (!(i + 1 < n && is_wsp((unsigned char)p[i + 1])))
-				depth = 0;
-		} else if (ch == '(') {
-			if (++depth > max)
-				max = depth;
-		} else if (ch == ')') {
-			if (depth)
-				depth--;
-		} else if (ch == '\\' && i + 1 < n && p[i + 1] == ')') {
-			i++;
-		}
-	}
-	return max;
-}
-
 /* Skips folding whitespace and comments after i; (size_t)-1 when that
  * runs on for more than 1024 bytes (never seen in real mail). */
 static size_t
@@ -1177,27 +1137,92 @@ skip_cfws(const char *p, size_t n, size_t i)
 	return i;
 }
 
-/* 1 if some boundary= parameter is a quoted string whose content starts
- * with a quoted-pair: libetpan 1.9.4 may then overflow a heap buffer. */
+/* 1 if the boundary parameter name at p[i..) is followed by a quoted
+ * string whose content starts with a quoted-pair: libetpan 1.9.4 may then
+ * overflow a heap buffer. */
 static int
-guard_bad_boundary(const char *p, size_t n)
+bad_boundary_at(const char *p, size_t n, size_t i)
 {
-	static const char w[] = "boundary";
-	for (size_t i = 0; i + 8 <= n; i++) {
-		if (lc((unsigned char)p[i]) != 'b' || !ci_prefix(p + i, n - i, w))
+	size_t j = skip_cfws(p, n, i + 8);
+	if (j == (size_t)-1)
+		return 1;
+	if (j >= n || p[j] != '=')
+		return 0;
+	j = skip_cfws(p, n, j + 1);
+	if (j == (size_t)-1)
+		return 1;
+	return j + 1 < n && p[j] == '"' && p[j + 1] == '\\';
+}
+
+/* What the structure guard needs to know about a whole message, found in
+ * one pass (the message is mostly attachment data, so this pass is a
+ * visible share of the parsing time). */
+struct guard_stats {
+	size_t comment_depth; /* deepest '(' nesting on one logical (unfolded)
+	                       * line; counts every '(' (also inside quoted
+	                       * strings), so it never under-estimates what
+	                       * libetpan's recursive comment parser tries */
+	int bad_boundary;     /* see bad_boundary_at */
+	size_t markers;       /* "multipart" and "rfc822", any case */
+	size_t multi;         /* "multipart" alone */
+	size_t dashes;        /* lines starting with "--" */
+};
+
+static void
+guard_scan(const char *p, size_t n, struct guard_stats *gs)
+{
+	/* Bytes that start something worth a look. */
+	static const unsigned char hot[256] = {
+	    ['\n'] = 1, ['\r'] = 1, ['('] = 1, [')'] = 1, ['\\'] = 1,
+	    ['b'] = 1, ['B'] = 1, ['m'] = 1, ['M'] = 1, ['r'] = 1, ['R'] = 1,
+	};
+	memset(gs, 0, sizeof(*gs));
+	size_t depth = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)p[i];
+		if (!hot[ch])
 			continue;
-		size_t j = skip_cfws(p, n, i + 8);
-		if (j == (size_t)-1)
-			return 1;
-		if (j >= n || p[j] != '=')
-			continue;
-		j = skip_cfws(p, n, j + 1);
-		if (j == (size_t)-1)
-			return 1;
-		if (j + 1 < n && p[j] == '"' && p[j + 1] == '\\')
-			return 1;
+		switch (ch) {
+		case '\n':
+			if (!(i + 1 < n && is_wsp((unsigned char)p[i + 1])))
+				depth = 0;
+			/* fall through */
+		case '\r':
+			if (i + 2 < n && p[i + 1] == '-' && p[i + 2] == '-')
+				gs->dashes++;
+			break;
+		case '(':
+			if (++depth > gs->comment_depth)
+				gs->comment_depth = depth;
+			break;
+		case ')':
+			if (depth)
+				depth--;
+			break;
+		case '\\':
+			if (i + 1 < n && p[i + 1] == ')')
+				i++;
+			break;
+		case 'b': case 'B':
+			if (!gs->bad_boundary && ci_prefix(p + i, n - i, "boundary") &&
+			    bad_boundary_at(p, n, i))
+				gs->bad_boundary = 1;
+			break;
+		case 'm': case 'M':
+			if (ci_prefix(p + i, n - i, "multipart")) {
+				gs->multi++;
+				gs->markers++;
+				i += 8;
+			}
+			break;
+		default: /* r, R */
+			if (ci_prefix(p + i, n - i, "rfc822")) {
+				gs->markers++;
+				i += 5;
+			}
+			break;
+		}
 	}
-	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1440,22 +1465,18 @@ scan_message(struct pctx *c, const char *m, size_t len, size_t max_depth,
 static int
 guard_structure(struct pctx *c, const char *m, size_t len, size_t depth0)
 {
-	size_t nest = guard_comment_depth(m, len);
-	if (nest > MIME_COMMENT_NEST)
-		return fail(c, "comment nesting %zu exceeds safety limit %d", nest,
+	struct guard_stats gs;
+	guard_scan(m, len, &gs);
+	if (gs.comment_depth > MIME_COMMENT_NEST)
+		return fail(c, "comment nesting %zu exceeds safety limit %d", gs.comment_depth,
 		    MIME_COMMENT_NEST);
-	if (guard_bad_boundary(m, len))
+	if (gs.bad_boundary)
 		return fail(c, "boundary parameter starting with a quoted-pair "
 		    "(unsafe for the MIME parser)");
-	size_t multi = ci_count(m, len, "multipart");
-	size_t rfc822 = ci_count(m, len, "rfc822");
-	if (multi + rfc822 > MIME_MARKERS_HARD)
+	if (gs.markers > MIME_MARKERS_HARD)
 		return fail(c, "MIME structure too complex: %zu multipart/rfc822 "
-		    "markers exceed safety limit %d", multi + rfc822, MIME_MARKERS_HARD);
-	size_t dashes = 0;
-	for (size_t i = 0; i + 2 < len; i++)
-		if ((m[i] == '\n' || m[i] == '\r') && m[i + 1] == '-' && m[i + 2] == '-')
-			dashes++;
+		    "markers exceed safety limit %d", gs.markers, MIME_MARKERS_HARD);
+	size_t multi = gs.multi, rfc822 = gs.markers - gs.multi, dashes = gs.dashes;
 	size_t depth_bound = depth0 + 2 * multi + rfc822 + 1;
 	size_t parts_bound = c->parts + dashes + multi + rfc822 + 2;
 	if (depth_bound <= c->lim.max_depth && parts_bound <= c->lim.max_parts)

@@ -62,19 +62,6 @@ outbox_auto_count(struct app *app, const char *addr)
 	return (int)n;
 }
 
-/* Deliver one row to the outbox Maildir.  The file name is derived from
- * the database instance and the row id, so a crash between delivery and
- * the status update cannot make a second copy. */
-static int
-send_maildir(struct app *app, int64_t id, int64_t created, const char *raw)
-{
-	char *unique = xasprintf("%lld.inkflow-%010lld.%s", (long long)created, (long long)id,
-	    app->instance);
-	int r = maildir_deliver(app->cfg->outbox_maildir, unique, raw, strlen(raw));
-	free(unique);
-	return r < 0 ? -1 : 0;
-}
-
 /* Seconds to wait before attempt n+1 after n failed attempts: 1, 2, 4 …
  * minutes, at most an hour. */
 static int64_t
@@ -272,14 +259,104 @@ outbox_flush_until(struct app *app, struct outbox_stats *st, volatile sig_atomic
 	return r;
 }
 
+/* The Maildir transport, in batches: one filesystem sync and one
+ * transaction for up to MAILDIR_BATCH messages.  File names come from the
+ * row ids, so a crash between delivery and the status update makes no
+ * second copy: the next attempt finds the file and only records it. */
+#define MAILDIR_BATCH 128
+
+static int
+flush_maildir(struct app *app, struct outbox_stats *st, volatile sig_atomic_t *stop)
+{
+	int64_t last = 0;
+	for (;;) {
+		if (stop && *stop)
+			return 0; /* the rest stays queued, in order */
+		struct db_stmt *q = db_q(app->db,
+		    "SELECT id, created, raw, project_id, next_try"
+		    " FROM outbox WHERE status='queued' AND id>?1 ORDER BY id LIMIT ?2",
+		    "ii", last, (int64_t)MAILDIR_BATCH);
+		if (!q)
+			return -1;
+		struct maildir_item items[MAILDIR_BATCH];
+		int64_t ids[MAILDIR_BATCH], projects[MAILDIR_BATCH];
+		char *names[MAILDIR_BATCH];
+		size_t n = 0;
+		int rc, waiting = 0;
+		int64_t now = now_epoch();
+		while (n < MAILDIR_BATCH && (rc = db_step(q)) == 1) {
+			if (db_int(q, 4) > now) {
+				waiting = 1; /* the oldest mail waits for its retry: keep the order */
+				break;
+			}
+			ids[n] = db_int(q, 0);
+			projects[n] = db_isnull(q, 3) ? 0 : db_int(q, 3);
+			names[n] = xasprintf("%lld.inkflow-%010lld.%s", (long long)db_int(q, 1),
+			    (long long)ids[n], app->instance);
+			const char *raw = db_text(q, 2);
+			items[n] = (struct maildir_item){
+			    .unique = names[n], .data = xstrdup(raw), .len = strlen(raw)};
+			n++;
+		}
+		db_done(q);
+		if (rc < 0 && n == 0)
+			return -1;
+		if (n == 0)
+			return 0;
+		last = ids[n - 1];
+		maildir_deliver_batch(app->cfg->outbox_maildir, items, n);
+		size_t ok = 0;
+		while (ok < n && items[ok].result >= 0)
+			ok++;
+		int r = 0;
+		if (ok) {
+			if (db_begin(app->db) < 0)
+				r = -1;
+			for (size_t i = 0; r == 0 && i < ok; i++)
+				if (db_x(app->db,
+				        "UPDATE outbox SET status='sent', sent=?2, attempts=attempts+1"
+				        " WHERE id=?1",
+				        "ii", ids[i], now) < 0)
+					r = -1;
+			if (r == 0 && db_commit(app->db) < 0)
+				r = -1;
+			if (r < 0) {
+				db_rollback(app->db);
+			} else {
+				st->sent += (int)ok;
+				for (size_t i = 0; i < ok; i++)
+					log_info("event=mail_sent outbox=%lld project=%lld transport=maildir",
+					    (long long)ids[i], (long long)projects[i]);
+			}
+		}
+		if (r == 0 && ok < n) {
+			log_error("event=send_failed outbox=%lld error=%s", (long long)ids[ok],
+			    log_q(strerror(items[ok].err)));
+			st->deferred++;
+			r = -1;
+		}
+		for (size_t i = 0; i < n; i++) {
+			free((char *)items[i].data);
+			free(names[i]);
+		}
+		if (r < 0)
+			return -1;
+		if (waiting || n < MAILDIR_BATCH)
+			return 0;
+	}
+}
+
 static int
 flush_locked(struct app *app, struct outbox_stats *st, volatile sig_atomic_t *stop)
 {
 	int smtp = app->cfg->smtp != NULL;
-	if (!smtp && maildir_ensure(app->cfg->outbox_maildir) < 0) {
-		log_error("event=outbox_unusable path=%s error=%s",
-		    log_q(app->cfg->outbox_maildir), log_q(strerror(errno)));
-		return -1;
+	if (!smtp) {
+		if (maildir_ensure(app->cfg->outbox_maildir) < 0) {
+			log_error("event=outbox_unusable path=%s error=%s",
+			    log_q(app->cfg->outbox_maildir), log_q(strerror(errno)));
+			return -1;
+		}
+		return flush_maildir(app, st, stop);
 	}
 	int64_t last = 0;
 	for (;;) {
@@ -307,24 +384,9 @@ flush_locked(struct app *app, struct outbox_stats *st, volatile sig_atomic_t *st
 		if (next_try > now_epoch()) {
 			/* The oldest mail waits for its retry: keep the order. */
 			r = -2;
-		} else if (smtp) {
+		} else {
 			r = send_smtp_row(app, id, project, created, attempts, kind, rcpt, subject, raw,
 			    st);
-		} else if (send_maildir(app, id, created, raw) < 0) {
-			log_error("event=send_failed outbox=%lld error=%s", (long long)id,
-			    log_q(strerror(errno)));
-			st->deferred++;
-			r = -1;
-		} else {
-			r = db_x(app->db,
-			        "UPDATE outbox SET status='sent', sent=?2, attempts=attempts+1"
-			        " WHERE id=?1",
-			        "ii", id, now_epoch()) < 0 ? -1 : 1;
-			if (r == 1) {
-				st->sent++;
-				log_info("event=mail_sent outbox=%lld project=%lld transport=maildir",
-				    (long long)id, (long long)project);
-			}
 		}
 		free(raw);
 		free(kind);

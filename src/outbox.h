@@ -29,7 +29,8 @@ struct outbox_stats {
 	int failed;   /* permanent failure: owner and admin told */
 };
 
-/* Send queued mail oldest first, one transaction per mail, until the queue
+/* Send queued mail oldest first (SMTP: one transaction per mail; the
+ * Maildir transport: one sync and one transaction per batch), until the queue
  * is empty or the oldest mail must wait (a temporary failure stops the
  * pass, so mail leaves in queue order).  A permanent failure marks the
  * mail failed with the server's answer and queues a notice to the

@@ -349,6 +349,56 @@ test_deliver(void **state)
 }
 
 static void
+test_deliver_batch(void **state)
+{
+	char *md = md_path(*state);
+	assert_int_equal(maildir_ensure(md), 0);
+	/* One delivered before and read (cur/), one before and unread
+	 * (new/), a leftover tmp/ file of a killed delivery, two new ones. */
+	put(md, "cur/1.ink-2.x:2,S", "old two");
+	put(md, "new/1.ink-3.x", "old three");
+	put(md, "tmp/1.ink-4.x", "half");
+	struct maildir_item v[] = {
+	    {.unique = "1.ink-1.x", .data = "one", .len = 3},
+	    {.unique = "1.ink-2.x", .data = "two", .len = 3},
+	    {.unique = "1.ink-3.x", .data = "three", .len = 5},
+	    {.unique = "1.ink-4.x", .data = "four", .len = 4},
+	    {.unique = "1.ink-5.x", .data = "", .len = 0},
+	};
+	assert_int_equal(maildir_deliver_batch(md, v, ARRAY_LEN(v)), 0);
+	int want[] = {0, 1, 1, 0, 0};
+	for (size_t i = 0; i < ARRAY_LEN(v); i++)
+		assert_int_equal(v[i].result, want[i]);
+	assert_int_equal(count_files(md, "tmp"), 0);
+	assert_int_equal(count_files(md, "new"), 4);
+	assert_int_equal(count_files(md, "cur"), 1);
+	char *data = slurp(md, "new/1.ink-1.x");
+	assert_string_equal(data, "one");
+	free(data);
+	data = slurp(md, "new/1.ink-3.x"); /* never overwritten */
+	assert_string_equal(data, "old three");
+	free(data);
+	data = slurp(md, "new/1.ink-4.x"); /* the leftover replaced */
+	assert_string_equal(data, "four");
+	free(data);
+	data = slurp(md, "new/1.ink-5.x");
+	assert_string_equal(data, "");
+	free(data);
+	assert_int_equal(maildir_deliver_batch(md, v, 0), 0);
+
+	/* Not a Maildir: every item fails with errno, nothing left behind. */
+	char *bad = path_join(*state, "nomaildir");
+	struct maildir_item w[] = {{.unique = "a", .data = "y", .len = 1},
+	    {.unique = "b", .data = "z", .len = 1}};
+	assert_int_equal(maildir_deliver_batch(bad, w, ARRAY_LEN(w)), -1);
+	assert_int_equal(w[0].result, -1);
+	assert_int_equal(w[1].result, -1);
+	assert_int_equal(w[0].err, ENOENT);
+	free(bad);
+	free(md);
+}
+
+static void
 test_deliver_large(void **state)
 {
 	char *md = md_path(*state);
@@ -378,6 +428,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_scan_many_sorted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mark_seen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deliver, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deliver_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deliver_large, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
