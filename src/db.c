@@ -169,6 +169,80 @@ static const char *const migrations[] = {
 	/* 10: the days the managers' digest went out (day in Europe/Warsaw) */
 	"CREATE TABLE IF NOT EXISTS digests("
 	" day TEXT PRIMARY KEY, sent INTEGER NOT NULL, recipients INTEGER NOT NULL);",
+	/* 11: reports at a million projects.  pipeline_totals holds, per state
+	 * and owner (0: none), the projects, the nets of their latest
+	 * calculations (PLN and EUR apart: the EUR rate is configuration) and
+	 * how many have an offer; triggers keep it in step, so the all-time
+	 * pipeline reads a few hundred rows instead of every project.
+	 * Calculations are never updated or deleted (a change is a new
+	 * version), nor are projects or documents deleted.  The indexes serve
+	 * the reports and the digest over a period, the overdue tasks per user
+	 * (tasks_due covers the assignee now), the complaint timers (open tasks
+	 * of one kind) and the reminders: tasks.remind_next is when remind_run
+	 * must look at an open task again (NULL: at its due time). */
+	"CREATE INDEX projects_created ON projects(created);"
+	"CREATE INDEX messages_received ON messages(received);"
+	"DROP INDEX tasks_due;"
+	"CREATE INDEX tasks_due ON tasks(status, due, assignee_id);"
+	"CREATE INDEX tasks_open_kind ON tasks(kind, due) WHERE status='open';"
+	"ALTER TABLE tasks ADD COLUMN remind_next INTEGER;"
+	"CREATE INDEX tasks_remind ON tasks(coalesce(remind_next, due)) WHERE status='open';"
+	"CREATE TABLE pipeline_totals("
+	" state TEXT NOT NULL, owner_id INTEGER NOT NULL, projects INTEGER NOT NULL DEFAULT 0,"
+	" pln INTEGER NOT NULL DEFAULT 0, eur INTEGER NOT NULL DEFAULT 0,"
+	" offers INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(state, owner_id)) WITHOUT ROWID;"
+	"INSERT INTO pipeline_totals(state, owner_id, projects, pln, eur, offers)"
+	" SELECT state, o, count(*), sum(pln), sum(eur), sum(offer) FROM (SELECT p.state,"
+	"  coalesce(p.owner_id,0) o,"
+	"  coalesce((SELECT CASE c.currency WHEN 'EUR' THEN 0 ELSE c.net END FROM calculations c"
+	"   WHERE c.project_id=p.id ORDER BY c.version DESC LIMIT 1),0) pln,"
+	"  coalesce((SELECT CASE c.currency WHEN 'EUR' THEN c.net ELSE 0 END FROM calculations c"
+	"   WHERE c.project_id=p.id ORDER BY c.version DESC LIMIT 1),0) eur,"
+	"  EXISTS(SELECT 1 FROM documents d WHERE d.project_id=p.id AND d.kind='offer') offer"
+	"  FROM projects p) GROUP BY 1, 2;"
+	/* A new project has no calculation or document yet (foreign keys). */
+	"CREATE TRIGGER pipeline_project_new AFTER INSERT ON projects BEGIN"
+	" INSERT INTO pipeline_totals(state, owner_id) VALUES(NEW.state, coalesce(NEW.owner_id,0))"
+	"  ON CONFLICT DO NOTHING;"
+	" UPDATE pipeline_totals SET projects=projects+1"
+	"  WHERE state=NEW.state AND owner_id=coalesce(NEW.owner_id,0);"
+	"END;"
+	"CREATE TRIGGER pipeline_project_move AFTER UPDATE OF state, owner_id ON projects"
+	" WHEN OLD.state IS NOT NEW.state OR OLD.owner_id IS NOT NEW.owner_id BEGIN"
+	" INSERT INTO pipeline_totals(state, owner_id) VALUES(NEW.state, coalesce(NEW.owner_id,0))"
+	"  ON CONFLICT DO NOTHING;"
+	" UPDATE pipeline_totals SET"
+	"  projects=projects+s,"
+	"  pln=pln+s*coalesce((SELECT CASE c.currency WHEN 'EUR' THEN 0 ELSE c.net END"
+	"   FROM calculations c WHERE c.project_id=NEW.id ORDER BY c.version DESC LIMIT 1),0),"
+	"  eur=eur+s*coalesce((SELECT CASE c.currency WHEN 'EUR' THEN c.net ELSE 0 END"
+	"   FROM calculations c WHERE c.project_id=NEW.id ORDER BY c.version DESC LIMIT 1),0),"
+	"  offers=offers+s*EXISTS(SELECT 1 FROM documents d WHERE d.project_id=NEW.id"
+	"   AND d.kind='offer')"
+	"  FROM (SELECT -1 s, OLD.state st, coalesce(OLD.owner_id,0) o"
+	"   UNION ALL SELECT 1, NEW.state, coalesce(NEW.owner_id,0)) m"
+	"  WHERE state=m.st AND owner_id=m.o;"
+	"END;"
+	"CREATE TRIGGER pipeline_calculation AFTER INSERT ON calculations"
+	" WHEN NOT EXISTS(SELECT 1 FROM calculations c WHERE c.project_id=NEW.project_id"
+	"  AND c.version>NEW.version) BEGIN"
+	" UPDATE pipeline_totals SET"
+	"  pln=pln+(CASE NEW.currency WHEN 'EUR' THEN 0 ELSE NEW.net END)"
+	"   -coalesce((SELECT CASE c.currency WHEN 'EUR' THEN 0 ELSE c.net END FROM calculations c"
+	"   WHERE c.project_id=NEW.project_id AND c.id<>NEW.id ORDER BY c.version DESC LIMIT 1),0),"
+	"  eur=eur+(CASE NEW.currency WHEN 'EUR' THEN NEW.net ELSE 0 END)"
+	"   -coalesce((SELECT CASE c.currency WHEN 'EUR' THEN c.net ELSE 0 END FROM calculations c"
+	"   WHERE c.project_id=NEW.project_id AND c.id<>NEW.id ORDER BY c.version DESC LIMIT 1),0)"
+	"  WHERE (state, owner_id)=(SELECT state, coalesce(owner_id,0) FROM projects"
+	"   WHERE id=NEW.project_id);"
+	"END;"
+	"CREATE TRIGGER pipeline_offer AFTER INSERT ON documents"
+	" WHEN NEW.kind='offer' AND NOT EXISTS(SELECT 1 FROM documents d"
+	"  WHERE d.project_id=NEW.project_id AND d.kind='offer' AND d.id<>NEW.id) BEGIN"
+	" UPDATE pipeline_totals SET offers=offers+1"
+	"  WHERE (state, owner_id)=(SELECT state, coalesce(owner_id,0) FROM projects"
+	"   WHERE id=NEW.project_id);"
+	"END;",
 };
 
 int

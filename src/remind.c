@@ -50,8 +50,8 @@ escalate(struct app *app, int64_t task, int64_t project, const struct cfg_user *
 	snprintf(pb, sizeof(pb), "%lld", (long long)project);
 	time_t t = (time_t)due;
 	struct tm tm;
-	localtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%d.%m.%Y %H:%M", &tm);
+	if (!localtime_r(&t, &tm) || !strftime(when, sizeof(when), "%d.%m.%Y %H:%M", &tm))
+		snprintf(when, sizeof(when), "?");
 	char *subject = NULL;
 	if (project)
 		db_1s(app->db, &subject, "SELECT title FROM projects WHERE id=?1", "i", project);
@@ -84,13 +84,84 @@ escalate(struct app *app, int64_t task, int64_t project, const struct cfg_user *
 	return r;
 }
 
+/*
+ * When remind_run must look at an open task again: its next reminder or
+ * escalation, at least a minute and at most a day from now (a task no rule
+ * covers is looked at daily: the rules may change).  Stored in
+ * tasks.remind_next, so that a pass reads only the tasks whose time has come
+ * (the partial index tasks_remind) instead of every overdue task, and tasks
+ * waiting for their next period never crowd out the others from a batch.
+ */
+static int64_t
+next_check(const struct cfg_reminder *rule, int64_t now, int64_t due, int64_t reminded,
+    int64_t escalations)
+{
+	int64_t next = now + 86400;
+	if (rule && rule->every && reminded && reminded + rule->every < next)
+		next = reminded + rule->every;
+	if (rule && rule->escalate) {
+		/* The next level not reached yet (one that could not be
+		 * escalated, for want of the user in the configuration, is past). */
+		int64_t level = now > due ? (now - due) / rule->escalate : 0;
+		if (level < escalations)
+			level = escalations;
+		if (due + (level + 1) * rule->escalate < next)
+			next = due + (level + 1) * rule->escalate;
+	}
+	return next < now + 60 ? now + 60 : next;
+}
+
+/* The reminder rules as one string, to notice when they change. */
+static char *
+rules_key(const struct config *cfg)
+{
+	char *k = xstrdup("");
+	for (size_t i = 0; i < cfg->nreminders; i++) {
+		char *n = xasprintf("%s%s=%lld/%lld;", k, cfg->reminders[i].kind,
+		    (long long)cfg->reminders[i].every, (long long)cfg->reminders[i].escalate);
+		free(k);
+		k = n;
+	}
+	return k;
+}
+
+/* When the rules are not those the stored remind_next times were computed
+ * with (a reload, a restart with another configuration), forget the times:
+ * every overdue task is looked at again.  0, or -1. */
+static int
+rules_check(struct app *app)
+{
+	char *key = rules_key(app->cfg), *old = NULL;
+	int r = db_1s(app->db, &old, "SELECT value FROM meta WHERE key='reminder_rules'", "");
+	if (r >= 0 && (r == 0 || !old || strcmp(old, key) != 0)) {
+		r = db_begin(app->db);
+		if (r == 0 &&
+		    (db_x(app->db, "UPDATE tasks SET remind_next=NULL WHERE status='open'"
+		                   " AND remind_next IS NOT NULL", "") < 0 ||
+		        db_x(app->db, "INSERT INTO meta(key,value) VALUES('reminder_rules',?1)"
+		                      " ON CONFLICT(key) DO UPDATE SET value=?1", "t", key) < 0 ||
+		        db_commit(app->db) < 0)) {
+			db_rollback(app->db);
+			r = -1;
+		}
+	}
+	free(old);
+	free(key);
+	return r < 0 ? -1 : 0;
+}
+
 int
 remind_run(struct app *app)
 {
 	int64_t now = now_epoch();
+	if (rules_check(app) < 0)
+		return -1;
+	/* INDEXED BY: without statistics SQLite takes status='open' for the
+	 * selective term and reads every open task through tasks_due. */
 	struct db_stmt *q = db_q(app->db,
-	    "SELECT t.id FROM tasks t WHERE t.status='open' AND t.due IS NOT NULL AND t.due<=?1"
-	    " ORDER BY t.due LIMIT ?2", "ii", now, (int64_t)BATCH);
+	    "SELECT t.id FROM tasks t INDEXED BY tasks_remind WHERE t.status='open'"
+	    " AND coalesce(t.remind_next,t.due)<=?1"
+	    " ORDER BY coalesce(t.remind_next,t.due) LIMIT ?2", "ii", now, (int64_t)BATCH);
 	int64_t ids[BATCH];
 	size_t n = 0;
 	while (q && n < BATCH && db_step(q) == 1)
@@ -119,6 +190,7 @@ remind_run(struct app *app)
 		const struct cfg_reminder *rule = rule_for(app->cfg, kind);
 		int mails = 0, r = 0;
 		if (rule && rule->every && (!reminded || now - reminded >= rule->every)) {
+			reminded = now;
 			r = task_remind(app, ids[i], &mails) < 0 ||
 			        db_x(app->db, "UPDATE tasks SET reminders=reminders+1, reminded=?2 WHERE id=?1",
 			            "ii", ids[i], now) < 0 ||
@@ -138,8 +210,12 @@ remind_run(struct app *app)
 				if (r == 0 && db_x(app->db, "UPDATE tasks SET escalations=?2 WHERE id=?1", "ii",
 				                  ids[i], level) < 0)
 					r = -1;
+				escalations = level;
 			}
 		}
+		if (r == 0 && db_x(app->db, "UPDATE tasks SET remind_next=?2 WHERE id=?1", "ii", ids[i],
+		                  next_check(rule, now, due, reminded, escalations)) < 0)
+			r = -1;
 		free(kind);
 		free(login);
 		free(title);

@@ -16,11 +16,27 @@
 #define WON_STATES "('order-checks','on-hold','awaiting-signature','production','delivery'," \
 	"'closed','complaint','complaint-decision')"
 
-/* The latest calculation's net in grosze (EUR converted at the configured
- * rate), as an SQL expression over projects p; ?3 is the rate. */
-#define VALUE_SQL "coalesce((SELECT CASE c.currency WHEN 'EUR' THEN (c.net*?3+5000)/10000" \
-	" ELSE c.net END FROM calculations c WHERE c.project_id=p.id ORDER BY c.version DESC" \
-	" LIMIT 1),0)"
+/* The net of a project's latest calculation in PLN and in EUR (one of
+ * them 0), as SQL expressions over projects p. */
+#define LATEST_SQL(pln, eur) "coalesce((SELECT CASE c.currency WHEN 'EUR' THEN " eur " ELSE " pln \
+	" END FROM calculations c WHERE c.project_id=p.id ORDER BY c.version DESC LIMIT 1),0)"
+
+/*
+ * The projects a pipeline report counts, as a table p(state, owner_id,
+ * projects, pln, eur, offers) for the queries below: for the whole history
+ * the running totals of pipeline_totals (a few hundred rows however many
+ * projects there are), for a period one row per project created in it.
+ * Values are summed per currency and EUR converted once per line of the
+ * report (?3: the rate), so both give the same figures.
+ */
+#define ALL_TIME_CTE "WITH p AS (SELECT state, owner_id, projects, pln, eur, offers" \
+	" FROM pipeline_totals)"
+#define PERIOD_CTE "WITH p AS (SELECT p.state, coalesce(p.owner_id,0) owner_id, 1 projects," \
+	" " LATEST_SQL("c.net", "0") " pln, " LATEST_SQL("0", "c.net") " eur," \
+	" EXISTS(SELECT 1 FROM documents d WHERE d.project_id=p.id AND d.kind='offer') offers" \
+	" FROM projects p WHERE p.created>=?1 AND p.created<?2)"
+#define PLN(pln, eur) "(" pln "+(" eur "*?3+5000)/10000)"
+#define WON "(p.state IN " WON_STATES ")"
 
 /* "2026-11-01" → epoch at local midnight; -1 when not a date. */
 static int64_t
@@ -46,10 +62,13 @@ pipeline(struct app *app, int64_t from, int64_t to)
 	json_t *j = json_object();
 	int64_t rate = app->cfg->approval.eur_rate;
 	json_t *states = json_array();
-	struct db_stmt *q = db_q(app->db,
-	    "SELECT p.state, count(*), sum(" VALUE_SQL ") FROM projects p"
-	    " WHERE p.created>=?1 AND p.created<?2 GROUP BY p.state ORDER BY count(*) DESC",
-	    "iii", from, to, rate);
+	int all_time = from <= 0 && to >= INT64_MAX / 2;
+	const char *cte = all_time ? ALL_TIME_CTE : PERIOD_CTE;
+	char *sql = xasprintf("%s SELECT p.state, sum(p.projects), " PLN("sum(p.pln)", "sum(p.eur)")
+	                      " FROM p GROUP BY p.state HAVING sum(p.projects)>0"
+	                      " ORDER BY 2 DESC, 1", cte);
+	struct db_stmt *q = db_q(app->db, sql, "iii", from, to, rate);
+	free(sql);
 	while (q && db_step(q) == 1)
 		json_array_append_new(states, json_pack("{s:s,s:I,s:I}", "state", db_text(q, 0),
 		                                  "projects", (json_int_t)db_int(q, 1), "value",
@@ -58,13 +77,13 @@ pipeline(struct app *app, int64_t from, int64_t to)
 		db_done(q);
 	json_object_set_new(j, "by_state", states);
 	json_t *reps = json_array();
-	q = db_q(app->db,
-	    "SELECT coalesce(u.login,'-'), count(*), sum(" VALUE_SQL "),"
-	    " sum(p.state IN " WON_STATES "), sum(" VALUE_SQL " * (p.state IN " WON_STATES ")),"
-	    " sum(EXISTS(SELECT 1 FROM documents d WHERE d.project_id=p.id AND d.kind='offer'))"
-	    " FROM projects p LEFT JOIN users u ON u.id=p.owner_id"
-	    " WHERE p.created>=?1 AND p.created<?2 GROUP BY 1 ORDER BY 3 DESC",
-	    "iii", from, to, rate);
+	sql = xasprintf("%s SELECT coalesce(u.login,'-'), sum(p.projects),"
+	                " " PLN("sum(p.pln)", "sum(p.eur)") ", sum(p.projects*" WON "),"
+	                " " PLN("sum(p.pln*" WON ")", "sum(p.eur*" WON ")") ", sum(p.offers)"
+	                " FROM p LEFT JOIN users u ON u.id=p.owner_id GROUP BY 1"
+	                " HAVING sum(p.projects)>0 ORDER BY 3 DESC, 1", cte);
+	q = db_q(app->db, sql, "iii", from, to, rate);
+	free(sql);
 	int64_t all = 0, won = 0, offered = 0;
 	while (q && db_step(q) == 1) {
 		int64_t n = db_int(q, 1), w = db_int(q, 3), o = db_int(q, 5);
