@@ -521,6 +521,65 @@ b64_dec(struct sbuf *out, const char *p, size_t n)
 	}
 }
 
+/* Base64 body of a part, decoded into out (room for n / 4 * 3 + 3 bytes):
+ * characters outside the alphabet are skipped, '=' ends a quantum (what
+ * is left of it is dropped) and decoding goes on after it, so parts made
+ * of several encoded blocks decode whole.  Counts for the notes: alphabet
+ * characters before the first '=', '=' signs, other non-blank bytes. */
+static size_t
+b64_body(const char *p, size_t n, unsigned char *out, size_t *alpha, size_t *pads,
+    size_t *junk)
+{
+	static const signed char val[256] = {
+	    ['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7,
+	    ['H'] = 8, ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14,
+	    ['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21,
+	    ['V'] = 22, ['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28,
+	    ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35,
+	    ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
+	    ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49,
+	    ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+	    ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63,
+	    ['/'] = 64, ['='] = -1, [' '] = -2, ['\t'] = -2, ['\r'] = -2, ['\n'] = -2,
+	}; /* value + 1; 0 is junk */
+	size_t o = 0, a = 0, pd = 0, j = 0;
+	uint32_t acc = 0;
+	int k = 0; /* sextets in acc */
+	for (size_t i = 0; i < n; i++) {
+		int v = val[(unsigned char)p[i]];
+		if (v > 0) {
+			a += pd ? 0 : 1;
+			acc = acc << 6 | (uint32_t)(v - 1);
+			if (++k == 4) {
+				out[o++] = (unsigned char)(acc >> 16);
+				out[o++] = (unsigned char)(acc >> 8);
+				out[o++] = (unsigned char)acc;
+				acc = 0;
+				k = 0;
+			}
+		} else if (v == -1) {
+			pd++;
+			if (k >= 2)
+				out[o++] = (unsigned char)(acc >> (6 * k - 8));
+			if (k == 3)
+				out[o++] = (unsigned char)(acc >> 2);
+			acc = 0;
+			k = 0;
+		} else if (v == 0) {
+			j++;
+		}
+	}
+	/* Missing padding: the bytes the last sextets hold. */
+	if (k >= 2)
+		out[o++] = (unsigned char)(acc >> (6 * k - 8));
+	if (k == 3)
+		out[o++] = (unsigned char)(acc >> 2);
+	*alpha = a;
+	*pads = pd;
+	*junk = j;
+	return o;
+}
+
 static void
 q_dec(struct sbuf *out, const char *p, size_t n)
 {
@@ -2046,20 +2105,22 @@ decode_cte(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
 		return 0;
 	}
 	if (mech == MAILMIME_MECHANISM_BASE64) {
-		size_t alpha = 0, junk = 0, pad = 0;
-		for (size_t i = 0; i < n; i++) {
-			unsigned char ch = (unsigned char)p[i];
-			if (b64val(ch) >= 0)
-				alpha += pad ? 0 : 1;
-			else if (ch == '=')
-				pad++;
-			else if (!is_lws(ch))
-				junk++;
-		}
+		size_t alpha, pad, junk;
+		unsigned char *buf = xmalloc(n / 4 * 3 + 4);
+		size_t len = b64_body(p, n, buf, &alpha, &pad, &junk);
 		if (junk)
 			note(c, "base64 with invalid characters (skipped)");
 		if (alpha % 4 && !pad)
 			note(c, "base64 without padding");
+		if (len > c->lim.max_attachment) {
+			free(buf);
+			return fail(c, "decoded part size %zu exceeds attachment limit %zu", len,
+			    c->lim.max_attachment);
+		}
+		buf[len] = '\0';
+		*out = (char *)buf;
+		*outlen = len;
+		return 0;
 	}
 	if (n == 0) {
 		*out = xstrdup("");
