@@ -45,6 +45,12 @@
 #define VALUE_MAX 512               /* bytes of one attribute value or text */
 #define PRICE_MAX 1000000000LL      /* 10 000 000.00 in minor units */
 #define VAT_MAX_BP 5000             /* 50%: no EU rate reaches it; "230" is a typo */
+/* Attributes of one element.  No element here has more than a dozen;
+ * libxml2 compares an element's attributes pairwise for duplicates, so one
+ * start tag with 100,000 of them costs it minutes. */
+#define ATTRS_MAX 64
+/* Errors kept per load; beyond it they are counted, not listed. */
+#define ERRORS_MAX 200
 /* CONFIG_MAX_LIST: checks for duplicates compare each entry with the ones
  * before it; the cap keeps even a file at CONFIG_MAX_FILE to about a second. */
 #define LIST_MAX CONFIG_MAX_LIST
@@ -196,6 +202,7 @@ struct loader {
 	struct rd rd[F__COUNT];
 	struct pending *err;
 	size_t nerr, caperr;
+	size_t total;     /* errors found; the first ERRORS_MAX are in err */
 	int users_read;   /* users.xml parsed and had a <users> root */
 	int *user_line;   /* line of cfg->users[i] */
 	int *product_line;
@@ -217,6 +224,8 @@ static void
 rd_verr(struct rd *r, int line, const char *fmt, va_list ap)
 {
 	struct loader *ld = r->ld;
+	if (ld->total++ >= ERRORS_MAX)
+		return; /* a generated file can hold millions; the first ones tell */
 	ld->err = grow(ld->err, ld->nerr, &ld->caperr, sizeof(*ld->err));
 	struct sbuf sb = {0};
 	sb_vprintf(&sb, fmt, ap);
@@ -272,6 +281,9 @@ loader_flush(struct loader *ld, struct errlist *errs)
 		struct pending *p = &ld->err[i];
 		errlist_add(errs, ld->rd[p->file].shown, p->line, "%s", p->msg);
 	}
+	if (ld->total > ld->nerr)
+		errlist_add(errs, ld->rd[ld->err[ld->nerr - 1].file].shown, 0,
+		    "%zu more errors not listed", ld->total - ld->nerr);
 }
 
 static void
@@ -402,8 +414,64 @@ read_fail(struct rd *r, struct rd *from, const xmlNode *at, const char *why)
 		rd_errl(r, 0, "cannot read: %s", why);
 }
 
-/* Reads and parses r->path into r->doc, refusing files over CONFIG_MAX_FILE
- * and any DOCTYPE.  Returns 0 when r->doc is set. */
+/* 1 when s[0..len) starts with lit. */
+static int
+lit_at(const char *s, size_t len, const char *lit)
+{
+	size_t n = strlen(lit);
+	return len >= n && memcmp(s, lit, n) == 0;
+}
+
+/* The line of the first start tag in s[0..len) with more than ATTRS_MAX
+ * attributes (an '=' outside quotes), 0 when there is none.  Comments,
+ * CDATA, processing instructions and declarations are skipped whole; what
+ * is not well-formed is left for the parser to report. */
+static int
+too_many_attrs(const char *s, size_t len)
+{
+	int line = 1;
+	size_t i = 0;
+	while (i < len) {
+		if (s[i] == '\n')
+			line++;
+		if (s[i] != '<') {
+			i++;
+			continue;
+		}
+		const char *end = lit_at(s + i, len - i, "<!--") ? "-->"
+		                  : lit_at(s + i, len - i, "<![CDATA[") ? "]]>"
+		                  : lit_at(s + i, len - i, "<?") ? "?>"
+		                  : lit_at(s + i, len - i, "<!") ? ">" : NULL;
+		if (end) {
+			for (i += 2; i < len && !lit_at(s + i, len - i, end); i++)
+				line += s[i] == '\n';
+			i += strlen(end);
+			continue;
+		}
+		int tag_line = line, n = 0;
+		char quote = 0;
+		for (i++; i < len && (quote || s[i] != '<'); i++) {
+			char c = s[i];
+			line += c == '\n';
+			if (quote) {
+				if (c == quote)
+					quote = 0;
+			} else if (c == '"' || c == '\'') {
+				quote = c;
+			} else if (c == '=' && ++n > ATTRS_MAX) {
+				return tag_line;
+			} else if (c == '>') {
+				i++;
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Reads and parses r->path into r->doc, refusing files over CONFIG_MAX_FILE,
+ * elements with more than ATTRS_MAX attributes and any DOCTYPE.  Returns 0
+ * when r->doc is set. */
 static int
 rd_parse(struct rd *r, struct rd *from, const xmlNode *at)
 {
@@ -429,6 +497,13 @@ rd_parse(struct rd *r, struct rd *from, const xmlNode *at)
 		read_fail(r, from, at, why);
 		return -1;
 	}
+	int crowded = too_many_attrs(data, len);
+	if (crowded) {
+		free(data);
+		rd_errl(r, crowded, "an element with more than %d attributes (the file is not read)",
+		    ATTRS_MAX);
+		return -1;
+	}
 
 	xmlParserCtxtPtr p = xmlNewParserCtxt();
 	if (!p) {
@@ -436,7 +511,7 @@ rd_parse(struct rd *r, struct rd *from, const xmlNode *at)
 		read_fail(r, from, at, "cannot create an XML parser");
 		return -1;
 	}
-	size_t nerr = r->ld->nerr;
+	size_t nerr = r->ld->total;
 	p->_private = r;
 	p->sax->internalSubset = refuse_doctype;
 	xmlStructuredErrorFunc old = xmlStructuredError;
@@ -454,7 +529,7 @@ rd_parse(struct rd *r, struct rd *from, const xmlNode *at)
 		xmlFreeDoc(r->doc);
 		r->doc = NULL;
 	}
-	if (!r->doc && r->ld->nerr == nerr)
+	if (!r->doc && r->ld->total == nerr)
 		rd_errl(r, 0, "not a well-formed XML document");
 	return r->doc ? 0 : -1;
 }

@@ -746,6 +746,39 @@ class Xml(unittest.TestCase):
         finally:
             env.close()
 
+    def test_oversized_structures_in_config_bounded(self):
+        """Within the 4 MB a file may have: one element with 100,000
+        attributes (libxml2 compares them pairwise: minutes), 500,000
+        unknown elements (an error each), nesting 100,000 deep."""
+        env = Env()
+        try:
+            users = os.path.join(env.dir, "conf", "users.xml")
+            with open(users, "rb") as f:
+                good = f.read()
+            crowded = "<user " + " ".join("a%d='x'" % i for i in range(100000)) + "/>"
+            for what, ins, want in (
+                    ("attributes", crowded, r"users\.xml:\d+: an element with more than 64 "
+                                            r"attributes \(the file is not read\)"),
+                    ("elements", "<bogus/>" * 500000, r"users\.xml: \d+ more errors not listed"),
+                    ("depth", "<user>" * 100000 + "</user>" * 100000,
+                     r"users\.xml:\d+: XML error: Excessive depth")):
+                with self.subTest(what=what):
+                    text = good.decode("utf-8")
+                    at = re.search(r"<users\b[^>]*>", text).end()
+                    with open(users, "w", encoding="utf-8") as f:
+                        f.write(text[:at] + ins + text[at:])
+                    rc, out, err, secs, rss = run_rss(env, "check-config")
+                    self.assertEqual(rc, 1, err[-2000:])
+                    self.assertRegex(err, want)
+                    self.assertLessEqual(len(err.splitlines()), 202)
+                    self.assertLess(secs, TIME_LIMIT)
+                    self.assertLess(rss, RSS_LIMIT_MB)
+            with open(users, "wb") as f:
+                f.write(good)
+            self.assertEqual(run_rss(env, "check-config")[0], 0)
+        finally:
+            env.close()
+
     def test_daemon_refuses_poisoned_config(self):
         lol, ref = billion_laughs()
         for rel in CONF_FILES:
