@@ -323,47 +323,95 @@ imap_mailbox(struct loop *l, const char *mailbox, struct run_stats *s)
 		rc = -1;
 		n = 0;
 	}
-	for (size_t i = 0; i < n && !stop_requested; i++) {
-		char skey[32];
-		snprintf(skey, sizeof(skey), "%u:%u", validity, uids[i]);
-		char *raw = NULL;
-		size_t len = 0, too_big = 0;
-		st = imap_fetch(l->imap, uids[i], app->cfg->limits.max_message, &raw, &len, &too_big,
-		    err, sizeof(err));
-		if (st == IMAP_ERR_MAILBOX) {
-			/* Gone meanwhile (another client expunged it). */
-			log_warn("event=imap_vanished mailbox=%s uid=%u", log_q(mailbox), uids[i]);
-			imap_save_position(app, key, validity, uids[i]);
-			continue;
+	/* Batches as for a Maildir (see poll_maildir); a message too large to
+	 * fetch or gone meanwhile is handled on its own, in order. */
+	size_t i = 0;
+	while (i < n && !stop_requested && rc == 0) {
+		struct ingest_input in[INGEST_BATCH];
+		uint32_t buid[INGEST_BATCH];
+		char bkey[INGEST_BATCH][32];
+		size_t k = 0, bytes = 0;
+		int alone = 0; /* uids[i] must be handled alone */
+		uint32_t lone_size = 0;
+		while (i < n && k < INGEST_BATCH && bytes < INGEST_BATCH_BYTES) {
+			char *raw = NULL;
+			size_t len = 0, too_big = 0;
+			st = imap_fetch(l->imap, uids[i], app->cfg->limits.max_message, &raw, &len,
+			    &too_big, err, sizeof(err));
+			if (st != IMAP_OK && st != IMAP_ERR_MAILBOX) {
+				imap_drop(l, err, st);
+				rc = -1;
+				break;
+			}
+			if (st == IMAP_ERR_MAILBOX || too_big) {
+				alone = k == 0; /* else: it begins the next batch */
+				lone_size = st == IMAP_OK ? (uint32_t)too_big : 0;
+				break;
+			}
+			snprintf(bkey[k], sizeof(bkey[k]), "%u:%u", validity, uids[i]);
+			in[k] = (struct ingest_input){.source_key = bkey[k], .raw = raw, .len = len};
+			buid[k++] = uids[i++];
+			bytes += len;
+			s->read++;
 		}
-		if (st != IMAP_OK) {
-			imap_drop(l, err, st);
-			rc = -1;
+		if (alone) {
+			uint32_t uid = uids[i++];
+			if (!lone_size) {
+				/* Gone meanwhile (another client expunged it). */
+				log_warn("event=imap_vanished mailbox=%s uid=%u", log_q(mailbox), uid);
+				imap_save_position(app, key, validity, uid);
+				continue;
+			}
+			s->read++;
+			snprintf(bkey[0], sizeof(bkey[0]), "%u:%u", validity, uid);
+			struct ingest_result r;
+			if (ingest_oversize(app, source, bkey[0], lone_size, &r) < 0) {
+				s->tempfail++;
+				break; /* keep the order: retry from this UID next pass */
+			}
+			count(s, &r);
+			l->processed++;
+			in[0] = (struct ingest_input){.rc = 0, .res = r};
+			buid[0] = uid;
+			k = 1;
+		} else {
+			ingest_batch(app, source, in, k);
+			for (size_t j = 0; j < k; j++)
+				free((char *)in[j].raw);
+		}
+		/* Dispose of what was processed, in order, up to the first
+		 * temporary failure; then one position update for all. */
+		uint32_t done = 0;
+		int failed = 0;
+		for (size_t j = 0; j < k && !failed; j++) {
+			if (in[j].rc < 0) {
+				s->tempfail++;
+				failed = 1;
+				break; /* keep the order: retry from this UID next pass */
+			}
+			if (!alone) {
+				count(s, &in[j].res);
+				l->processed++;
+			}
+			if (rc < 0)
+				continue; /* connection gone: disposed of on the next pass */
+			st = imap_dispose(l->imap, buid[j], err, sizeof(err));
+			if (st == IMAP_ERR_CONN) {
+				imap_drop(l, err, st);
+				rc = -1;
+				break;
+			}
+			if (st != IMAP_OK) {
+				log_error("event=imap_dispose_failed mailbox=%s uid=%u error=%s",
+				    log_q(mailbox), buid[j], log_q(err));
+				status_error(app, err);
+			}
+			done = buid[j];
+		}
+		if (done)
+			imap_save_position(app, key, validity, done);
+		if (failed)
 			break;
-		}
-		s->read++;
-		struct ingest_result r;
-		int ir = too_big ? ingest_oversize(app, source, skey, too_big, &r)
-		                 : ingest_message(app, source, skey, raw, len, &r);
-		free(raw);
-		if (ir < 0) {
-			s->tempfail++;
-			break; /* keep the order: retry from this UID next pass */
-		}
-		count(s, &r);
-		l->processed++;
-		st = imap_dispose(l->imap, uids[i], err, sizeof(err));
-		if (st == IMAP_ERR_CONN) {
-			imap_drop(l, err, st);
-			rc = -1;
-			break;
-		}
-		if (st != IMAP_OK) {
-			log_error("event=imap_dispose_failed mailbox=%s uid=%u error=%s", log_q(mailbox),
-			    uids[i], log_q(err));
-			status_error(app, err);
-		}
-		imap_save_position(app, key, validity, uids[i]);
 	}
 	free(uids);
 	free(key);

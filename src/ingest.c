@@ -716,6 +716,39 @@ route(struct ing *g)
 	return route_client(g);
 }
 
+/* 1 when the sender of a reply in project p's thread may join it: a
+ * contact of the project's client, or a colleague writing from the
+ * client's own (not free-mail) domain, who becomes a contact. */
+static int
+thread_sender_ok(struct ing *g, int64_t p)
+{
+	struct db *db = g->app->db;
+	const char *addr = g->m->from_addr;
+	int64_t client = 0, n = 0;
+	if (db_1i(db, &client, "SELECT client_id FROM projects WHERE id=?1", "i", p) < 0)
+		return -1;
+	if (!client)
+		return 0;
+	if (db_1i(db, &n, "SELECT count(*) FROM contacts WHERE client_id=?1 AND email=?2", "it",
+	        client, addr) < 0)
+		return -1;
+	if (n)
+		return 1;
+	const char *dom = domain_of(addr);
+	if (!*dom || config_is_freemail(g->app->cfg, dom))
+		return 0;
+	if (db_1i(db, &n, "SELECT count(*) FROM clients WHERE id=?1 AND domain=?2", "it", client,
+	        dom) < 0)
+		return -1;
+	if (!n)
+		return 0;
+	if (db_x(db, "INSERT INTO contacts(client_id,email,name,created) VALUES(?1,?2,?3,?4)"
+	             " ON CONFLICT DO NOTHING",
+	        "itti", client, addr, g->m->from_name, now_epoch()) < 0)
+		return -1;
+	return 1;
+}
+
 /* A client's message: by subject tag (sender must be a contact of that
  * project's client), by thread, else a new inquiry. */
 static int
@@ -752,8 +785,20 @@ route_client(struct ing *g)
 		return attach(g, tagged, "subject tag");
 	}
 	int64_t p = project_by_thread(g);
-	if (p)
-		return attach(g, p, "reply to a message of the project");
+	if (p) {
+		/* A Message-ID of the thread travels on every Cc and forward:
+		 * like the tag, it counts only from the client's people. */
+		int ok = thread_sender_ok(g, p);
+		if (ok < 0)
+			return -1;
+		if (ok)
+			return attach(g, p, "reply to a message of the project");
+		char reason[200];
+		snprintf(reason, sizeof(reason),
+		    "reply in the thread of INK-%lld from someone who is not a contact of that "
+		    "project's client", (long long)p);
+		return hold(g, reason);
+	}
 	return new_inquiry(g);
 }
 

@@ -393,13 +393,12 @@ class Tokens(unittest.TestCase):
         self.assertEqual(env.sql("SELECT count(*) FROM tasks WHERE kind='review-held'"), [(2,)])
         self.assertEqual(len([m for m in env.sent_to(BOK) if m["Reply-To"]]), 2)
 
-    @unittest.expectedFailure
     def test_thread_reply_from_outsider_held(self):
-        """Known defect: routing by In-Reply-To/References does not check the
-        sender the way the subject tag does.  Anyone who has a Message-ID of
-        the thread (the client's inquiry is on every Cc and forward) joins
-        the project, and the owner is told "the client answered".  Remove
-        the decorator when src/ingest.c holds such mail for BOK."""
+        """Routing by In-Reply-To/References checks the sender as the subject
+        tag does: a Message-ID of the thread travels on every Cc and forward,
+        so an outsider quoting it is held for BOK, and the owner is not told
+        "the client answered"; a colleague from the client's own domain
+        joins as a new contact."""
         env = self.env
         inquiry = env.sql("SELECT message_id FROM messages WHERE id=1")[0][0]
         ack = env.sent_to(CLIENT)[0]
@@ -412,6 +411,16 @@ class Tokens(unittest.TestCase):
         self.assertEqual(rows, [("held", None), ("held", None)])
         self.assertEqual(env.sql("SELECT count(*) FROM tasks WHERE kind='client-replied'"),
                          [(0,)])
+        reasons = env.sql("SELECT reason FROM messages WHERE id > 1")
+        self.assertTrue(all("not a contact of that project's client" in r for (r,) in reasons),
+                        reasons)
+        colleague = "marek@" + CLIENT.split("@")[1]
+        env.put(make_mail(colleague, "Re: Banery", "Potwierdzam nakład.",
+                          headers={"In-Reply-To": "<%s>" % inquiry}))
+        env.once()
+        self.assertEqual(env.sql("SELECT status, project_id FROM messages ORDER BY id DESC LIMIT 1"),
+                         [("processed", 1)])
+        self.assertEqual(env.sql("SELECT count(*) FROM contacts WHERE email=?", colleague), [(1,)])
 
 
 def rfc2231(name):
