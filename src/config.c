@@ -866,7 +866,7 @@ phone_ok(const char *s)
 static int
 account_ok(const char *s)
 {
-	char b[40];
+	char b[40] = {0};
 	size_t n = 0;
 	for (const char *p = s; *p; p++) {
 		if (*p == ' ')

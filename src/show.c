@@ -39,7 +39,7 @@ pad(const char *s, size_t width)
 		const char *q = p + 1;
 		while ((*q & 0xc0) == 0x80)
 			q++;
-		fwrite(p, 1, (size_t)(q - p), stdout);
+		(void)fwrite(p, 1, (size_t)(q - p), stdout); /* a table cell on the terminal */
 		p = q;
 		n++;
 	}
@@ -137,6 +137,7 @@ messages_json(struct app *app, int64_t project, const char *status)
 		iso_time(db_int(q, 9), ts, sizeof(ts));
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
+			/* NOLINTNEXTLINE(bugprone-sizeof-expression): an array of json_t pointers */
 			objs = xrealloc(objs, cap * sizeof(*objs));
 			ids = xrealloc(ids, cap * sizeof(*ids));
 		}
