@@ -913,7 +913,10 @@ ing_run(struct ing *g)
 	int r = rc < 0 ? -1 : process(g);
 	if (r == 0 && db_commit(db) == 0) {
 		res->message = g->msg;
-		log_info("event=message_done msg=%lld source=%s status=%s project=%lld"
+		/* Quarantined and refused mail needs a person: not hidden by -q. */
+		int notable = res->status == ING_QUARANTINED || res->status == ING_REFUSED;
+		log_msg(notable ? LOG_LVL_WARN : LOG_LVL_INFO,
+		    "event=message_done msg=%lld source=%s status=%s project=%lld"
 		         " new_project=%d replies=%d reason=%s",
 		    (long long)g->msg, log_q(source_key ? source_key : source),
 		    ingest_status_name(res->status), (long long)res->project, res->new_project,

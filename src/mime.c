@@ -155,14 +155,23 @@ trim_dup(const char *p, size_t n)
 	return xstrndup(p, n);
 }
 
-/* In place: C0 controls and DEL become spaces, then trim. */
+/* In place: C0 controls, DEL and C1 controls (U+0080..U+009F, which some
+ * terminals take for escape sequences) become spaces, then trim. */
 static char *
 oneline_inplace(char *s)
 {
-	for (unsigned char *p = (unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			*p = ' ';
-	size_t n = strlen(s), i = 0;
+	unsigned char *r = (unsigned char *)s, *w = r;
+	while (*r) {
+		if (r[0] == 0xc2 && r[1] >= 0x80 && r[1] <= 0x9f) {
+			*w++ = ' ';
+			r += 2;
+		} else {
+			*w++ = (*r < 0x20 || *r == 0x7f) ? ' ' : *r;
+			r++;
+		}
+	}
+	*w = '\0';
+	size_t n = (size_t)(w - (unsigned char *)s), i = 0;
 	while (i < n && s[i] == ' ')
 		i++;
 	while (n > i && s[n - 1] == ' ')

@@ -247,6 +247,8 @@ test_rfc2047_invalid_kept(void **state)
 	dec_eq("cena =? 5 zł", "cena =? 5 zł");
 	/* controls and encoded CR/LF never survive */
 	dec_eq("=?utf-8?q?a=0D=0Ab=00c?=", "a  bc");
+	/* C1 controls (CSI U+009B, NEL U+0085) neither, other Latin-1 stays */
+	dec_eq("=?utf-8?q?a=C2=9B31mb=C2=85c_=C2=A0=C3=B3?=", "a 31mb c \xc2\xa0\xc3\xb3");
 	char *s = mime_decode_header("=?utf-8?b?////?=");
 	assert_true(utf8_valid(s, strlen(s)));
 	free(s);
