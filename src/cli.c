@@ -434,7 +434,7 @@ cmp_str(const void *a, const void *b)
 static int
 fsck_referenced(const struct fsck *f, const char *rel)
 {
-	return bsearch(&rel, f->refs, f->nrefs, sizeof(*f->refs), cmp_str) != NULL;
+	return f->nrefs && bsearch(&rel, f->refs, f->nrefs, sizeof(*f->refs), cmp_str) != NULL;
 }
 
 /* The database, its journals and the key are state, not data files. */
@@ -560,7 +560,8 @@ cli_fsck(struct app *app, int argc, char **argv)
 		fprintf(stderr, "inkflow: fsck: %s\n", db_errmsg(app->db));
 		goto out;
 	}
-	qsort(f.refs, f.nrefs, sizeof(*f.refs), cmp_str);
+	if (f.nrefs) /* f.refs is NULL when no row names a file; qsort wants a pointer */
+		qsort(f.refs, f.nrefs, sizeof(*f.refs), cmp_str);
 	/* Every file a row names is there. */
 	for (size_t i = 0; i < f.nrefs; i++) {
 		char *path = path_join(app->cfg->data_dir, f.refs[i]);
