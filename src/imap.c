@@ -611,6 +611,12 @@ fail_conn(struct imap_conn *ic, int r, char *err, size_t errlen, const char *wha
 	else if (r == MAILIMAP_ERROR_FATAL)
 		set_err(err, errlen, "%s: server closed the session: %s", what,
 		    server_text(ic, text));
+	else if (r == MAILIMAP_ERROR_PARSE && ic->lit == LIT_SKIP && ic->lit_skip > 0)
+		/* libetpan saw the end of the stream inside a literal and calls
+		 * it a parse error: say what happened. */
+		set_err(err, errlen, "%s: connection cut %llu bytes before the end of a literal "
+		    "(%llu bytes announced)", what, (unsigned long long)ic->lit_skip,
+		    (unsigned long long)ic->lit_value);
 	else if (r == MAILIMAP_ERROR_PARSE)
 		set_err(err, errlen, "%s: unparsable server response", what);
 	else if (r == MAILIMAP_ERROR_MEMORY)

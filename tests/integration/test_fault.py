@@ -441,6 +441,9 @@ class ImapCut(FaultTest):
         wait_until(lambda: "event=imap_down" in d.log(), 30, "the cut logged", diag=d.tail)
         line = [l for l in d.log().splitlines() if "event=imap_down" in l][0]
         note("IMAP cut mid-literal: %s" % line)
+        self.assertRegex(line, r"UID FETCH \d+ BODY\.PEEK\[\] failed: (connection cut \d+ bytes "
+                               r"before the end of a literal|connection closed by the server|"
+                               r"connection lost)")
         self.assertTrue(d.alive(), d.tail())
         t0 = time.monotonic()
         self.assert_recovered(env, d, biuro, client, [mid], "the cut connections")

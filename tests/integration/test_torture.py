@@ -91,8 +91,9 @@ class KillNineAtScale(unittest.TestCase):
             d = env.daemon()
             if before[0] < self.N and kills >= self.KILLS - self.KILLS // 3:
                 wait_progress(lambda: counts()[0], self.N, "messages processed in one run",
-                              diag=d.tail)
-            time.sleep(rnd.uniform(0.15, 1.2))
+                              interval=0.05, diag=d.tail)
+            else:
+                time.sleep(rnd.uniform(0.15, 1.2))
             killed = d.alive()
             if killed:
                 d.kill9()
