@@ -633,7 +633,7 @@ staff_command(struct ing *g, const char *token, const struct cfg_user *staff)
 		return refuse(g, staff, "token expired",
 		    de ? "Der Link ist abgelaufen." : "Link wygasł.");
 	int64_t from_user = staff ? store_user_id(app->db, staff->login) : -1;
-	if (from_user != cl.user) {
+	if (!staff || from_user != cl.user) {
 		char why[160];
 		snprintf(why, sizeof(why), "token of user %lld for task %lld used by %s",
 		    (long long)cl.user, (long long)cl.task, g->m->from_addr);

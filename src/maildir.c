@@ -246,7 +246,8 @@ mark_in_cur(const char *dir, struct maildir_item **sorted, size_t n)
 		memcpy(key, de->d_name, kl);
 		key[kl] = '\0';
 		struct maildir_item probe = {.unique = key}, *pp = &probe;
-		struct maildir_item **hit = bsearch(&pp, sorted, n, sizeof(*sorted), cmp_item_ptr);
+		struct maildir_item **hit = bsearch(&pp, sorted, n, sizeof(struct maildir_item *),
+		    cmp_item_ptr);
 		if (hit)
 			(*hit)->result = 1;
 	}
@@ -281,13 +282,13 @@ maildir_deliver_batch(const char *dir, struct maildir_item *v, size_t n)
 {
 	if (!n)
 		return 0;
-	struct maildir_item **sorted = xcalloc(n, sizeof(*sorted));
+	struct maildir_item **sorted = xcalloc(n, sizeof(struct maildir_item *));
 	for (size_t i = 0; i < n; i++) {
 		v[i].result = 0;
 		v[i].err = 0;
 		sorted[i] = &v[i];
 	}
-	qsort(sorted, n, sizeof(*sorted), cmp_item_ptr);
+	qsort(sorted, n, sizeof(struct maildir_item *), cmp_item_ptr);
 	int rc = -1, dfd = -1, nfd = -1;
 	if (mark_in_cur(dir, sorted, n) < 0)
 		goto out;

@@ -539,7 +539,7 @@ static size_t
 b64_body(const char *p, size_t n, unsigned char *out, size_t *alpha, size_t *pads,
     size_t *junk)
 {
-	static const signed char val[256] = {
+	static const unsigned char val[256] = {
 	    ['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7,
 	    ['H'] = 8, ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14,
 	    ['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21,
@@ -549,14 +549,14 @@ b64_body(const char *p, size_t n, unsigned char *out, size_t *alpha, size_t *pad
 	    ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49,
 	    ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
 	    ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63,
-	    ['/'] = 64, ['='] = -1, [' '] = -2, ['\t'] = -2, ['\r'] = -2, ['\n'] = -2,
-	}; /* value + 1; 0 is junk */
+	    ['/'] = 64, ['='] = 65, [' '] = 66, ['\t'] = 66, ['\r'] = 66, ['\n'] = 66,
+	}; /* value + 1; 65 padding, 66 blank, 0 junk */
 	size_t o = 0, a = 0, pd = 0, j = 0;
 	uint32_t acc = 0;
 	int k = 0; /* sextets in acc */
 	for (size_t i = 0; i < n; i++) {
 		int v = val[(unsigned char)p[i]];
-		if (v > 0) {
+		if (v > 0 && v <= 64) {
 			a += pd ? 0 : 1;
 			acc = acc << 6 | (uint32_t)(v - 1);
 			if (++k == 4) {
@@ -566,7 +566,7 @@ b64_body(const char *p, size_t n, unsigned char *out, size_t *alpha, size_t *pad
 				acc = 0;
 				k = 0;
 			}
-		} else if (v == -1) {
+		} else if (v == 65) {
 			pd++;
 			if (k >= 2)
 				out[o++] = (unsigned char)(acc >> (6 * k - 8));
@@ -2101,7 +2101,8 @@ decode_cte(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
 	else if (strcmp(cte, "quoted-printable") == 0)
 		mech = MAILMIME_MECHANISM_QUOTED_PRINTABLE;
 	else {
-		if (strcmp(cte, "7bit") && strcmp(cte, "8bit") && strcmp(cte, "binary") && *cte)
+		if (strcmp(cte, "7bit") != 0 && strcmp(cte, "8bit") != 0 &&
+		    strcmp(cte, "binary") != 0 && *cte)
 			note(c, "unknown Content-Transfer-Encoding \"%.32s\" read as 8bit", cte);
 		if (n > c->lim.max_attachment)
 			return fail(c, "decoded part size %zu exceeds attachment limit %zu",
@@ -3321,7 +3322,7 @@ mime_parse(const char *raw, size_t len, const struct mime_limits *lim,
 	struct einfo top;
 	memset(&top, 0, sizeof(top));
 	int have_top = 0;
-	if (r == 0) {
+	if (r == 0 && root) {
 		for (size_t i = 0; i < mlen; i++)
 			if (m[i] == '\n' && (i == 0 || m[i - 1] != '\r')) {
 				note(&c, "bare LF line endings");

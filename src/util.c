@@ -613,8 +613,9 @@ rfc5322_date(int64_t t, char *buf, size_t size)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
-	localtime_r(&tt, &tm);
-	strftime(buf, size, "%a, %d %b %Y %H:%M:%S %z", &tm);
+	if (!localtime_r(&tt, &tm) ||
+	    strftime(buf, size, "%a, %d %b %Y %H:%M:%S %z", &tm) == 0)
+		snprintf(buf, size, "Thu, 01 Jan 1970 00:00:00 +0000");
 }
 
 void
@@ -622,6 +623,6 @@ iso_time(int64_t t, char *buf, size_t size)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
-	gmtime_r(&tt, &tm);
-	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!gmtime_r(&tt, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, size, "1970-01-01T00:00:00Z");
 }
