@@ -127,17 +127,20 @@ rules_key(const struct config *cfg)
 
 /* When the rules are not those the stored remind_next times were computed
  * with (a reload, a restart with another configuration), forget the times:
- * every overdue task is looked at again.  0, or -1. */
+ * every overdue task is looked at again.  With no rules stored yet (a new
+ * database, or the first run at schema 11) the times are as the database
+ * has them: unset after the migration.  0, or -1. */
 static int
 rules_check(struct app *app)
 {
 	char *key = rules_key(app->cfg), *old = NULL;
 	int r = db_1s(app->db, &old, "SELECT value FROM meta WHERE key='reminder_rules'", "");
 	if (r >= 0 && (r == 0 || !old || strcmp(old, key) != 0)) {
+		int changed = r == 1;
 		r = db_begin(app->db);
 		if (r == 0 &&
-		    (db_x(app->db, "UPDATE tasks SET remind_next=NULL WHERE status='open'"
-		                   " AND remind_next IS NOT NULL", "") < 0 ||
+		    ((changed && db_x(app->db, "UPDATE tasks SET remind_next=NULL WHERE status='open'"
+		                                " AND remind_next IS NOT NULL", "") < 0) ||
 		        db_x(app->db, "INSERT INTO meta(key,value) VALUES('reminder_rules',?1)"
 		                      " ON CONFLICT(key) DO UPDATE SET value=?1", "t", key) < 0 ||
 		        db_commit(app->db) < 0)) {
@@ -189,7 +192,14 @@ remind_run(struct app *app)
 		db_done(t);
 		const struct cfg_reminder *rule = rule_for(app->cfg, kind);
 		int mails = 0, r = 0;
-		if (rule && rule->every && (!reminded || now - reminded >= rule->every)) {
+		/* An assignee no longer in users.xml (someone who left) cannot be
+		 * mailed: that task waits, looked at daily, and must not stop the
+		 * pass (it would be first again in every batch). */
+		int known = config_user(app->cfg, login) != NULL;
+		if (!known)
+			log_warn("event=remind_skipped task=%lld user=%s reason=\"not in the configuration\"",
+			    (long long)ids[i], log_q(login));
+		if (known && rule && rule->every && (!reminded || now - reminded >= rule->every)) {
 			reminded = now;
 			r = task_remind(app, ids[i], &mails) < 0 ||
 			        db_x(app->db, "UPDATE tasks SET reminders=reminders+1, reminded=?2 WHERE id=?1",
@@ -214,7 +224,7 @@ remind_run(struct app *app)
 			}
 		}
 		if (r == 0 && db_x(app->db, "UPDATE tasks SET remind_next=?2 WHERE id=?1", "ii", ids[i],
-		                  next_check(rule, now, due, reminded, escalations)) < 0)
+		                  next_check(known ? rule : NULL, now, due, reminded, escalations)) < 0)
 			r = -1;
 		free(kind);
 		free(login);
