@@ -422,7 +422,8 @@ struct fsck {
 	size_t nrefs;
 	size_t files, temps, orphans, missing, removed, remove_failed;
 	int repair, json;
-	json_t *list; /* problems, for --json */
+	int temps_only; /* only temporaries, nothing printed (start-up) */
+	json_t *list;   /* problems, for --json */
 };
 
 static int
@@ -452,6 +453,8 @@ fsck_own_file(const struct config *cfg, const char *path)
 static void
 fsck_problem(struct fsck *f, const char *kind, const char *rel, const char *action)
 {
+	if (f->temps_only)
+		return;
 	if (f->json)
 		json_array_append_new(f->list, json_pack("{s:s, s:s, s:s}", "problem", kind, "path", rel,
 		                                       "action", action));
@@ -488,7 +491,7 @@ fsck_walk(struct fsck *f, const char *dir, const char *rel)
 			if (strstr(e->d_name, ".tmp-")) {
 				kind = "temporary file left over";
 				f->temps++;
-			} else if (!fsck_referenced(f, r)) {
+			} else if (!f->temps_only && !fsck_referenced(f, r)) {
 				kind = "file no row refers to";
 				f->orphans++;
 			}
@@ -604,4 +607,27 @@ out:
 		free(f.refs[i]);
 	free(f.refs);
 	return result;
+}
+
+int
+fsck_after_crash(struct app *app)
+{
+	char *state = NULL;
+	int r = db_1s(app->db, &state, "SELECT value FROM daemon_status WHERE key='state'", "");
+	int clean = r != 1 || strcmp(state, "stopped") == 0;
+	free(state);
+	if (clean)
+		return 0;
+	/* Under the write lock no write is in flight: every temporary file is
+	 * left over from the process that did not stop. */
+	if (db_begin(app->db) < 0) {
+		log_warn("event=crash_recovery_skipped error=%s", log_q(db_errmsg(app->db)));
+		return -1;
+	}
+	struct fsck f = {.app = app, .repair = 1, .temps_only = 1};
+	fsck_walk(&f, app->cfg->data_dir, "");
+	db_rollback(app->db);
+	log_info("event=crash_recovery temporaries_removed=%zu remove_failed=%zu", f.removed,
+	    f.remove_failed);
+	return f.remove_failed ? -1 : 0;
 }

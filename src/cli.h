@@ -17,5 +17,9 @@ int cli_client(struct app *app, int argc, char **argv);
  * are missing, files under the data directory no row names and temporary
  * files left by an interrupted write (--repair removes those two). */
 int cli_fsck(struct app *app, int argc, char **argv);
+/* At start-up of `run`: when the daemon before did not stop cleanly (its
+ * state is not "stopped"), remove the temporary files its interrupted
+ * writes left under the data directory.  0 / -1. */
+int fsck_after_crash(struct app *app);
 
 #endif

@@ -104,6 +104,7 @@ cmd_run(struct app *app, const char *conf, int argc, char **argv)
 	}
 	if (app_open_db(app, APP_WRITE) < 0)
 		return EX_USAGE_ERR;
+	fsck_after_crash(app); /* logs what it did; the daemon runs anyway */
 	return daemon_run(app, &o);
 }
 
