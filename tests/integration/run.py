@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Runs every tests/integration/test_*.py (unittest) and prints one final
-line "N passed, N failed" for CI.  Arguments filter test names."""
+line "N passed, N failed" for CI.  Arguments filter test names: NAME keeps
+the tests whose id contains it, --skip=NAME leaves them out."""
 import os
 import sys
 import time
@@ -27,8 +28,9 @@ class Result(unittest.TextTestResult):
 def main():
     loader = unittest.TestLoader()
     suite = loader.discover(here, pattern="test_*.py")
-    if len(sys.argv) > 1:
-        wanted = sys.argv[1:]
+    skip = [a[len("--skip="):] for a in sys.argv[1:] if a.startswith("--skip=")]
+    wanted = [a for a in sys.argv[1:] if not a.startswith("--skip=")]
+    if wanted or skip:
 
         def flat(s):
             for t in s:
@@ -37,7 +39,8 @@ def main():
                 else:
                     yield t
         suite = unittest.TestSuite(t for t in flat(suite)
-                                   if any(w in t.id() for w in wanted))
+                                   if (not wanted or any(w in t.id() for w in wanted))
+                                   and not any(k in t.id() for k in skip))
     runner = unittest.TextTestRunner(verbosity=2, resultclass=Result)
     res = runner.run(suite)
     failed = len(res.failures) + len(res.errors) + len(res.unexpectedSuccesses)
