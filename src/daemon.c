@@ -333,11 +333,27 @@ imap_mailbox(struct loop *l, const char *mailbox, struct run_stats *s)
 		size_t k = 0, bytes = 0;
 		int alone = 0; /* uids[i] must be handled alone */
 		uint32_t lone_size = 0;
+		/* The sizes of the next messages in one round trip. */
+		size_t i0 = i, sizes[INGEST_BATCH];
+		size_t chunk = n - i < INGEST_BATCH ? n - i : INGEST_BATCH;
+		st = imap_sizes(l->imap, uids + i, chunk, sizes, err, sizeof(err));
+		if (st == IMAP_ERR_MAILBOX) {
+			for (size_t j = 0; j < chunk; j++)
+				sizes[j] = IMAP_SIZE_UNKNOWN; /* ask one by one */
+		} else if (st != IMAP_OK) {
+			imap_drop(l, err, st);
+			rc = -1;
+			break;
+		}
 		while (i < n && k < INGEST_BATCH && bytes < INGEST_BATCH_BYTES) {
 			char *raw = NULL;
 			size_t len = 0, too_big = 0;
-			st = imap_fetch(l->imap, uids[i], app->cfg->limits.max_message, &raw, &len,
-			    &too_big, err, sizeof(err));
+			if (i - i0 < chunk && sizes[i - i0] == IMAP_SIZE_GONE)
+				st = IMAP_ERR_MAILBOX;
+			else
+				st = imap_fetch_sized(l->imap, uids[i],
+				    i - i0 < chunk ? sizes[i - i0] : IMAP_SIZE_UNKNOWN,
+				    app->cfg->limits.max_message, &raw, &len, &too_big, err, sizeof(err));
 			if (st != IMAP_OK && st != IMAP_ERR_MAILBOX) {
 				imap_drop(l, err, st);
 				rc = -1;
@@ -380,33 +396,34 @@ imap_mailbox(struct loop *l, const char *mailbox, struct run_stats *s)
 				free((char *)in[j].raw);
 		}
 		/* Dispose of what was processed, in order, up to the first
-		 * temporary failure; then one position update for all. */
-		uint32_t done = 0;
+		 * temporary failure, in one command; then one position update. */
+		size_t ok = 0;
 		int failed = 0;
-		for (size_t j = 0; j < k && !failed; j++) {
-			if (in[j].rc < 0) {
+		for (; ok < k; ok++) {
+			if (in[ok].rc < 0) {
 				s->tempfail++;
 				failed = 1;
 				break; /* keep the order: retry from this UID next pass */
 			}
 			if (!alone) {
-				count(s, &in[j].res);
+				count(s, &in[ok].res);
 				l->processed++;
 			}
-			if (rc < 0)
-				continue; /* connection gone: disposed of on the next pass */
-			st = imap_dispose(l->imap, buid[j], err, sizeof(err));
+		}
+		uint32_t done = 0;
+		if (ok && rc == 0) {
+			st = imap_dispose_many(l->imap, buid, ok, err, sizeof(err));
 			if (st == IMAP_ERR_CONN) {
 				imap_drop(l, err, st);
-				rc = -1;
-				break;
+				rc = -1; /* disposed of on the next pass, as duplicates */
+			} else {
+				if (st != IMAP_OK) {
+					log_error("event=imap_dispose_failed mailbox=%s uid=%u..%u error=%s",
+					    log_q(mailbox), buid[0], buid[ok - 1], log_q(err));
+					status_error(app, err);
+				}
+				done = buid[ok - 1];
 			}
-			if (st != IMAP_OK) {
-				log_error("event=imap_dispose_failed mailbox=%s uid=%u error=%s",
-				    log_q(mailbox), buid[j], log_q(err));
-				status_error(app, err);
-			}
-			done = buid[j];
 		}
 		if (done)
 			imap_save_position(app, key, validity, done);

@@ -1428,9 +1428,23 @@ fetch_one(struct imap_conn *ic, uint32_t uid, struct mailimap_fetch_att *att, cl
 	return r;
 }
 
+/* A UID set of uids[0..n), and its text for messages ("7", "7..42 (12)"). */
+static struct mailimap_set *
+uid_set(const uint32_t *uids, size_t n, char *desc, size_t desclen)
+{
+	struct mailimap_set *set = mailimap_set_new_empty();
+	for (size_t i = 0; i < n; i++)
+		mailimap_set_add_single(set, uids[i]);
+	if (n == 1)
+		snprintf(desc, desclen, "%u", uids[0]);
+	else
+		snprintf(desc, desclen, "%u..%u (%zu)", uids[0], uids[n - 1], n);
+	return set;
+}
+
 enum imap_status
-imap_fetch(struct imap_conn *ic, uint32_t uid, size_t max_size, char **raw, size_t *len,
-    size_t *too_big, char *err, size_t errlen)
+imap_fetch_sized(struct imap_conn *ic, uint32_t uid, size_t size, size_t max_size, char **raw,
+    size_t *len, size_t *too_big, char *err, size_t errlen)
 {
 	struct sigpipe_state sp;
 	struct mailimap_msg_att_static *a;
@@ -1451,6 +1465,13 @@ imap_fetch(struct imap_conn *ic, uint32_t uid, size_t max_size, char **raw, size
 	}
 	sigpipe_block(&sp);
 
+	if (size != IMAP_SIZE_UNKNOWN) {
+		if (size > max_size) {
+			*too_big = size;
+			goto out;
+		}
+		goto body;
+	}
 	/* the size first: a message over the limit is never downloaded */
 	snprintf(what, sizeof(what), "UID FETCH %u RFC822.SIZE failed", uid);
 	budget(ic, IMAP_RESPONSE_MAX);
@@ -1472,7 +1493,7 @@ imap_fetch(struct imap_conn *ic, uint32_t uid, size_t max_size, char **raw, size
 	}
 	mailimap_fetch_list_free(result);
 	result = NULL;
-
+body:
 	/* the server may still send more than it said: the guard holds the
 	 * literal to max_size + slack, the check below to max_size */
 	snprintf(what, sizeof(what), "UID FETCH %u BODY.PEEK[] failed", uid);
@@ -1508,21 +1529,70 @@ out:
 	return st;
 }
 
-/* UID STORE uid +FLAGS.SILENT (flag). */
+enum imap_status
+imap_fetch(struct imap_conn *ic, uint32_t uid, size_t max_size, char **raw, size_t *len,
+    size_t *too_big, char *err, size_t errlen)
+{
+	return imap_fetch_sized(ic, uid, IMAP_SIZE_UNKNOWN, max_size, raw, len, too_big, err,
+	    errlen);
+}
+
+enum imap_status
+imap_sizes(struct imap_conn *ic, const uint32_t *uids, size_t n, size_t *sizes, char *err,
+    size_t errlen)
+{
+	struct sigpipe_state sp;
+	enum imap_status st;
+	clist *result = NULL;
+	char what[96], u[64];
+	int r;
+
+	for (size_t i = 0; i < n; i++)
+		sizes[i] = IMAP_SIZE_GONE;
+	st = check_ready(ic, 1, err, errlen);
+	if (st != IMAP_OK || n == 0)
+		return st;
+	struct mailimap_set *set = uid_set(uids, n, u, sizeof(u));
+	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_rfc822_size());
+	sigpipe_block(&sp);
+	snprintf(what, sizeof(what), "UID FETCH %s RFC822.SIZE failed", u);
+	budget(ic, IMAP_RESPONSE_MAX);
+	r = mailimap_uid_fetch(ic->imap, set, ft, &result);
+	mailimap_fetch_type_free(ft);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR) {
+		st = fail_cmd(ic, r, IMAP_ERR_MAILBOX, err, errlen, what);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct mailimap_msg_att_static *a =
+		    fetch_att(result, uids[i], MAILIMAP_MSG_ATT_RFC822_SIZE);
+		if (a != NULL)
+			sizes[i] = a->att_data.att_rfc822_size;
+	}
+	st = IMAP_OK;
+out:
+	if (result != NULL)
+		mailimap_fetch_list_free(result);
+	sigpipe_restore(&sp);
+	return st;
+}
+
+/* UID STORE set +FLAGS.SILENT (flag). */
 static int
-store_flag(struct imap_conn *ic, uint32_t uid, struct mailimap_flag *flag)
+store_flag(struct imap_conn *ic, const struct mailimap_set *set, struct mailimap_flag *flag)
 {
 	struct mailimap_flag_list *fl = mailimap_flag_list_new_empty();
 	struct mailimap_store_att_flags *sa;
-	struct mailimap_set *set = mailimap_set_new_single(uid);
 	int r;
 
 	mailimap_flag_list_add(fl, flag);
 	sa = mailimap_store_att_flags_new_add_flags_silent(fl);
 	budget(ic, IMAP_RESPONSE_MAX);
-	r = mailimap_uid_store(ic->imap, set, sa);
+	r = mailimap_uid_store(ic->imap, (struct mailimap_set *)set, sa);
 	mailimap_store_att_flags_free(sa);
-	mailimap_set_free(set);
 	return r;
 }
 
@@ -1543,26 +1613,31 @@ fail_move(struct imap_conn *ic, int r, char *err, size_t errlen, const char *wha
 }
 
 enum imap_status
-imap_dispose(struct imap_conn *ic, uint32_t uid, char *err, size_t errlen)
+imap_dispose_many(struct imap_conn *ic, const uint32_t *uids, size_t n, char *err,
+    size_t errlen)
 {
 	struct sigpipe_state sp;
 	struct mailimap_set *set;
 	enum imap_status st;
-	char what[96];
+	char what[160], u[64];
 	int r;
 
 	st = check_ready(ic, 1, err, errlen);
 	if (st != IMAP_OK)
 		return st;
-	if (uid == 0) {
-		set_err(err, errlen, "UID 0 does not exist");
-		return IMAP_ERR_MAILBOX;
-	}
+	if (n == 0)
+		return IMAP_OK;
+	for (size_t i = 0; i < n; i++)
+		if (uids[i] == 0) {
+			set_err(err, errlen, "UID 0 does not exist");
+			return IMAP_ERR_MAILBOX;
+		}
+	set = uid_set(uids, n, u, sizeof(u));
 	sigpipe_block(&sp);
 	switch (ic->dispose) {
 	case IMAP_DISPOSE_SEEN:
-		snprintf(what, sizeof(what), "UID STORE %u +FLAGS (\\Seen) failed", uid);
-		r = store_flag(ic, uid, mailimap_flag_new_seen());
+		snprintf(what, sizeof(what), "UID STORE %s +FLAGS (\\Seen) failed", u);
+		r = store_flag(ic, set, mailimap_flag_new_seen());
 		st = r == MAILIMAP_NO_ERROR ? IMAP_OK :
 		    fail_cmd(ic, r, IMAP_ERR_MAILBOX, err, errlen, what);
 		break;
@@ -1572,16 +1647,14 @@ imap_dispose(struct imap_conn *ic, uint32_t uid, char *err, size_t errlen)
 			st = IMAP_ERR_CONFIG;
 			break;
 		}
-		set = mailimap_set_new_single(uid);
 		budget(ic, IMAP_RESPONSE_MAX);
 		if (mailimap_has_extension(ic->imap, "MOVE")) {
-			snprintf(what, sizeof(what), "UID MOVE %u failed", uid);
+			snprintf(what, sizeof(what), "UID MOVE %s failed", u);
 			r = mailimap_uid_move(ic->imap, set, ic->move_to);
 		} else {
-			snprintf(what, sizeof(what), "UID COPY %u failed", uid);
+			snprintf(what, sizeof(what), "UID COPY %s failed", u);
 			r = mailimap_uid_copy(ic->imap, set, ic->move_to);
 		}
-		mailimap_set_free(set);
 		if (r != MAILIMAP_NO_ERROR) {
 			st = fail_move(ic, r, err, errlen, what);
 			break;
@@ -1593,8 +1666,8 @@ imap_dispose(struct imap_conn *ic, uint32_t uid, char *err, size_t errlen)
 		/* the copy exists: remove the original */
 		/* FALLTHROUGH */
 	case IMAP_DISPOSE_DELETE:
-		snprintf(what, sizeof(what), "UID STORE %u +FLAGS (\\Deleted) failed", uid);
-		r = store_flag(ic, uid, mailimap_flag_new_deleted());
+		snprintf(what, sizeof(what), "UID STORE %s +FLAGS (\\Deleted) failed", u);
+		r = store_flag(ic, set, mailimap_flag_new_deleted());
 		if (r != MAILIMAP_NO_ERROR) {
 			st = fail_cmd(ic, r, IMAP_ERR_MAILBOX, err, errlen, what);
 			break;
@@ -1602,16 +1675,14 @@ imap_dispose(struct imap_conn *ic, uint32_t uid, char *err, size_t errlen)
 		if (!mailimap_has_uidplus(ic->imap)) {
 			/* a plain EXPUNGE would also remove what others marked
 			 * \Deleted: leave the message flagged instead */
-			log_warn("event=imap_no_uidplus host=%s uid=%u action=flagged_deleted_not_expunged",
-			    log_q(ic->host), uid);
+			log_warn("event=imap_no_uidplus host=%s uid=%s action=flagged_deleted_not_expunged",
+			    log_q(ic->host), log_q(u));
 			st = IMAP_OK;
 			break;
 		}
-		snprintf(what, sizeof(what), "UID EXPUNGE %u failed", uid);
-		set = mailimap_set_new_single(uid);
+		snprintf(what, sizeof(what), "UID EXPUNGE %s failed", u);
 		budget(ic, IMAP_RESPONSE_MAX);
 		r = mailimap_uid_expunge(ic->imap, set);
-		mailimap_set_free(set);
 		st = r == MAILIMAP_NO_ERROR ? IMAP_OK :
 		    fail_cmd(ic, r, IMAP_ERR_MAILBOX, err, errlen, what);
 		break;
@@ -1620,8 +1691,15 @@ imap_dispose(struct imap_conn *ic, uint32_t uid, char *err, size_t errlen)
 		st = IMAP_ERR_CONFIG;
 		break;
 	}
+	mailimap_set_free(set);
 	sigpipe_restore(&sp);
 	return st;
+}
+
+enum imap_status
+imap_dispose(struct imap_conn *ic, uint32_t uid, char *err, size_t errlen)
+{
+	return imap_dispose_many(ic, &uid, 1, err, errlen);
 }
 
 /* --------------------------------------------------------------- IDLE */

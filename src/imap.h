@@ -88,12 +88,29 @@ enum imap_status imap_list_new(struct imap_conn *ic, uint32_t after_uid, size_t 
 enum imap_status imap_fetch(struct imap_conn *ic, uint32_t uid, size_t max_size,
     char **raw, size_t *len, size_t *too_big, char *err, size_t errlen);
 
+/* Sizes of several messages in one command: sizes[i] is the RFC822.SIZE of
+ * uids[i], IMAP_SIZE_GONE when the server no longer has it. */
+#define IMAP_SIZE_GONE ((size_t)-1)
+#define IMAP_SIZE_UNKNOWN ((size_t)-2)
+enum imap_status imap_sizes(struct imap_conn *ic, const uint32_t *uids, size_t n,
+    size_t *sizes, char *err, size_t errlen);
+
+/* imap_fetch for a message whose size is known (from imap_sizes): no
+ * round trip to ask for it.  size IMAP_SIZE_UNKNOWN: ask, as imap_fetch. */
+enum imap_status imap_fetch_sized(struct imap_conn *ic, uint32_t uid, size_t size,
+    size_t max_size, char **raw, size_t *len, size_t *too_big, char *err, size_t errlen);
+
 /* Apply the configured disposition to uid in the selected mailbox.  MOVE
  * uses UID MOVE when offered, else UID COPY + \Deleted + UID EXPUNGE; a
  * server without UIDPLUS gets COPY + \Deleted only (a plain EXPUNGE would
  * remove other clients' \Deleted messages), and so does DELETE.  A missing
  * move_to folder ([TRYCREATE]) is IMAP_ERR_CONFIG. */
 enum imap_status imap_dispose(struct imap_conn *ic, uint32_t uid, char *err, size_t errlen);
+
+/* imap_dispose for several UIDs in one command (UID sets): the server
+ * ignores UIDs that are gone. */
+enum imap_status imap_dispose_many(struct imap_conn *ic, const uint32_t *uids, size_t n,
+    char *err, size_t errlen);
 
 /* 1 when the server offers IDLE, the configuration wants it and the
  * server has not refused it on this connection. */

@@ -1301,6 +1301,38 @@ test_lab_messages(void **state)
 	assert_null(strchr(fl, 'S'));
 	free(fl);
 
+	/* sizes of several in one command; a UID that is not there: GONE */
+	{
+		uint32_t q[4] = {u[0], u[1], u[2], u[2] + 1000};
+		size_t sz[4];
+		assert_int_equal(imap_sizes(ic, q, 4, sz, err, sizeof(err)), IMAP_OK);
+		for (size_t i = 0; i < 3; i++)
+			assert_int_equal(sz[i], strlen(msg[which[i]]));
+		assert_int_equal(sz[3], IMAP_SIZE_GONE);
+		/* a known size: the same bytes without asking; over the limit:
+		 * the size back, no download */
+		char *raw = NULL;
+		size_t len = 0, big = 0;
+		assert_int_equal(imap_fetch_sized(ic, u[2], sz[2], 1 << 20, &raw, &len, &big, err,
+		                     sizeof(err)), IMAP_OK);
+		assert_int_equal(len, sz[2]);
+		assert_memory_equal(raw, msg[which[2]], len);
+		free(raw);
+		raw = NULL;
+		assert_int_equal(imap_fetch_sized(ic, u[2], sz[2], 10, &raw, &len, &big, err,
+		                     sizeof(err)), IMAP_OK);
+		assert_null(raw);
+		assert_int_equal(big, sz[2]);
+	}
+	/* dispose of several in one command: all \Seen */
+	assert_int_equal(imap_dispose_many(ic, u, 3, err, sizeof(err)), IMAP_OK);
+	for (int k = 0; k < 3; k++) {
+		fl = maildir_flags("biuro", base[k], "S");
+		assert_non_null(strchr(fl, 'S'));
+		free(fl);
+	}
+	assert_int_equal(imap_dispose_many(ic, u, 0, err, sizeof(err)), IMAP_OK);
+
 	imap_close(ic);
 	free(u);
 	for (int k = 0; k < 3; k++) {
