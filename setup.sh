@@ -53,11 +53,19 @@ test)
 	echo "== tests (AddressSanitizer + UndefinedBehaviorSanitizer)"
 	make -s SAN=1 check
 	echo "== fuzzing (libFuzzer, 60 s per target, two targets at a time)"
-	make -s -j2 build-fuzz/fuzz_ingest build-fuzz/fuzz_reply build-fuzz/fuzz_calc \
-		build-fuzz/fuzz_template build-fuzz/fuzz_config
-	make -s fuzz FUZZ_SECONDS=60 FUZZ_TARGETS="ingest template" & fuzz_a=$!
-	make -s fuzz FUZZ_SECONDS=60 FUZZ_TARGETS="reply calc config" || fuzz_failed=1
-	wait $fuzz_a || fuzz_failed=1
+	# The Makefile's default targets, dealt out to two lanes (2 cores).
+	fuzz_all=$(sed -n 's/^FUZZ_TARGETS *?= *//p' Makefile)
+	fuzz_1= fuzz_2= fuzz_bins= n=0
+	for t in $fuzz_all; do
+		if [ $((n % 2)) -eq 0 ]; then fuzz_1="$fuzz_1 $t"; else fuzz_2="$fuzz_2 $t"; fi
+		fuzz_bins="$fuzz_bins build-fuzz/fuzz_$t"
+		n=$((n + 1))
+	done
+	# shellcheck disable=SC2086
+	make -s -j2 $fuzz_bins
+	make -s fuzz FUZZ_SECONDS=60 FUZZ_TARGETS="$fuzz_1" & fuzz_pid=$!
+	make -s fuzz FUZZ_SECONDS=60 FUZZ_TARGETS="$fuzz_2" || fuzz_failed=1
+	wait $fuzz_pid || fuzz_failed=1
 	[ -z "${fuzz_failed:-}" ] || { echo "setup: fuzzing found a failure (above)" >&2; exit 1; }
 	;;
 *)
