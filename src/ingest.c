@@ -1001,18 +1001,8 @@ stage_file(struct app *app, struct stage *sg, const char *rel, const void *data,
 		free(path);
 		return -1;
 	}
-	const char *p = data;
-	size_t left = len;
-	while (left) {
-		ssize_t w = write(fd, p, left);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			break;
-		p += w;
-		left -= (size_t)w;
-	}
-	if (close(fd) < 0 || left) {
+	int wr = write_full(fd, data, len);
+	if (close(fd) < 0 || wr < 0) {
 		unlink(tmp);
 		free(tmp);
 		free(path);

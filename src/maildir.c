@@ -175,15 +175,9 @@ maildir_deliver(const char *dir, const char *unique, const char *data, size_t le
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		goto fail;
-	for (size_t off = 0; off < len;) {
-		ssize_t w = write(fd, data + off, len - off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			close(fd);
-			goto fail;
-		}
-		off += (size_t)w;
+	if (write_full(fd, data, len) < 0) {
+		close(fd);
+		goto fail;
 	}
 	int sr = fsync(fd), se = errno;
 	if (close(fd) < 0 || sr < 0) { /* close even when fsync failed */
@@ -255,21 +249,6 @@ mark_in_cur(const char *dir, struct maildir_item **sorted, size_t n)
 	return 0;
 }
 
-static int
-write_all(int fd, const char *data, size_t len)
-{
-	for (size_t off = 0; off < len;) {
-		ssize_t w = write(fd, data + off, len - off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		off += (size_t)w;
-	}
-	return 0;
-}
-
 static void
 item_fail(struct maildir_item *it, int err)
 {
@@ -300,7 +279,7 @@ maildir_deliver_batch(const char *dir, struct maildir_item *v, size_t n)
 			continue;
 		char *tmp = xasprintf("%s/tmp/%s", dir, it->unique);
 		int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (fd < 0 || write_all(fd, it->data, it->len) < 0) {
+		if (fd < 0 || write_full(fd, it->data, it->len) < 0) {
 			item_fail(it, errno);
 			if (fd >= 0)
 				close(fd);

@@ -530,6 +530,19 @@ b64_dec(struct sbuf *out, const char *p, size_t n)
 	}
 }
 
+/* The bytes that k (< 4) sextets in acc hold at the end of a block. */
+static size_t
+b64_tail(uint32_t acc, int k, unsigned char *out)
+{
+	if (k < 2)
+		return 0;
+	out[0] = (unsigned char)(acc >> (6 * k - 8));
+	if (k == 2)
+		return 1;
+	out[1] = (unsigned char)(acc >> 2);
+	return 2;
+}
+
 /* Base64 body of a part, decoded into out (room for n / 4 * 3 + 3 bytes):
  * characters outside the alphabet are skipped, '=' ends a quantum (what
  * is left of it is dropped) and decoding goes on after it, so parts made
@@ -568,21 +581,14 @@ b64_body(const char *p, size_t n, unsigned char *out, size_t *alpha, size_t *pad
 			}
 		} else if (v == 65) {
 			pd++;
-			if (k >= 2)
-				out[o++] = (unsigned char)(acc >> (6 * k - 8));
-			if (k == 3)
-				out[o++] = (unsigned char)(acc >> 2);
+			o += b64_tail(acc, k, out + o);
 			acc = 0;
 			k = 0;
 		} else if (v == 0) {
 			j++;
 		}
 	}
-	/* Missing padding: the bytes the last sextets hold. */
-	if (k >= 2)
-		out[o++] = (unsigned char)(acc >> (6 * k - 8));
-	if (k == 3)
-		out[o++] = (unsigned char)(acc >> 2);
+	o += b64_tail(acc, k, out + o); /* missing padding */
 	*alpha = a;
 	*pads = pd;
 	*junk = j;

@@ -87,6 +87,9 @@ int mkdir_p(const char *path, mode_t mode);
 /* Read a whole file, at most max bytes (larger: -1, errno EFBIG).  The data
  * is NUL-terminated (not counted in *len); caller frees. */
 int file_read(const char *path, size_t max, char **data, size_t *len);
+/* write(2) until all of data[0..len) is written (EINTR retried); -1 with
+ * errno on error. */
+int write_full(int fd, const void *data, size_t len);
 /* Write data to path durably: temp file in the same directory, fsync, rename,
  * fsync of the directory.  Mode applies to the new file. */
 int file_write_durable(const char *path, const void *data, size_t len, mode_t mode);
