@@ -20,6 +20,7 @@ struct db_stmt {
 struct db {
 	sqlite3 *h;
 	int last_busy;
+	int last_io; /* the last failure was the disk's: full, I/O error, read-only */
 	struct db_stmt cache[CACHE_SLOTS];
 };
 
@@ -353,11 +354,22 @@ fail:
 	return -1;
 }
 
+/* Remember what kind of failure the last call had, for the caller's retry
+ * decision (after a rollback, errno and sqlite3_errcode are gone). */
+static void
+note_rc(struct db *db, int rc)
+{
+	int p = rc & 0xff;
+	db->last_busy = p == SQLITE_BUSY || p == SQLITE_LOCKED;
+	db->last_io = p == SQLITE_FULL || p == SQLITE_IOERR || p == SQLITE_READONLY ||
+	    p == SQLITE_CANTOPEN;
+}
+
 static int
 exec_simple(struct db *db, const char *sql)
 {
 	int rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
-	db->last_busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+	note_rc(db, rc);
 	if (rc != SQLITE_OK) {
 		log_error("event=db_error sql=%s error=%s", log_q(sql), log_q(sqlite3_errmsg(db->h)));
 		return -1;
@@ -388,6 +400,12 @@ int
 db_last_busy(struct db *db)
 {
 	return db->last_busy;
+}
+
+int
+db_last_io(struct db *db)
+{
+	return db->last_io;
 }
 
 const char *
@@ -489,7 +507,7 @@ int
 db_step(struct db_stmt *st)
 {
 	int rc = sqlite3_step(st->st);
-	st->db->last_busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+	note_rc(st->db, rc);
 	if (rc == SQLITE_ROW)
 		return 1;
 	if (rc == SQLITE_DONE)

@@ -34,6 +34,8 @@ int db_commit(struct db *db);
 void db_rollback(struct db *db);
 /* 1 when the last failure was SQLITE_BUSY/LOCKED (a temporary condition). */
 int db_last_busy(struct db *db);
+/* 1 when the last failure was the disk's (full, I/O error, read-only). */
+int db_last_io(struct db *db);
 const char *db_errmsg(struct db *db);
 
 /* Prepare (cached by SQL text) and bind.  The returned statement is reset,

@@ -896,6 +896,8 @@ ing_run(struct ing *g)
 	struct ingest_result *res = g->res;
 	const char *source = g->source, *source_key = g->source_key;
 	if (db_begin(db) < 0) {
+		log_warn("event=message_tempfail source=%s error=%s",
+		    log_q(source_key ? source_key : source), log_q(db_errmsg(db)));
 		mime_msg_free(g->m);
 		return -1;
 	}
@@ -924,13 +926,14 @@ ing_run(struct ing *g)
 		mime_msg_free(g->m);
 		return 0;
 	}
-	int busy = db_last_busy(db);
+	/* What failed, read before the rollback can change it. */
+	int e = errno, busy = db_last_busy(db);
+	int failed_io = db_last_io(db) || e == ENOSPC || e == EIO || e == EDQUOT || e == EROFS;
 	char why[256];
-	snprintf(why, sizeof(why), "%s", errno == ENOSPC ? "disk full" : db_errmsg(db));
+	snprintf(why, sizeof(why), "%s", e == ENOSPC ? "disk full" : db_errmsg(db));
 	db_rollback(db);
 	memset(res, 0, sizeof(*res));
 	res->replies = 0;
-	int failed_io = errno == ENOSPC || errno == EIO || errno == EDQUOT || errno == EROFS;
 	if (busy || failed_io) {
 		log_warn("event=message_tempfail source=%s error=%s",
 		    log_q(source_key ? source_key : source), log_q(why));

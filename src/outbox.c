@@ -40,8 +40,11 @@ outbox_queue(struct app *app, int64_t project, const char *kind,
 	if (id > 0 && hist_add(app->db, project, 0, "system", "mail-out",
 	                  "%s to %s: %s", kind, rcpt, m->subject) < 0)
 		id = -1;
+	/* Inside the caller's transaction, which may still roll back: debug
+	 * only; what was committed shows as replies= of message_done and as
+	 * mail_sent. */
 	if (id > 0)
-		log_info("event=mail_queued outbox=%lld project=%lld kind=%s rcpt=%s",
+		log_debug("event=mail_queued outbox=%lld project=%lld kind=%s rcpt=%s",
 		    (long long)id, (long long)project, kind, log_q(rcpt));
 	free(rcpt);
 	if (id > 0 && msgid_out)
