@@ -15,7 +15,9 @@ import socket
 import ssl
 import subprocess
 import tempfile
+import sys
 import time
+import unittest
 
 from inkenv import INKFLOW, TOP, Env
 
@@ -414,3 +416,32 @@ class Daemon:
 
     def tail(self, n=40):
         return "\n".join(self.log().splitlines()[-n:])
+
+
+def start_module_lab():
+    """A test module's lab with the staff users, stopped at exit too (also
+    on an interrupted run); unittest.SkipTest when the machine has no lab."""
+    why = lab_missing()
+    if why:
+        raise unittest.SkipTest(why)
+    lab = Lab()
+    atexit.register(lab.stop)
+    try:
+        lab.start(STAFF)
+    except BaseException:
+        lab.stop()
+        raise
+    return lab
+
+
+def noter(tag):
+    """note(text): a measurement for the log of the run, on stderr beside
+    unittest's output, marked [tag]."""
+    def note(text):
+        sys.stderr.write("\n    [%s] %s\n" % (tag, text))
+        sys.stderr.flush()
+    return note
+
+
+def new_msgid():
+    return "<%s@client.test>" % os.urandom(8).hex()

@@ -10,7 +10,6 @@ and acknowledged, once.
 
 Skipped as a whole when not root or without Dovecot/Postfix; the disk-full
 tests also when tmpfs cannot be mounted."""
-import atexit
 import errno
 import json
 import os
@@ -25,24 +24,14 @@ import time
 import unittest
 
 from inkenv import make_mail
-from labenv import STAFF, Lab, LabEnv, imap_conf, lab_missing, smtp_conf, wait_until
+from labenv import imap_conf, LabEnv, new_msgid, noter, smtp_conf, start_module_lab, wait_until
 
 LAB = None
 
 
 def setUpModule():
     global LAB
-    why = lab_missing()
-    if why:
-        raise unittest.SkipTest(why)
-    lab = Lab()
-    atexit.register(lab.stop)
-    try:
-        lab.start(STAFF)
-    except BaseException:
-        lab.stop()
-        raise
-    LAB = lab
+    LAB = start_module_lab()
 
 
 def tearDownModule():
@@ -50,13 +39,10 @@ def tearDownModule():
         LAB.stop()
 
 
-def note(text):
-    sys.stderr.write("\n    [fault] %s\n" % text)
-    sys.stderr.flush()
+note = noter("fault")
 
 
-def msgid():
-    return "<%s@client.test>" % os.urandom(8).hex()
+msgid = new_msgid
 
 
 def refuse(address, answer=None):

@@ -5,7 +5,6 @@ got the way their mail programs would.
 
 Skipped as a whole when not root or when Dovecot/Postfix are not installed.
 INKFLOW_SEED fixes the random kill moments of the crash test."""
-import atexit
 import email
 import email.policy
 import json
@@ -25,25 +24,15 @@ import time
 import unittest
 
 from inkenv import INKFLOW, body_text, make_mail
-from labenv import (STAFF, Lab, LabEnv, imap_conf, lab_missing, smtp_conf, wait_progress,
-                    wait_until)
+from labenv import (imap_conf, LabEnv, new_msgid, noter, smtp_conf, start_module_lab,
+                    wait_progress, wait_until)
 
 LAB = None
 
 
 def setUpModule():
     global LAB
-    why = lab_missing()
-    if why:
-        raise unittest.SkipTest(why)
-    lab = Lab()
-    atexit.register(lab.stop)  # also on an interrupted run
-    try:
-        lab.start(STAFF)
-    except BaseException:
-        lab.stop()
-        raise
-    LAB = lab
+    LAB = start_module_lab()
 
 
 def tearDownModule():
@@ -51,14 +40,10 @@ def tearDownModule():
         LAB.stop()
 
 
-def note(text):
-    """A measurement for the log of the run (stderr, beside unittest's)."""
-    sys.stderr.write("\n    [lab] %s\n" % text)
-    sys.stderr.flush()
+note = noter("lab")
 
 
-def msgid():
-    return "<%s@client.test>" % os.urandom(8).hex()
+msgid = new_msgid
 
 
 def ink_number(subject):

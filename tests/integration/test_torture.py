@@ -10,7 +10,6 @@ kill interrupted are removed when `inkflow run` starts after a crash.
 
 Skipped when not root or without Dovecot/Postfix.  INKFLOW_SEED fixes the
 kill moments; INKFLOW_TORTURE_N and INKFLOW_TORTURE_KILLS shrink the run."""
-import atexit
 import json
 import os
 import random
@@ -20,24 +19,15 @@ import time
 import unittest
 
 from inkenv import make_mail
-from labenv import STAFF, Lab, LabEnv, imap_conf, lab_missing, smtp_conf, wait_progress, wait_until
+from labenv import (imap_conf, LabEnv, noter, smtp_conf, start_module_lab, wait_progress,
+                    wait_until)
 
 LAB = None
 
 
 def setUpModule():
     global LAB
-    why = lab_missing()
-    if why:
-        raise unittest.SkipTest(why)
-    lab = Lab()
-    atexit.register(lab.stop)
-    try:
-        lab.start(STAFF)
-    except BaseException:
-        lab.stop()
-        raise
-    LAB = lab
+    LAB = start_module_lab()
 
 
 def tearDownModule():
@@ -45,9 +35,7 @@ def tearDownModule():
         LAB.stop()
 
 
-def note(text):
-    sys.stderr.write("\n    [torture] %s\n" % text)
-    sys.stderr.flush()
+note = noter("torture")
 
 
 class KillNineAtScale(unittest.TestCase):
