@@ -36,7 +36,7 @@ BIN     := $(BUILD)/inkflow
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit integration demo install uninstall clean deps san bench fuzz
+.PHONY: all check unit integration demo install uninstall clean deps san bench bench-scale fuzz
 
 all: $(BIN)
 
@@ -94,8 +94,21 @@ $(BUILD)/bench/sqlite-ceiling: tests/bench/sqlite-ceiling.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
 
-bench: $(BIN) $(BUILD)/bench/sqlite-ceiling
+bench: $(BIN) $(BUILD)/bench/sqlite-ceiling $(BUILD)/bench/gen-bigdb
 	@INKFLOW=$(abspath $(BIN)) SQLITE_CEILING=$(abspath $(BUILD)/bench/sqlite-ceiling) tests/bench/run
+	@$(MAKE) --no-print-directory bench-scale
+
+# make bench-scale: ingest rate, query times and idle RSS on a database of
+# 1,000,000 projects, 10,000,000 events and 2,000,000 messages (made once by
+# gen-bigdb, 5.3 GB, cached in $(BUILD)/bench/ per schema version; needs about
+# twice that free).  Prints figures, never fails on them.  A quick run:
+# make bench-scale SCALE_PROJECTS=20000 SCALE_N=200
+$(BUILD)/bench/gen-bigdb: tests/bench/gen-bigdb.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
+
+bench-scale: $(BIN) $(BUILD)/bench/gen-bigdb
+	@INKFLOW=$(abspath $(BIN)) GEN_BIGDB=$(abspath $(BUILD)/bench/gen-bigdb) tests/bench/scale
 
 -include $(OBJS:.o=.d) $(BUILD)/obj/main.d
 
