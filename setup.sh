@@ -3,8 +3,10 @@
 #   ./setup.sh demo   install build packages, build, run the main job on a copy
 #                     of the sample mailboxes (run/), print what it did
 #   ./setup.sh test   install build and test packages, run the whole test
-#                     suite, plain and under AddressSanitizer + UBSan, then
-#                     fuzz each libFuzzer target for 60 s
+#                     suite plain, cppcheck and clang-tidy (make lint), the
+#                     tests under valgrind (make valgrind), the whole suite
+#                     under AddressSanitizer + UBSan, then fuzz each
+#                     libFuzzer target for 60 s
 # Both install only what is missing and can be run again at any time.
 set -eu
 cd "$(dirname "$0")"
@@ -12,7 +14,8 @@ cd "$(dirname "$0")"
 BUILD_PKGS="gcc make pkg-config libc6-dev libetpan-dev libxml2-dev libsqlite3-dev
   libcurl4-gnutls-dev libjansson-dev libgnutls28-dev libhpdf-dev fonts-dejavu-core
   libtiff-dev libpng-dev libjpeg62-turbo-dev libqpdf-dev"
-TEST_PKGS="libcmocka-dev python3 python3-icalendar sqlite3 poppler-utils qpdf clang libclang-rt-14-dev radicale"
+TEST_PKGS="libcmocka-dev python3 python3-icalendar sqlite3 poppler-utils qpdf clang libclang-rt-14-dev radicale
+  cppcheck clang-tidy valgrind"
 
 install_missing() {
 	missing=""
@@ -50,6 +53,10 @@ test)
 	make -s
 	echo "== tests (plain build)"
 	make -s check
+	echo "== static analysis (cppcheck, clang-tidy)"
+	make -s -j2 lint
+	echo "== tests under valgrind (unit programs, integration modules in VALGRIND_TESTS)"
+	make -s valgrind
 	echo "== tests (AddressSanitizer + UndefinedBehaviorSanitizer)"
 	make -s SAN=1 check
 	echo "== fuzzing (libFuzzer, 60 s per target, two targets at a time)"
