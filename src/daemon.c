@@ -184,19 +184,25 @@ poll_maildir(struct loop *l, struct run_stats *s)
 			}
 			char *raw;
 			size_t len;
-			if (file_read(v[i].path, app->cfg->limits.max_message, &raw, &len) < 0) {
+			int map = (size_t)st.st_size >= INGEST_MAP_FROM;
+			if ((map ? file_map(v[i].path, app->cfg->limits.max_message, &raw, &len)
+			         : file_read(v[i].path, app->cfg->limits.max_message, &raw, &len)) < 0) {
 				log_warn("event=read_failed path=%s error=%s", log_q(v[i].path),
 				    log_q(strerror(errno)));
 				s->tempfail++;
 				continue;
 			}
-			in[k] = (struct ingest_input){.source_key = v[i].unique, .raw = raw, .len = len};
+			in[k] = (struct ingest_input){.source_key = v[i].unique, .raw = raw, .len = len,
+			    .mapped = map};
 			idx[k++] = i;
 			bytes += len;
 		}
 		ingest_batch(app, source, in, k);
 		for (size_t j = 0; j < k; j++) {
-			free((char *)in[j].raw);
+			if (in[j].mapped)
+				file_unmap((char *)in[j].raw, in[j].len);
+			else
+				free((char *)in[j].raw);
 			if (in[j].rc < 0) {
 				s->tempfail++;
 				continue;

@@ -53,7 +53,25 @@ struct ing {
 	int64_t msg;              /* messages.id */
 	struct ingest_result *res;
 	char (*att_sha)[65];      /* SHA-256 of each attachment, when staged */
+	int mapped;               /* raw is a file_map mapping: pages may be dropped */
+	char **spills;            /* files of attachments decoded to disk */
+	size_t nspills;
 };
+
+/* Hash raw[off..off+n) into c; a mapped message hands back each window's
+ * pages once hashed, so a large one is never resident whole. */
+#define WINDOW ((size_t)1 << 20)
+static void
+hash_range(const struct ing *g, struct sha256 *c, size_t off, size_t n)
+{
+	for (size_t done = 0; done < n;) {
+		size_t k = n - done < WINDOW ? n - done : WINDOW;
+		sha256_update(c, g->raw + off + done, k);
+		if (g->mapped)
+			file_drop(g->raw, off + done, off + done + k);
+		done += k;
+	}
+}
 
 static const char *
 domain_of(const char *addr)
@@ -80,13 +98,19 @@ body_offset(const char *raw, size_t len)
 static void
 compute_keys(struct ing *g)
 {
-	sha256_hex(g->raw, g->len, g->raw_sha);
+	struct sha256 rc;
+	sha256_init(&rc);
+	hash_range(g, &rc, 0, g->len);
+	sha256_final(&rc, g->raw_sha);
 	if (g->m && g->m->message_id && *g->m->message_id) {
 		/* Same Message-ID and same body: the same message, whatever
 		 * trace headers the transports added on the way. */
 		size_t off = body_offset(g->raw, g->len);
 		char body[65];
-		sha256_hex(g->raw + off, g->len - off, body);
+		struct sha256 bc;
+		sha256_init(&bc);
+		hash_range(g, &bc, off, g->len - off);
+		sha256_final(&bc, body);
 		struct sha256 c;
 		sha256_init(&c);
 		sha256_update(&c, "mid:", 4);
@@ -161,7 +185,7 @@ store_attachments(struct ing *g)
 	for (size_t i = 0; i < g->m->natts; i++) {
 		const struct mime_att *a = &g->m->atts[i];
 		char sha[65];
-		if (g->att_sha)
+		if (g->att_sha && g->att_sha[i][0])
 			memcpy(sha, g->att_sha[i], sizeof(sha));
 		else
 			sha256_hex(a->data, a->len, sha);
@@ -169,7 +193,21 @@ store_attachments(struct ing *g)
 		                                           : (a->is_message ? "message.eml"
 		                                                            : "attachment"));
 		char *rel = xasprintf("att/%.2s/%s/%s", sha, sha, name);
-		int r = store_file(g->app, rel, a->data, a->len);
+		int r;
+		if (a->spill) {
+			/* Decoded to disk: the batch's barrier put it in place. */
+			char *path = path_join(g->app->cfg->data_dir, rel);
+			struct stat st;
+			r = stat(path, &st) == 0 && (size_t)st.st_size == a->len ? 0 : -1;
+			if (r < 0) {
+				errno = EIO;
+				log_error("event=store_failed path=%s error=%s", log_q(path),
+				    "decoded attachment not in place");
+			}
+			free(path);
+		} else {
+			r = store_file(g->app, rel, a->data, a->len);
+		}
 		if (r == 0)
 			r = db_x(g->app->db,
 			    "INSERT INTO attachments(message_id,filename,orig_filename,"
@@ -857,6 +895,243 @@ quarantine_after_failure(struct ing *g, const char *why)
 	return 0;
 }
 
+/* ---- large messages -------------------------------------------------- */
+
+/* A mapped message from BIG_MESSAGE bytes on is parsed through a stand-in:
+ * long runs of base64 lines (RUN_MIN bytes or more: attachment data, which
+ * can hold no header, boundary or blank line) are cut out, libetpan parses
+ * what is left, and the attachments those runs belong to are decoded from
+ * the mapping straight into files under the data directory, window by
+ * window.  Neither the message nor its attachments are ever held whole in
+ * memory.  When a run does not lie in the base64 body of an attachment of
+ * the top-level message, the message is parsed whole as any other. */
+#define BIG_MESSAGE INGEST_MAP_FROM
+#define RUN_MIN ((size_t)64 << 10)
+
+struct run {
+	size_t off, len; /* raw[off..off+len): whole lines but the last one's end */
+	size_t at;       /* where it was cut out of the stand-in */
+};
+
+static int
+b64_line(const char *p, size_t n)
+{
+	static const unsigned char ok[256] = {
+	    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
+	    ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
+	    ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1,
+	    ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1,
+	    ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1,
+	    ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+	    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1,
+	    ['x'] = 1, ['y'] = 1, ['z'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1,
+	    ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['+'] = 1,
+	    ['/'] = 1, ['='] = 1,
+	};
+	if (n == 0 || n > 998)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!ok[(unsigned char)p[i]])
+			return 0;
+	return 1;
+}
+
+/* The stand-in: raw without its long base64 runs; *runs says what was cut
+ * where.  NULL when there is nothing worth cutting. */
+static char *
+cut_runs(const struct ing *g, struct run **runs, size_t *nruns, size_t *skel_len)
+{
+	const char *raw = g->raw;
+	size_t len = g->len, cap = 0, dropped = 0;
+	*runs = NULL;
+	*nruns = 0;
+	size_t start = (size_t)-1, end = 0;
+	for (size_t i = 0; i < len;) {
+		const char *nl = memchr(raw + i, '\n', len - i);
+		size_t le = nl ? (size_t)(nl - raw) : len, ce = le;
+		if (ce > i && raw[ce - 1] == '\r')
+			ce--;
+		int q = nl && b64_line(raw + i, ce - i);
+		if (q && start == (size_t)-1)
+			start = i;
+		if (q)
+			end = ce;
+		if ((!q || !nl || le + 1 >= len) && start != (size_t)-1) {
+			if (end - start >= RUN_MIN) {
+				if (*nruns == cap) {
+					cap = cap ? cap * 2 : 8;
+					*runs = xrealloc(*runs, cap * sizeof(**runs));
+				}
+				(*runs)[(*nruns)++] = (struct run){start, end - start, start - dropped};
+				dropped += end - start;
+			}
+			start = (size_t)-1;
+		}
+		size_t next = nl ? le + 1 : len;
+		if (i / WINDOW != next / WINDOW)
+			file_drop(raw, i / WINDOW * WINDOW, next / WINDOW * WINDOW);
+		i = next;
+	}
+	file_drop(raw, 0, len);
+	if (!*nruns)
+		return NULL;
+	char *skel = xmalloc(len - dropped + 1);
+	size_t o = 0, from = 0;
+	for (size_t r = 0; r < *nruns; r++) {
+		memcpy(skel + o, raw + from, (*runs)[r].off - from);
+		o += (*runs)[r].off - from;
+		from = (*runs)[r].off + (*runs)[r].len;
+	}
+	memcpy(skel + o, raw + from, len - from);
+	o += len - from;
+	skel[o] = '\0';
+	file_drop(raw, 0, len);
+	*skel_len = o;
+	return skel;
+}
+
+/* Decode attachment a, whose base64 body is skel[a->body_off..+body_len)
+ * with the runs v[0..n) (those cut out inside it) put back, into a file
+ * under the data directory; its hash into sha.  -1 with errno, or with
+ * *limit set when the decoded size is over the attachment limit. */
+static int
+spill_att(struct ing *g, struct mime_att *a, const char *skel, const struct run *v, size_t n,
+    char sha[65], int *limit)
+{
+	char rnd[17];
+	random_hex(rnd, 8);
+	char *dir = path_join(g->app->cfg->data_dir, "att");
+	char *path = xasprintf("%s/.decoded-%s.tmp-%s", dir, rnd, rnd);
+	int r = mkdir_p(dir, 0750);
+	free(dir);
+	int fd = r < 0 ? -1 : open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		free(path);
+		return -1;
+	}
+	struct mime_b64 st = {0};
+	struct sha256 c;
+	sha256_init(&c);
+	unsigned char *out = xmalloc(WINDOW / 4 * 3 + 8);
+	size_t total = 0, pos = a->body_off, end = a->body_off + a->body_len;
+	int bad = 0;
+	/* Pieces in order: stand-in text up to each run, the run, the rest. */
+	for (size_t k = 0; k <= n && !bad; k++) {
+		size_t upto = k < n ? v[k].at : end;
+		const char *src[2] = {skel + pos, k < n ? g->raw + v[k].off : NULL};
+		size_t srclen[2] = {upto - pos, k < n ? v[k].len : 0};
+		for (int s = 0; s < 2 && !bad; s++) {
+			for (size_t done = 0; done < srclen[s] && !bad;) {
+				size_t w = srclen[s] - done < WINDOW ? srclen[s] - done : WINDOW;
+				size_t o = mime_b64_feed(&st, src[s] + done, w, out);
+				if (s == 1)
+					file_drop(g->raw, v[k].off + done, v[k].off + done + w);
+				sha256_update(&c, out, o);
+				total += o;
+				bad = write_full(fd, out, o) < 0;
+				done += w;
+			}
+		}
+		pos = upto;
+	}
+	size_t o = mime_b64_end(&st, out);
+	sha256_update(&c, out, o);
+	total += o;
+	if (!bad)
+		bad = write_full(fd, out, o) < 0;
+	free(out);
+	int e = errno;
+	if (close(fd) < 0 && !bad) {
+		bad = 1;
+		e = errno;
+	}
+	*limit = total > g->app->cfg->limits.max_attachment;
+	sha256_final(&c, sha);
+	if (bad || *limit) {
+		unlink(path);
+		free(path);
+		errno = e;
+		return -1;
+	}
+	free(a->data);
+	a->data = NULL;
+	a->len = total;
+	a->spill = path;
+	g->spills = xrealloc(g->spills, (g->nspills + 1) * sizeof(*g->spills));
+	g->spills[g->nspills++] = xstrdup(path);
+	return 0;
+}
+
+/* Parse g->raw into g->m (NULL, with the reason, when it cannot be). */
+static void
+parse_message(struct ing *g, const struct mime_limits *ml)
+{
+	struct run *v = NULL;
+	size_t nv = 0, skel_len = 0;
+	char *skel = g->mapped && g->len >= BIG_MESSAGE ? cut_runs(g, &v, &nv, &skel_len) : NULL;
+	if (!skel) {
+		if (mime_parse(g->raw, g->len, ml, &g->m, g->parse_reason, sizeof(g->parse_reason)) < 0)
+			g->m = NULL;
+		return;
+	}
+	int whole = 0;
+	if (mime_parse(skel, skel_len, ml, &g->m, g->parse_reason, sizeof(g->parse_reason)) < 0) {
+		g->m = NULL;
+		whole = 1; /* the reason must be the real message's */
+	}
+	/* Each run must lie in the base64 body of one attachment. */
+	size_t *owner = xcalloc(nv, sizeof(*owner));
+	for (size_t r = 0; r < nv && !whole; r++) {
+		owner[r] = (size_t)-1;
+		for (size_t i = 0; i < g->m->natts && owner[r] == (size_t)-1; i++) {
+			const struct mime_att *a = &g->m->atts[i];
+			if (a->base64 && !a->is_message && a->body_off <= v[r].at &&
+			    v[r].at <= a->body_off + a->body_len &&
+			    !str_istarts(a->content_type, "text/") &&
+			    !str_istarts(a->content_type, "message/"))
+				owner[r] = i;
+		}
+		whole = owner[r] == (size_t)-1;
+	}
+	if (!whole) {
+		g->att_sha = xcalloc(g->m->natts, sizeof(*g->att_sha));
+		for (size_t r = 0; r < nv && !whole;) {
+			size_t k = r;
+			while (k < nv && owner[k] == owner[r])
+				k++;
+			int limit = 0;
+			struct mime_att *a = &g->m->atts[owner[r]];
+			if (spill_att(g, a, skel, v + r, k - r, g->att_sha[owner[r]], &limit) < 0) {
+				if (limit) {
+					snprintf(g->parse_reason, sizeof(g->parse_reason),
+					    "decoded part size exceeds attachment limit %zu",
+					    g->app->cfg->limits.max_attachment);
+					mime_msg_free(g->m);
+					g->m = NULL;
+					break;
+				}
+				whole = 1; /* could not write: decode in memory instead */
+			}
+			r = k;
+		}
+		/* Attachments without runs get their hash when staged. */
+		for (size_t i = 0; g->m && i < g->m->natts; i++)
+			if (!g->m->atts[i].spill)
+				g->att_sha[i][0] = '\0';
+	}
+	if (whole) {
+		mime_msg_free(g->m);
+		g->m = NULL;
+		free(g->att_sha);
+		g->att_sha = NULL;
+		if (mime_parse(g->raw, g->len, ml, &g->m, g->parse_reason, sizeof(g->parse_reason)) < 0)
+			g->m = NULL;
+	}
+	free(owner);
+	free(v);
+	free(skel);
+}
+
 /* Before the transaction: the source-key duplicate check, parsing and the
  * keys.  1 when the message was seen before (res says so), 0 to go on,
  * -1 on a database error. */
@@ -882,8 +1157,7 @@ ing_prepare(struct ing *g)
 	}
 	struct mime_limits ml;
 	mime_limits_from(&g->app->cfg->limits, &ml);
-	if (mime_parse(g->raw, g->len, &ml, &g->m, g->parse_reason, sizeof(g->parse_reason)) < 0)
-		g->m = NULL;
+	parse_message(g, &ml);
 	compute_keys(g);
 	return 0;
 }
@@ -979,7 +1253,8 @@ struct stage {
  * does that for every file at once.  -1 when it could not be written (the
  * message's own transaction then writes it the slow way and reports). */
 static int
-stage_file(struct app *app, struct stage *sg, const char *rel, const void *data, size_t len)
+stage_file(struct app *app, struct stage *sg, const char *rel, const void *data, size_t len,
+    int mapped)
 {
 	char *path = path_join(app->cfg->data_dir, rel);
 	struct stat st;
@@ -1004,7 +1279,14 @@ stage_file(struct app *app, struct stage *sg, const char *rel, const void *data,
 		free(path);
 		return -1;
 	}
-	int wr = write_full(fd, data, len);
+	int wr = 0;
+	for (size_t done = 0; done < len && wr == 0;) {
+		size_t k = len - done < WINDOW ? len - done : WINDOW;
+		wr = write_full(fd, (const char *)data + done, k);
+		if (mapped)
+			file_drop(data, done, done + k);
+		done += k;
+	}
 	if (close(fd) < 0 || wr < 0) {
 		unlink(tmp);
 		free(tmp);
@@ -1019,6 +1301,32 @@ stage_file(struct app *app, struct stage *sg, const char *rel, const void *data,
 	return 0;
 }
 
+/* An attachment already decoded to a file (spill_att): that file becomes
+ * rel at the barrier, unless rel is there already. */
+static int
+stage_decoded(struct app *app, struct stage *sg, const char *rel, const struct mime_att *a)
+{
+	char *path = path_join(app->cfg->data_dir, rel);
+	struct stat st;
+	if (stat(path, &st) == 0 && (size_t)st.st_size == a->len) {
+		free(path);
+		return 0;
+	}
+	char *dir = path_dirname(path);
+	int r = mkdir_p(dir, 0750);
+	free(dir);
+	if (r < 0) {
+		free(path);
+		return -1;
+	}
+	if (sg->n == sg->cap) {
+		sg->cap = sg->cap ? sg->cap * 2 : 32;
+		sg->v = xrealloc(sg->v, sg->cap * sizeof(*sg->v));
+	}
+	sg->v[sg->n++] = (struct staged){xstrdup(a->spill), path};
+	return 0;
+}
+
 /* The raw message and its attachments, staged; the attachment hashes are
  * kept for the transaction. */
 static void
@@ -1026,17 +1334,20 @@ stage_message(struct ing *g, struct stage *sg)
 {
 	char raw_rel[96];
 	snprintf(raw_rel, sizeof(raw_rel), "raw/%.2s/%s.eml", g->raw_sha, g->raw_sha);
-	if (stage_file(g->app, sg, raw_rel, g->raw, g->len) < 0 || !g->m)
+	if (stage_file(g->app, sg, raw_rel, g->raw, g->len, g->mapped) < 0 || !g->m)
 		return;
-	g->att_sha = xcalloc(g->m->natts ? g->m->natts : 1, sizeof(*g->att_sha));
+	if (!g->att_sha)
+		g->att_sha = xcalloc(g->m->natts ? g->m->natts : 1, sizeof(*g->att_sha));
 	for (size_t i = 0; i < g->m->natts; i++) {
 		const struct mime_att *a = &g->m->atts[i];
-		sha256_hex(a->data, a->len, g->att_sha[i]);
+		if (!a->spill)
+			sha256_hex(a->data, a->len, g->att_sha[i]);
 		char *name = sanitize_filename(a->filename ? a->filename
 		                                           : (a->is_message ? "message.eml"
 		                                                            : "attachment"));
 		char *rel = xasprintf("att/%.2s/%s/%s", g->att_sha[i], g->att_sha[i], name);
-		int r = stage_file(g->app, sg, rel, a->data, a->len);
+		int r = a->spill ? stage_decoded(g->app, sg, rel, a)
+		                 : stage_file(g->app, sg, rel, a->data, a->len, 0);
 		free(name);
 		free(rel);
 		if (r < 0)
@@ -1082,7 +1393,7 @@ ingest_batch(struct app *app, const char *source, struct ingest_input *v, size_t
 	struct stage sg = {0};
 	for (size_t i = 0; i < n; i++) {
 		g[i] = (struct ing){.app = app, .source = source, .source_key = v[i].source_key,
-		    .raw = v[i].raw, .len = v[i].len, .res = &v[i].res};
+		    .raw = v[i].raw, .len = v[i].len, .res = &v[i].res, .mapped = v[i].mapped};
 		v[i].rc = ing_prepare(&g[i]);
 		if (v[i].rc != 0)
 			continue;
@@ -1104,6 +1415,11 @@ ingest_batch(struct app *app, const char *source, struct ingest_input *v, size_t
 		else if (v[i].rc > 0)
 			v[i].rc = 0;
 		free(g[i].att_sha);
+		for (size_t k = 0; k < g[i].nspills; k++) {
+			unlink(g[i].spills[k]); /* still there: not used */
+			free(g[i].spills[k]);
+		}
+		free(g[i].spills);
 		if (v[i].rc < 0)
 			failed = 1;
 	}

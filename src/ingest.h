@@ -46,10 +46,16 @@ int ingest_message(struct app *app, const char *source, const char *source_key,
 
 /* One message of a batch: source_key, raw and len in; rc (0 done, -1
  * temporary failure: retry later) and res out. */
+/* From this size a source that can should hand ingest_batch a file_map
+ * mapping rather than a copy (see ingest_input.mapped). */
+#define INGEST_MAP_FROM ((size_t)4 << 20)
+
 struct ingest_input {
 	const char *source_key;
 	const char *raw;
 	size_t len;
+	int mapped;     /* raw is a file_map mapping: large messages are then
+	                   decoded window by window, never held whole */
 	int rc;
 	struct ingest_result res;
 };

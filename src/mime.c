@@ -399,6 +399,8 @@ struct pctx {
 	char *reason;
 	size_t reasonlen;
 	int failed;
+	const char *base;    /* the top-level buffer, for mime_att.body_off */
+	size_t baselen;
 };
 
 static void note(struct pctx *c, const char *fmt, ...)
@@ -543,14 +545,8 @@ b64_tail(uint32_t acc, int k, unsigned char *out)
 	return 2;
 }
 
-/* Base64 body of a part, decoded into out (room for n / 4 * 3 + 3 bytes):
- * characters outside the alphabet are skipped, '=' ends a quantum (what
- * is left of it is dropped) and decoding goes on after it, so parts made
- * of several encoded blocks decode whole.  Counts for the notes: alphabet
- * characters before the first '=', '=' signs, other non-blank bytes. */
-static size_t
-b64_body(const char *p, size_t n, unsigned char *out, size_t *alpha, size_t *pads,
-    size_t *junk)
+size_t
+mime_b64_feed(struct mime_b64 *st, const char *p, size_t n, unsigned char *out)
 {
 	static const unsigned char val[256] = {
 	    ['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7,
@@ -564,13 +560,13 @@ b64_body(const char *p, size_t n, unsigned char *out, size_t *alpha, size_t *pad
 	    ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63,
 	    ['/'] = 64, ['='] = 65, [' '] = 66, ['\t'] = 66, ['\r'] = 66, ['\n'] = 66,
 	}; /* value + 1; 65 padding, 66 blank, 0 junk */
-	size_t o = 0, a = 0, pd = 0, j = 0;
-	uint32_t acc = 0;
-	int k = 0; /* sextets in acc */
+	size_t o = 0;
+	uint32_t acc = st->acc;
+	int k = st->k;
 	for (size_t i = 0; i < n; i++) {
 		int v = val[(unsigned char)p[i]];
 		if (v > 0 && v <= 64) {
-			a += pd ? 0 : 1;
+			st->alpha += st->pads ? 0 : 1;
 			acc = acc << 6 | (uint32_t)(v - 1);
 			if (++k == 4) {
 				out[o++] = (unsigned char)(acc >> 16);
@@ -580,18 +576,39 @@ b64_body(const char *p, size_t n, unsigned char *out, size_t *alpha, size_t *pad
 				k = 0;
 			}
 		} else if (v == 65) {
-			pd++;
+			st->pads++;
 			o += b64_tail(acc, k, out + o);
 			acc = 0;
 			k = 0;
 		} else if (v == 0) {
-			j++;
+			st->junk++;
 		}
 	}
-	o += b64_tail(acc, k, out + o); /* missing padding */
-	*alpha = a;
-	*pads = pd;
-	*junk = j;
+	st->acc = acc;
+	st->k = k;
+	return o;
+}
+
+size_t
+mime_b64_end(struct mime_b64 *st, unsigned char *out)
+{
+	size_t o = b64_tail(st->acc, st->k, out); /* missing padding */
+	st->acc = 0;
+	st->k = 0;
+	return o;
+}
+
+/* Base64 body of a part, decoded into out (room for n / 4 * 3 + 3 bytes). */
+static size_t
+b64_body(const char *p, size_t n, unsigned char *out, size_t *alpha, size_t *pads,
+    size_t *junk)
+{
+	struct mime_b64 st = {0};
+	size_t o = mime_b64_feed(&st, p, n, out);
+	o += mime_b64_end(&st, out + o);
+	*alpha = st.alpha;
+	*pads = st.pads;
+	*junk = st.junk;
 	return o;
 }
 
@@ -2457,6 +2474,13 @@ leaf_walk(struct pctx *c, struct mailmime *e, const struct einfo *ei,
 		return -1;
 	}
 	att_add(c, fn, ei, data, len, 0);
+	if (p && c->base && p >= c->base && n <= c->baselen &&
+	    (size_t)(p - c->base) <= c->baselen - n) {
+		struct mime_att *a = &c->atts[c->natts - 1];
+		a->body_off = (size_t)(p - c->base);
+		a->body_len = n;
+		a->base64 = ei->cte && strcmp(ei->cte, "base64") == 0;
+	}
 	return 0;
 }
 
@@ -2958,6 +2982,7 @@ mime_msg_free(struct mime_msg *m)
 		free(m->atts[i].content_type);
 		free(m->atts[i].content_id);
 		free(m->atts[i].data);
+		free(m->atts[i].spill);
 	}
 	free(m->atts);
 	strv_free(m->notes, m->nnotes);
@@ -3313,6 +3338,10 @@ mime_parse(const char *raw, size_t len, const struct mime_limits *lim,
 	if (r == 0)
 		r = guard_structure(&c, m, mlen, 0);
 	c.parts = 0;
+	if (!work) {
+		c.base = raw;
+		c.baselen = len;
+	}
 	struct mailmime *root = NULL;
 	size_t idx = 0;
 	if (r == 0 && mailmime_parse(m, mlen, &idx, &root) != MAILIMF_NO_ERROR) {

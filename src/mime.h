@@ -31,6 +31,13 @@ struct mime_att {
 	size_t len;
 	int is_inline;       /* Content-Disposition: inline */
 	int is_message;      /* a message/rfc822 part kept whole (data = raw) */
+	/* Where the part's encoded body lies in the buffer given to
+	 * mime_parse, for a leaf of the top-level message (0, 0 for parts
+	 * of embedded messages), and whether it is base64: lets a caller
+	 * that parsed a stand-in of the message decode the real body. */
+	size_t body_off, body_len;
+	int base64;
+	char *spill;         /* set by the caller: data is in this file (data NULL) */
 };
 
 struct mime_msg {
@@ -135,5 +142,17 @@ char *mime_encode_phrase(const char *utf8);
  * become a space; the result holds no CR or LF except those folds.  Caller
  * frees. */
 char *mime_encode_param(const char *param, const char *utf8);
+
+/* Lenient base64 as mime_parse decodes bodies, in pieces: characters
+ * outside the alphabet are skipped (counted in junk), '=' ends a block
+ * (what is left of it is dropped) and decoding goes on after it.  feed
+ * writes at most n / 4 * 3 + 3 bytes to out, end at most 2. */
+struct mime_b64 {
+	uint32_t acc;
+	int k;
+	size_t alpha, pads, junk;
+};
+size_t mime_b64_feed(struct mime_b64 *st, const char *p, size_t n, unsigned char *out);
+size_t mime_b64_end(struct mime_b64 *st, unsigned char *out);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -492,6 +493,53 @@ file_read(const char *path, size_t max, char **data, size_t *len)
 	*len = sb.len;
 	*data = sb_steal(&sb);
 	return 0;
+}
+
+int
+file_map(const char *path, size_t max, char **data, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if ((uint64_t)st.st_size > max || st.st_size == 0) {
+		close(fd);
+		errno = st.st_size ? EFBIG : EINVAL;
+		return -1;
+	}
+	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	int e = errno;
+	close(fd);
+	if (p == MAP_FAILED) {
+		errno = e;
+		return -1;
+	}
+	*data = p;
+	*len = (size_t)st.st_size;
+	return 0;
+}
+
+void
+file_unmap(char *data, size_t len)
+{
+	if (data)
+		munmap(data, len);
+}
+
+void
+file_drop(const char *data, size_t from, size_t to)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = ((uintptr_t)data + from + pg - 1) / pg * pg;
+	uintptr_t b = ((uintptr_t)data + to) / pg * pg;
+	if (b > a)
+		madvise((void *)a, b - a, MADV_DONTNEED);
 }
 
 int

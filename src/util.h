@@ -87,6 +87,14 @@ int mkdir_p(const char *path, mode_t mode);
 /* Read a whole file, at most max bytes (larger: -1, errno EFBIG).  The data
  * is NUL-terminated (not counted in *len); caller frees. */
 int file_read(const char *path, size_t max, char **data, size_t *len);
+/* Map path read-only (private) instead of reading it: for large files, whose
+ * pages the caller can hand back after use (file_drop).  Fails with EFBIG
+ * beyond max.  Unmap with file_unmap. */
+int file_map(const char *path, size_t max, char **data, size_t *len);
+void file_unmap(char *data, size_t len);
+/* Hand back the pages of a file_map mapping that lie wholly inside
+ * data[from..to): they are read from the file again when touched. */
+void file_drop(const char *data, size_t from, size_t to);
 /* write(2) until all of data[0..len) is written (EINTR retried); -1 with
  * errno on error. */
 int write_full(int fd, const void *data, size_t len);
