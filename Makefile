@@ -191,12 +191,12 @@ lint-tidy-%: src/%.c
 # $(BUILD)/valgrind/log/<pid>.log and any non-empty log fails the run.
 # Library leaks inkflow cannot free are in tests/lint/valgrind.supp.
 # Every unit program runs (IMAP and SMTP against the mail lab when root).
-# NOT the whole integration suite: it starts over a thousand inkflow
-# processes, each some 30 times slower with a second of valgrind start-up,
-# which is well over an hour on two cores.  VALGRIND_TESTS names the modules
-# that run: ingest of the whole corpus, an order from inquiry to invoice,
-# reminders, the digest with its PDF (about 5 minutes on two cores; the unit
-# programs take about as long).  VALGRIND_SKIP leaves tests out (run.py
+# NOT the whole integration suite: its hundred-odd tests take 5-70 s each
+# under valgrind (every inkflow process pays a second of start-up and runs
+# 20-50 times slower), an estimated hour on two cores.  VALGRIND_TESTS names
+# the modules that run: ingest of the whole corpus, an order from inquiry to
+# invoice, reminders, the digest with its PDF (measured on two cores: unit
+# programs 80 s, these modules 190 s).  VALGRIND_SKIP leaves tests out (run.py
 # --skip=).  make valgrind VALGRIND_TESTS= runs every module (test_lab,
 # test_fault and test_torture need root and the mail lab; test_walkthrough's
 # own 120 s limit on its script is too short under valgrind).
