@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +37,7 @@
 #include "util.h"
 
 /* Longest wait in IDLE before re-issuing it (servers drop IDLE at 30 min). */
-#define IDLE_MAX 25 * 60
+#define IDLE_MAX (25 * 60)
 /* UIDs fetched per mailbox per pass, so one huge mailbox cannot starve the
  * others or the outbox. */
 #define FETCH_BATCH 500
@@ -554,6 +555,16 @@ wait_next(struct loop *l)
 		sleep(1);
 }
 
+/* Before waiting: hand back what the pass used and will not need while
+ * idle, SQLite's page cache (the next pass reads its pages again, mostly
+ * from the OS cache) and the free memory at the top of the heap. */
+static void
+idle_release(struct app *app)
+{
+	db_x(app->db, "PRAGMA shrink_memory", "");
+	malloc_trim(0);
+}
+
 /* SIGHUP: load the configuration again; keep the old one when the new one
  * has errors. */
 static void
@@ -648,7 +659,7 @@ daemon_run(struct app *app, const struct daemon_opts *o)
 	struct sigaction hup = {.sa_handler = on_hup};
 	sigemptyset(&hup.sa_mask);
 	sigaction(SIGHUP, &hup, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGPIPE, SIG_IGN); /* fails only for an invalid signal number */
 
 	struct loop l = {.app = app, .o = o, .backoff = BACKOFF_MIN};
 	char *src = source_name(app->cfg);
@@ -657,6 +668,10 @@ daemon_run(struct app *app, const struct daemon_opts *o)
 	char pid[32], ts[32];
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	iso_time(now_epoch(), ts, sizeof(ts));
+	/* A pass works with a larger page cache than SQLite's 2 MB (one
+	 * message touches pages of a dozen indexes, at a million projects
+	 * mostly different ones); idle_release hands it back after the pass. */
+	db_x(app->db, "PRAGMA cache_size=-16384", "");
 	status_set(app, "pid", pid);
 	status_set(app, "started", ts);
 	status_set(app, "source", src);
@@ -702,6 +717,7 @@ daemon_run(struct app *app, const struct daemon_opts *o)
 			rc = pr < 0 && s.read == 0 ? 1 : 0;
 			break;
 		}
+		idle_release(app);
 		wait_next(&l);
 	}
 	imap_close(l.imap);

@@ -50,7 +50,7 @@ link_hint(enum reply_cmd c, int de)
 	case CMD_NOTE:
 		return de ? "(Notiz hier)" : "(notatka tutaj)";
 	case CMD_CORRECT:
-		return de ? "BAN-440 3 300x100cm @ 35,00" : "BAN-440 3 300x100cm @ 35,00";
+		return "BAN-440 3 300x100cm @ 35,00"; /* the same in both languages */
 	case CMD_ASSIGN:
 		return "login";
 	default:
@@ -344,8 +344,8 @@ task_mail(struct app *app, int64_t task, int64_t project, int64_t message,
 	if (due) {
 		time_t t = (time_t)due;
 		struct tm tm;
-		localtime_r(&t, &tm);
-		strftime(due_s, sizeof(due_s), "%d.%m.%Y %H:%M", &tm);
+		if (!localtime_r(&t, &tm) || !strftime(due_s, sizeof(due_s), "%d.%m.%Y %H:%M", &tm))
+			snprintf(due_s, sizeof(due_s), "?");
 	}
 	const struct config *cfg = app->cfg;
 	struct tmpl_var v[] = {
@@ -475,6 +475,20 @@ task_remind(struct app *app, int64_t task, int *mails)
 	char *words = xstrdup(db_text(q, 5));
 	int64_t due = db_int(q, 6), calc = db_int(q, 7), expires = db_int(q, 8);
 	db_done(q);
+	/* A task older than its links (or from before schema 3, without an
+	 * expiry) gets fresh ones: a reminder must not carry dead links, and
+	 * token_make refuses an expiry of 0. */
+	int64_t now = now_epoch();
+	if (expires <= now) {
+		expires = now + TASK_TOKEN_DAYS * 86400;
+		if (db_x(app->db, "UPDATE tasks SET token_expires=?2 WHERE id=?1", "ii", task,
+		        expires) < 0) {
+			free(title);
+			free(desc);
+			free(words);
+			return -1;
+		}
+	}
 	uint32_t actions = 0;
 	for (char *save = NULL, *w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
 		enum reply_cmd c = reply_cmd_parse(w);
@@ -564,11 +578,16 @@ task_list(struct app *app, const char *login, int json)
 		fprintf(stderr, "inkflow: no user \"%s\"\n", login);
 		return 1;
 	}
-	struct db_stmt *q = db_q(app->db,
-	    "SELECT t.id, t.project_id, t.kind, t.title, u.login, t.status, t.due, t.created,"
-	    " t.actions, t.description FROM tasks t JOIN users u ON u.id=t.assignee_id"
-	    " WHERE t.status='open' AND (?1=0 OR t.assignee_id=?1) ORDER BY t.due IS NULL, t.due, t.id",
-	    "i", uid);
+	/* One statement per filter: "?1=0 OR t.assignee_id=?1" would keep
+	 * SQLite off the (assignee_id, status) index and read every open task. */
+#define TASK_COLS "SELECT t.id, t.project_id, t.kind, t.title, u.login, t.status, t.due, t.created," \
+	" t.actions, t.description FROM tasks t JOIN users u ON u.id=t.assignee_id"
+#define TASK_ORDER " ORDER BY t.due IS NULL, t.due, t.id"
+	struct db_stmt *q = uid
+	    ? db_q(app->db, TASK_COLS " WHERE t.assignee_id=?1 AND t.status='open'" TASK_ORDER, "i", uid)
+	    : db_q(app->db, TASK_COLS " WHERE t.status='open'" TASK_ORDER, "");
+#undef TASK_COLS
+#undef TASK_ORDER
 	if (!q)
 		return 1;
 	json_t *arr = json_array();
