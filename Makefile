@@ -177,8 +177,7 @@ lint-clang-tidy: $(LINT_SRCS:src/%.c=lint-tidy-%)
 # TIDY_PENDING_<file> := -check,...  turns checks off for src/<file>.c while
 # the fix of a finding there is pending; each one is listed with its finding
 # in tests/lint/README.md.
-TIDY_PENDING_daemon := -cert-err33-c,-bugprone-macro-parentheses
-TIDY_PENDING_task   := -cert-err33-c,-misc-redundant-expression
+# (none pending)
 
 # never a file: the check runs each time
 lint-tidy-%: src/%.c
