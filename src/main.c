@@ -326,7 +326,8 @@ cmd_outbox(struct app *app, int argc, char **argv)
 			fprintf(stderr, "inkflow: outbox retry: no unsent mail %lld\n", (long long)id);
 			return EX_USAGE_ERR;
 		}
-		printf("outbox: mail %lld queued again\n", (long long)id);
+		printf("outbox: mail %lld queued again; the daemon sends it at its next pass,"
+		       " `inkflow outbox flush` at once\n", (long long)id);
 		return 0;
 	}
 	fprintf(stderr, "inkflow: outbox list [--status S] [--json] | flush | retry ID\n");
