@@ -152,6 +152,8 @@ struct mime_b64 {
 	int k;
 	size_t alpha, pads, junk;
 };
+/* 1 for a character of the base64 alphabet or its padding '='. */
+int mime_b64_char(int ch);
 size_t mime_b64_feed(struct mime_b64 *st, const char *p, size_t n, unsigned char *out);
 size_t mime_b64_end(struct mime_b64 *st, unsigned char *out);
 
