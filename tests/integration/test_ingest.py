@@ -2,6 +2,7 @@
 acknowledgement; history, routing, classification, quarantine, dedupe."""
 import base64
 import hashlib
+import json
 import os
 import random
 import re
@@ -465,6 +466,33 @@ class Deliver(unittest.TestCase):
 
 
 class Cli(unittest.TestCase):
+    def test_fsck_empty_then_damaged_then_repaired(self):
+        env = Env()
+        try:
+            env.init()
+            j = env.json("fsck")  # no row names a file yet
+            self.assertTrue(j["clean"], j)
+            self.assertEqual((j["files"], j["referenced"]), (0, 0))
+            env.put(make_mail("fsck@firma-testowa.pl", "Ulotki", "Ile kosztuje 1000 ulotek?"))
+            env.once()
+            j = env.json("fsck")
+            self.assertTrue(j["clean"], j)
+            self.assertEqual(j["files"], j["referenced"])
+            stray = os.path.join(env.data, "raw", "zz")
+            os.makedirs(stray)
+            for name in ("leftover.eml.tmp-0123456789abcdef", "unknown.eml"):
+                with open(os.path.join(stray, name), "w") as f:
+                    f.write("x")
+            p = env.run("fsck", "--json", check=False)
+            self.assertEqual(p.returncode, 1)
+            j = json.loads(p.stdout)
+            self.assertEqual((j["temporary"], j["orphans"], j["clean"]), (1, 1, False))
+            p = env.run("fsck", "--repair")
+            self.assertEqual(os.listdir(stray), [])
+            self.assertTrue(env.json("fsck")["clean"])
+        finally:
+            env.close()
+
     def test_check_config_ok_and_errors(self):
         env = Env()
         try:
