@@ -444,6 +444,11 @@ path_dirname(const char *path)
 int
 mkdir_p(const char *path, mode_t mode)
 {
+	/* Mostly the parents exist: one call for the usual case. */
+	if (mkdir(path, mode) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
 	char *p = xstrdup(path);
 	for (char *s = p + 1; *s; s++) {
 		if (*s != '/')
