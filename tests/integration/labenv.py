@@ -418,20 +418,36 @@ class Daemon:
         return "\n".join(self.log().splitlines()[-n:])
 
 
-def start_module_lab():
-    """A test module's lab with the staff users, stopped at exit too (also
-    on an interrupted run); unittest.SkipTest when the machine has no lab."""
-    why = lab_missing()
-    if why:
-        raise unittest.SkipTest(why)
-    lab = Lab()
-    atexit.register(lab.stop)
-    try:
-        lab.start(STAFF)
-    except BaseException:
-        lab.stop()
-        raise
-    return lab
+class ModuleLab:
+    """A test module's lab: `LAB = ModuleLab()`, `setUpModule = LAB.start`,
+    `tearDownModule = LAB.stop`; LAB then stands for the running Lab.
+    Started with the staff users and stopped at exit too (also on an
+    interrupted run); unittest.SkipTest when the machine has no lab."""
+
+    def __init__(self):
+        self._lab = None
+
+    def start(self):
+        why = lab_missing()
+        if why:
+            raise unittest.SkipTest(why)
+        lab = Lab()
+        atexit.register(lab.stop)
+        try:
+            lab.start(STAFF)
+        except BaseException:
+            lab.stop()
+            raise
+        self._lab = lab
+
+    def stop(self):
+        if self._lab:
+            self._lab.stop()
+
+    def __getattr__(self, name):
+        if self._lab is None:
+            raise AttributeError("the module's lab is not running (%s)" % name)
+        return getattr(self._lab, name)
 
 
 def noter(tag):

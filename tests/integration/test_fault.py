@@ -24,19 +24,11 @@ import time
 import unittest
 
 from inkenv import make_mail
-from labenv import imap_conf, LabEnv, new_msgid, noter, smtp_conf, start_module_lab, wait_until
+from labenv import LabEnv, ModuleLab, imap_conf, new_msgid, noter, smtp_conf, wait_until
 
-LAB = None
-
-
-def setUpModule():
-    global LAB
-    LAB = start_module_lab()
-
-
-def tearDownModule():
-    if LAB:
-        LAB.stop()
+LAB = ModuleLab()
+setUpModule = LAB.start
+tearDownModule = LAB.stop
 
 
 note = noter("fault")

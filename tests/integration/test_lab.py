@@ -24,20 +24,12 @@ import time
 import unittest
 
 from inkenv import INKFLOW, body_text, make_mail
-from labenv import (imap_conf, LabEnv, new_msgid, noter, smtp_conf, start_module_lab,
-                    wait_progress, wait_until)
+from labenv import (LabEnv, ModuleLab, imap_conf, new_msgid, noter, smtp_conf, wait_progress,
+                    wait_until)
 
-LAB = None
-
-
-def setUpModule():
-    global LAB
-    LAB = start_module_lab()
-
-
-def tearDownModule():
-    if LAB:
-        LAB.stop()
+LAB = ModuleLab()
+setUpModule = LAB.start
+tearDownModule = LAB.stop
 
 
 note = noter("lab")
