@@ -450,6 +450,24 @@ class ModuleLab:
         return getattr(self._lab, name)
 
 
+def ack_duplicates(env, dups):
+    """dups: In-Reply-To -> the mailboxes holding an acknowledgement of that
+    inquiry, for those found more than once.  Tells SMTP's documented
+    at-least-once window (two copies of a row logged as sent once: killed
+    between the server's 250 and the commit, sent again by the next run)
+    from a real double send.  Returns (a line per duplicate, the real ones)."""
+    logs = env.log()
+    why, real = [], []
+    for k in dups:
+        (oid,) = env.sql("SELECT id FROM outbox WHERE kind='ack' AND raw LIKE ?",
+                         "%In-Reply-To: " + k + "%")[0]
+        sent = logs.count("event=mail_sent outbox=%d " % oid)
+        why.append("outbox %d: %d copies, logged as sent %d time(s)" % (oid, len(dups[k]), sent))
+        if len(dups[k]) != 2 or sent != 1:
+            real.append(k)
+    return why, real
+
+
 def noter(tag):
     """note(text): a measurement for the log of the run, on stderr beside
     unittest's output, marked [tag]."""

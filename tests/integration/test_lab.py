@@ -24,8 +24,8 @@ import time
 import unittest
 
 from inkenv import INKFLOW, body_text, make_mail
-from labenv import (LabEnv, ModuleLab, imap_conf, new_msgid, noter, smtp_conf, wait_progress,
-                    wait_until)
+from labenv import (LabEnv, ModuleLab, ack_duplicates, imap_conf, new_msgid, noter, smtp_conf,
+                    wait_progress, wait_until)
 
 LAB = ModuleLab()
 setUpModule = LAB.start
@@ -498,22 +498,7 @@ class KillNine(LabTest):
                 got.setdefault(a["In-Reply-To"], []).append(n)
         dups = {k: v for k, v in got.items() if len(v) > 1}
         if dups:
-            # Tell the documented window (killed after the server's 250,
-            # before the commit: the row was sent again by the next run,
-            # logged as sent once) from a real double send (logged twice).
-            logs = env.log()
-            why, real = [], []
-            for k in dups:
-                (oid,) = env.sql("SELECT id FROM outbox WHERE kind='ack' AND raw LIKE ?",
-                                 "%In-Reply-To: " + k + "%")[0]
-                sent = logs.count("event=mail_sent outbox=%d " % oid)
-                why.append("outbox %d: %d copies, logged as sent %d time(s)" % (
-                    oid, len(dups[k]), sent))
-                # Two copies of a row logged as sent once: a kill between the
-                # server's 250 and the commit (the documented at-least-once
-                # window of SMTP).  Anything else is a real double send.
-                if len(dups[k]) != 2 or sent != 1:
-                    real.append(k)
+            why, real = ack_duplicates(env, dups)
             note("kill -9 test: %d duplicate acknowledgement(s): %s" % (len(dups), why))
             self.assertEqual(real, [], "acknowledgements sent twice outside the kill window: "
                              + "; ".join(why))

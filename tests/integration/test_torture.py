@@ -19,7 +19,8 @@ import time
 import unittest
 
 from inkenv import make_mail
-from labenv import LabEnv, ModuleLab, imap_conf, noter, smtp_conf, wait_progress, wait_until
+from labenv import (LabEnv, ModuleLab, ack_duplicates, imap_conf, noter, smtp_conf,
+                    wait_progress, wait_until)
 
 LAB = ModuleLab()
 setUpModule = LAB.start
@@ -129,18 +130,7 @@ class KillNineAtScale(unittest.TestCase):
         self.assertTrue(all(set(got[k]) == {inquiries[k]} for k in inquiries))
         dups = {k: v for k, v in got.items() if len(v) > 1}
         if dups:
-            logs = env.log()
-            why, real = [], []
-            for k in dups:
-                (oid,) = env.sql("SELECT id FROM outbox WHERE kind='ack' AND raw LIKE ?",
-                                 "%In-Reply-To: " + k + "%")[0]
-                sent = logs.count("event=mail_sent outbox=%d " % oid)
-                why.append("outbox %d: %d copies, logged as sent %d time(s)" % (
-                    oid, len(dups[k]), sent))
-                # Two copies of a row logged as sent once: killed between the
-                # server's 250 and the commit (SMTP's at-least-once window).
-                if len(dups[k]) != 2 or sent != 1:
-                    real.append(k)
+            why, real = ack_duplicates(env, dups)
             note("%d duplicate acknowledgement(s) from the documented window: %s" % (
                 len(dups), why))
             self.assertEqual(real, [], "acknowledgements sent twice outside the kill window: "
