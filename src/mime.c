@@ -3714,7 +3714,7 @@ mime_encode_param(const char *param, const char *utf8)
 	/* RFC 2231: percent-encoded UTF-8, cut into continuations of at most
 	 * about 60 characters at character boundaries. */
 	struct sbuf pct = {0};
-	size_t *cuts = NULL, ncuts = 0;
+	size_t *cuts = xcalloc(n ? n : 1, sizeof(*cuts)), ncuts = 0; /* a cut per character */
 	sb_add(&pct, "", 0);
 	for (size_t i = 0; i < n;) {
 		size_t cl = u8len((unsigned char)s[i]);
@@ -3728,7 +3728,6 @@ mime_encode_param(const char *param, const char *utf8)
 				sb_printf(&pct, "%%%02X", ch);
 		}
 		i += cl;
-		cuts = xrealloc(cuts, (ncuts + 1) * sizeof(*cuts));
 		cuts[ncuts++] = pct.len;
 	}
 	const char *prefix = "UTF-8''";
