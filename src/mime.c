@@ -1064,7 +1064,8 @@ plist_parse(struct pctx *c, const char *v, size_t n, struct plist *pl)
 			sb_free(&val);
 			continue;
 		}
-		pl->p = xrealloc(pl->p, (pl->n + 1) * sizeof(*pl->p));
+		if ((pl->n & (pl->n - 1)) == 0) /* doubles: linear in the count */
+			pl->p = xrealloc(pl->p, (pl->n ? pl->n * 2 : 1) * sizeof(*pl->p));
 		pl->p[pl->n].name = name;
 		pl->p[pl->n].val = sb_steal(&val);
 		pl->n++;
@@ -1166,7 +1167,8 @@ plist_get(struct pctx *c, const struct plist *pl, const char *name)
 				dup = 1;
 		if (dup)
 			continue;
-		segs = xrealloc(segs, (ns + 1) * sizeof(*segs));
+		if ((ns & (ns - 1)) == 0)
+			segs = xrealloc(segs, (ns ? ns * 2 : 1) * sizeof(*segs));
 		segs[ns].idx = idx;
 		segs[ns].ext = d[k] == '*';
 		segs[ns].val = pl->p[i].val;
