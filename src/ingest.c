@@ -126,15 +126,23 @@ compute_keys(struct ing *g)
 	}
 }
 
+/* 1 when path is there with len bytes: content-addressed paths need no
+ * second write. */
+static int
+present(const char *path, size_t len)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && (size_t)st.st_size == len;
+}
+
 /* Write data under the data directory at rel (creating directories), unless
  * a file of that size is there already (content-addressed paths). */
 static int
 store_file(struct app *app, const char *rel, const void *data, size_t len)
 {
 	char *path = path_join(app->cfg->data_dir, rel);
-	struct stat st;
 	int r = 0;
-	if (stat(path, &st) == 0 && (size_t)st.st_size == len)
+	if (present(path, len))
 		goto out;
 	char *dir = path_dirname(path);
 	r = mkdir_p(dir, 0750);
@@ -197,8 +205,7 @@ store_attachments(struct ing *g)
 		if (a->spill) {
 			/* Decoded to disk: the batch's barrier put it in place. */
 			char *path = path_join(g->app->cfg->data_dir, rel);
-			struct stat st;
-			r = stat(path, &st) == 0 && (size_t)st.st_size == a->len ? 0 : -1;
+			r = present(path, a->len) ? 0 : -1;
 			if (r < 0) {
 				errno = EIO;
 				log_error("event=store_failed path=%s error=%s", log_q(path),
@@ -1236,6 +1243,39 @@ struct stage {
 	size_t n, cap;
 };
 
+/* Where rel goes: 1 when nothing is to be written (there already, or
+ * staged in this batch with the same content), 0 with *path set and its
+ * directory made, -1 on error. */
+static int
+stage_target(struct app *app, const struct stage *sg, const char *rel, size_t len, char **path)
+{
+	char *p = path_join(app->cfg->data_dir, rel);
+	int r = present(p, len);
+	for (size_t i = 0; i < sg->n && !r; i++)
+		r = strcmp(sg->v[i].path, p) == 0;
+	if (!r) {
+		char *dir = path_dirname(p);
+		r = mkdir_p(dir, 0750);
+		free(dir);
+	}
+	if (r != 0) {
+		free(p);
+		return r;
+	}
+	*path = p;
+	return 0;
+}
+
+static void
+stage_add(struct stage *sg, char *tmp, char *path)
+{
+	if (sg->n == sg->cap) {
+		sg->cap = sg->cap ? sg->cap * 2 : 32;
+		sg->v = xrealloc(sg->v, sg->cap * sizeof(*sg->v));
+	}
+	sg->v[sg->n++] = (struct staged){tmp, path};
+}
+
 /* Write data to a temporary name beside rel, unless rel is there already
  * with that size (content-addressed).  Not synced: the batch's barrier
  * does that for every file at once.  -1 when it could not be written (the
@@ -1244,24 +1284,14 @@ static int
 stage_file(struct app *app, struct stage *sg, const char *rel, const void *data, size_t len,
     int mapped)
 {
-	char *path = path_join(app->cfg->data_dir, rel);
-	struct stat st;
-	if (stat(path, &st) == 0 && (size_t)st.st_size == len) {
-		free(path);
-		return 0;
-	}
-	for (size_t i = 0; i < sg->n; i++)
-		if (strcmp(sg->v[i].path, path) == 0) {
-			free(path);
-			return 0; /* the same content twice in one batch */
-		}
-	char *dir = path_dirname(path);
-	int r = mkdir_p(dir, 0750);
-	free(dir);
+	char *path;
+	int r = stage_target(app, sg, rel, len, &path);
+	if (r != 0)
+		return r > 0 ? 0 : -1;
 	char rnd[17];
 	random_hex(rnd, 8);
 	char *tmp = xasprintf("%s.tmp-%s", path, rnd);
-	int fd = r < 0 ? -1 : open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (fd < 0) {
 		free(tmp);
 		free(path);
@@ -1281,11 +1311,7 @@ stage_file(struct app *app, struct stage *sg, const char *rel, const void *data,
 		free(path);
 		return -1;
 	}
-	if (sg->n == sg->cap) {
-		sg->cap = sg->cap ? sg->cap * 2 : 32;
-		sg->v = xrealloc(sg->v, sg->cap * sizeof(*sg->v));
-	}
-	sg->v[sg->n++] = (struct staged){tmp, path};
+	stage_add(sg, tmp, path);
 	return 0;
 }
 
@@ -1294,25 +1320,11 @@ stage_file(struct app *app, struct stage *sg, const char *rel, const void *data,
 static int
 stage_decoded(struct app *app, struct stage *sg, const char *rel, const struct mime_att *a)
 {
-	char *path = path_join(app->cfg->data_dir, rel);
-	struct stat st;
-	if (stat(path, &st) == 0 && (size_t)st.st_size == a->len) {
-		free(path);
-		return 0;
-	}
-	char *dir = path_dirname(path);
-	int r = mkdir_p(dir, 0750);
-	free(dir);
-	if (r < 0) {
-		free(path);
-		return -1;
-	}
-	if (sg->n == sg->cap) {
-		sg->cap = sg->cap ? sg->cap * 2 : 32;
-		sg->v = xrealloc(sg->v, sg->cap * sizeof(*sg->v));
-	}
-	sg->v[sg->n++] = (struct staged){xstrdup(a->spill), path};
-	return 0;
+	char *path;
+	int r = stage_target(app, sg, rel, a->len, &path);
+	if (r == 0)
+		stage_add(sg, xstrdup(a->spill), path);
+	return r < 0 ? -1 : 0;
 }
 
 /* The raw message and its attachments, staged; the attachment hashes are
