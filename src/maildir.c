@@ -137,78 +137,15 @@ maildir_mark_seen(const char *dir, const struct maildir_entry *e)
 	return r;
 }
 
-/* 1 if a message with this unique name exists in new/ or cur/. */
-static int
-exists_unique(const char *dir, const char *unique)
-{
-	char *p = xasprintf("%s/new/%s", dir, unique);
-	struct stat st;
-	int found = stat(p, &st) == 0;
-	free(p);
-	if (found)
-		return 1;
-	char *cur = path_join(dir, "cur");
-	DIR *d = opendir(cur);
-	free(cur);
-	if (!d)
-		return 0;
-	size_t ul = strlen(unique);
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, unique, ul) == 0 &&
-		    (de->d_name[ul] == '\0' || de->d_name[ul] == ':')) {
-			found = 1;
-			break;
-		}
-	}
-	closedir(d);
-	return found;
-}
-
 int
 maildir_deliver(const char *dir, const char *unique, const char *data, size_t len)
 {
-	if (exists_unique(dir, unique))
-		return 1;
-	char *tmp = xasprintf("%s/tmp/%s", dir, unique);
-	char *dst = xasprintf("%s/new/%s", dir, unique);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		goto fail;
-	if (write_full(fd, data, len) < 0) {
-		close(fd);
-		goto fail;
+	struct maildir_item it = {.unique = unique, .data = data, .len = len};
+	if (maildir_deliver_batch(dir, &it, 1) < 0) {
+		errno = it.err;
+		return -1;
 	}
-	int sr = fsync(fd), se = errno;
-	if (close(fd) < 0 || sr < 0) { /* close even when fsync failed */
-		if (sr < 0)
-			errno = se;
-		goto fail;
-	}
-	/* link() refuses to replace: a concurrent delivery of the same
-	 * unique name cannot produce two copies. */
-	if (link(tmp, dst) < 0) {
-		if (errno != EEXIST)
-			goto fail;
-		unlink(tmp);
-		free(tmp);
-		free(dst);
-		return 1;
-	}
-	unlink(tmp);
-	char *nd = path_join(dir, "new");
-	int r = dir_fsync(nd);
-	free(nd);
-	free(tmp);
-	free(dst);
-	return r < 0 ? -1 : 0;
-fail:;
-	int e = errno;
-	unlink(tmp);
-	free(tmp);
-	free(dst);
-	errno = e;
-	return -1;
+	return it.result;
 }
 
 static int

@@ -26,7 +26,7 @@ void maildir_entries_free(struct maildir_entry *v, size_t n);
  * message already gone (someone else moved it) is not an error. */
 int maildir_mark_seen(const char *dir, const struct maildir_entry *e);
 
-/* Deliver data as dir/new/<unique> through tmp/ with fsync.  Idempotent:
+/* Deliver one message as dir/new/<unique> (maildir_deliver_batch of one).  Idempotent:
  * when a message with that unique name is already in new/ or cur/, returns
  * 1 without writing.  0 delivered, -1 error (errno). */
 int maildir_deliver(const char *dir, const char *unique, const char *data, size_t len);
