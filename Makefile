@@ -11,7 +11,11 @@ SHAREDIR ?= $(PREFIX)/share/inkflow
 MANDIR  ?= $(PREFIX)/share/man
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS    := libetpan libxml-2.0 sqlite3 libcurl jansson gnutls libtiff-4 libpng libjpeg libqpdf
+PKGS    := libetpan libxml-2.0 sqlite3 jansson gnutls libpng
+# Opened on first use, not linked into inkflow (src/lazylib.h): their
+# headers are compiled against and their SONAMEs go into sonames.h.
+LAZY_PKGS := libcurl libtiff-4 libjpeg libqpdf
+LAZY_SONAMES := CURL:curl TIFF:tiff JPEG:jpeg QPDF:qpdf
 
 ifeq ($(SAN),1)
 BUILD   ?= build-san
@@ -22,12 +26,14 @@ SANFLAGS :=
 endif
 
 WARN    := -Wall -Wextra -Werror -Wformat=2 -Wno-format-nonliteral -Wshadow -Wpointer-arith -Wstrict-prototypes
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(LAZY_PKGS) 2>/dev/null)
 # libetpan's .pc adds a dpkg -specs file meant for its own build; drop it.
 PKG_LIBS   := $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS) 2>/dev/null))
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -MMD -MP
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -I$(BUILD) -MMD -MP
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 LIBS    := $(PKG_LIBS) -lhpdf -lm
+# For programs that call those libraries themselves (tests making images).
+LAZY_LIBS := $(shell pkg-config --libs $(LAZY_PKGS) 2>/dev/null)
 
 SRCS    := $(filter-out src/main.c,$(wildcard src/*.c))
 OBJS    := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
@@ -40,9 +46,19 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 all: $(BIN)
 
-$(BUILD)/obj/%.o: src/%.c
+$(BUILD)/obj/%.o: src/%.c | $(BUILD)/sonames.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# The SONAME of each library in LAZY_SONAMES, as the linker would find it.
+$(BUILD)/sonames.h: Makefile
+	@mkdir -p $(@D)
+	@for p in $(LAZY_SONAMES); do \
+		f=$$($(CC) -print-file-name=lib$${p#*:}.so); \
+		so=$$(objdump -p "$$f" 2>/dev/null | awk '$$1 == "SONAME" { print $$2 }'); \
+		[ -n "$$so" ] || { echo "no SONAME for lib$${p#*:}.so (found: $$f); is its -dev package installed?" >&2; exit 1; }; \
+		echo "#define SONAME_$${p%%:*} \"$$so\""; \
+	done >$@.tmp && mv $@.tmp $@
 
 $(LIB): $(OBJS)
 	@rm -f $@
@@ -53,7 +69,7 @@ $(BIN): $(BUILD)/obj/main.o $(LIB)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(LIB) $(ALL_LDFLAGS) $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(LIB) $(ALL_LDFLAGS) $(LIBS) $(LAZY_LIBS) -lcmocka
 
 unit: $(UNIT_BINS)
 	@tests/run-unit $(UNIT_BINS)
@@ -129,12 +145,12 @@ FUZZ_BUILD   := build-fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # Warnings on but not fatal: clang warns where gcc, which builds and tests
 # inkflow, does not, and that must not stop the fuzzing.
-FUZZ_ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(filter-out -Werror,$(WARN)) $(FUZZ_CFLAGS) $(FUZZ_SAN) $(PKG_CFLAGS) -MMD -MP
+FUZZ_ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(filter-out -Werror,$(WARN)) $(FUZZ_CFLAGS) $(FUZZ_SAN) $(PKG_CFLAGS) -I$(BUILD) -MMD -MP
 FUZZ_OBJS    := $(SRCS:src/%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_LIB     := $(FUZZ_BUILD)/libinkflow.a
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 
-$(FUZZ_BUILD)/obj/%.o: src/%.c
+$(FUZZ_BUILD)/obj/%.o: src/%.c | $(BUILD)/sonames.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_ALL_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
@@ -158,14 +174,14 @@ fuzz: $(FUZZ_BINS)
 CPPCHECK   ?= cppcheck
 CLANG_TIDY ?= clang-tidy
 LINT_SRCS  := $(wildcard src/*.c)
-LINT_FLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) -Isrc
+LINT_FLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) -Isrc -I$(BUILD)
 
 .PHONY: lint lint-cppcheck lint-clang-tidy valgrind
 
 lint: lint-cppcheck lint-clang-tidy
 
-lint-cppcheck:
-	@$(CPPCHECK) -q --std=c11 -D_GNU_SOURCE -Isrc \
+lint-cppcheck: $(BUILD)/sonames.h
+	@$(CPPCHECK) -q --std=c11 -D_GNU_SOURCE -Isrc -I$(BUILD) \
 		--enable=warning,performance,portability --inline-suppr --error-exitcode=1 \
 		--library=gnu,posix,libcurl,sqlite3,tests/lint/jansson.cfg \
 		--suppressions-list=tests/lint/cppcheck.supp --template=gcc $(LINT_SRCS)
@@ -180,7 +196,7 @@ lint-clang-tidy: $(LINT_SRCS:src/%.c=lint-tidy-%)
 # (none pending)
 
 # never a file: the check runs each time
-lint-tidy-%: src/%.c
+lint-tidy-%: src/%.c | $(BUILD)/sonames.h
 	@out=$$($(CLANG_TIDY) --quiet $(if $(TIDY_PENDING_$*),--checks=$(TIDY_PENDING_$*)) \
 		$< -- $(LINT_FLAGS) 2>&1) || \
 		{ printf '%s\n' "$$out" | grep -v '^[0-9]* warnings\? generated\.$$'; exit 1; }

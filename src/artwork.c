@@ -64,7 +64,103 @@
 #include <qpdf/qpdf-c.h>
 #include <tiffio.h>
 
+#include "lazylib.h"
+#include "sonames.h"
 #include "util.h"
+
+/* The readers' libraries are opened when a file of their format first
+ * comes (lazylib.h): these lists are every function artwork calls, and
+ * the macros after each send the calls through its table. */
+#define ART_JPEG_FUNCS(X) \
+	X(jpeg_CreateDecompress) X(jpeg_destroy_decompress) X(jpeg_mem_src) \
+	X(jpeg_read_header) X(jpeg_save_markers) X(jpeg_std_error)
+LAZYLIB_TABLE(art_jpeg, ART_JPEG_FUNCS);
+static struct art_jpeg art_jpeg;
+static struct lazylib jpeg_lib = {.soname = SONAME_JPEG};
+#define jpeg_CreateDecompress (art_jpeg.jpeg_CreateDecompress)
+#define jpeg_destroy_decompress (art_jpeg.jpeg_destroy_decompress)
+#define jpeg_mem_src (art_jpeg.jpeg_mem_src)
+#define jpeg_read_header (art_jpeg.jpeg_read_header)
+#define jpeg_save_markers (art_jpeg.jpeg_save_markers)
+#define jpeg_std_error (art_jpeg.jpeg_std_error)
+
+#define ART_TIFF_FUNCS(X) \
+	X(TIFFClientOpenExt) X(TIFFClose) X(TIFFGetField) X(TIFFGetFieldDefaulted) \
+	X(TIFFGetStrileByteCountWithErr) X(TIFFGetStrileOffsetWithErr) \
+	X(TIFFIsBigEndian) X(TIFFNumberOfDirectories) X(TIFFNumberOfStrips) \
+	X(TIFFOpenOptionsAlloc) X(TIFFOpenOptionsFree) \
+	X(TIFFOpenOptionsSetErrorHandlerExtR) X(TIFFOpenOptionsSetMaxSingleMemAlloc) \
+	X(TIFFOpenOptionsSetWarningHandlerExtR)
+LAZYLIB_TABLE(art_tiff, ART_TIFF_FUNCS);
+static struct art_tiff art_tiff;
+static struct lazylib tiff_lib = {.soname = SONAME_TIFF};
+#define TIFFClientOpenExt (art_tiff.TIFFClientOpenExt)
+#define TIFFClose (art_tiff.TIFFClose)
+#define TIFFGetField (art_tiff.TIFFGetField)
+#define TIFFGetFieldDefaulted (art_tiff.TIFFGetFieldDefaulted)
+#define TIFFGetStrileByteCountWithErr (art_tiff.TIFFGetStrileByteCountWithErr)
+#define TIFFGetStrileOffsetWithErr (art_tiff.TIFFGetStrileOffsetWithErr)
+#define TIFFIsBigEndian (art_tiff.TIFFIsBigEndian)
+#define TIFFNumberOfDirectories (art_tiff.TIFFNumberOfDirectories)
+#define TIFFNumberOfStrips (art_tiff.TIFFNumberOfStrips)
+#define TIFFOpenOptionsAlloc (art_tiff.TIFFOpenOptionsAlloc)
+#define TIFFOpenOptionsFree (art_tiff.TIFFOpenOptionsFree)
+#define TIFFOpenOptionsSetErrorHandlerExtR (art_tiff.TIFFOpenOptionsSetErrorHandlerExtR)
+#define TIFFOpenOptionsSetMaxSingleMemAlloc (art_tiff.TIFFOpenOptionsSetMaxSingleMemAlloc)
+#define TIFFOpenOptionsSetWarningHandlerExtR (art_tiff.TIFFOpenOptionsSetWarningHandlerExtR)
+
+#define ART_QPDF_FUNCS(X) \
+	X(qpdf_cleanup) X(qpdf_get_error) X(qpdf_get_error_code) \
+	X(qpdf_get_error_message_detail) X(qpdf_get_num_pages) X(qpdf_get_page_n) \
+	X(qpdf_has_error) X(qpdf_init) X(qpdf_more_warnings) \
+	X(qpdf_oh_begin_dict_key_iter) X(qpdf_oh_dict_more_keys) \
+	X(qpdf_oh_dict_next_key) X(qpdf_oh_get_array_item) \
+	X(qpdf_oh_get_array_n_items) X(qpdf_oh_get_bool_value) X(qpdf_oh_get_dict) \
+	X(qpdf_oh_get_int_value) X(qpdf_oh_get_key) X(qpdf_oh_get_name) \
+	X(qpdf_oh_get_object_id) X(qpdf_oh_get_real_value) X(qpdf_oh_is_array) \
+	X(qpdf_oh_is_bool) X(qpdf_oh_is_dictionary) X(qpdf_oh_is_integer) \
+	X(qpdf_oh_is_name) X(qpdf_oh_is_name_and_equals) X(qpdf_oh_is_null) \
+	X(qpdf_oh_is_or_has_name) X(qpdf_oh_is_real) X(qpdf_oh_is_stream) \
+	X(qpdf_oh_new_null) X(qpdf_read_memory) X(qpdf_set_suppress_warnings) \
+	X(qpdf_silence_errors)
+LAZYLIB_TABLE(art_qpdf, ART_QPDF_FUNCS);
+static struct art_qpdf art_qpdf;
+static struct lazylib qpdf_lib = {.soname = SONAME_QPDF};
+#define qpdf_cleanup (art_qpdf.qpdf_cleanup)
+#define qpdf_get_error (art_qpdf.qpdf_get_error)
+#define qpdf_get_error_code (art_qpdf.qpdf_get_error_code)
+#define qpdf_get_error_message_detail (art_qpdf.qpdf_get_error_message_detail)
+#define qpdf_get_num_pages (art_qpdf.qpdf_get_num_pages)
+#define qpdf_get_page_n (art_qpdf.qpdf_get_page_n)
+#define qpdf_has_error (art_qpdf.qpdf_has_error)
+#define qpdf_init (art_qpdf.qpdf_init)
+#define qpdf_more_warnings (art_qpdf.qpdf_more_warnings)
+#define qpdf_oh_begin_dict_key_iter (art_qpdf.qpdf_oh_begin_dict_key_iter)
+#define qpdf_oh_dict_more_keys (art_qpdf.qpdf_oh_dict_more_keys)
+#define qpdf_oh_dict_next_key (art_qpdf.qpdf_oh_dict_next_key)
+#define qpdf_oh_get_array_item (art_qpdf.qpdf_oh_get_array_item)
+#define qpdf_oh_get_array_n_items (art_qpdf.qpdf_oh_get_array_n_items)
+#define qpdf_oh_get_bool_value (art_qpdf.qpdf_oh_get_bool_value)
+#define qpdf_oh_get_dict (art_qpdf.qpdf_oh_get_dict)
+#define qpdf_oh_get_int_value (art_qpdf.qpdf_oh_get_int_value)
+#define qpdf_oh_get_key (art_qpdf.qpdf_oh_get_key)
+#define qpdf_oh_get_name (art_qpdf.qpdf_oh_get_name)
+#define qpdf_oh_get_object_id (art_qpdf.qpdf_oh_get_object_id)
+#define qpdf_oh_get_real_value (art_qpdf.qpdf_oh_get_real_value)
+#define qpdf_oh_is_array (art_qpdf.qpdf_oh_is_array)
+#define qpdf_oh_is_bool (art_qpdf.qpdf_oh_is_bool)
+#define qpdf_oh_is_dictionary (art_qpdf.qpdf_oh_is_dictionary)
+#define qpdf_oh_is_integer (art_qpdf.qpdf_oh_is_integer)
+#define qpdf_oh_is_name (art_qpdf.qpdf_oh_is_name)
+#define qpdf_oh_is_name_and_equals (art_qpdf.qpdf_oh_is_name_and_equals)
+#define qpdf_oh_is_null (art_qpdf.qpdf_oh_is_null)
+#define qpdf_oh_is_or_has_name (art_qpdf.qpdf_oh_is_or_has_name)
+#define qpdf_oh_is_real (art_qpdf.qpdf_oh_is_real)
+#define qpdf_oh_is_stream (art_qpdf.qpdf_oh_is_stream)
+#define qpdf_oh_new_null (art_qpdf.qpdf_oh_new_null)
+#define qpdf_read_memory (art_qpdf.qpdf_read_memory)
+#define qpdf_set_suppress_warnings (art_qpdf.qpdf_set_suppress_warnings)
+#define qpdf_silence_errors (art_qpdf.qpdf_silence_errors)
 
 #define RES_DPI_MAX 1000000         /* above this a stored resolution is junk */
 #define UM_PER_INCH 25400
@@ -1111,6 +1207,9 @@ slurp(const char *path, size_t max, unsigned char **data, size_t *len, char *err
 	return 0;
 }
 
+#define ART_LOAD(tab, lib) \
+	lazylib_load(&(lib), &(tab), tab##_names, ARRAY_LEN(tab##_names), err, errlen)
+
 int
 artwork_read(const char *path, size_t max_bytes, struct artwork_info *out, char *err,
     size_t errlen)
@@ -1132,7 +1231,9 @@ artwork_read(const char *path, size_t max_bytes, struct artwork_info *out, char 
 	switch (sniff(buf, len)) {
 	case K_JPEG:
 		snprintf(out->format, sizeof(out->format), "JPEG");
-		rc = read_jpeg(buf, len, out, err, errlen);
+		rc = ART_LOAD(art_jpeg, jpeg_lib);
+		if (rc == 0)
+			rc = read_jpeg(buf, len, out, err, errlen);
 		break;
 	case K_PNG:
 		snprintf(out->format, sizeof(out->format), "PNG");
@@ -1140,12 +1241,16 @@ artwork_read(const char *path, size_t max_bytes, struct artwork_info *out, char 
 		break;
 	case K_TIFF:
 		snprintf(out->format, sizeof(out->format), "TIFF");
-		rc = read_tiff(buf, len, out, err, errlen);
+		rc = ART_LOAD(art_tiff, tiff_lib);
+		if (rc == 0)
+			rc = read_tiff(buf, len, out, err, errlen);
 		break;
 	case K_PDF:
 		snprintf(out->format, sizeof(out->format), "PDF");
 		out->pages = 0;
-		rc = read_pdf(buf, len, out, err, errlen);
+		rc = ART_LOAD(art_qpdf, qpdf_lib);
+		if (rc == 0)
+			rc = read_pdf(buf, len, out, err, errlen);
 		break;
 	default:
 		seterr(err, errlen, "not a supported image or PDF");

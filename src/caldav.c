@@ -30,6 +30,7 @@
 #include "app.h"
 #include "config.h"
 #include "db.h"
+#include "lazycurl.h"
 #include "log.h"
 #include "store.h"
 #include "util.h"
@@ -201,6 +202,11 @@ caldav_request(const struct cfg_user *u, int64_t task, const char *body, long *s
 	if (!url_base || (!tls && strncmp(url_base, "http://", 7) != 0) || url_base[ul - 1] != '/') {
 		caldav_err(err, errlen, "caldav: user %s has no CalDAV collection URL",
 		    u && u->login ? u->login : "?");
+		return -1;
+	}
+	char lerr[300];
+	if (smtp_curl_load(lerr, sizeof lerr) < 0) {
+		caldav_err(err, errlen, "caldav: %s", lerr);
 		return -1;
 	}
 	char *url = xasprintf("%stask-%lld.ics", url_base, (long long)task);

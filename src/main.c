@@ -381,7 +381,6 @@ main(int argc, char **argv)
 	}
 	if (app_load_config(&app, conf) < 0)
 		return strcmp(cmd, "deliver") == 0 ? EX_TEMPFAIL : EX_USAGE_ERR;
-	smtp_global_init();
 	int rc;
 	if (strcmp(cmd, "init") == 0)
 		rc = cmd_init(&app);

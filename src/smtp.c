@@ -31,7 +31,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lazycurl.h"
 #include "log.h"
+#include "sonames.h"
 #include "util.h"
 
 /* Between smtp_session_begin and smtp_session_end the connection is kept
@@ -42,6 +44,7 @@
  * (Postfix: 300 s).  Outside a session each message has its connection. */
 #define SMTP_REUSE_MAX 30L
 static CURLSH *smtp_share;
+static int smtp_session; /* between smtp_session_begin and _end */
 
 #define SMTP_DEFAULT_TIMEOUT 60   /* seconds, when the configuration has none */
 #define SMTP_MAX_TIMEOUT 3600
@@ -540,6 +543,24 @@ smtp_check_conf(const struct smtp_conf *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* The connection share of a session, made once libcurl is loaded.  No
+ * share: every message opens its own connection, as without a session. */
+static void
+smtp_share_open(void)
+{
+	if (smtp_share || !smtp_session)
+		return;
+	/* inkflow sends from one thread: the share needs no lock callbacks. */
+	smtp_share = curl_share_init();
+	if (smtp_share &&
+	    (curl_share_setopt(smtp_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
+	        curl_share_setopt(smtp_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) !=
+	            CURLSHE_OK)) {
+		curl_share_cleanup(smtp_share);
+		smtp_share = NULL;
+	}
+}
+
 #define SETOPT(h, opt, val)                                               \
 	do {                                                              \
 		if (curl_easy_setopt((h), (opt), (val)) != CURLE_OK) {    \
@@ -568,6 +589,12 @@ smtp_send(const struct smtp_conf *c, const char *const *rcpts, size_t nrcpt,
 		err[0] = '\0';
 	if (smtp_check_conf(c, err, errlen) < 0)
 		return SMTP_TEMPFAIL;
+	char lerr[300];
+	if (smtp_curl_load(lerr, sizeof lerr) < 0) {
+		smtp_err(err, errlen, "smtp: %s", lerr); /* the operator's to fix: mail waits */
+		return SMTP_TEMPFAIL;
+	}
+	smtp_share_open();
 
 	/* What is wrong with this message stays wrong: PERMFAIL. */
 	if (!raw || !rcpts || nrcpt == 0) {
@@ -680,32 +707,47 @@ out:
 	return res;
 }
 
+struct lazycurl lazycurl;
+static struct lazylib curl_lib = {.soname = SONAME_CURL};
+static int curl_ready; /* 0 not tried, 1 curl_global_init done, -1 failed */
+
+int
+smtp_curl_load(char *err, size_t errlen)
+{
+	if (lazylib_load(&curl_lib, &lazycurl, lazycurl_names, ARRAY_LEN(lazycurl_names), err,
+	        errlen) < 0)
+		return -1;
+	if (curl_ready == 0)
+		curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 1 : -1;
+	if (curl_ready < 0) {
+		if (err && errlen)
+			snprintf(err, errlen, "curl_global_init failed");
+		return -1;
+	}
+	return 0;
+}
+
 int
 smtp_global_init(void)
 {
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+	char err[300];
+	if (smtp_curl_load(err, sizeof err) < 0) {
+		log_error("smtp: %s", err);
+		return -1;
+	}
+	return 0;
 }
 
 void
 smtp_session_begin(void)
 {
-	if (smtp_share)
-		return;
-	/* inkflow sends from one thread: the share needs no lock callbacks.
-	 * Without it every message opens its own connection, as before. */
-	smtp_share = curl_share_init();
-	if (smtp_share &&
-	    (curl_share_setopt(smtp_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
-	        curl_share_setopt(smtp_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) !=
-	            CURLSHE_OK)) {
-		curl_share_cleanup(smtp_share);
-		smtp_share = NULL;
-	}
+	smtp_session = 1; /* the share comes with the first smtp_send */
 }
 
 void
 smtp_session_end(void)
 {
+	smtp_session = 0;
 	if (smtp_share) {
 		curl_share_cleanup(smtp_share); /* closes the kept connection (QUIT) */
 		smtp_share = NULL;
@@ -716,5 +758,7 @@ void
 smtp_global_cleanup(void)
 {
 	smtp_session_end();
-	curl_global_cleanup();
+	if (curl_ready > 0)
+		curl_global_cleanup();
+	curl_ready = 0;
 }

@@ -59,7 +59,9 @@ enum smtp_result smtp_send(const struct smtp_conf *c, const char *const *rcpts,
 void smtp_session_begin(void);
 void smtp_session_end(void);
 
-/* Call once at start-up (curl_global_init) and at exit. */
+/* libcurl is opened on first use (lazylib.h): smtp_global_init loads it
+ * now and logs why it cannot; smtp_global_cleanup at exit undoes
+ * curl_global_init if it ran.  Neither is needed before smtp_send. */
 int smtp_global_init(void);
 void smtp_global_cleanup(void);
 
