@@ -219,12 +219,63 @@ has_8bit(const char *p, size_t n)
 	return 0;
 }
 
+/* Converters to UTF-8, kept open: glibc loads a charset's gconv module
+ * at iconv_open and unloads it again soon after iconv_close, which cost
+ * a dlopen, a dlclose and their page faults for nearly every message.
+ * A few charsets cover real mail; the least recently used one goes when
+ * a new one needs the room.  Per thread, as iconv_t state is. */
+#define ICONV_CACHE 6
+
+struct iconv_slot {
+	char from[40];
+	iconv_t cd;
+	unsigned long used;
+};
+
+static iconv_t
+iconv_get(const char *from)
+{
+	static __thread struct iconv_slot cache[ICONV_CACHE];
+	static __thread unsigned long tick;
+	struct iconv_slot *victim = &cache[0];
+	if (strlen(from) >= sizeof cache[0].from)
+		return iconv_open("UTF-8", from); /* not kept: see iconv_put */
+	for (size_t i = 0; i < ICONV_CACHE; i++) {
+		struct iconv_slot *sl = &cache[i];
+		if (sl->from[0] && strcmp(sl->from, from) == 0) {
+			sl->used = ++tick;
+			iconv(sl->cd, NULL, NULL, NULL, NULL); /* initial shift state */
+			return sl->cd;
+		}
+		if (sl->used < victim->used)
+			victim = sl;
+	}
+	iconv_t cd = iconv_open("UTF-8", from);
+	if (cd == (iconv_t)-1)
+		return cd;
+	if (victim->from[0])
+		iconv_close(victim->cd);
+	snprintf(victim->from, sizeof victim->from, "%s", from);
+	victim->cd = cd;
+	victim->used = ++tick;
+	return cd;
+}
+
+/* Gives back what iconv_get returned for from: closed only when the
+ * name was too long to be kept. */
+static void
+iconv_put(const char *from, iconv_t cd)
+{
+	if (strlen(from) >= sizeof(((struct iconv_slot *)0)->from))
+		iconv_close(cd);
+}
+
 /* Run iconv from 'from' to UTF-8; undecodable bytes become U+FFFD.  NULL
  * when iconv does not know the charset. */
 static char *
 iconv_utf8(const char *from, const char *in, size_t len)
 {
-	iconv_t cd = iconv_open("UTF-8", from);
+	iconv_t cd = iconv_get(from);
 	if (cd == (iconv_t)-1)
 		return NULL;
 	struct sbuf sb = {0};
@@ -254,7 +305,7 @@ iconv_utf8(const char *from, const char *in, size_t len)
 	size_t ol = sizeof(buf);
 	iconv(cd, NULL, NULL, &op, &ol);
 	sb_add(&sb, buf, (size_t)(op - buf));
-	iconv_close(cd);
+	iconv_put(from, cd);
 	char *out = utf8_sanitize(sb.s, sb.len);
 	sb_free(&sb);
 	return out;
