@@ -511,9 +511,7 @@ digest_make(struct app *app, const char *day, int64_t now)
 	size_t pdf_len = 0;
 
 	nb.pipeline = report_pipeline(app, ALL_FROM, ALL_TO);
-	json_t *ap = report_approvals(app, ALL_FROM, ALL_TO);
-	nb.pending = jint(ap, "pending");
-	json_decref(ap);
+	nb.pending = report_pending_approvals(app);
 	size_t i;
 	json_t *e;
 	json_array_foreach(json_object_get(nb.pipeline, "by_owner"), i, e)

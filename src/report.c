@@ -172,10 +172,17 @@ approvals(struct app *app, int64_t from, int64_t to)
 		    "corrected", (json_int_t)db_int(q, 7)));
 	if (q)
 		db_done(q);
+	json_t *j = json_pack("{s:o,s:I}", "by_approver", arr, "pending",
+	    (json_int_t)report_pending_approvals(app));
+	return j;
+}
+
+int64_t
+report_pending_approvals(struct app *app)
+{
 	int64_t pending = 0;
 	db_1i(app->db, &pending, "SELECT count(*) FROM calculations WHERE status='submitted'", "");
-	json_t *j = json_pack("{s:o,s:I}", "by_approver", arr, "pending", (json_int_t)pending);
-	return j;
+	return pending;
 }
 
 json_t *

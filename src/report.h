@@ -25,6 +25,9 @@ struct json_t;
 struct json_t *report_pipeline(struct app *app, int64_t from, int64_t to);
 struct json_t *report_activity(struct app *app, int64_t from, int64_t to);
 struct json_t *report_approvals(struct app *app, int64_t from, int64_t to);
+/* Calculations waiting for an approver: the "pending" of report_approvals
+ * without the decisions' statistics (which read every submission). */
+int64_t report_pending_approvals(struct app *app);
 
 /* Activity per day: for day i (0 <= i < ndays) the projects created and the
  * messages received of class "normal" (mail from clients and staff, not
