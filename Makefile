@@ -74,8 +74,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 unit: $(UNIT_BINS)
 	@tests/run-unit $(UNIT_BINS)
 
+# Integration modules run in this many lanes at once (tests/integration/run.py).
+TEST_JOBS ?= 2
+
 integration: $(BIN)
-	@INKFLOW=$(abspath $(BIN)) tests/run-integration
+	@INKFLOW=$(abspath $(BIN)) INKFLOW_TEST_JOBS=$(TEST_JOBS) tests/run-integration
 
 check: all unit integration
 
@@ -230,7 +233,7 @@ valgrind: $(BIN) $(UNIT_BINS)
 	@printf '#!/bin/sh\nexec %s %s "$$@"\n' "$(VALGRIND_CMD)" "$(abspath $(BIN))" >$(VG_DIR)/inkflow
 	@chmod 755 $(VG_DIR)/inkflow && ln -s $(abspath $(BUILD))/tests $(VG_DIR)/tests
 	@fail=0; VALGRIND="$(VALGRIND_CMD)" INKFLOW_TEST_SLOWDOWN=20 tests/run-unit $(UNIT_BINS) || fail=1; \
-	INKFLOW=$(VG_DIR)/inkflow tests/run-integration $(VALGRIND_TESTS:%=%.) \
+	INKFLOW=$(VG_DIR)/inkflow INKFLOW_TEST_JOBS=$(TEST_JOBS) tests/run-integration $(VALGRIND_TESTS:%=%.) \
 		$(VALGRIND_SKIP:%=--skip=%) || fail=1; \
 	for f in $(VG_DIR)/log/*.log; do [ -s "$$f" ] || continue; fail=1; \
 		echo "== valgrind: $$f"; cat "$$f"; done; \

@@ -111,7 +111,11 @@ class Lab:
         random offset below the ephemeral range (other labs -- other
         engineers' tests -- pick +10000, +20000...); a port taken between
         the check and the start means another try on other ports."""
-        offsets = [0] + random.sample(range(3000, 29001, 1000), attempts)
+        # Lanes of run.py --jobs start labs at the same moment: each lane
+        # first tries ports of its own, so two lanes do not race for one set.
+        lane = int(os.environ.get("INKFLOW_TEST_LANE", "0") or 0)
+        first = [lane * 1000] if lane in (1, 2) else [] if lane else [0]
+        offsets = first + random.sample(range(3000, 29001, 1000), attempts)
         for n, off in enumerate(offsets):
             ports = [2143 + off, 2993 + off, 2525 + off, 2465 + off]
             if not _ports_free(ports):
@@ -124,7 +128,10 @@ class Lab:
                 self._maillab("start", self.dir, *users, env=env)
             except RuntimeError as e:
                 self.stop()
-                if "already in use" in str(e) and n < len(offsets) - 1:
+                # Taken between the check and the start: maillab's own check,
+                # or Dovecot's "Failed to start listeners".
+                taken = "already in use" in str(e) or "Failed to start listeners" in str(e)
+                if taken and n < len(offsets) - 1:
                     continue
                 raise
             self.load()
