@@ -11,6 +11,7 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <malloc.h>
 #include <signal.h>
@@ -63,6 +64,19 @@ on_hup(int sig)
 {
 	(void)sig;
 	reload_requested = 1;
+	wake_requested = 1;
+}
+
+/* SIGUSR1 (daemon_wake): mail was queued or queued again by a command;
+ * pass now instead of at the end of the wait.  Cleared as a pass starts,
+ * so one that comes during a pass, after its outbox flush, makes another. */
+static volatile sig_atomic_t pass_requested;
+
+static void
+on_wake(int sig)
+{
+	(void)sig;
+	pass_requested = 1;
 	wake_requested = 1;
 }
 
@@ -523,7 +537,7 @@ wait_next(struct loop *l)
 			/* A signal from here on ends the IDLE; one that came
 			 * before is seen in its flag. */
 			wake_requested = 0;
-			if (stop_requested || reload_requested)
+			if (stop_requested || reload_requested || pass_requested)
 				return;
 			/* IDLE on the first mailbox: the one that gets new mail. */
 			uint32_t v, u;
@@ -545,13 +559,13 @@ wait_next(struct loop *l)
 			return;
 		}
 		status_set(app, "state", "waiting");
-		for (int i = 0; i < t && !stop_requested && !reload_requested; i++)
+		for (int i = 0; i < t && !stop_requested && !reload_requested && !pass_requested; i++)
 			sleep(1);
 		return;
 	}
 	status_set(app, "state", "waiting");
 	int t = outbox_due_in(app, l->o->interval);
-	for (int i = 0; i < t && !stop_requested && !reload_requested; i++)
+	for (int i = 0; i < t && !stop_requested && !reload_requested && !pass_requested; i++)
 		sleep(1);
 }
 
@@ -659,6 +673,9 @@ daemon_run(struct app *app, const struct daemon_opts *o)
 	struct sigaction hup = {.sa_handler = on_hup};
 	sigemptyset(&hup.sa_mask);
 	sigaction(SIGHUP, &hup, NULL);
+	struct sigaction usr = {.sa_handler = on_wake};
+	sigemptyset(&usr.sa_mask);
+	sigaction(SIGUSR1, &usr, NULL);
 	(void)signal(SIGPIPE, SIG_IGN); /* fails only for an invalid signal number */
 
 	struct loop l = {.app = app, .o = o, .backoff = BACKOFF_MIN};
@@ -683,6 +700,7 @@ daemon_run(struct app *app, const struct daemon_opts *o)
 		if (reload_requested)
 			reload(&l);
 		struct run_stats s = {0};
+		pass_requested = 0;
 		status_set(app, "state", "processing");
 		int pr = app->cfg->imap ? poll_imap(&l, &s) : poll_maildir(&l, &s);
 		/* --once means everything that is there, not one batch of it. */
@@ -729,6 +747,49 @@ daemon_run(struct app *app, const struct daemon_opts *o)
 }
 
 /* ---- status -------------------------------------------------------------- */
+
+/* Whether pid runs `inkflow ... run`: a pid left in the database by a
+ * daemon killed long ago may belong to another program by now, and
+ * SIGUSR1 would end most programs. */
+static int
+is_inkflow_daemon(pid_t pid)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	int prog = 0, run = 0;
+	for (char *a = buf; a < buf + n; a += strlen(a) + 1) {
+		const char *base = strrchr(a, '/');
+		base = base ? base + 1 : a;
+		prog |= strncmp(base, "inkflow", 7) == 0;
+		run |= prog && strcmp(a, "run") == 0;
+	}
+	return run;
+}
+
+int
+daemon_wake(struct app *app)
+{
+	char *pid_s = NULL, *state = NULL;
+	db_1s(app->db, &pid_s, "SELECT value FROM daemon_status WHERE key='pid'", "");
+	db_1s(app->db, &state, "SELECT value FROM daemon_status WHERE key='state'", "");
+	int64_t pid = 0;
+	int ok = pid_s && state && strcmp(state, "stopped") != 0 &&
+	         parse_int64(pid_s, 2, 1 << 22, &pid) == 0 && pid != getpid() &&
+	         is_inkflow_daemon((pid_t)pid) && kill((pid_t)pid, SIGUSR1) == 0;
+	free(pid_s);
+	free(state);
+	if (ok)
+		log_debug("event=daemon_woken pid=%lld", (long long)pid);
+	return ok;
+}
 
 int
 daemon_status(struct app *app, int json)

@@ -23,4 +23,11 @@ int daemon_run(struct app *app, const struct daemon_opts *o);
 /* `inkflow status`: prints what the daemon is doing.  Exit code. */
 int daemon_status(struct app *app, int json);
 
+/* Ask the running daemon (its pid in the database, checked to be an
+ * `inkflow run`) for a pass now, by SIGUSR1: mail queued again by
+ * `outbox retry` goes out at once rather than at the end of the daemon's
+ * wait (IDLE can last 25 minutes).  1 when a daemon was told, 0 when none runs or it could
+ * not be signalled (another user's process). */
+int daemon_wake(struct app *app);
+
 #endif

@@ -326,8 +326,12 @@ cmd_outbox(struct app *app, int argc, char **argv)
 			fprintf(stderr, "inkflow: outbox retry: no unsent mail %lld\n", (long long)id);
 			return EX_USAGE_ERR;
 		}
-		printf("outbox: mail %lld queued again; the daemon sends it at its next pass,"
-		       " `inkflow outbox flush` at once\n", (long long)id);
+		if (daemon_wake(app))
+			printf("outbox: mail %lld queued again; the daemon is sending it now\n",
+			    (long long)id);
+		else
+			printf("outbox: mail %lld queued again; no daemon runs to send it:"
+			       " `inkflow outbox flush` sends it now\n", (long long)id);
 		return 0;
 	}
 	fprintf(stderr, "inkflow: outbox list [--status S] [--json] | flush | retry ID\n");

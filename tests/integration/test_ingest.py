@@ -8,6 +8,7 @@ import random
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import time
 import unittest
@@ -491,6 +492,33 @@ class Cli(unittest.TestCase):
             self.assertEqual(os.listdir(stray), [])
             self.assertTrue(env.json("fsck")["clean"])
         finally:
+            env.close()
+
+    def test_outbox_retry_signals_only_an_inkflow_daemon(self):
+        """`outbox retry` wakes the daemon by SIGUSR1 at the pid the database
+        names; a pid left by a daemon killed long ago that now belongs to
+        another program is not signalled (SIGUSR1 would end it)."""
+        env = Env()
+        other = subprocess.Popen(["sleep", "60"])
+        try:
+            env.init()
+            env.put(make_mail("retry@firma-testowa.pl", "Ulotki", "Ile kosztuje 1000 ulotek?"))
+            env.once()
+            db = sqlite3.connect(os.path.join(env.data, "inkflow.db"))
+            with db:
+                db.execute("UPDATE outbox SET status='failed' WHERE id=1")
+                db.executemany("INSERT OR REPLACE INTO daemon_status(key, value, updated)"
+                               " VALUES(?, ?, 0)",
+                               [("pid", str(other.pid)), ("state", "idle")])
+            db.close()
+            out = env.run("outbox", "retry", "1").stdout.decode()
+            self.assertIn("no daemon runs to send it", out)
+            time.sleep(0.2)
+            self.assertIsNone(other.poll(), "the other program was signalled")
+            self.assertEqual(env.sql("SELECT status FROM outbox WHERE id=1"), [("queued",)])
+        finally:
+            other.kill()
+            other.wait()
             env.close()
 
     def test_check_config_ok_and_errors(self):
