@@ -658,6 +658,7 @@ out:
 	return 0;
 fail:
 	tk_free(&t);
+	cmd_outcome_free(o); /* what was said so far: the caller gets nothing */
 	return -1;
 }
 

@@ -35,7 +35,8 @@ struct cmd_outcome {
 };
 
 /* Carry out in on its task.  Returns 0 with out filled (done or refused
- * with a reason in out->text), -1 on an internal error. */
+ * with a reason in out->text), -1 on an internal error (out then holds
+ * nothing to free). */
 int cmd_execute(struct app *app, const struct cmd_input *in, struct cmd_outcome *out);
 void cmd_outcome_free(struct cmd_outcome *o);
 
