@@ -237,6 +237,45 @@ poll_maildir(struct loop *l, struct run_stats *s)
 
 /* ---- IMAP source ------------------------------------------------------- */
 
+/* A message of INGEST_MAP_FROM bytes or more, fetched part by part into a
+ * file under the data directory and mapped, as a large Maildir file is:
+ * neither the IMAP literal nor a copy of it is ever whole in memory.  The
+ * file is unlinked once mapped (the mapping keeps its pages); killed
+ * before that, it is a temporary the next start removes.  *local is set
+ * when the file could not be written (disk full): a temporary failure of
+ * ours, not of the connection. */
+static enum imap_status
+fetch_spooled(struct loop *l, uint32_t uid, char **raw, size_t *len, size_t *too_big,
+    int *local, char *err, size_t errlen)
+{
+	struct app *app = l->app;
+	*raw = NULL;
+	*local = 0;
+	char *path;
+	int fd = ingest_spool_open(app, "fetch", &path);
+	if (fd < 0) {
+		log_warn("event=spool_failed path=%s error=%s", log_q(path), log_q(strerror(errno)));
+		free(path);
+		*local = 1;
+		return IMAP_OK;
+	}
+	int wr = 0;
+	enum imap_status st = imap_fetch_file(l->imap, uid, app->cfg->limits.max_message, fd, len,
+	    too_big, &wr, err, errlen);
+	close(fd);
+	if (st == IMAP_OK && !wr && !*too_big &&
+	    file_map(path, app->cfg->limits.max_message, raw, len) < 0)
+		wr = errno;
+	if (wr) {
+		log_warn("event=spool_failed path=%s error=%s", log_q(path), log_q(strerror(wr)));
+		*local = 1;
+	}
+	unlink(path);
+	free(path);
+	return st;
+}
+
+
 static void
 imap_drop(struct loop *l, const char *why, enum imap_status st)
 {
@@ -347,6 +386,7 @@ imap_mailbox(struct loop *l, const char *mailbox, struct run_stats *s)
 	/* Batches as for a Maildir (see poll_maildir); a message too large to
 	 * fetch or gone meanwhile is handled on its own, in order. */
 	size_t i = 0;
+	int spool_failed = 0;
 	while (i < n && !stop_requested && rc == 0) {
 		struct ingest_input in[INGEST_BATCH];
 		uint32_t buid[INGEST_BATCH];
@@ -369,11 +409,22 @@ imap_mailbox(struct loop *l, const char *mailbox, struct run_stats *s)
 		while (i < n && k < INGEST_BATCH && bytes < INGEST_BATCH_BYTES) {
 			char *raw = NULL;
 			size_t len = 0, too_big = 0;
-			if (i - i0 < chunk && sizes[i - i0] == IMAP_SIZE_GONE)
+			size_t size = i - i0 < chunk ? sizes[i - i0] : IMAP_SIZE_UNKNOWN;
+			int map = size != IMAP_SIZE_GONE && size != IMAP_SIZE_UNKNOWN &&
+			          size >= INGEST_MAP_FROM && size <= app->cfg->limits.max_message;
+			if (size == IMAP_SIZE_GONE)
 				st = IMAP_ERR_MAILBOX;
-			else
-				st = imap_fetch_sized(l->imap, uids[i],
-				    i - i0 < chunk ? sizes[i - i0] : IMAP_SIZE_UNKNOWN,
+			else if (map) {
+				int local = 0;
+				st = fetch_spooled(l, uids[i], &raw, &len, &too_big, &local, err,
+				    sizeof(err));
+				if (st == IMAP_OK && local) {
+					s->tempfail++;
+					spool_failed = 1; /* this UID and the rest: next pass */
+					break;
+				}
+			} else
+				st = imap_fetch_sized(l->imap, uids[i], size,
 				    app->cfg->limits.max_message, &raw, &len, &too_big, err, sizeof(err));
 			if (st != IMAP_OK && st != IMAP_ERR_MAILBOX) {
 				imap_drop(l, err, st);
@@ -386,7 +437,8 @@ imap_mailbox(struct loop *l, const char *mailbox, struct run_stats *s)
 				break;
 			}
 			snprintf(bkey[k], sizeof(bkey[k]), "%u:%u", validity, uids[i]);
-			in[k] = (struct ingest_input){.source_key = bkey[k], .raw = raw, .len = len};
+			in[k] = (struct ingest_input){.source_key = bkey[k], .raw = raw, .len = len,
+			    .mapped = map};
 			buid[k++] = uids[i++];
 			bytes += len;
 			s->read++;
@@ -413,8 +465,12 @@ imap_mailbox(struct loop *l, const char *mailbox, struct run_stats *s)
 			k = 1;
 		} else {
 			ingest_batch(app, source, in, k);
-			for (size_t j = 0; j < k; j++)
-				free((char *)in[j].raw);
+			for (size_t j = 0; j < k; j++) {
+				if (in[j].mapped)
+					file_unmap((char *)in[j].raw, in[j].len);
+				else
+					free((char *)in[j].raw);
+			}
 		}
 		/* Dispose of what was processed, in order, up to the first
 		 * temporary failure, in one command; then one position update. */
@@ -448,7 +504,7 @@ imap_mailbox(struct loop *l, const char *mailbox, struct run_stats *s)
 		}
 		if (done)
 			imap_save_position(app, key, validity, done);
-		if (failed)
+		if (failed || spool_failed)
 			break;
 	}
 	free(uids);

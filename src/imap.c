@@ -1530,6 +1530,77 @@ out:
 }
 
 enum imap_status
+imap_fetch_file(struct imap_conn *ic, uint32_t uid, size_t max_size, int fd, size_t *len,
+    size_t *too_big, int *wr_errno, char *err, size_t errlen)
+{
+	struct sigpipe_state sp;
+	enum imap_status st;
+	char what[80];
+
+	*len = 0;
+	*too_big = 0;
+	*wr_errno = 0;
+	st = check_ready(ic, 1, err, errlen);
+	if (st != IMAP_OK)
+		return st;
+	if (uid == 0) {
+		set_err(err, errlen, "UID 0 does not exist");
+		return IMAP_ERR_MAILBOX;
+	}
+	sigpipe_block(&sp);
+	for (;;) {
+		clist *result = NULL;
+		snprintf(what, sizeof(what), "UID FETCH %u BODY.PEEK[]<%zu.%zu> failed", uid, *len,
+		    IMAP_PART);
+		budget(ic, IMAP_PART + IMAP_FETCH_SLACK);
+		int r = fetch_one(ic, uid,
+		    mailimap_fetch_att_new_body_peek_section_partial(mailimap_section_new(NULL),
+		        (uint32_t)*len, (uint32_t)IMAP_PART),
+		    &result);
+		if (r != MAILIMAP_NO_ERROR) {
+			st = fail_cmd(ic, r, IMAP_ERR_MAILBOX, err, errlen, what);
+			break;
+		}
+		struct mailimap_msg_att_static *a = fetch_att(result, uid,
+		    MAILIMAP_MSG_ATT_BODY_SECTION);
+		if (a == NULL || a->att_data.att_body_section == NULL) {
+			mailimap_fetch_list_free(result);
+			set_err(err, errlen, "UID %u is no longer in the mailbox", uid);
+			st = IMAP_ERR_MAILBOX;
+			break;
+		}
+		struct mailimap_msg_att_body_section *bs = a->att_data.att_body_section;
+		size_t k = bs->sec_body_part ? bs->sec_length : 0;
+		if (k > IMAP_PART) { /* more than asked for: not a partial answer */
+			mailimap_fetch_list_free(result);
+			set_err(err, errlen, "UID %u: %zu bytes for a part of %zu", uid, k, IMAP_PART);
+			st = IMAP_ERR_CONN;
+			break;
+		}
+		if (*len + k > max_size) {
+			mailimap_fetch_list_free(result);
+			*too_big = *len + k;
+			st = IMAP_OK;
+			break;
+		}
+		if (k && write_full(fd, bs->sec_body_part, k) < 0) {
+			*wr_errno = errno;
+			mailimap_fetch_list_free(result);
+			st = IMAP_OK;
+			break;
+		}
+		mailimap_fetch_list_free(result);
+		*len += k;
+		if (k < IMAP_PART) { /* the end */
+			st = IMAP_OK;
+			break;
+		}
+	}
+	sigpipe_restore(&sp);
+	return st;
+}
+
+enum imap_status
 imap_fetch(struct imap_conn *ic, uint32_t uid, size_t max_size, char **raw, size_t *len,
     size_t *too_big, char *err, size_t errlen)
 {

@@ -100,6 +100,17 @@ enum imap_status imap_sizes(struct imap_conn *ic, const uint32_t *uids, size_t n
 enum imap_status imap_fetch_sized(struct imap_conn *ic, uint32_t uid, size_t size,
     size_t max_size, char **raw, size_t *len, size_t *too_big, char *err, size_t errlen);
 
+/* A whole message written to fd in partial fetches (BODY.PEEK[]<off.n>)
+ * of IMAP_PART bytes, so that at most one part is in memory whatever the
+ * message's size; for messages too large to hold (imap_fetch keeps the
+ * whole literal and a copy).  *len gets the bytes written; a message that
+ * turns out larger than max_size stops the transfer with *too_big = the
+ * bytes seen so far (more than max_size).  A failed write stops it too:
+ * IMAP_OK with *wr_errno set (a local problem; the connection is fine). */
+#define IMAP_PART ((size_t)1 << 20)
+enum imap_status imap_fetch_file(struct imap_conn *ic, uint32_t uid, size_t max_size, int fd,
+    size_t *len, size_t *too_big, int *wr_errno, char *err, size_t errlen);
+
 /* Apply the configured disposition to uid in the selected mailbox.  MOVE
  * uses UID MOVE when offered, else UID COPY + \Deleted + UID EXPUNGE; a
  * server without UIDPLUS gets COPY + \Deleted only (a plain EXPUNGE would

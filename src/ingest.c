@@ -1387,6 +1387,19 @@ stage_commit(struct app *app, struct stage *sg)
 }
 
 int
+ingest_spool_open(struct app *app, const char *tag, char **path)
+{
+	char rnd[17];
+	random_hex(rnd, 8);
+	char *dir = path_join(app->cfg->data_dir, "raw");
+	*path = xasprintf("%s/.%s-%s.tmp-%s", dir, tag, rnd, rnd);
+	int fd = mkdir_p(dir, 0750) < 0 ? -1
+	                                 : open(*path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	free(dir);
+	return fd;
+}
+
+int
 ingest_batch(struct app *app, const char *source, struct ingest_input *v, size_t n)
 {
 	struct ing *g = xcalloc(n ? n : 1, sizeof(*g));

@@ -60,6 +60,14 @@ struct ingest_input {
 	struct ingest_result res;
 };
 
+/* A file to receive a large message from a source that has no file of
+ * its own (an IMAP literal, stdin), to be file_map'ed and handed over as
+ * mapped: raw/.TAG-RANDOM.tmp-RANDOM under the data directory, a
+ * temporary that the next start after a crash (and fsck --repair)
+ * removes.  The open descriptor (read-write), with *path; -1 with errno.
+ * Unlink it once mapped: the mapping keeps its pages. */
+int ingest_spool_open(struct app *app, const char *tag, char **path);
+
 /* Ingest n messages of one source, each in its own transaction exactly as
  * ingest_message does, but with the files of all of them (raw messages,
  * attachments) made durable by one filesystem barrier before the first

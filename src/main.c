@@ -125,36 +125,70 @@ cmd_deliver(struct app *app, int argc, char **argv)
 	char buf[65536];
 	size_t total = 0;
 	int oversize = 0;
+	/* From INGEST_MAP_FROM bytes on the message goes to a spool file and
+	 * is processed from a mapping, never held whole in memory. */
+	int fd = -1;
+	char *spool = NULL;
 	for (;;) {
 		ssize_t r = read(0, buf, sizeof(buf));
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			fprintf(stderr, "inkflow: deliver: reading stdin: %s\n", strerror(errno));
-			sb_free(&sb);
-			return EX_TEMPFAIL;
+			goto tempfail;
 		}
 		if (r == 0)
 			break;
 		total += (size_t)r;
-		if (total > max)
+		if (total > max) {
 			oversize = 1; /* keep reading so the MTA sees the whole message taken */
-		else
-			sb_add(&sb, buf, (size_t)r);
+			continue;
+		}
+		if (fd < 0 && sb.len + (size_t)r >= INGEST_MAP_FROM) {
+			fd = ingest_spool_open(app, "deliver", &spool);
+			if (fd < 0 || write_full(fd, sb.s, sb.len) < 0) {
+				fprintf(stderr, "inkflow: deliver: %s: %s\n", spool, strerror(errno));
+				goto tempfail;
+			}
+			sb_free(&sb);
+		}
+		if (fd >= 0 ? write_full(fd, buf, (size_t)r) < 0 : (sb_add(&sb, buf, (size_t)r), 0)) {
+			fprintf(stderr, "inkflow: deliver: %s: %s\n", spool, strerror(errno));
+			goto tempfail;
+		}
 	}
-	struct ingest_result res;
-	int rc;
 	if (oversize) {
 		/* Nothing else holds an oversize message in MDA mode: refuse it so
 		 * the MTA returns it to the sender rather than lose it. */
 		fprintf(stderr, "inkflow: deliver: message of %zu bytes exceeds the limit of %zu\n",
 		    total, max);
+		if (spool)
+			unlink(spool);
+		free(spool);
+		if (fd >= 0)
+			close(fd);
 		sb_free(&sb);
 		return EX_USAGE_ERR;
 	}
-	rc = ingest_message(app, "deliver", NULL, sb.s ? sb.s : "", sb.len, &res);
+	struct ingest_input in = {.raw = sb.s ? sb.s : "", .len = sb.len};
+	if (fd >= 0) {
+		char *map;
+		size_t len;
+		int bad = close(fd) < 0 || file_map(spool, max, &map, &len) < 0;
+		fd = -1;
+		if (bad) {
+			fprintf(stderr, "inkflow: deliver: %s: %s\n", spool, strerror(errno));
+			goto tempfail;
+		}
+		unlink(spool);
+		in = (struct ingest_input){.raw = map, .len = len, .mapped = 1};
+	}
+	ingest_batch(app, "deliver", &in, 1);
+	if (in.mapped)
+		file_unmap((char *)in.raw, in.len);
 	sb_free(&sb);
-	if (rc < 0) {
+	free(spool);
+	if (in.rc < 0) {
 		fprintf(stderr, "inkflow: deliver: temporary failure, try again later\n");
 		return EX_TEMPFAIL;
 	}
@@ -163,6 +197,14 @@ cmd_deliver(struct app *app, int argc, char **argv)
 	outbox_flush(app, &os);
 	smtp_session_end();
 	return 0;
+tempfail:
+	if (fd >= 0)
+		close(fd);
+	if (spool)
+		unlink(spool);
+	free(spool);
+	sb_free(&sb);
+	return EX_TEMPFAIL;
 }
 
 /* ---- init / check-config -------------------------------------------- */

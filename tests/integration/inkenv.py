@@ -8,6 +8,8 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
+import time
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 INKFLOW = os.environ.get("INKFLOW", os.path.join(TOP, "build", "inkflow"))
@@ -104,6 +106,58 @@ class Env:
         finally:
             db.close()
 
+
+
+def build_kind():
+    """What INKFLOW is: "valgrind" (the script make valgrind runs it
+    through), "san" (built with the sanitizers) or "plain"."""
+    try:
+        with open(INKFLOW, "rb") as f:
+            data = f.read()
+    except OSError:
+        return "plain"
+    if data.startswith(b"#!") and b"valgrind" in data:
+        return "valgrind"
+    return "san" if b"__asan_init" in data else "plain"
+
+
+def run_peak(argv, stdin=None, timeout=900):
+    """Run argv, feeding stdin (bytes) from a thread if given.  Returns
+    (returncode, stdout, stderr, peak RSS in MB), the peak read from
+    /proc/PID/status VmHWM while it runs (wait4's ru_maxrss would count the
+    memory of this test process, which spawned it)."""
+    peak_kb = 0
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        p = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin is not None else
+                             subprocess.DEVNULL, stdout=out, stderr=err)
+        writer = None
+        if stdin is not None:
+            def feed():
+                try:
+                    p.stdin.write(stdin)
+                    p.stdin.close()
+                except (BrokenPipeError, ValueError):
+                    pass
+            writer = threading.Thread(target=feed, daemon=True)
+            writer.start()
+        t0 = time.monotonic()
+        while p.poll() is None and time.monotonic() - t0 < timeout:
+            try:
+                with open("/proc/%d/status" % p.pid) as f:
+                    m = re.search(r"^VmHWM:\s+(\d+) kB", f.read(), re.M)
+                if m:
+                    peak_kb = max(peak_kb, int(m.group(1)))
+            except OSError:
+                pass
+            time.sleep(0.005)
+        if p.poll() is None:
+            p.kill()
+        p.wait()
+        if writer:
+            writer.join(10)
+        out.seek(0)
+        err.seek(0)
+        return p.returncode, out.read(), err.read(), peak_kb / 1024.0
 
 def body_text(msg):
     part = msg.get_body(preferencelist=("plain",))

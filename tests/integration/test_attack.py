@@ -20,7 +20,7 @@ import threading
 import time
 import unittest
 
-from inkenv import INKFLOW, Env, body_text, make_mail
+from inkenv import INKFLOW, Env, body_text, build_kind, make_mail
 
 REP = "anna.nowak@bmt.example"
 OTHER_REP = "piotr.kowalczyk@bmt.example"
@@ -31,20 +31,9 @@ OUTSIDER = "t.lis@konkurencja-druk.example"
 
 # Under the sanitizers every run is slower and bigger; the bounds below are
 # generous for either build and still far below what an attack would cost.
-# Under valgrind (make valgrind: INKFLOW is a script running it) a run is
-# 20-50 times slower and the RSS measured is valgrind's: no RSS bound.
-def _build_kind():
-    try:
-        with open(INKFLOW, "rb") as f:
-            data = f.read()
-    except OSError:
-        return "plain"
-    if data.startswith(b"#!") and b"valgrind" in data:
-        return "valgrind"
-    return "san" if b"__asan_init" in data else "plain"
-
-
-KIND = _build_kind()
+# Under valgrind a run is 20-50 times slower and the RSS measured is
+# valgrind's: no RSS bound.
+KIND = build_kind()
 TIME_LIMIT = {"san": 60, "valgrind": 900}.get(KIND, 20)
 RSS_LIMIT_MB = {"san": 1024, "valgrind": float("inf")}.get(KIND, 256)
 

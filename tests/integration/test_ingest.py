@@ -13,7 +13,7 @@ import subprocess
 import time
 import unittest
 
-from inkenv import INKFLOW, TOP, Env, body_html, body_text, make_mail
+from inkenv import INKFLOW, TOP, Env, body_html, body_text, build_kind, make_mail, run_peak
 
 SAMPLES = os.path.join(TOP, "mailboxes", "inbox", "new")
 
@@ -429,6 +429,26 @@ class LargeMessages(unittest.TestCase):
             self.assertEqual(env.sql("SELECT count(*) FROM attachments"), [(0,)])
             fsck = env.json("fsck")
             self.assertEqual((fsck["temporary"], fsck["orphans"]), (0, 0), fsck)
+        finally:
+            env.close()
+
+    def test_large_message_on_stdin_spooled(self):
+        """deliver (MDA mode) writes a message of 4 MB or more to a spool
+        file as it reads it and processes it from a mapping: exact, no
+        temporary left, and never whole in memory."""
+        env = Env()
+        try:
+            env.init()
+            pdf = os.urandom(20 << 20)
+            rc, out, err, peak = run_peak([INKFLOW, "-q", "-c", env.conf, "deliver"],
+                                          stdin=self.big([("application/pdf", "baner.pdf", pdf)]))
+            self.assertEqual(rc, 0, err.decode(errors="replace")[-2000:])
+            self.assertEqual(self.stored(env), {"baner.pdf": pdf})
+            fsck = env.json("fsck")
+            self.assertTrue(fsck["clean"], fsck)
+            print("    [ingest] 20 MB attachment through deliver: peak RSS %.1f MB" % peak)
+            if build_kind() == "plain":  # the sanitizers' memory is their own
+                self.assertLess(peak, 32, "the message was held in memory")
         finally:
             env.close()
 

@@ -5,6 +5,7 @@ got the way their mail programs would.
 
 Skipped as a whole when not root or when Dovecot/Postfix are not installed.
 INKFLOW_SEED fixes the random kill moments of the crash test."""
+import base64
 import email
 import email.policy
 import json
@@ -23,7 +24,7 @@ import threading
 import time
 import unittest
 
-from inkenv import INKFLOW, body_text, make_mail
+from inkenv import INKFLOW, body_text, build_kind, make_mail, run_peak
 from labenv import (LabEnv, ModuleLab, ack_duplicates, imap_conf, new_msgid, noter, smtp_conf,
                     wait_progress, wait_until)
 
@@ -823,6 +824,53 @@ class PermanentFailure(LabTest):
 
 PIPE_USER = "nobody"
 PIPE_GROUP = "nogroup"
+
+
+class LargeOverImap(LabTest):
+    """A message of 4 MB or more is fetched in parts of 1 MB into a file and
+    processed from a mapping, as a large Maildir file is: the attachment is
+    stored exactly, the message after it in the same pass too, and the
+    process never holds the message whole (its peak RSS stays below the
+    attachment's size).  No spool file is left behind."""
+
+    def big_mail(self, to, data):
+        b64 = base64.encodebytes(data).decode().replace("\n", "\r\n")
+        return ("From: Klient <duzy@firma-testowa.pl>\r\nTo: %s\r\n"
+                "Subject: Plik do druku\r\nMessage-ID: %s\r\nMIME-Version: 1.0\r\n"
+                "Content-Type: multipart/mixed; boundary=\"=b=\"\r\n\r\n"
+                "--=b=\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+                "Proszę o wycenę banera, plik w załączniku.\r\n"
+                "--=b=\r\nContent-Type: application/pdf\r\n"
+                "Content-Transfer-Encoding: base64\r\n"
+                "Content-Disposition: attachment; filename=\"baner.pdf\"\r\n\r\n"
+                "%s--=b=--\r\n" % (to, new_msgid(), b64)).encode()
+
+    def test_large_message_fetched_in_parts(self):
+        biuro, = self.users("t7biuro")
+        data = os.urandom(20 << 20)
+        c = LAB.imap(biuro)
+        c.append("INBOX", None, None, self.big_mail("%s@bmt.example" % biuro, data))
+        c.append("INBOX", None, None, make_mail("maly@firma-testowa.pl", "Ulotki", "Ile?",
+                                                to="%s@bmt.example" % biuro))
+        c.logout()
+        env = self.lab_env(biuro)
+        rc, out, err, peak = run_peak([INKFLOW, "-q", "-c", env.conf, "run", "--once", "--json"])
+        self.assertEqual(rc, 0, err.decode(errors="replace")[-3000:])
+        summary = json.loads(out)
+        self.assertEqual((summary["read"], summary["new_projects"], summary["quarantined"]),
+                         (2, 2, 0), summary)
+        rows = env.sql("SELECT filename, size, sha256, path FROM attachments")
+        self.assertEqual(len(rows), 1, rows)
+        name, size, sha, path = rows[0]
+        with open(os.path.join(env.data, path), "rb") as f:
+            stored = f.read()
+        self.assertEqual((name, size), ("baner.pdf", len(data)))
+        self.assertTrue(stored == data, "the stored attachment differs from the one sent")
+        spool = [f for _, _, fs in os.walk(env.data) for f in fs if ".tmp-" in f]
+        self.assertEqual(spool, [])
+        note("20 MB attachment over IMAPS: peak RSS %.1f MB" % peak)
+        if build_kind() == "plain":  # the sanitizers' and valgrind's memory is their own
+            self.assertLess(peak, 32, "the message was held in memory")
 
 
 class PostfixPipe(LabTest):
