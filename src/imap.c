@@ -1442,6 +1442,19 @@ uid_set(const uint32_t *uids, size_t n, char *desc, size_t desclen)
 	return set;
 }
 
+/* Before fetching uid: a usable connection with a mailbox selected, and a
+ * UID that can exist. */
+static enum imap_status
+fetch_ready(struct imap_conn *ic, uint32_t uid, char *err, size_t errlen)
+{
+	enum imap_status st = check_ready(ic, 1, err, errlen);
+	if (st == IMAP_OK && uid == 0) {
+		set_err(err, errlen, "UID 0 does not exist");
+		st = IMAP_ERR_MAILBOX;
+	}
+	return st;
+}
+
 enum imap_status
 imap_fetch_sized(struct imap_conn *ic, uint32_t uid, size_t size, size_t max_size, char **raw,
     size_t *len, size_t *too_big, char *err, size_t errlen)
@@ -1456,13 +1469,9 @@ imap_fetch_sized(struct imap_conn *ic, uint32_t uid, size_t size, size_t max_siz
 	*raw = NULL;
 	*len = 0;
 	*too_big = 0;
-	st = check_ready(ic, 1, err, errlen);
+	st = fetch_ready(ic, uid, err, errlen);
 	if (st != IMAP_OK)
 		return st;
-	if (uid == 0) {
-		set_err(err, errlen, "UID 0 does not exist");
-		return IMAP_ERR_MAILBOX;
-	}
 	sigpipe_block(&sp);
 
 	if (size != IMAP_SIZE_UNKNOWN) {
@@ -1540,13 +1549,9 @@ imap_fetch_file(struct imap_conn *ic, uint32_t uid, size_t max_size, int fd, siz
 	*len = 0;
 	*too_big = 0;
 	*wr_errno = 0;
-	st = check_ready(ic, 1, err, errlen);
+	st = fetch_ready(ic, uid, err, errlen);
 	if (st != IMAP_OK)
 		return st;
-	if (uid == 0) {
-		set_err(err, errlen, "UID 0 does not exist");
-		return IMAP_ERR_MAILBOX;
-	}
 	sigpipe_block(&sp);
 	for (;;) {
 		clist *result = NULL;
