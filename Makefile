@@ -210,18 +210,17 @@ lint-tidy-%: src/%.c | $(BUILD)/sonames.h
 # the test looked at the exit status: each process logs to
 # $(BUILD)/valgrind/log/<pid>.log and any non-empty log fails the run.
 # Library leaks inkflow cannot free are in tests/lint/valgrind.supp.
-# Every unit program runs (IMAP and SMTP against the mail lab when root).
-# NOT the whole integration suite: its hundred-odd tests take 5-70 s each
-# under valgrind (every inkflow process pays a second of start-up and runs
-# 20-50 times slower), an estimated hour on two cores.  VALGRIND_TESTS names
-# the modules that run: ingest of the whole corpus, an order from inquiry to
-# invoice, reminders, the digest with its PDF (measured on two cores: unit
-# programs 80 s, these modules 190 s).  VALGRIND_SKIP leaves tests out (run.py
-# --skip=).  make valgrind VALGRIND_TESTS= runs every module (test_lab,
-# test_fault and test_torture need root and the mail lab; test_walkthrough's
-# own 120 s limit on its script is too short under valgrind).
+# Every unit program runs (IMAP and SMTP against the mail lab when root),
+# then every integration module, in TEST_JOBS lanes (test_lab, test_fault
+# and test_torture need root and the mail lab).  Under valgrind every
+# inkflow process pays a second of start-up and runs 20-50 times slower:
+# measured on two cores, the unit programs take about 100 s and the
+# integration suite about 36 min one module after another, 20 min in two
+# lanes.  VALGRIND_TESTS names modules to run instead of all
+# (e.g. VALGRIND_TESTS="test_corpus test_order" for a quick look);
+# VALGRIND_SKIP leaves tests out (run.py --skip=).
 VALGRIND       ?= valgrind
-VALGRIND_TESTS ?= test_corpus test_order test_remind test_digest
+VALGRIND_TESTS ?=
 VALGRIND_SKIP  ?=
 VG_DIR        := $(abspath $(BUILD))/valgrind
 VALGRIND_CMD  := $(VALGRIND) -q --error-exitcode=99 --leak-check=full \

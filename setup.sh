@@ -55,7 +55,7 @@ test)
 	make -s check
 	echo "== static analysis (cppcheck, clang-tidy)"
 	make -s -j2 lint
-	echo "== tests under valgrind (unit programs, integration modules in VALGRIND_TESTS)"
+	echo "== tests under valgrind (unit programs and the whole integration suite)"
 	make -s valgrind
 	echo "== tests (AddressSanitizer + UndefinedBehaviorSanitizer)"
 	make -s SAN=1 check
