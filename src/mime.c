@@ -92,6 +92,7 @@
 #define MIME_MARKERS_HARD   2000  /* "multipart"/"rfc822" tokens in one message */
 #define MIME_MAX_NOTES      32
 #define MIME_MAX_BOUNDARY   200
+#define MIME_NAME_MAX       256   /* bytes of a display name kept (UTF-8) */
 
 /* ------------------------------------------------------------------ */
 /* small helpers */
@@ -2968,6 +2969,18 @@ name_decode(struct pctx *c, const char *raw)
 	if (!*s) {
 		free(s);
 		return NULL;
+	}
+	/* A name goes into the headers of mail to that person, encoded (up
+	 * to three times longer): tens of kilobytes of "name" would make a
+	 * header line no mail program, inkflow included, accepts.  Cut at a
+	 * character boundary. */
+	size_t len = strlen(s);
+	if (len > MIME_NAME_MAX) {
+		size_t k = MIME_NAME_MAX - 3;
+		while (k && ((unsigned char)s[k] & 0xc0) == 0x80)
+			k--;
+		memcpy(s + k, "\xe2\x80\xa6", 4); /* U+2026 and the NUL */
+		note(c, "display name of %zu bytes shortened to %d", len, MIME_NAME_MAX);
 	}
 	return s;
 }

@@ -2248,6 +2248,29 @@ test_corpus_classification(void **state)
 	free(raw);
 }
 
+/* A display name tens of kilobytes long (folded over many lines) is cut
+ * to 256 bytes at a character boundary: it would otherwise make the To
+ * line of the answer longer than any parser, ours included, accepts. */
+static void
+test_display_name_shortened(void **state)
+{
+	(void)state;
+	struct sbuf sb = {0};
+	sb_adds(&sb, "From: \"");
+	for (int i = 0; i < 3000; i++)
+		sb_adds(&sb, i % 40 == 39 ? "\n ż" : "Łż");
+	sb_adds(&sb, "\" <klient@firma.pl>\nTo: biuro@bmt.example\nSubject: x\n\nbody\n");
+	struct mime_msg *m = parse(sb.s);
+	assert_string_equal(m->from_addr, "klient@firma.pl");
+	size_t n = strlen(m->from_name);
+	assert_true(n <= 256 && n > 240);
+	assert_string_equal(m->from_name + n - 3, "\xe2\x80\xa6");
+	assert_true(utf8_valid(m->from_name, n));
+	assert_memory_equal(m->from_name, "Łż", 4);
+	mime_msg_free(m);
+	sb_free(&sb);
+}
+
 int
 main(void)
 {
@@ -2311,6 +2334,7 @@ main(void)
 		cmocka_unit_test(test_encode_param),
 		cmocka_unit_test(test_corpus),
 		cmocka_unit_test(test_corpus_classification),
+		cmocka_unit_test(test_display_name_shortened),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
