@@ -154,10 +154,7 @@ errlist_add(struct errlist *e, const char *file, int line, const char *fmt, ...)
 	sb_vprintf(&sb, fmt, ap);
 	va_end(ap);
 	char *raw = sb_steal(&sb);
-	/* Entries are only ever appended here, so the capacity is implied: the
-	 * array doubles when n reaches a power of two. */
-	if ((e->n & (e->n - 1)) == 0)
-		e->v = xrealloc(e->v, (e->n ? e->n * 2 : 1) * sizeof(*e->v));
+	e->v = xgrow(e->v, e->n, sizeof(*e->v)); /* entries are only appended */
 	e->v[e->n++] = str_oneline(raw);
 	free(raw);
 }

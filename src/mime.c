@@ -187,8 +187,7 @@ oneline_inplace(char *s)
 static void
 strv_push(char ***v, size_t *n, char *s)
 {
-	if ((*n & (*n - 1)) == 0)
-		*v = xrealloc(*v, (*n ? *n * 2 : 1) * sizeof(**v));
+	*v = xgrow(*v, *n, sizeof(**v));
 	(*v)[(*n)++] = s;
 }
 
@@ -1116,8 +1115,7 @@ plist_parse(struct pctx *c, const char *v, size_t n, struct plist *pl)
 			sb_free(&val);
 			continue;
 		}
-		if ((pl->n & (pl->n - 1)) == 0) /* doubles: linear in the count */
-			pl->p = xrealloc(pl->p, (pl->n ? pl->n * 2 : 1) * sizeof(*pl->p));
+		pl->p = xgrow(pl->p, pl->n, sizeof(*pl->p));
 		pl->p[pl->n].name = name;
 		pl->p[pl->n].val = sb_steal(&val);
 		pl->n++;
@@ -1219,8 +1217,7 @@ plist_get(struct pctx *c, const struct plist *pl, const char *name)
 				dup = 1;
 		if (dup)
 			continue;
-		if ((ns & (ns - 1)) == 0)
-			segs = xrealloc(segs, (ns ? ns * 2 : 1) * sizeof(*segs));
+		segs = xgrow(segs, ns, sizeof(*segs));
 		segs[ns].idx = idx;
 		segs[ns].ext = d[k] == '*';
 		segs[ns].val = pl->p[i].val;
@@ -2730,8 +2727,7 @@ addrs_free(struct addr *a, size_t n)
 static void
 addrs_push(struct addr **a, size_t *n, char *name, char *addr)
 {
-	if ((*n & (*n - 1)) == 0)
-		*a = xrealloc(*a, (*n ? *n * 2 : 1) * sizeof(**a));
+	*a = xgrow(*a, *n, sizeof(**a));
 	(*a)[*n].name = name;
 	(*a)[*n].addr = addr;
 	(*n)++;

@@ -48,6 +48,16 @@ xrealloc(void *p, size_t n)
 	return p;
 }
 
+void *
+xgrow(void *p, size_t n, size_t size)
+{
+	if ((n & (n - 1)) != 0)
+		return p; /* between powers of two: there is room */
+	if (n > SIZE_MAX / 2 / size)
+		oom();
+	return xrealloc(p, (n ? n * 2 : 1) * size);
+}
+
 char *
 xstrdup(const char *s)
 {

@@ -17,6 +17,10 @@
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
+/* p, an array of n elements of size bytes that is only ever appended to,
+ * with room for element n: its capacity is implied, doubling whenever n
+ * reaches a power of two, so n appends cost linear time. */
+void *xgrow(void *p, size_t n, size_t size);
 char *xstrdup(const char *s);                /* NULL in, NULL out */
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
