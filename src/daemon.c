@@ -214,10 +214,7 @@ poll_maildir(struct loop *l, struct run_stats *s)
 		}
 		ingest_batch(app, source, in, k);
 		for (size_t j = 0; j < k; j++) {
-			if (in[j].mapped)
-				file_unmap((char *)in[j].raw, in[j].len);
-			else
-				free((char *)in[j].raw);
+			ingest_input_release(&in[j]);
 			if (in[j].rc < 0) {
 				s->tempfail++;
 				continue;
@@ -252,7 +249,7 @@ fetch_spooled(struct loop *l, uint32_t uid, char **raw, size_t *len, size_t *too
 	*raw = NULL;
 	*local = 0;
 	char *path;
-	int fd = ingest_spool_open(app, "fetch", &path);
+	int fd = ingest_spool_open(app, "raw", "fetch", &path);
 	if (fd < 0) {
 		log_warn("event=spool_failed path=%s error=%s", log_q(path), log_q(strerror(errno)));
 		free(path);
@@ -274,7 +271,6 @@ fetch_spooled(struct loop *l, uint32_t uid, char **raw, size_t *len, size_t *too
 	free(path);
 	return st;
 }
-
 
 static void
 imap_drop(struct loop *l, const char *why, enum imap_status st)
@@ -465,12 +461,8 @@ imap_mailbox(struct loop *l, const char *mailbox, struct run_stats *s)
 			k = 1;
 		} else {
 			ingest_batch(app, source, in, k);
-			for (size_t j = 0; j < k; j++) {
-				if (in[j].mapped)
-					file_unmap((char *)in[j].raw, in[j].len);
-				else
-					free((char *)in[j].raw);
-			}
+			for (size_t j = 0; j < k; j++)
+				ingest_input_release(&in[j]);
 		}
 		/* Dispose of what was processed, in order, up to the first
 		 * temporary failure, in one command; then one position update. */

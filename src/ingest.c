@@ -985,6 +985,29 @@ cut_runs(const struct ing *g, struct run **runs, size_t *nruns, size_t *skel_len
 	return skel;
 }
 
+void
+ingest_input_release(struct ingest_input *in)
+{
+	if (in->mapped)
+		file_unmap((char *)in->raw, in->len);
+	else
+		free((char *)in->raw);
+	in->raw = NULL;
+}
+
+int
+ingest_spool_open(struct app *app, const char *sub, const char *tag, char **path)
+{
+	char rnd[17];
+	random_hex(rnd, 8);
+	char *dir = path_join(app->cfg->data_dir, sub);
+	*path = xasprintf("%s/.%s-%s.tmp-%s", dir, tag, rnd, rnd);
+	int fd = mkdir_p(dir, 0750) < 0 ? -1
+	                                 : open(*path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	free(dir);
+	return fd;
+}
+
 /* Decode attachment a, whose base64 body is skel[a->body_off..+body_len)
  * with the runs v[0..n) (those cut out inside it) put back, into a file
  * under the data directory; its hash into sha.  -1 with errno, or with
@@ -993,13 +1016,8 @@ static int
 spill_att(struct ing *g, struct mime_att *a, const char *skel, const struct run *v, size_t n,
     char sha[65], int *limit)
 {
-	char rnd[17];
-	random_hex(rnd, 8);
-	char *dir = path_join(g->app->cfg->data_dir, "att");
-	char *path = xasprintf("%s/.decoded-%s.tmp-%s", dir, rnd, rnd);
-	int r = mkdir_p(dir, 0750);
-	free(dir);
-	int fd = r < 0 ? -1 : open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	char *path;
+	int fd = ingest_spool_open(g->app, "att", "decoded", &path);
 	if (fd < 0) {
 		free(path);
 		return -1;
@@ -1384,19 +1402,6 @@ stage_commit(struct app *app, struct stage *sg)
 	}
 	free(sg->v);
 	memset(sg, 0, sizeof(*sg));
-}
-
-int
-ingest_spool_open(struct app *app, const char *tag, char **path)
-{
-	char rnd[17];
-	random_hex(rnd, 8);
-	char *dir = path_join(app->cfg->data_dir, "raw");
-	*path = xasprintf("%s/.%s-%s.tmp-%s", dir, tag, rnd, rnd);
-	int fd = mkdir_p(dir, 0750) < 0 ? -1
-	                                 : open(*path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	free(dir);
-	return fd;
 }
 
 int

@@ -60,13 +60,18 @@ struct ingest_input {
 	struct ingest_result res;
 };
 
-/* A file to receive a large message from a source that has no file of
- * its own (an IMAP literal, stdin), to be file_map'ed and handed over as
- * mapped: raw/.TAG-RANDOM.tmp-RANDOM under the data directory, a
- * temporary that the next start after a crash (and fsck --repair)
- * removes.  The open descriptor (read-write), with *path; -1 with errno.
- * Unlink it once mapped: the mapping keeps its pages. */
-int ingest_spool_open(struct app *app, const char *tag, char **path);
+/* Hand back an input's message: file_unmap when mapped, else free (raw
+ * allocated by the source); raw is NULL afterwards. */
+void ingest_input_release(struct ingest_input *in);
+
+/* A new file under the data directory, SUB/.TAG-RANDOM.tmp-RANDOM (mode
+ * 0640): a temporary that the next start after a crash (and fsck
+ * --repair) removes.  For a large message from a source that has no file
+ * of its own (an IMAP literal, stdin: SUB "raw"), to be file_map'ed,
+ * unlinked (the mapping keeps its pages) and handed over as mapped; and
+ * for an attachment decoded straight to disk.  The open descriptor
+ * (read-write), with *path; -1 with errno. */
+int ingest_spool_open(struct app *app, const char *sub, const char *tag, char **path);
 
 /* Ingest n messages of one source, each in its own transaction exactly as
  * ingest_message does, but with the files of all of them (raw messages,

@@ -129,13 +129,14 @@ cmd_deliver(struct app *app, int argc, char **argv)
 	 * is processed from a mapping, never held whole in memory. */
 	int fd = -1;
 	char *spool = NULL;
+	int rc = EX_TEMPFAIL;
 	for (;;) {
 		ssize_t r = read(0, buf, sizeof(buf));
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			fprintf(stderr, "inkflow: deliver: reading stdin: %s\n", strerror(errno));
-			goto tempfail;
+			goto out;
 		}
 		if (r == 0)
 			break;
@@ -145,16 +146,16 @@ cmd_deliver(struct app *app, int argc, char **argv)
 			continue;
 		}
 		if (fd < 0 && sb.len + (size_t)r >= INGEST_MAP_FROM) {
-			fd = ingest_spool_open(app, "deliver", &spool);
+			fd = ingest_spool_open(app, "raw", "deliver", &spool);
 			if (fd < 0 || write_full(fd, sb.s, sb.len) < 0) {
 				fprintf(stderr, "inkflow: deliver: %s: %s\n", spool, strerror(errno));
-				goto tempfail;
+				goto out;
 			}
 			sb_free(&sb);
 		}
 		if (fd >= 0 ? write_full(fd, buf, (size_t)r) < 0 : (sb_add(&sb, buf, (size_t)r), 0)) {
 			fprintf(stderr, "inkflow: deliver: %s: %s\n", spool, strerror(errno));
-			goto tempfail;
+			goto out;
 		}
 	}
 	if (oversize) {
@@ -162,49 +163,45 @@ cmd_deliver(struct app *app, int argc, char **argv)
 		 * the MTA returns it to the sender rather than lose it. */
 		fprintf(stderr, "inkflow: deliver: message of %zu bytes exceeds the limit of %zu\n",
 		    total, max);
-		if (spool)
-			unlink(spool);
-		free(spool);
-		if (fd >= 0)
-			close(fd);
-		sb_free(&sb);
-		return EX_USAGE_ERR;
+		rc = EX_USAGE_ERR;
+		goto out;
 	}
-	struct ingest_input in = {.raw = sb.s ? sb.s : "", .len = sb.len};
-	if (fd >= 0) {
+	struct ingest_input in = {.len = sb.len};
+	if (fd < 0)
+		in.raw = sb_steal(&sb);
+	else {
 		char *map;
-		size_t len;
-		int bad = close(fd) < 0 || file_map(spool, max, &map, &len) < 0;
+		int bad = close(fd) < 0 || file_map(spool, max, &map, &in.len) < 0;
 		fd = -1;
 		if (bad) {
 			fprintf(stderr, "inkflow: deliver: %s: %s\n", spool, strerror(errno));
-			goto tempfail;
+			goto out;
 		}
-		unlink(spool);
-		in = (struct ingest_input){.raw = map, .len = len, .mapped = 1};
+		unlink(spool); /* the mapping keeps its pages */
+		free(spool);
+		spool = NULL;
+		in.raw = map;
+		in.mapped = 1;
 	}
 	ingest_batch(app, "deliver", &in, 1);
-	if (in.mapped)
-		file_unmap((char *)in.raw, in.len);
-	sb_free(&sb);
-	free(spool);
+	ingest_input_release(&in);
 	if (in.rc < 0) {
 		fprintf(stderr, "inkflow: deliver: temporary failure, try again later\n");
-		return EX_TEMPFAIL;
+		goto out;
 	}
 	struct outbox_stats os = {0};
 	smtp_session_begin();
 	outbox_flush(app, &os);
 	smtp_session_end();
-	return 0;
-tempfail:
+	rc = 0;
+out:
 	if (fd >= 0)
 		close(fd);
 	if (spool)
-		unlink(spool);
+		unlink(spool); /* a spool not mapped: nothing uses it */
 	free(spool);
 	sb_free(&sb);
-	return EX_TEMPFAIL;
+	return rc;
 }
 
 /* ---- init / check-config -------------------------------------------- */
