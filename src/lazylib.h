@@ -34,13 +34,15 @@
 
 /* Declares the table type `struct NAME` for the X-macro list LIST, its
  * name list NAME_names and a check that the table is one pointer per name. */
-#define LAZYLIB_TABLE(NAME, LIST)                                                    \
-	struct NAME {                                                                \
-		LIST(LAZYLIB_SLOT)                                                   \
-	};                                                                           \
-	__attribute__((unused)) static const char *const NAME##_names[] = {LIST(LAZYLIB_NAME)};              \
-	_Static_assert(sizeof(struct NAME) == sizeof(NAME##_names) / sizeof(char *) * \
-	        sizeof(void *), "one function pointer per name")
+#define LAZYLIB_TABLE(NAME, LIST)                                                   \
+	struct NAME {                                                               \
+		LIST(LAZYLIB_SLOT)                                                  \
+	};                                                                          \
+	__attribute__((unused)) static const char *const NAME##_names[] = {         \
+	    LIST(LAZYLIB_NAME)};                                                    \
+	_Static_assert(sizeof(struct NAME) ==                                       \
+	        sizeof(NAME##_names) / sizeof(char *) * sizeof(void *),              \
+	    "one function pointer per name")
 
 struct lazylib {
 	const char *soname;
