@@ -121,27 +121,35 @@ def build_kind():
     return "san" if b"__asan_init" in data else "plain"
 
 
-def run_peak(argv, stdin=None, timeout=900):
-    """Run argv, feeding stdin (bytes) from a thread if given.  Returns
-    (returncode, stdout, stderr, peak RSS in MB), the peak read from
-    /proc/PID/status VmHWM while it runs (wait4's ru_maxrss would count the
-    memory of this test process, which spawned it)."""
+def run_memory(argv, feed=None, timeout=900):
+    """Run argv; feed(pipe), if given, writes its stdin from a thread.
+    Returns (returncode, stdout, stderr, seconds, peak MB, maxrss MB):
+    peak is VmHWM read from /proc/PID/status while it runs, the program's
+    own; maxrss is wait4's ru_maxrss, which also counts the memory of this
+    test process, which spawned it.  A run longer than timeout fails."""
+    t0 = time.monotonic()
     peak_kb = 0
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        p = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin is not None else
-                             subprocess.DEVNULL, stdout=out, stderr=err)
+        p = subprocess.Popen(argv, stdin=subprocess.PIPE if feed else subprocess.DEVNULL,
+                             stdout=out, stderr=err)
         writer = None
-        if stdin is not None:
-            def feed():
+        if feed:
+            def write():
                 try:
-                    p.stdin.write(stdin)
+                    feed(p.stdin)
                     p.stdin.close()
                 except (BrokenPipeError, ValueError):
                     pass
-            writer = threading.Thread(target=feed, daemon=True)
+            writer = threading.Thread(target=write, daemon=True)
             writer.start()
-        t0 = time.monotonic()
-        while p.poll() is None and time.monotonic() - t0 < timeout:
+        while True:
+            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() - t0 > timeout:
+                p.kill()
+                os.wait4(p.pid, 0)
+                raise AssertionError("%s took more than %d s" % (" ".join(argv), timeout))
             try:
                 with open("/proc/%d/status" % p.pid) as f:
                     m = re.search(r"^VmHWM:\s+(\d+) kB", f.read(), re.M)
@@ -150,14 +158,15 @@ def run_peak(argv, stdin=None, timeout=900):
             except OSError:
                 pass
             time.sleep(0.005)
-        if p.poll() is None:
-            p.kill()
-        p.wait()
+        p.returncode = os.waitstatus_to_exitcode(status)
+        secs = time.monotonic() - t0
         if writer:
             writer.join(10)
         out.seek(0)
         err.seek(0)
-        return p.returncode, out.read(), err.read(), peak_kb / 1024.0
+        return (p.returncode, out.read(), err.read(), secs, peak_kb / 1024.0,
+                ru.ru_maxrss / 1024.0)
+
 
 def body_text(msg):
     part = msg.get_body(preferencelist=("plain",))

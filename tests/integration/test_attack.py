@@ -15,12 +15,10 @@ import hmac
 import os
 import re
 import subprocess
-import tempfile
-import threading
 import time
 import unittest
 
-from inkenv import INKFLOW, Env, body_text, build_kind, make_mail
+from inkenv import INKFLOW, Env, body_text, build_kind, make_mail, run_memory
 
 REP = "anna.nowak@bmt.example"
 OTHER_REP = "piotr.kowalczyk@bmt.example"
@@ -62,39 +60,10 @@ def run_rss(env, *args, feed=None, quiet=True, timeout=120):
     """Run inkflow; feed(pipe), if given, writes its stdin from a thread.
     Returns (rc, stdout, stderr, seconds, max RSS in MB), the RSS measured
     by wait4 on that one process."""
-    t0 = time.monotonic()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        p = subprocess.Popen([INKFLOW] + (["-q"] if quiet else []) + ["-c", env.conf]
-                             + list(args),
-                             stdin=subprocess.PIPE if feed else subprocess.DEVNULL,
-                             stdout=out, stderr=err)
-        writer = None
-        if feed:
-            def write():
-                try:
-                    feed(p.stdin)
-                    p.stdin.close()
-                except (BrokenPipeError, ValueError):
-                    pass
-            writer = threading.Thread(target=write, daemon=True)
-            writer.start()
-        while True:
-            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() - t0 > timeout:
-                p.kill()
-                os.wait4(p.pid, 0)
-                raise AssertionError("inkflow %s took more than %d s" % (" ".join(args), timeout))
-            time.sleep(0.02)
-        p.returncode = os.waitstatus_to_exitcode(status)
-        secs = time.monotonic() - t0
-        if writer:
-            writer.join(10)
-        out.seek(0)
-        err.seek(0)
-        return (p.returncode, out.read().decode(errors="replace"),
-                err.read().decode(errors="replace"), secs, ru.ru_maxrss / 1024.0)
+    rc, out, err, secs, _, maxrss = run_memory(
+        [INKFLOW] + (["-q"] if quiet else []) + ["-c", env.conf] + list(args), feed=feed,
+        timeout=timeout)
+    return rc, out.decode(errors="replace"), err.decode(errors="replace"), secs, maxrss
 
 
 def security_lines(stderr):

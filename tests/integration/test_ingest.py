@@ -13,7 +13,7 @@ import subprocess
 import time
 import unittest
 
-from inkenv import INKFLOW, TOP, Env, body_html, body_text, build_kind, make_mail, run_peak
+from inkenv import INKFLOW, TOP, Env, body_html, body_text, build_kind, make_mail, run_memory
 
 SAMPLES = os.path.join(TOP, "mailboxes", "inbox", "new")
 
@@ -440,8 +440,9 @@ class LargeMessages(unittest.TestCase):
         try:
             env.init()
             pdf = os.urandom(20 << 20)
-            rc, out, err, peak = run_peak([INKFLOW, "-q", "-c", env.conf, "deliver"],
-                                          stdin=self.big([("application/pdf", "baner.pdf", pdf)]))
+            raw = self.big([("application/pdf", "baner.pdf", pdf)])
+            rc, out, err, _, peak, _ = run_memory([INKFLOW, "-q", "-c", env.conf, "deliver"],
+                                                 feed=lambda pipe: pipe.write(raw))
             self.assertEqual(rc, 0, err.decode(errors="replace")[-2000:])
             self.assertEqual(self.stored(env), {"baner.pdf": pdf})
             fsck = env.json("fsck")

@@ -24,7 +24,7 @@ import threading
 import time
 import unittest
 
-from inkenv import INKFLOW, body_text, build_kind, make_mail, run_peak
+from inkenv import INKFLOW, body_text, build_kind, make_mail, run_memory
 from labenv import (LabEnv, ModuleLab, ack_duplicates, imap_conf, new_msgid, noter, smtp_conf,
                     wait_progress, wait_until)
 
@@ -854,7 +854,8 @@ class LargeOverImap(LabTest):
                                                 to="%s@bmt.example" % biuro))
         c.logout()
         env = self.lab_env(biuro)
-        rc, out, err, peak = run_peak([INKFLOW, "-q", "-c", env.conf, "run", "--once", "--json"])
+        rc, out, err, _, peak, _ = run_memory(
+            [INKFLOW, "-q", "-c", env.conf, "run", "--once", "--json"])
         self.assertEqual(rc, 0, err.decode(errors="replace")[-3000:])
         summary = json.loads(out)
         self.assertEqual((summary["read"], summary["new_projects"], summary["quarantined"]),
