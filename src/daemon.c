@@ -1,8 +1,10 @@
 /*
- * DESIGN.  One process, one loop.  Each pass reads the source, handing every
- * new message to ingest_message (one transaction each) and marking it done
- * at the source only after the commit; then it sends what the outbox holds;
- * then it waits — in IMAP IDLE when the server has it, else for the poll
+ * DESIGN.  One process, one loop.  Each pass reads the source in batches,
+ * handing every new message to ingest (one transaction each) and marking it
+ * done at the source only after the commit; while a batch is committed, the
+ * next is read and parsed on a second thread, which touches neither the
+ * database nor the source (ingest_stage_start).  Then the pass sends what
+ * the outbox holds; then it waits — in IMAP IDLE when the server has it, else for the poll
  * interval — never longer than the next outbox retry.  Losing the IMAP
  * connection costs a reconnect with backoff, never a message: the position
  * (UIDVALIDITY, last UID) lives in SQLite and every message is also
@@ -157,6 +159,71 @@ count(struct run_stats *s, const struct ingest_result *r)
 #define INGEST_BATCH 32
 #define INGEST_BATCH_BYTES (16u << 20)
 
+/* A batch read from the Maildir: the inputs and their entries' indexes. */
+struct md_batch {
+	struct ingest_input in[INGEST_BATCH];
+	size_t idx[INGEST_BATCH];
+	size_t k;
+};
+
+static void
+mark_seen(const char *dir, const struct maildir_entry *e)
+{
+	if (maildir_mark_seen(dir, e) < 0)
+		log_warn("event=mark_seen_failed path=%s error=%s", log_q(e->path),
+		    log_q(strerror(errno)));
+}
+
+/* The next batch from v[*i..n): up to INGEST_BATCH messages or
+ * INGEST_BATCH_BYTES.  A message over the size limit is recorded on the
+ * way, on its own; b->k is 0 only when v is used up. */
+static void
+md_read(struct loop *l, struct run_stats *s, const char *source, struct maildir_entry *v,
+    size_t n, size_t *i, struct md_batch *b)
+{
+	struct app *app = l->app;
+	const char *dir = app->cfg->source_maildir;
+	size_t k = 0, bytes = 0;
+	for (; *i < n && k < INGEST_BATCH && bytes < INGEST_BATCH_BYTES; (*i)++) {
+		struct maildir_entry *e = &v[*i];
+		struct stat st;
+		if (stat(e->path, &st) < 0)
+			continue; /* moved away meanwhile */
+		s->read++;
+		if ((size_t)st.st_size > app->cfg->limits.max_message) {
+			struct ingest_result r;
+			if (ingest_oversize(app, source, e->unique, (size_t)st.st_size, &r) < 0) {
+				s->tempfail++;
+				continue;
+			}
+			count(s, &r);
+			l->processed++;
+			mark_seen(dir, e);
+			continue;
+		}
+		char *raw;
+		size_t len;
+		int map = (size_t)st.st_size >= INGEST_MAP_FROM;
+		if ((map ? file_map(e->path, app->cfg->limits.max_message, &raw, &len)
+		         : file_read(e->path, app->cfg->limits.max_message, &raw, &len)) < 0) {
+			log_warn("event=read_failed path=%s error=%s", log_q(e->path),
+			    log_q(strerror(errno)));
+			s->tempfail++;
+			continue;
+		}
+		b->in[k] = (struct ingest_input){.source_key = e->unique, .raw = raw, .len = len,
+		    .mapped = map};
+		b->idx[k++] = *i;
+		bytes += len;
+	}
+	b->k = k;
+}
+
+/* Batches of up to INGEST_BATCH messages or INGEST_BATCH_BYTES: the files
+ * of a batch share one filesystem barrier; each message still has its own
+ * transaction.  While one batch's transactions run, the next batch is read
+ * and parsed on a second thread (ingest_stage_start), so parsing overlaps
+ * the commits' waits for the disk. */
 static int
 poll_maildir(struct loop *l, struct run_stats *s)
 {
@@ -172,61 +239,36 @@ poll_maildir(struct loop *l, struct run_stats *s)
 		return -1;
 	}
 	char *source = xasprintf("maildir:%s", dir);
-	/* Batches of up to INGEST_BATCH messages or INGEST_BATCH_BYTES: the
-	 * files of a batch share one filesystem barrier (ingest_batch); each
-	 * message still has its own transaction. */
-	struct ingest_input in[INGEST_BATCH];
-	size_t idx[INGEST_BATCH];
-	for (size_t i = 0; i < n && !stop_requested;) {
-		size_t k = 0, bytes = 0;
-		for (; i < n && k < INGEST_BATCH && bytes < INGEST_BATCH_BYTES; i++) {
-			struct stat st;
-			if (stat(v[i].path, &st) < 0)
-				continue; /* moved away meanwhile */
-			s->read++;
-			if ((size_t)st.st_size > app->cfg->limits.max_message) {
-				struct ingest_result r;
-				if (ingest_oversize(app, source, v[i].unique, (size_t)st.st_size, &r) < 0) {
-					s->tempfail++;
-					continue;
-				}
-				count(s, &r);
-				l->processed++;
-				if (maildir_mark_seen(dir, &v[i]) < 0)
-					log_warn("event=mark_seen_failed path=%s error=%s", log_q(v[i].path),
-					    log_q(strerror(errno)));
-				continue;
-			}
-			char *raw;
-			size_t len;
-			int map = (size_t)st.st_size >= INGEST_MAP_FROM;
-			if ((map ? file_map(v[i].path, app->cfg->limits.max_message, &raw, &len)
-			         : file_read(v[i].path, app->cfg->limits.max_message, &raw, &len)) < 0) {
-				log_warn("event=read_failed path=%s error=%s", log_q(v[i].path),
-				    log_q(strerror(errno)));
+	struct md_batch *b = xcalloc(2, sizeof(*b));
+	struct ingest_job job;
+	size_t i = 0, cur = 0;
+	if (!stop_requested)
+		md_read(l, s, source, v, n, &i, &b[0]);
+	if (b[0].k)
+		ingest_stage_start(&job, app, source, b[0].in, b[0].k);
+	while (b[cur].k) {
+		struct md_batch *this = &b[cur], *next = &b[cur ^ 1];
+		next->k = 0;
+		if (!stop_requested)
+			md_read(l, s, source, v, n, &i, next);
+		struct ingest_staged *staged = ingest_stage_wait(&job);
+		if (next->k)
+			ingest_stage_start(&job, app, source, next->in, next->k);
+		ingest_commit(staged);
+		for (size_t j = 0; j < this->k; j++) {
+			ingest_input_release(&this->in[j]);
+			if (this->in[j].rc < 0) {
 				s->tempfail++;
 				continue;
 			}
-			in[k] = (struct ingest_input){.source_key = v[i].unique, .raw = raw, .len = len,
-			    .mapped = map};
-			idx[k++] = i;
-			bytes += len;
-		}
-		ingest_batch(app, source, in, k);
-		for (size_t j = 0; j < k; j++) {
-			ingest_input_release(&in[j]);
-			if (in[j].rc < 0) {
-				s->tempfail++;
-				continue;
-			}
-			count(s, &in[j].res);
+			count(s, &this->in[j].res);
 			l->processed++;
-			const struct maildir_entry *e = &v[idx[j]];
-			if (maildir_mark_seen(dir, e) < 0)
-				log_warn("event=mark_seen_failed path=%s error=%s", log_q(e->path),
-				    log_q(strerror(errno)));
+			mark_seen(dir, &v[this->idx[j]]);
 		}
+		this->k = 0;
+		cur ^= 1;
 	}
+	free(b);
 	free(source);
 	maildir_entries_free(v, n);
 	return 0;
@@ -338,8 +380,162 @@ imap_save_position(struct app *app, const char *key, int64_t validity, int64_t l
 	    "tiii", key, validity, last, now_epoch());
 }
 
-/* One mailbox: fetch what is new, ingest, dispose.  0 done (or mailbox
- * skipped), -1 connection lost (already dropped). */
+/* A batch fetched from an IMAP mailbox: messages to ingest, or one UID to
+ * handle on its own (over the size limit, or gone meanwhile). */
+enum im_kind { IM_NONE, IM_BATCH, IM_OVERSIZE, IM_GONE };
+
+struct im_batch {
+	enum im_kind kind;
+	struct ingest_input in[INGEST_BATCH];
+	uint32_t buid[INGEST_BATCH];
+	char bkey[INGEST_BATCH][32];
+	size_t k;
+	uint32_t lone_size; /* IM_OVERSIZE: the size the server gave */
+	int last;           /* no batch after this one in this pass */
+};
+
+/* What one mailbox's pass works with. */
+struct im_pass {
+	struct loop *l;
+	struct run_stats *s;
+	const char *mailbox, *key, *source;
+	uint32_t validity;
+	const uint32_t *uids;
+	size_t n, i; /* uids[i] is the next to fetch */
+};
+
+/* Fetch the next batch into b: up to INGEST_BATCH messages or
+ * INGEST_BATCH_BYTES, or one UID to handle alone.  A lost connection is
+ * dropped (l->imap is then NULL); what was fetched before it is kept. */
+static void
+im_fetch(struct im_pass *p, struct im_batch *b)
+{
+	struct loop *l = p->l;
+	struct app *app = l->app;
+	char err[512];
+	b->kind = IM_NONE;
+	b->k = 0;
+	b->last = 0;
+	size_t bytes = 0;
+	/* The sizes of the next messages in one round trip. */
+	size_t i0 = p->i, sizes[INGEST_BATCH];
+	size_t chunk = p->n - p->i < INGEST_BATCH ? p->n - p->i : INGEST_BATCH;
+	enum imap_status st = imap_sizes(l->imap, p->uids + p->i, chunk, sizes, err, sizeof(err));
+	if (st == IMAP_ERR_MAILBOX) {
+		for (size_t j = 0; j < chunk; j++)
+			sizes[j] = IMAP_SIZE_UNKNOWN; /* ask one by one */
+	} else if (st != IMAP_OK) {
+		imap_drop(l, err, st);
+		return;
+	}
+	while (p->i < p->n && b->k < INGEST_BATCH && bytes < INGEST_BATCH_BYTES) {
+		char *raw = NULL;
+		size_t len = 0, too_big = 0;
+		size_t size = p->i - i0 < chunk ? sizes[p->i - i0] : IMAP_SIZE_UNKNOWN;
+		int map = size != IMAP_SIZE_GONE && size != IMAP_SIZE_UNKNOWN &&
+		          size >= INGEST_MAP_FROM && size <= app->cfg->limits.max_message;
+		if (size == IMAP_SIZE_GONE)
+			st = IMAP_ERR_MAILBOX;
+		else if (map) {
+			int local = 0;
+			st = fetch_spooled(l, p->uids[p->i], &raw, &len, &too_big, &local, err,
+			    sizeof(err));
+			if (st == IMAP_OK && local) {
+				p->s->tempfail++;
+				b->last = 1; /* this UID and the rest: next pass */
+				break;
+			}
+		} else
+			st = imap_fetch_sized(l->imap, p->uids[p->i], size, app->cfg->limits.max_message,
+			    &raw, &len, &too_big, err, sizeof(err));
+		if (st != IMAP_OK && st != IMAP_ERR_MAILBOX) {
+			imap_drop(l, err, st);
+			break;
+		}
+		if (st == IMAP_ERR_MAILBOX || too_big) {
+			if (b->k)
+				break; /* it begins the next batch */
+			b->kind = st == IMAP_OK ? IM_OVERSIZE : IM_GONE;
+			b->lone_size = st == IMAP_OK ? (uint32_t)too_big : 0;
+			b->buid[0] = p->uids[p->i++];
+			b->k = 1;
+			return;
+		}
+		snprintf(b->bkey[b->k], sizeof(b->bkey[b->k]), "%u:%u", p->validity, p->uids[p->i]);
+		b->in[b->k] = (struct ingest_input){.source_key = b->bkey[b->k], .raw = raw,
+		    .len = len, .mapped = map};
+		b->buid[b->k++] = p->uids[p->i++];
+		bytes += len;
+		p->s->read++;
+	}
+	if (b->k)
+		b->kind = IM_BATCH;
+}
+
+/* Ingest batch b (staged: its parsed half) and dispose of what was
+ * processed, in order, up to the first temporary failure, in one command;
+ * then one position update.  1 when the pass must end here. */
+static int
+im_commit(struct im_pass *p, struct im_batch *b, struct ingest_staged *staged)
+{
+	struct loop *l = p->l;
+	struct app *app = l->app;
+	struct run_stats *s = p->s;
+	char err[512];
+	if (b->kind == IM_GONE) {
+		/* Gone meanwhile (another client expunged it). */
+		log_warn("event=imap_vanished mailbox=%s uid=%u", log_q(p->mailbox), b->buid[0]);
+		imap_save_position(app, p->key, p->validity, b->buid[0]);
+		return b->last;
+	}
+	if (b->kind == IM_OVERSIZE) {
+		s->read++;
+		snprintf(b->bkey[0], sizeof(b->bkey[0]), "%u:%u", p->validity, b->buid[0]);
+		struct ingest_result r;
+		if (ingest_oversize(app, p->source, b->bkey[0], b->lone_size, &r) < 0) {
+			s->tempfail++;
+			return 1; /* keep the order: retry from this UID next pass */
+		}
+		b->in[0] = (struct ingest_input){.rc = 0, .res = r};
+	} else {
+		ingest_commit(staged);
+		for (size_t j = 0; j < b->k; j++)
+			ingest_input_release(&b->in[j]);
+	}
+	size_t ok = 0;
+	int failed = 0;
+	for (; ok < b->k; ok++) {
+		if (b->in[ok].rc < 0) {
+			s->tempfail++;
+			failed = 1;
+			break; /* keep the order: retry from this UID next pass */
+		}
+		count(s, &b->in[ok].res);
+		l->processed++;
+	}
+	uint32_t done = 0;
+	if (ok && l->imap) {
+		enum imap_status st = imap_dispose_many(l->imap, b->buid, ok, err, sizeof(err));
+		if (st == IMAP_ERR_CONN)
+			imap_drop(l, err, st); /* disposed of on the next pass, as duplicates */
+		else {
+			if (st != IMAP_OK) {
+				log_error("event=imap_dispose_failed mailbox=%s uid=%u..%u error=%s",
+				    log_q(p->mailbox), b->buid[0], b->buid[ok - 1], log_q(err));
+				status_error(app, err);
+			}
+			done = b->buid[ok - 1];
+		}
+	}
+	if (done)
+		imap_save_position(app, p->key, p->validity, done);
+	return failed || b->last || !l->imap;
+}
+
+/* One mailbox: fetch what is new, ingest, dispose.  Batches as for a
+ * Maildir (see poll_maildir): while one batch is committed and disposed
+ * of, the next is fetched and then parsed on the second thread.  0 done
+ * (or mailbox skipped), -1 connection lost (already dropped). */
 static int
 imap_mailbox(struct loop *l, const char *mailbox, struct run_stats *s)
 {
@@ -372,137 +568,48 @@ imap_mailbox(struct loop *l, const char *mailbox, struct run_stats *s)
 		imap_save_position(app, key, validity, last);
 	uint32_t *uids = NULL;
 	size_t n = 0;
-	int rc = 0;
 	st = imap_list_new(l->imap, (uint32_t)last, FETCH_BATCH, &uids, &n, err, sizeof(err));
 	if (st != IMAP_OK) {
 		imap_drop(l, err, st);
-		rc = -1;
 		n = 0;
 	}
-	/* Batches as for a Maildir (see poll_maildir); a message too large to
-	 * fetch or gone meanwhile is handled on its own, in order. */
-	size_t i = 0;
-	int spool_failed = 0;
-	while (i < n && !stop_requested && rc == 0) {
-		struct ingest_input in[INGEST_BATCH];
-		uint32_t buid[INGEST_BATCH];
-		char bkey[INGEST_BATCH][32];
-		size_t k = 0, bytes = 0;
-		int alone = 0; /* uids[i] must be handled alone */
-		uint32_t lone_size = 0;
-		/* The sizes of the next messages in one round trip. */
-		size_t i0 = i, sizes[INGEST_BATCH];
-		size_t chunk = n - i < INGEST_BATCH ? n - i : INGEST_BATCH;
-		st = imap_sizes(l->imap, uids + i, chunk, sizes, err, sizeof(err));
-		if (st == IMAP_ERR_MAILBOX) {
-			for (size_t j = 0; j < chunk; j++)
-				sizes[j] = IMAP_SIZE_UNKNOWN; /* ask one by one */
-		} else if (st != IMAP_OK) {
-			imap_drop(l, err, st);
-			rc = -1;
-			break;
+	struct im_pass p = {.l = l, .s = s, .mailbox = mailbox, .key = key, .source = source,
+	    .validity = validity, .uids = uids, .n = n};
+	struct im_batch *b = xcalloc(2, sizeof(*b));
+	struct ingest_job job;
+	size_t cur = 0;
+	if (l->imap && p.i < n && !stop_requested)
+		im_fetch(&p, &b[0]);
+	if (b[0].kind == IM_BATCH)
+		ingest_stage_start(&job, app, source, b[0].in, b[0].k);
+	while (b[cur].kind != IM_NONE) {
+		struct im_batch *this = &b[cur], *next = &b[cur ^ 1];
+		next->kind = IM_NONE;
+		if (!this->last && l->imap && p.i < n && !stop_requested)
+			im_fetch(&p, next);
+		struct ingest_staged *staged = this->kind == IM_BATCH ? ingest_stage_wait(&job) : NULL;
+		if (next->kind == IM_BATCH)
+			ingest_stage_start(&job, app, source, next->in, next->k);
+		int halt = im_commit(&p, this, staged);
+		this->kind = IM_NONE;
+		if (halt && next->kind != IM_NONE) {
+			/* Fetched after a failure: fetched again on the next pass,
+			 * to keep the order. */
+			if (next->kind == IM_BATCH) {
+				ingest_discard(ingest_stage_wait(&job));
+				for (size_t j = 0; j < next->k; j++)
+					ingest_input_release(&next->in[j]);
+				s->read -= (int)next->k;
+			}
+			next->kind = IM_NONE;
 		}
-		while (i < n && k < INGEST_BATCH && bytes < INGEST_BATCH_BYTES) {
-			char *raw = NULL;
-			size_t len = 0, too_big = 0;
-			size_t size = i - i0 < chunk ? sizes[i - i0] : IMAP_SIZE_UNKNOWN;
-			int map = size != IMAP_SIZE_GONE && size != IMAP_SIZE_UNKNOWN &&
-			          size >= INGEST_MAP_FROM && size <= app->cfg->limits.max_message;
-			if (size == IMAP_SIZE_GONE)
-				st = IMAP_ERR_MAILBOX;
-			else if (map) {
-				int local = 0;
-				st = fetch_spooled(l, uids[i], &raw, &len, &too_big, &local, err,
-				    sizeof(err));
-				if (st == IMAP_OK && local) {
-					s->tempfail++;
-					spool_failed = 1; /* this UID and the rest: next pass */
-					break;
-				}
-			} else
-				st = imap_fetch_sized(l->imap, uids[i], size,
-				    app->cfg->limits.max_message, &raw, &len, &too_big, err, sizeof(err));
-			if (st != IMAP_OK && st != IMAP_ERR_MAILBOX) {
-				imap_drop(l, err, st);
-				rc = -1;
-				break;
-			}
-			if (st == IMAP_ERR_MAILBOX || too_big) {
-				alone = k == 0; /* else: it begins the next batch */
-				lone_size = st == IMAP_OK ? (uint32_t)too_big : 0;
-				break;
-			}
-			snprintf(bkey[k], sizeof(bkey[k]), "%u:%u", validity, uids[i]);
-			in[k] = (struct ingest_input){.source_key = bkey[k], .raw = raw, .len = len,
-			    .mapped = map};
-			buid[k++] = uids[i++];
-			bytes += len;
-			s->read++;
-		}
-		if (alone) {
-			uint32_t uid = uids[i++];
-			if (!lone_size) {
-				/* Gone meanwhile (another client expunged it). */
-				log_warn("event=imap_vanished mailbox=%s uid=%u", log_q(mailbox), uid);
-				imap_save_position(app, key, validity, uid);
-				continue;
-			}
-			s->read++;
-			snprintf(bkey[0], sizeof(bkey[0]), "%u:%u", validity, uid);
-			struct ingest_result r;
-			if (ingest_oversize(app, source, bkey[0], lone_size, &r) < 0) {
-				s->tempfail++;
-				break; /* keep the order: retry from this UID next pass */
-			}
-			count(s, &r);
-			l->processed++;
-			in[0] = (struct ingest_input){.rc = 0, .res = r};
-			buid[0] = uid;
-			k = 1;
-		} else {
-			ingest_batch(app, source, in, k);
-			for (size_t j = 0; j < k; j++)
-				ingest_input_release(&in[j]);
-		}
-		/* Dispose of what was processed, in order, up to the first
-		 * temporary failure, in one command; then one position update. */
-		size_t ok = 0;
-		int failed = 0;
-		for (; ok < k; ok++) {
-			if (in[ok].rc < 0) {
-				s->tempfail++;
-				failed = 1;
-				break; /* keep the order: retry from this UID next pass */
-			}
-			if (!alone) {
-				count(s, &in[ok].res);
-				l->processed++;
-			}
-		}
-		uint32_t done = 0;
-		if (ok && rc == 0) {
-			st = imap_dispose_many(l->imap, buid, ok, err, sizeof(err));
-			if (st == IMAP_ERR_CONN) {
-				imap_drop(l, err, st);
-				rc = -1; /* disposed of on the next pass, as duplicates */
-			} else {
-				if (st != IMAP_OK) {
-					log_error("event=imap_dispose_failed mailbox=%s uid=%u..%u error=%s",
-					    log_q(mailbox), buid[0], buid[ok - 1], log_q(err));
-					status_error(app, err);
-				}
-				done = buid[ok - 1];
-			}
-		}
-		if (done)
-			imap_save_position(app, key, validity, done);
-		if (failed || spool_failed)
-			break;
+		cur ^= 1;
 	}
+	free(b);
 	free(uids);
 	free(key);
 	free(source);
-	return rc;
+	return l->imap ? 0 : -1;
 }
 
 static int
@@ -751,9 +858,10 @@ daemon_run(struct app *app, const struct daemon_opts *o)
 		pass_requested = 0;
 		status_set(app, "state", "processing");
 		int pr = app->cfg->imap ? poll_imap(&l, &s) : poll_maildir(&l, &s);
-		/* --once means everything that is there, not one batch of it. */
+		/* --once means everything that is there, not one batch of it;
+		 * but what failed temporarily waits for the next run. */
 		for (int last = s.read; o->once && app->cfg->imap && pr == 0 && last > 0 &&
-		                        !stop_requested;) {
+		                        !s.tempfail && !stop_requested;) {
 			int before = s.read;
 			pr = poll_imap(&l, &s);
 			last = s.read - before;

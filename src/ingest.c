@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1145,34 +1147,34 @@ parse_message(struct ing *g, const struct mime_limits *ml)
 	free(skel);
 }
 
-/* Before the transaction: the source-key duplicate check, parsing and the
- * keys.  1 when the message was seen before (res says so), 0 to go on,
- * -1 on a database error. */
+/* 1 when the message's source key was processed before (res says so), 0
+ * when not, -1 on a database error. */
 static int
-ing_prepare(struct ing *g)
+ing_seen(struct ing *g)
 {
-	struct ingest_result *res = g->res;
-	memset(res, 0, sizeof(*res));
-	if (g->source_key) {
-		int64_t id;
-		int rc = db_1i(g->app->db, &id,
-		    "SELECT id FROM messages WHERE source=?1 AND source_key=?2", "tt", g->source,
-		    g->source_key);
-		if (rc < 0)
-			return -1;
-		if (rc == 1) {
-			res->status = ING_DUPLICATE;
-			res->message = id;
-			snprintf(res->reason, sizeof(res->reason), "already processed as message %lld",
-			    (long long)id);
-			return 1;
-		}
+	if (!g->source_key)
+		return 0;
+	int64_t id;
+	int rc = db_1i(g->app->db, &id, "SELECT id FROM messages WHERE source=?1 AND source_key=?2",
+	    "tt", g->source, g->source_key);
+	if (rc == 1) {
+		g->res->status = ING_DUPLICATE;
+		g->res->message = id;
+		snprintf(g->res->reason, sizeof(g->res->reason), "already processed as message %lld",
+		    (long long)id);
 	}
+	return rc;
+}
+
+/* Parsing and the keys: no database, so a batch can be parsed on another
+ * thread while this one runs the previous batch's transactions. */
+static void
+ing_parse(struct ing *g)
+{
 	struct mime_limits ml;
 	mime_limits_from(&g->app->cfg->limits, &ml);
 	parse_message(g, &ml);
 	compute_keys(g);
-	return 0;
 }
 
 /* The message's transaction.  Frees the parsed message. */
@@ -1242,18 +1244,22 @@ ingest_message(struct app *app, const char *source, const char *source_key,
 {
 	struct ing g = {.app = app, .source = source, .source_key = source_key, .raw = raw,
 	    .len = len, .res = res};
-	int r = ing_prepare(&g);
+	memset(res, 0, sizeof(*res));
+	int r = ing_seen(&g);
 	if (r != 0)
 		return r < 0 ? -1 : 0;
+	ing_parse(&g);
 	return ing_run(&g);
 }
 
 /* ---- batches ----------------------------------------------------------- */
 
-/* A file written for a batch: its temporary name until the barrier. */
+/* A file written for a batch: its temporary name until the barrier, and
+ * the message (index in the batch) it was written for. */
 struct staged {
 	char *tmp;
 	char *path;
+	size_t owner;
 };
 
 struct stage {
@@ -1285,13 +1291,13 @@ stage_target(struct app *app, const struct stage *sg, const char *rel, size_t le
 }
 
 static void
-stage_add(struct stage *sg, char *tmp, char *path)
+stage_add(struct stage *sg, char *tmp, char *path, size_t owner)
 {
 	if (sg->n == sg->cap) {
 		sg->cap = sg->cap ? sg->cap * 2 : 32;
 		sg->v = xrealloc(sg->v, sg->cap * sizeof(*sg->v));
 	}
-	sg->v[sg->n++] = (struct staged){tmp, path};
+	sg->v[sg->n++] = (struct staged){tmp, path, owner};
 }
 
 /* Write data to a temporary name beside rel, unless rel is there already
@@ -1299,8 +1305,8 @@ stage_add(struct stage *sg, char *tmp, char *path)
  * does that for every file at once.  -1 when it could not be written (the
  * message's own transaction then writes it the slow way and reports). */
 static int
-stage_file(struct app *app, struct stage *sg, const char *rel, const void *data, size_t len,
-    int mapped)
+stage_file(struct app *app, struct stage *sg, size_t owner, const char *rel, const void *data,
+    size_t len, int mapped)
 {
 	char *path;
 	int r = stage_target(app, sg, rel, len, &path);
@@ -1329,30 +1335,31 @@ stage_file(struct app *app, struct stage *sg, const char *rel, const void *data,
 		free(path);
 		return -1;
 	}
-	stage_add(sg, tmp, path);
+	stage_add(sg, tmp, path, owner);
 	return 0;
 }
 
 /* An attachment already decoded to a file (spill_att): that file becomes
  * rel at the barrier, unless rel is there already. */
 static int
-stage_decoded(struct app *app, struct stage *sg, const char *rel, const struct mime_att *a)
+stage_decoded(struct app *app, struct stage *sg, size_t owner, const char *rel,
+    const struct mime_att *a)
 {
 	char *path;
 	int r = stage_target(app, sg, rel, a->len, &path);
 	if (r == 0)
-		stage_add(sg, xstrdup(a->spill), path);
+		stage_add(sg, xstrdup(a->spill), path, owner);
 	return r < 0 ? -1 : 0;
 }
 
 /* The raw message and its attachments, staged; the attachment hashes are
  * kept for the transaction. */
 static void
-stage_message(struct ing *g, struct stage *sg)
+stage_message(struct ing *g, struct stage *sg, size_t owner)
 {
 	char raw_rel[96];
 	snprintf(raw_rel, sizeof(raw_rel), "raw/%.2s/%s.eml", g->raw_sha, g->raw_sha);
-	if (stage_file(g->app, sg, raw_rel, g->raw, g->len, g->mapped) < 0 || !g->m)
+	if (stage_file(g->app, sg, owner, raw_rel, g->raw, g->len, g->mapped) < 0 || !g->m)
 		return;
 	if (!g->att_sha)
 		g->att_sha = xcalloc(g->m->natts ? g->m->natts : 1, sizeof(*g->att_sha));
@@ -1364,8 +1371,8 @@ stage_message(struct ing *g, struct stage *sg)
 		                                           : (a->is_message ? "message.eml"
 		                                                            : "attachment"));
 		char *rel = xasprintf("att/%.2s/%s/%s", g->att_sha[i], g->att_sha[i], name);
-		int r = a->spill ? stage_decoded(g->app, sg, rel, a)
-		                 : stage_file(g->app, sg, rel, a->data, a->len, 0);
+		int r = a->spill ? stage_decoded(g->app, sg, owner, rel, a)
+		                 : stage_file(g->app, sg, owner, rel, a->data, a->len, 0);
 		free(name);
 		free(rel);
 		if (r < 0)
@@ -1373,17 +1380,27 @@ stage_message(struct ing *g, struct stage *sg)
 	}
 }
 
-/* Make every staged file durable under its own name: one filesystem sync
- * for the data, the renames, one sync for the directories.  Files whose
- * step failed are removed; their messages write them the slow way. */
+/* Make every staged file of a wanted message durable under its own name:
+ * one filesystem sync for the data, the renames, one sync for the
+ * directories.  The files of messages not wanted (seen before) and files
+ * whose step failed are removed; their messages write them the slow way. */
 static void
-stage_commit(struct app *app, struct stage *sg)
+stage_commit(struct app *app, struct stage *sg, const int *wanted)
 {
-	if (!sg->n)
-		return;
-	int fd = open(app->cfg->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int ok = fd >= 0 && syncfs(fd) == 0;
+	size_t n = 0;
 	for (size_t i = 0; i < sg->n; i++) {
+		if (wanted[sg->v[i].owner])
+			sg->v[n++] = sg->v[i];
+		else {
+			unlink(sg->v[i].tmp);
+			free(sg->v[i].tmp);
+			free(sg->v[i].path);
+		}
+	}
+	sg->n = n;
+	int fd = n ? open(app->cfg->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	int ok = fd >= 0 && syncfs(fd) == 0;
+	for (size_t i = 0; i < n; i++) {
 		if (!ok || rename(sg->v[i].tmp, sg->v[i].path) < 0)
 			unlink(sg->v[i].tmp);
 	}
@@ -1391,12 +1408,12 @@ stage_commit(struct app *app, struct stage *sg)
 		/* The renames may not be durable: let the messages write again. */
 		log_warn("event=sync_failed path=%s error=%s", log_q(app->cfg->data_dir),
 		    log_q(strerror(errno)));
-		for (size_t i = 0; i < sg->n; i++)
+		for (size_t i = 0; i < n; i++)
 			unlink(sg->v[i].path);
 	}
 	if (fd >= 0)
 		close(fd);
-	for (size_t i = 0; i < sg->n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		free(sg->v[i].tmp);
 		free(sg->v[i].path);
 	}
@@ -1404,45 +1421,154 @@ stage_commit(struct app *app, struct stage *sg)
 	memset(sg, 0, sizeof(*sg));
 }
 
+struct ingest_staged {
+	struct app *app;
+	struct ingest_input *v;
+	size_t n;
+	struct ing *g;
+	struct stage sg;
+};
+
+struct ingest_staged *
+ingest_stage(struct app *app, const char *source, struct ingest_input *v, size_t n)
+{
+	struct ingest_staged *b = xcalloc(1, sizeof(*b));
+	*b = (struct ingest_staged){.app = app, .v = v, .n = n,
+	    .g = xcalloc(n ? n : 1, sizeof(*b->g))};
+	for (size_t i = 0; i < n; i++) {
+		struct ing *g = &b->g[i];
+		*g = (struct ing){.app = app, .source = source, .source_key = v[i].source_key,
+		    .raw = v[i].raw, .len = v[i].len, .res = &v[i].res, .mapped = v[i].mapped};
+		memset(g->res, 0, sizeof(*g->res));
+		ing_parse(g);
+		/* A twin by content in this batch stages nothing: the earlier
+		 * one's files are its files. */
+		int twin = 0;
+		for (size_t j = 0; j < i && !twin; j++)
+			twin = strcmp(b->g[j].dedupe, g->dedupe) == 0;
+		if (!twin)
+			stage_message(g, &b->sg, i);
+	}
+	return b;
+}
+
+/* What a staged batch still holds once its messages are done: their
+ * attachment hashes and the decoded attachments not moved into place. */
+static void
+staged_free(struct ingest_staged *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		struct ing *g = &b->g[i];
+		free(g->att_sha);
+		for (size_t k = 0; k < g->nspills; k++) {
+			unlink(g->spills[k]); /* still there: not used */
+			free(g->spills[k]);
+		}
+		free(g->spills);
+	}
+	free(b->g);
+	free(b);
+}
+
+int
+ingest_commit(struct ingest_staged *b)
+{
+	struct app *app = b->app;
+	struct ingest_input *v = b->v;
+	size_t n = b->n;
+	struct ing *g = b->g;
+	/* Seen before, by source key or by content: its staged files would
+	 * be orphans, so they are dropped before the barrier.  A temporary
+	 * failure (database busy, disk full) ends the batch: what follows
+	 * would only wait for the same busy timeout or fail the same way, and
+	 * stays in the source for the next pass. */
+	int *wanted = xcalloc(n ? n : 1, sizeof(*wanted));
+	size_t upto = n; /* messages [upto, n) are left for the next pass */
+	for (size_t i = 0; i < upto; i++) {
+		v[i].rc = ing_seen(&g[i]);
+		int64_t dup;
+		int r = v[i].rc == 0 ? db_1i(app->db, &dup,
+		                           "SELECT id FROM messages WHERE dedupe_key=?1", "t",
+		                           g[i].dedupe)
+		                     : 0;
+		if (v[i].rc < 0 || r < 0)
+			upto = i;
+		wanted[i] = v[i].rc == 0 && r == 0;
+	}
+	stage_commit(app, &b->sg, wanted);
+	free(wanted);
+	for (size_t i = 0; i < n; i++) {
+		if (i < upto && v[i].rc == 0) {
+			v[i].rc = ing_run(&g[i]);
+			if (v[i].rc < 0 && i + 1 < upto) {
+				log_warn("event=messages_deferred count=%zu reason=%s", upto - i - 1,
+				    log_q("an earlier message of the batch failed temporarily"));
+				upto = i + 1;
+			}
+			continue;
+		}
+		mime_msg_free(g[i].m);
+		g[i].m = NULL;
+		v[i].rc = i < upto && v[i].rc > 0 ? 0 : -1;
+	}
+	staged_free(b);
+	int failed = 0;
+	for (size_t i = 0; i < n; i++)
+		failed |= v[i].rc < 0;
+	return failed ? -1 : 0;
+}
+
+void
+ingest_discard(struct ingest_staged *b)
+{
+	int *wanted = xcalloc(b->n ? b->n : 1, sizeof(*wanted));
+	stage_commit(b->app, &b->sg, wanted); /* removes every staged file */
+	free(wanted);
+	for (size_t i = 0; i < b->n; i++) {
+		mime_msg_free(b->g[i].m);
+		b->g[i].m = NULL;
+	}
+	staged_free(b);
+}
+
 int
 ingest_batch(struct app *app, const char *source, struct ingest_input *v, size_t n)
 {
-	struct ing *g = xcalloc(n ? n : 1, sizeof(*g));
-	struct stage sg = {0};
-	for (size_t i = 0; i < n; i++) {
-		g[i] = (struct ing){.app = app, .source = source, .source_key = v[i].source_key,
-		    .raw = v[i].raw, .len = v[i].len, .res = &v[i].res, .mapped = v[i].mapped};
-		v[i].rc = ing_prepare(&g[i]);
-		if (v[i].rc != 0)
-			continue;
-		/* A duplicate by content stages nothing (no orphan files); the
-		 * transaction checks again. */
-		int64_t dup;
-		int twin = 0;
-		for (size_t j = 0; j < i && !twin; j++)
-			twin = v[j].rc == 0 && strcmp(g[j].dedupe, g[i].dedupe) == 0;
-		if (!twin && db_1i(app->db, &dup, "SELECT id FROM messages WHERE dedupe_key=?1", "t",
-		                 g[i].dedupe) == 0)
-			stage_message(&g[i], &sg);
-	}
-	stage_commit(app, &sg);
-	int failed = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (v[i].rc == 0)
-			v[i].rc = ing_run(&g[i]);
-		else if (v[i].rc > 0)
-			v[i].rc = 0;
-		free(g[i].att_sha);
-		for (size_t k = 0; k < g[i].nspills; k++) {
-			unlink(g[i].spills[k]); /* still there: not used */
-			free(g[i].spills[k]);
-		}
-		free(g[i].spills);
-		if (v[i].rc < 0)
-			failed = 1;
-	}
-	free(g);
-	return failed ? -1 : 0;
+	return ingest_commit(ingest_stage(app, source, v, n));
+}
+
+/* The staging half on a thread of its own, with every signal blocked there
+ * so the handlers run on the calling thread. */
+static void *
+stage_thread(void *arg)
+{
+	struct ingest_job *j = arg;
+	j->out = ingest_stage(j->app, j->source, j->v, j->n);
+	mime_thread_end();
+	return NULL;
+}
+
+void
+ingest_stage_start(struct ingest_job *j, struct app *app, const char *source,
+    struct ingest_input *v, size_t n)
+{
+	*j = (struct ingest_job){.app = app, .source = source, .v = v, .n = n};
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	j->running = pthread_create(&j->thread, NULL, stage_thread, j) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!j->running) /* no thread to be had: stage here */
+		j->out = ingest_stage(app, source, v, n);
+}
+
+struct ingest_staged *
+ingest_stage_wait(struct ingest_job *j)
+{
+	if (j->running)
+		pthread_join(j->thread, NULL);
+	j->running = 0;
+	return j->out;
 }
 
 int

@@ -12,6 +12,7 @@
 #ifndef INKFLOW_INGEST_H
 #define INKFLOW_INGEST_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -77,8 +78,40 @@ int ingest_spool_open(struct app *app, const char *sub, const char *tag, char **
  * ingest_message does, but with the files of all of them (raw messages,
  * attachments) made durable by one filesystem barrier before the first
  * transaction instead of two syncs per file.  -1 when any message failed
- * temporarily (see its rc). */
+ * temporarily (see its rc); such a failure (database busy, disk full) ends
+ * the batch: the messages after it are not tried and get rc -1 too. */
 int ingest_batch(struct app *app, const char *source, struct ingest_input *v, size_t n);
+
+/* ingest_batch in two halves, so that one batch is parsed while the one
+ * before it is committed.  ingest_stage parses v[0..n) and writes its
+ * files under temporary names; it uses no database and may run on another
+ * thread.  ingest_commit, on the thread that owns app->db, drops the files
+ * of messages seen before, makes the rest durable and runs one transaction
+ * per message; it sets each v[i].rc and res as ingest_batch does and frees
+ * the staged batch. */
+struct ingest_staged;
+struct ingest_staged *ingest_stage(struct app *app, const char *source,
+    struct ingest_input *v, size_t n);
+int ingest_commit(struct ingest_staged *b);
+/* A staged batch not to be committed (the source keeps its messages for
+ * the next pass): its files removed, the batch freed; v is left alone. */
+void ingest_discard(struct ingest_staged *b);
+
+/* ingest_stage on a thread of its own (on this one when no thread can be
+ * started); ingest_stage_wait returns its result.  Meanwhile v, source and
+ * app->cfg must not change. */
+struct ingest_job {
+	struct app *app;
+	const char *source;
+	struct ingest_input *v;
+	size_t n;
+	pthread_t thread;
+	int running;
+	struct ingest_staged *out;
+};
+void ingest_stage_start(struct ingest_job *j, struct app *app, const char *source,
+    struct ingest_input *v, size_t n);
+struct ingest_staged *ingest_stage_wait(struct ingest_job *j);
 
 /* Record a message too large to read (size bytes) as quarantined without
  * its content; the source keeps the message.  Same return as above. */

@@ -32,8 +32,9 @@ log_enabled(enum log_level lvl)
 const char *
 log_q(const char *v)
 {
-	static char bufs[8][512];
-	static unsigned next;
+	/* Per thread: ingest parses a batch on a second thread (ingest.c). */
+	static __thread char bufs[8][512];
+	static __thread unsigned next;
 	char *b = bufs[next++ % 8];
 	if (!v)
 		return "-";

@@ -232,11 +232,22 @@ struct iconv_slot {
 	unsigned long used;
 };
 
+static __thread struct iconv_slot cache[ICONV_CACHE];
+static __thread unsigned long tick;
+
+void
+mime_thread_end(void)
+{
+	for (size_t i = 0; i < ICONV_CACHE; i++) {
+		if (cache[i].from[0])
+			iconv_close(cache[i].cd);
+		memset(&cache[i], 0, sizeof(cache[i]));
+	}
+}
+
 static iconv_t
 iconv_get(const char *from)
 {
-	static __thread struct iconv_slot cache[ICONV_CACHE];
-	static __thread unsigned long tick;
 	struct iconv_slot *victim = &cache[0];
 	if (strlen(from) >= sizeof cache[0].from)
 		return iconv_open("UTF-8", from); /* not kept: see iconv_put */

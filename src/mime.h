@@ -112,6 +112,10 @@ char *mime_decode_header(const char *value);
  * ISO-8859-1 is read as Windows-1252.  Caller frees. */
 char *mime_to_utf8(const char *charset, const char *in, size_t len);
 
+/* Conversion keeps a few charset converters open per thread; a thread
+ * that parsed mail calls this before it ends, or they are lost. */
+void mime_thread_end(void);
+
 /* Reduce HTML to plain text (paragraphs and <br> become line breaks, scripts
  * and styles dropped, entities decoded).  Caller frees. */
 char *mime_html_to_text(const char *html, size_t len);

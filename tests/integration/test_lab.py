@@ -874,6 +874,100 @@ class LargeOverImap(LabTest):
             self.assertLess(peak, 32, "the message was held in memory")
 
 
+class ImapBatches(LabTest):
+    """Over IMAP, one batch is committed and disposed of while the next is
+    fetched and parsed.  Messages over the size limit, taken on their own
+    between batches, must still be handled in UID order: every message
+    once, each marked seen, the position at the last UID, nothing left in
+    the data directory but what the database names."""
+
+    def test_oversize_between_batches_in_order(self):
+        biuro, = self.users("t8biuro")
+        to = "%s@bmt.example" % biuro
+        c = LAB.imap(biuro)
+        big = {4, 33, 34, 60}  # in the first batch, across a batch edge, near the end
+        n = 70
+        for k in range(n):
+            body = "Zapytanie nr %d: baner 3 × 1 m, oczko co 50 cm." % k
+            if k in big:
+                body += "\n" + "Szczegóły zamówienia, pozycja po pozycji. " * 27000
+            c.append("INBOX", None, None, make_mail("klient%d@firma-%d.pl" % (k, k),
+                                                    "Wycena %d" % k, body, to=to))
+        c.logout()
+        env = self.lab_env(biuro)
+        env.edit_conf(lambda t: t.replace('max-message="50M"', 'max-message="1M"'))
+        summary = env.json("run", "--once")
+        self.assertEqual((summary["read"], summary["new_projects"], summary["quarantined"],
+                          summary["duplicates"]), (n, n - len(big), len(big), 0), summary)
+        rows = env.sql("SELECT source_key, status FROM messages ORDER BY id")
+        uids = [int(k.split(":")[1]) for k, _ in rows]
+        self.assertEqual(uids, list(range(1, n + 1)), "not processed in UID order")
+        self.assertEqual([i for i, (_, st) in enumerate(rows) if st == "quarantined"],
+                         sorted(big))
+        flags = self.seen_flags(biuro)
+        self.assertEqual(len(flags), n)
+        self.assertTrue(all("\\Seen" in f for f in flags.values()), flags)
+        self.assertEqual(env.sql("SELECT last_uid FROM imap_state"), [(n,)])
+        tmp = [f for _, _, fs in os.walk(env.data) for f in fs if ".tmp-" in f]
+        self.assertEqual(tmp, [])
+        raw = sum(len(fs) for _, _, fs in os.walk(os.path.join(env.data, "raw")))
+        self.assertEqual(raw, n - len(big), "raw files other than the messages stored")
+        again = env.json("run", "--once")
+        self.assertEqual(again["read"], 0, again)
+
+
+    def test_database_locked_rest_waits_in_order(self):
+        """The database locked by another program while two batches are
+        under way: the first message waits out the busy timeout and fails,
+        the rest of its batch is not tried, the batch fetched after it is
+        dropped with its files.  Once the lock is gone, every message is
+        processed once, in UID order."""
+        biuro, = self.users("t8lbiuro")
+        to = "%s@bmt.example" % biuro
+        n = 45
+        c = LAB.imap(biuro)
+        c.create("Przychodzace")
+        for k in range(n):
+            c.append("Przychodzace", None, None,
+                     make_mail("klient%d@firma-%d.de" % (k, k), "Anfrage %d" % k,
+                               "Bitte um ein Angebot für %d Flyer." % k, to=to))
+        env = self.lab_env(biuro)
+        d = env.daemon()
+        self.wait_daemon_idle(env, d, timeout=120)
+        db = sqlite3.connect(os.path.join(env.data, "inkflow.db"), timeout=0,
+                             isolation_level=None)
+        try:
+            db.execute("BEGIN EXCLUSIVE")
+            c.select("Przychodzace")
+            c.copy("1:*", "INBOX")  # all of them at once: one pass sees them all
+            c.logout()
+            wait_until(lambda: "event=messages_deferred count=31" in d.log(), 120,
+                       "the rest of the first batch deferred", diag=d.tail)
+            self.assertEqual(db.execute("SELECT count(*) FROM messages").fetchone(), (0,))
+        finally:
+            db.execute("ROLLBACK")
+            db.close()
+        t0 = time.monotonic()
+        wait_until(lambda: env.sql("SELECT count(*) FROM messages") == [(n,)], 180,
+                   "every message processed", diag=d.tail)
+        note("database locked during an IMAP pass of %d messages: all processed %.1fs after "
+             "the lock was released" % (n, time.monotonic() - t0))
+        self.wait_daemon_idle(env, d, timeout=120)
+        self.assert_stops_cleanly(d)
+        self.assertEqual(env.sql("SELECT count(*) FROM messages WHERE status='processed'"),
+                         [(n,)])
+        rows = env.sql("SELECT source_key FROM messages ORDER BY id")
+        self.assertEqual([int(k.split(":")[1]) for k, in rows], list(range(1, n + 1)))
+        self.assertEqual(env.sql("SELECT last_uid FROM imap_state"), [(n,)])
+        flags = self.seen_flags(biuro)
+        self.assertEqual(len(flags), n)
+        self.assertTrue(all("\\Seen" in f for f in flags.values()), flags)
+        tmp = [f for _, _, fs in os.walk(env.data) for f in fs if ".tmp-" in f]
+        self.assertEqual(tmp, [])
+        raw = sum(len(fs) for _, _, fs in os.walk(os.path.join(env.data, "raw")))
+        self.assertEqual(raw, n)
+
+
 class PostfixPipe(LabTest):
     def setUp(self):
         self.main_cf = os.path.join(LAB.postfix_conf, "main.cf")

@@ -200,6 +200,85 @@ test_owner_assignment(void **state)
 	    1);
 }
 
+/* Files under the data directory whose path contains part. */
+static int
+files_under(struct fx *f, const char *part)
+{
+	char *cmd = xasprintf("find '%s' -type f -path '*%s*' | wc -l", f->dir, part);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	int n = -1;
+	assert_int_equal(fscanf(p, "%d", &n), 1);
+	pclose(p);
+	free(cmd);
+	return n;
+}
+
+/* An inquiry; with a PDF attachment whose base64 body is pdf64 unless
+ * that is NULL. */
+static char *
+inquiry(const char *msgid, const char *text, const char *pdf64)
+{
+	return xasprintf("From: ola@reklama-baltyk.pl\nTo: biuro@bmt.example\nSubject: Baner\n"
+	                 "Message-ID: <%s>\nMIME-Version: 1.0\n"
+	                 "Content-Type: multipart/mixed; boundary=b\n\n"
+	                 "--b\nContent-Type: text/plain; charset=UTF-8\n\n%s\n"
+	                 "%s%s--b--\n",
+	    msgid, text,
+	    pdf64 ? "--b\nContent-Type: application/pdf; name=\"projekt łódź.pdf\"\n"
+	            "Content-Transfer-Encoding: base64\n\n" : "",
+	    pdf64 ? pdf64 : "");
+}
+
+/* The daemon's order: batch B is parsed and its files written (on a
+ * second thread) before batch A is committed.  B holds A's first message
+ * again through another relay (another raw file, the same Message-ID and
+ * body: a duplicate by content), a redelivery under the same source key
+ * (seen before) and a new message: the duplicates' files are dropped, the
+ * new one's kept, nothing else left. */
+static void
+test_overlapping_batches(void **state)
+{
+	struct fx *f = *state;
+	char *a1 = inquiry("b1@x", "Proszę o wycenę banera.", "JVBERi0xLjQKJcOkw7zDtsOfCg==\n");
+	char *a2 = inquiry("b2@x", "Zapytanie o roll-up.", NULL);
+	char *b3 = inquiry("b3@x", "Naklejki na witrynę.", "JVBERi0xLjUKJcOkw7zDtsOfCg==\n");
+	struct ingest_input a[2] = {
+		{.source_key = "k1", .raw = a1, .len = strlen(a1)},
+		{.source_key = "k2", .raw = a2, .len = strlen(a2)},
+	};
+	char *relayed = xasprintf("Received: from mx2.bmt.example by biuro\n%s", a1);
+	struct ingest_input b[3] = {
+		{.source_key = "k1-again", .raw = relayed, .len = strlen(relayed)},
+		{.source_key = "k1", .raw = a1, .len = strlen(a1)},
+		{.source_key = "k3", .raw = b3, .len = strlen(b3)},
+	};
+	struct ingest_job ja, jb;
+	ingest_stage_start(&ja, &f->app, "test", a, 2);
+	struct ingest_staged *sa = ingest_stage_wait(&ja);
+	ingest_stage_start(&jb, &f->app, "test", b, 3);
+	assert_int_equal(ingest_commit(sa), 0);
+	assert_int_equal(ingest_commit(ingest_stage_wait(&jb)), 0);
+	assert_int_equal(a[0].res.status, ING_PROCESSED);
+	assert_int_equal(a[1].res.status, ING_PROCESSED);
+	assert_int_equal(b[0].res.status, ING_DUPLICATE);
+	assert_int_equal(b[1].res.status, ING_DUPLICATE);
+	assert_string_equal(b[1].res.reason, "already processed as message 1");
+	assert_int_equal(b[2].res.status, ING_PROCESSED);
+	assert_int_equal(count(f, "SELECT count(*) FROM messages"), 3);
+	assert_int_equal(count(f, "SELECT count(*) FROM attachments"), 2);
+	/* Every raw file and attachment is one of theirs; no temporary is left. */
+	assert_int_equal(files_under(f, "/raw/"), 3);
+	assert_int_equal(files_under(f, "/att/"), 2);
+	assert_int_equal(files_under(f, ".tmp-"), 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM attachments WHERE filename='projekt łódź.pdf'"),
+	    2);
+	free(a1);
+	free(a2);
+	free(b3);
+	free(relayed);
+}
+
 int
 main(void)
 {
@@ -209,6 +288,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_thread_routing_and_duplicates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_automatic_mail_never_answered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owner_assignment, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overlapping_batches, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
