@@ -3,12 +3,13 @@
  * handing every new message to ingest (one transaction each) and marking it
  * done at the source only after the commit; while a batch is committed, the
  * next is read and parsed on a second thread, which touches neither the
- * database nor the source (ingest_stage_start).  Then the pass sends what
- * the outbox holds; then it waits — in IMAP IDLE when the server has it, else for the poll
- * interval — never longer than the next outbox retry.  Losing the IMAP
- * connection costs a reconnect with backoff, never a message: the position
- * (UIDVALIDITY, last UID) lives in SQLite and every message is also
- * deduplicated by source key and by Message-ID + body.
+ * database nor the source (ingest_stage_start).  A temporary failure ends
+ * the pass.  Then the pass sends what the outbox holds; then it waits — in
+ * IMAP IDLE when the server has it, else for the poll interval — never
+ * longer than the next outbox retry.  Losing the IMAP connection costs a
+ * reconnect with backoff, never a message: the position (UIDVALIDITY, last
+ * UID) lives in SQLite and every message is also deduplicated by source key
+ * and by Message-ID + body.
  */
 #include "daemon.h"
 
@@ -255,10 +256,12 @@ poll_maildir(struct loop *l, struct run_stats *s)
 		if (next->k)
 			ingest_stage_start(&job, app, source, next->in, next->k);
 		ingest_commit(staged);
+		int failed = 0;
 		for (size_t j = 0; j < this->k; j++) {
 			ingest_input_release(&this->in[j]);
 			if (this->in[j].rc < 0) {
 				s->tempfail++;
+				failed = 1;
 				continue;
 			}
 			count(s, &this->in[j].res);
@@ -266,6 +269,15 @@ poll_maildir(struct loop *l, struct run_stats *s)
 			mark_seen(dir, &v[this->idx[j]]);
 		}
 		this->k = 0;
+		if (failed && next->k) {
+			/* Database locked, disk full: the next batch would wait and
+			 * fail the same way.  It stays in new/ for the next pass. */
+			ingest_discard(ingest_stage_wait(&job));
+			for (size_t j = 0; j < next->k; j++)
+				ingest_input_release(&next->in[j]);
+			s->read -= (int)next->k;
+			next->k = 0;
+		}
 		cur ^= 1;
 	}
 	free(b);

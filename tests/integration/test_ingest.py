@@ -316,6 +316,69 @@ class Behaviour(unittest.TestCase):
         self.assertIn("From", m["reason"])
 
 
+    def test_database_locked_ends_the_pass(self):
+        """Another program holds the database while 70 messages (three
+        batches) wait in the Maildir: each pass waits out one busy timeout,
+        defers the rest of its batch and drops the batch parsed after it,
+        instead of waiting again for every batch.  Once the lock is gone,
+        every message is processed once and nothing is left behind."""
+        env, n = self.env, 70
+        log = open(os.path.join(env.dir, "daemon.log"), "w+b")
+        self.addCleanup(log.close)
+        d = subprocess.Popen([INKFLOW, "-c", env.conf, "run", "--interval", "1"],
+                             stdout=subprocess.DEVNULL, stderr=log)
+        self.addCleanup(lambda: d.poll() is None and d.kill())
+
+        def text():
+            log.seek(0)
+            return log.read().decode(errors="replace")
+
+        def wait(cond, secs, what):
+            end = time.monotonic() + secs
+            while not cond():
+                if time.monotonic() > end or d.poll() is not None:
+                    self.fail("%s: not within %d s\n%s" % (what, secs, text()[-3000:]))
+                time.sleep(0.1)
+
+        wait(lambda: env.json("status").get("state") == "waiting", 60, "the daemon waiting")
+        # All of them at once: a new/ directory full of mail replaces the
+        # empty one, so the daemon's next scan sees all 70.
+        ready = os.path.join(env.inbox, "new.ready")
+        os.mkdir(ready)
+        for k in range(n):
+            with open(os.path.join(ready, "%010d.M%dP1.testhost" % (1700000000 + k, k)), "wb") as f:
+                f.write(make_mail("klient%d@firma-%d.pl" % (k, k), "Zapytanie %d" % k,
+                                  "Proszę o wycenę %d ulotek." % k))
+        db = sqlite3.connect(os.path.join(env.data, "inkflow.db"), timeout=0,
+                             isolation_level=None)
+        try:
+            db.execute("BEGIN EXCLUSIVE")
+            os.rename(ready, os.path.join(env.inbox, "new"))
+            wait(lambda: text().count("event=messages_deferred") >= 3, 120,
+                 "three batches deferred")
+            self.assertEqual(db.execute("SELECT count(*) FROM messages").fetchone(), (0,))
+        finally:
+            db.execute("ROLLBACK")
+            db.close()
+        # One failed message per pass, the rest of its batch deferred; the
+        # batches after it were never tried.
+        t = text()
+        self.assertEqual(t.count("event=message_tempfail"),
+                         t.count("event=messages_deferred count=31"), t[-3000:])
+        self.assertNotIn("event=messages_deferred count=5", t)
+        wait(lambda: env.sql("SELECT count(*) FROM messages") == [(n,)], 180,
+             "every message processed")
+        d.send_signal(signal.SIGTERM)
+        self.assertEqual(d.wait(30), 0)
+        self.assertEqual(env.sql("SELECT count(*) FROM messages WHERE status='processed'"),
+                         [(n,)])
+        self.assertEqual(env.inbox_unseen(), [])
+        tmp = [f for _, _, fs in os.walk(env.data) for f in fs if ".tmp-" in f]
+        self.assertEqual(tmp, [])
+        raw = sum(len(fs) for _, _, fs in os.walk(os.path.join(env.data, "raw")))
+        self.assertEqual(raw, n)
+
+
 class Limits(unittest.TestCase):
     def test_oversize_and_parts_quarantined(self):
         env = Env(conf_edit=lambda t: t.replace('max-message="50M"', 'max-message="1M"')
