@@ -223,7 +223,7 @@ VALGRIND       ?= valgrind
 VALGRIND_TESTS ?=
 VALGRIND_SKIP  ?=
 VG_DIR        := $(abspath $(BUILD))/valgrind
-VALGRIND_CMD  := $(VALGRIND) -q --error-exitcode=99 --leak-check=full \
+VALGRIND_CMD  := $(VALGRIND) -q --error-exitcode=99 --leak-check=full --num-callers=40 \
 	--errors-for-leak-kinds=definite --show-leak-kinds=definite --suppressions=$(abspath tests/lint/valgrind.supp) \
 	--log-file=$(VG_DIR)/log/%p.log
 
