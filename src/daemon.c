@@ -272,9 +272,7 @@ poll_maildir(struct loop *l, struct run_stats *s)
 		if (failed && next->k) {
 			/* Database locked, disk full: the next batch would wait and
 			 * fail the same way.  It stays in new/ for the next pass. */
-			ingest_discard(ingest_stage_wait(&job));
-			for (size_t j = 0; j < next->k; j++)
-				ingest_input_release(&next->in[j]);
+			ingest_stage_cancel(&job);
 			s->read -= (int)next->k;
 			next->k = 0;
 		}
@@ -608,9 +606,7 @@ imap_mailbox(struct loop *l, const char *mailbox, struct run_stats *s)
 			/* Fetched after a failure: fetched again on the next pass,
 			 * to keep the order. */
 			if (next->kind == IM_BATCH) {
-				ingest_discard(ingest_stage_wait(&job));
-				for (size_t j = 0; j < next->k; j++)
-					ingest_input_release(&next->in[j]);
+				ingest_stage_cancel(&job);
 				s->read -= (int)next->k;
 			}
 			next->kind = IM_NONE;

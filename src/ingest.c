@@ -1518,8 +1518,8 @@ ingest_commit(struct ingest_staged *b)
 	return failed ? -1 : 0;
 }
 
-void
-ingest_discard(struct ingest_staged *b)
+static void
+staged_discard(struct ingest_staged *b)
 {
 	int *wanted = xcalloc(b->n ? b->n : 1, sizeof(*wanted));
 	stage_commit(b->app, &b->sg, wanted); /* removes every staged file */
@@ -1569,6 +1569,14 @@ ingest_stage_wait(struct ingest_job *j)
 		pthread_join(j->thread, NULL);
 	j->running = 0;
 	return j->out;
+}
+
+void
+ingest_stage_cancel(struct ingest_job *j)
+{
+	staged_discard(ingest_stage_wait(j));
+	for (size_t i = 0; i < j->n; i++)
+		ingest_input_release(&j->v[i]);
 }
 
 int

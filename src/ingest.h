@@ -93,9 +93,6 @@ struct ingest_staged;
 struct ingest_staged *ingest_stage(struct app *app, const char *source,
     struct ingest_input *v, size_t n);
 int ingest_commit(struct ingest_staged *b);
-/* A staged batch not to be committed (the source keeps its messages for
- * the next pass): its files removed, the batch freed; v is left alone. */
-void ingest_discard(struct ingest_staged *b);
 
 /* ingest_stage on a thread of its own (on this one when no thread can be
  * started); ingest_stage_wait returns its result.  Meanwhile v, source and
@@ -112,6 +109,10 @@ struct ingest_job {
 void ingest_stage_start(struct ingest_job *j, struct app *app, const char *source,
     struct ingest_input *v, size_t n);
 struct ingest_staged *ingest_stage_wait(struct ingest_job *j);
+/* The job's batch is not to be committed (the source keeps its messages
+ * for the next pass): waits for it, removes its files, frees it and
+ * releases its inputs. */
+void ingest_stage_cancel(struct ingest_job *j);
 
 /* Record a message too large to read (size bytes) as quarantined without
  * its content; the source keeps the message.  Same return as above. */
