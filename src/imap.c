@@ -1787,13 +1787,30 @@ imap_has_idle(struct imap_conn *ic)
 	    mailimap_has_idle(ic->imap);
 }
 
+/* After IDLE ... DONE: did the server report anything but status lines?
+ * New mail (EXISTS, RECENT), removals (EXPUNGE) and flag changes (FETCH)
+ * count; a bare "* OK ..." keepalive does not. */
+static int
+idle_saw_change(const struct imap_conn *ic)
+{
+	const struct mailimap_selection_info *si = ic->imap->imap_selection_info;
+	const struct mailimap_response_info *ri = ic->imap->imap_response_info;
+
+	if (si != NULL && (si->sel_has_exists || si->sel_has_recent))
+		return 1;
+	if (ri == NULL)
+		return 1; /* libetpan could not record what came: assume a change */
+	return (ri->rsp_expunged != NULL && !clist_isempty(ri->rsp_expunged)) ||
+	    (ri->rsp_fetch_list != NULL && !clist_isempty(ri->rsp_fetch_list));
+}
+
 enum imap_status
 imap_wait(struct imap_conn *ic, int timeout, volatile int *stop, char *err, size_t errlen)
 {
 	struct sigpipe_state sp;
 	enum imap_status st;
 	int64_t deadline;
-	int r, fd, changed = 0;
+	int r, fd;
 
 	st = check_ready(ic, 1, err, errlen);
 	if (st != IMAP_OK || !imap_has_idle(ic) || timeout <= 0 || (stop != NULL && *stop))
@@ -1801,53 +1818,67 @@ imap_wait(struct imap_conn *ic, int timeout, volatile int *stop, char *err, size
 	if (timeout > IMAP_IDLE_MAX)
 		timeout = IMAP_IDLE_MAX;
 	sigpipe_block(&sp);
-	budget(ic, IMAP_RESPONSE_MAX);
-	r = mailimap_idle(ic->imap);
-	if (r != MAILIMAP_NO_ERROR) {
-		if (!ic->dead && (r == MAILIMAP_ERROR_PARSE || r == MAILIMAP_ERROR_PROTOCOL) &&
-		    ic->imap->imap_response != NULL) {
-			/* a tagged NO or BAD: no IDLE here, the caller polls */
-			char text[IMAP_TEXT_MAX + 1];
-			ic->idle_refused = 1;
-			log_warn("event=imap_idle_refused host=%s text=%s", log_q(ic->host),
-			    log_q(server_text(ic, text)));
-			st = IMAP_OK;
-		} else {
-			st = fail_conn(ic, r, err, errlen, "IDLE failed");
-		}
-		goto out;
-	}
-	fd = mailimap_idle_get_fd(ic->imap);
 	deadline = now_ms() + (int64_t)timeout * 1000;
+	/* A server's keepalive ("* OK Still here", which Dovecot sends at a
+	 * per-user moment anywhere in its interval) wakes the poll but changes
+	 * nothing: end that IDLE and go on waiting for the rest of the time. */
 	for (;;) {
-		int64_t left = deadline - now_ms();
-		if (left <= 0 || (stop != NULL && *stop))
-			break;
-		if (ic->imap->imap_stream->read_buffer_len > 0) {
-			changed = 1; /* arrived together with "+ idling" */
-			break;
-		}
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		int pr = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
-		if (pr > 0) {
-			changed = 1; /* any data: EXISTS, EXPUNGE, BYE, keepalive */
-			break;
-		}
-		if (pr < 0 && errno != EINTR) {
-			guard_die(ic, "poll: %s", strerror(errno));
-			st = fail_conn(ic, MAILIMAP_ERROR_STREAM, err, errlen, "IDLE failed");
+		int changed = 0;
+
+		budget(ic, IMAP_RESPONSE_MAX);
+		r = mailimap_idle(ic->imap); /* clears sel_has_exists/_recent */
+		if (r != MAILIMAP_NO_ERROR) {
+			if (!ic->dead && (r == MAILIMAP_ERROR_PARSE || r == MAILIMAP_ERROR_PROTOCOL) &&
+			    ic->imap->imap_response != NULL) {
+				/* a tagged NO or BAD: no IDLE here, the caller polls */
+				char text[IMAP_TEXT_MAX + 1];
+				ic->idle_refused = 1;
+				log_warn("event=imap_idle_refused host=%s text=%s", log_q(ic->host),
+				    log_q(server_text(ic, text)));
+				st = IMAP_OK;
+			} else {
+				st = fail_conn(ic, r, err, errlen, "IDLE failed");
+			}
 			goto out;
 		}
+		fd = mailimap_idle_get_fd(ic->imap);
+		for (;;) {
+			int64_t left = deadline - now_ms();
+			if (left <= 0 || (stop != NULL && *stop))
+				break;
+			if (ic->imap->imap_stream->read_buffer_len > 0) {
+				changed = 1; /* arrived together with "+ idling" */
+				break;
+			}
+			struct pollfd pfd = {.fd = fd, .events = POLLIN};
+			int pr = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
+			if (pr > 0) {
+				changed = 1; /* any data: EXISTS, EXPUNGE, BYE, keepalive */
+				break;
+			}
+			if (pr < 0 && errno != EINTR) {
+				guard_die(ic, "poll: %s", strerror(errno));
+				st = fail_conn(ic, MAILIMAP_ERROR_STREAM, err, errlen, "IDLE failed");
+				goto out;
+			}
+		}
+		budget(ic, IMAP_RESPONSE_MAX);
+		r = mailimap_idle_done(ic->imap);
+		if (r != MAILIMAP_NO_ERROR) {
+			st = fail_conn(ic, r, err, errlen, "IDLE failed");
+			goto out;
+		}
+		if (changed && !idle_saw_change(ic)) {
+			log_debug("event=imap_idle_keepalive host=%s", log_q(ic->host));
+			if (deadline - now_ms() > 0 && (stop == NULL || !*stop))
+				continue;
+			changed = 0;
+		}
+		log_debug("event=imap_idle host=%s changed=%d exists=%d", log_q(ic->host), changed,
+		    (int)ic->imap->imap_selection_info->sel_has_exists);
+		st = IMAP_OK;
+		break;
 	}
-	budget(ic, IMAP_RESPONSE_MAX);
-	r = mailimap_idle_done(ic->imap);
-	if (r != MAILIMAP_NO_ERROR) {
-		st = fail_conn(ic, r, err, errlen, "IDLE failed");
-		goto out;
-	}
-	log_debug("event=imap_idle host=%s changed=%d exists=%d", log_q(ic->host), changed,
-	    (int)ic->imap->imap_selection_info->sel_has_exists);
-	st = IMAP_OK;
 out:
 	sigpipe_restore(&sp);
 	return st;
