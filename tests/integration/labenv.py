@@ -457,20 +457,26 @@ class ModuleLab:
         return getattr(self._lab, name)
 
 
-def ack_duplicates(env, dups):
+def ack_duplicates(env, dups, sent_at_kills):
     """dups: In-Reply-To -> the mailboxes holding an acknowledgement of that
-    inquiry, for those found more than once.  Tells SMTP's documented
-    at-least-once window (two copies of a row logged as sent once: killed
-    between the server's 250 and the commit, sent again by the next run)
-    from a real double send.  Returns (a line per duplicate, the real ones)."""
+    inquiry, for those found more than once; sent_at_kills: the number of
+    outbox rows marked sent after each kill -9.  Tells SMTP's documented
+    at-least-once window from a real double send.  The outbox goes out in id
+    order, so a run killed between the server's 250 for row R and the commit
+    leaves exactly the rows before R sent; each such kill may add one copy
+    of R, and R is logged as sent once, by the run that committed it.
+    Returns (a line per duplicate, the real ones)."""
     logs = env.log()
     why, real = [], []
     for k in dups:
         (oid,) = env.sql("SELECT id FROM outbox WHERE kind='ack' AND raw LIKE ?",
                          "%In-Reply-To: " + k + "%")[0]
+        ((before,),) = env.sql("SELECT count(*) FROM outbox WHERE id<?", oid)
         sent = logs.count("event=mail_sent outbox=%d " % oid)
-        why.append("outbox %d: %d copies, logged as sent %d time(s)" % (oid, len(dups[k]), sent))
-        if len(dups[k]) != 2 or sent != 1:
+        windows = sum(1 for s in sent_at_kills if s == before)
+        why.append("outbox %d: %d copies, logged as sent %d time(s), %d kill(s) with "
+                   "it next to send" % (oid, len(dups[k]), sent, windows))
+        if len(dups[k]) > 1 + windows or sent != 1:
             real.append(k)
     return why, real
 

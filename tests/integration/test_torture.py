@@ -60,6 +60,7 @@ class KillNineAtScale(unittest.TestCase):
         t0 = time.monotonic()
         kills = sending_kills = runs = 0
         progress = []
+        sent_at_kills = []
         # Kill times: short enough that ingest is hit many times, long
         # enough that each run gets on.  Two thirds of the kills during
         # ingest; then one run is left to finish ingesting (bounding the
@@ -85,6 +86,8 @@ class KillNineAtScale(unittest.TestCase):
             if killed and (st[1] > before[1] or before[0] == self.N):
                 sending_kills += 1
             progress.append(st)
+            if killed:
+                sent_at_kills.append(st[1])
         t_kills = time.monotonic() - t0
         d = env.daemon()
         diag = lambda: "seed %d; progress (messages, sent) after each kill: %s\n%s" % (
@@ -130,7 +133,7 @@ class KillNineAtScale(unittest.TestCase):
         self.assertTrue(all(set(got[k]) == {inquiries[k]} for k in inquiries))
         dups = {k: v for k, v in got.items() if len(v) > 1}
         if dups:
-            why, real = ack_duplicates(env, dups)
+            why, real = ack_duplicates(env, dups, sent_at_kills)
             note("%d duplicate acknowledgement(s) from the documented window: %s" % (
                 len(dups), why))
             self.assertEqual(real, [], "acknowledgements sent twice outside the kill window: "
