@@ -77,8 +77,10 @@ unit: $(UNIT_BINS)
 # Integration modules run in this many lanes at once (tests/integration/run.py).
 TEST_JOBS ?= 2
 
-integration: $(BIN)
-	@INKFLOW=$(abspath $(BIN)) INKFLOW_TEST_JOBS=$(TEST_JOBS) tests/run-integration
+# (test_reports fills a database with the benchmark's generator)
+integration: $(BIN) $(BUILD)/bench/gen-bigdb
+	@INKFLOW=$(abspath $(BIN)) GEN_BIGDB=$(abspath $(BUILD)/bench/gen-bigdb) \
+		INKFLOW_TEST_JOBS=$(TEST_JOBS) tests/run-integration
 
 check: all unit integration
 
@@ -227,12 +229,13 @@ VALGRIND_CMD  := $(VALGRIND) -q --error-exitcode=99 --leak-check=full --num-call
 	--errors-for-leak-kinds=definite --show-leak-kinds=definite --suppressions=$(abspath tests/lint/valgrind.supp) \
 	--log-file=$(VG_DIR)/log/%p.log
 
-valgrind: $(BIN) $(UNIT_BINS)
+valgrind: $(BIN) $(UNIT_BINS) $(BUILD)/bench/gen-bigdb
 	@rm -rf $(VG_DIR) && mkdir -p $(VG_DIR)/log && chmod 1777 $(VG_DIR)/log
 	@printf '#!/bin/sh\nexec %s %s "$$@"\n' "$(VALGRIND_CMD)" "$(abspath $(BIN))" >$(VG_DIR)/inkflow
 	@chmod 755 $(VG_DIR)/inkflow && ln -s $(abspath $(BUILD))/tests $(VG_DIR)/tests
 	@fail=0; VALGRIND="$(VALGRIND_CMD)" INKFLOW_TEST_SLOWDOWN=20 tests/run-unit $(UNIT_BINS) || fail=1; \
-	INKFLOW=$(VG_DIR)/inkflow INKFLOW_TEST_JOBS=$(TEST_JOBS) tests/run-integration $(VALGRIND_TESTS:%=%.) \
+	INKFLOW=$(VG_DIR)/inkflow GEN_BIGDB=$(abspath $(BUILD)/bench/gen-bigdb) \
+		INKFLOW_TEST_JOBS=$(TEST_JOBS) tests/run-integration $(VALGRIND_TESTS:%=%.) \
 		$(VALGRIND_SKIP:%=--skip=%) || fail=1; \
 	for f in $(VG_DIR)/log/*.log; do [ -s "$$f" ] || continue; fail=1; \
 		echo "== valgrind: $$f"; cat "$$f"; done; \

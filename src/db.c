@@ -244,6 +244,19 @@ static const char *const migrations[] = {
 	"  WHERE (state, owner_id)=(SELECT state, coalesce(owner_id,0) FROM projects"
 	"   WHERE id=NEW.project_id);"
 	"END;",
+	/* 12: the activity and approvals reports at a million projects.  Only
+	 * the calculation and approval events are indexed (partial indexes:
+	 * the mail and task events of every ingested message do not touch
+	 * them); a query uses them by repeating the index's kind IN (...) term
+	 * (EVENTS_DECISIONS, EVENTS_VERDICTS in report.c).  messages_received
+	 * covers the class and project, so counting a period's client mail
+	 * reads no message rows. */
+	"CREATE INDEX events_decisions ON events(kind, time, actor, project_id)"
+	" WHERE kind IN ('calculation','submitted','approved','rejected','corrected');"
+	"CREATE INDEX events_verdicts ON events(project_id, id)"
+	" WHERE kind IN ('approved','rejected','corrected');"
+	"DROP INDEX messages_received;"
+	"CREATE INDEX messages_received ON messages(received, class, project_id);",
 };
 
 int

@@ -28,25 +28,6 @@ print_json(json_t *j)
 	return 0;
 }
 
-/* Text columns: pad UTF-8 s to width code points (cut longer ones). */
-static void
-pad(const char *s, size_t width)
-{
-	s = s ? s : "";
-	size_t n = 0;
-	const char *p = s;
-	while (*p && n < width) {
-		const char *q = p + 1;
-		while ((*q & 0xc0) == 0x80)
-			q++;
-		(void)fwrite(p, 1, (size_t)(q - p), stdout); /* a table cell on the terminal */
-		p = q;
-		n++;
-	}
-	for (; n < width; n++)
-		putchar(' ');
-}
-
 int
 show_project_list(struct app *app, int json)
 {
@@ -75,13 +56,13 @@ show_project_list(struct app *app, int json)
 		} else {
 			char id[32];
 			snprintf(id, sizeof(id), "INK-%lld", (long long)db_int(q, 0));
-			pad(id, 8);
+			utf8_pad(id, 8);
 			putchar(' ');
-			pad(db_text(q, 1), 12);
+			utf8_pad(db_text(q, 1), 12);
 			putchar(' ');
-			pad(db_text(q, 4) ? db_text(q, 4) : "—", 13);
+			utf8_pad(db_text(q, 4) ? db_text(q, 4) : "—", 13);
 			putchar(' ');
-			pad(db_text(q, 3), 28);
+			utf8_pad(db_text(q, 3), 28);
 			putchar(' ');
 			printf("%s\n", db_text(q, 2));
 		}

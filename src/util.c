@@ -261,6 +261,24 @@ utf8_len(const char *s)
 	return n;
 }
 
+void
+utf8_pad(const char *s, size_t width)
+{
+	s = s ? s : "";
+	size_t n = 0;
+	const char *p = s;
+	while (*p && n < width) {
+		const char *q = p + 1;
+		while ((*q & 0xc0) == 0x80)
+			q++;
+		(void)fwrite(p, 1, (size_t)(q - p), stdout); /* a table cell on the terminal */
+		p = q;
+		n++;
+	}
+	for (; n < width; n++)
+		putchar(' ');
+}
+
 char *
 str_lower(char *s)
 {

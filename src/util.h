@@ -54,6 +54,9 @@ int utf8_valid(const char *s, size_t len);
 char *utf8_sanitize(const char *s, size_t len);
 /* Number of code points (for display widths); invalid bytes count as one. */
 size_t utf8_len(const char *s);
+/* Print s (UTF-8; NULL as "") to stdout as a table cell of width code
+ * points: padded with spaces, a longer one cut at a character boundary. */
+void utf8_pad(const char *s, size_t width);
 /* Lowercase ASCII in place; returns s. */
 char *str_lower(char *s);
 /* Trim ASCII whitespace both ends in place; returns s (moved start). */
