@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "log.h"
 #include "store.h"
 #include "token.h"
 #include "util.h"
@@ -67,10 +68,20 @@ app_open_db(struct app *app, enum app_mode mode)
 		return -1;
 	}
 	if (mode == APP_INIT) {
+		/* An upgrade builds indexes over every row: say so before the wait. */
+		int v = db_user_version(app->db);
+		int64_t t0 = now_epoch();
+		if (v > 0 && v < db_schema_version())
+			log_info("event=db_upgrade db=%s from=%d to=%d note=\"indexes are built over "
+			         "every row: a large database takes a minute or more\"",
+			    log_q(cfg->db_path), v, db_schema_version());
 		if (db_migrate(app->db, err, sizeof(err)) < 0) {
 			fprintf(stderr, "inkflow: %s: %s\n", cfg->db_path, err);
 			return -1;
 		}
+		if (v > 0 && v < db_schema_version())
+			log_info("event=db_upgraded db=%s schema=%d seconds=%lld", log_q(cfg->db_path),
+			    db_schema_version(), (long long)(now_epoch() - t0));
 		if (ensure_key(cfg->key_path) < 0)
 			return -1;
 	} else {
