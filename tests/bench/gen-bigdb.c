@@ -624,6 +624,11 @@ usage:
 	    (long long)np, (long long)nc, (long long)nmsg, (long long)np * 10, (long long)ntask,
 	    (long long)ncalc, (long long)ndoc);
 	free(evs);
+	free(c_first);
+	free(c_ncont);
+	free(c_de);
+	free(c_owner);
+	free(c_dom);
 	sqlite3_close(db);
 	return 0;
 }

@@ -59,9 +59,13 @@ class ReportsAgainstDefinitions(unittest.TestCase):
         cls.env = Env()
         cls.env.init()
         cls.now = int(time.time())
-        subprocess.run([GEN_BIGDB, "-p", str(cls.PROJECTS), "-s", "12", "-t", str(cls.now),
-                        os.path.join(cls.env.data, "inkflow.db")],
-                       check=True, capture_output=True, timeout=300)
+        p = subprocess.run([GEN_BIGDB, "-p", str(cls.PROJECTS), "-s", "12", "-t", str(cls.now),
+                            os.path.join(cls.env.data, "inkflow.db")],
+                           capture_output=True, timeout=300)
+        if p.returncode != 0:
+            cls.env.close()
+            raise AssertionError("gen-bigdb exited %d:\n%s" % (
+                p.returncode, p.stderr.decode(errors="replace")[-3000:]))
 
     @classmethod
     def tearDownClass(cls):
