@@ -70,8 +70,9 @@ app_open_db(struct app *app, enum app_mode mode)
 	if (mode == APP_INIT) {
 		/* An upgrade builds indexes over every row: say so before the wait. */
 		int v = db_user_version(app->db);
+		int upgrade = v > 0 && v < db_schema_version();
 		int64_t t0 = now_epoch();
-		if (v > 0 && v < db_schema_version())
+		if (upgrade)
 			log_info("event=db_upgrade db=%s from=%d to=%d note=\"indexes are built over "
 			         "every row: a large database takes a minute or more\"",
 			    log_q(cfg->db_path), v, db_schema_version());
@@ -79,7 +80,7 @@ app_open_db(struct app *app, enum app_mode mode)
 			fprintf(stderr, "inkflow: %s: %s\n", cfg->db_path, err);
 			return -1;
 		}
-		if (v > 0 && v < db_schema_version())
+		if (upgrade)
 			log_info("event=db_upgraded db=%s schema=%d seconds=%lld", log_q(cfg->db_path),
 			    db_schema_version(), (long long)(now_epoch() - t0));
 		if (ensure_key(cfg->key_path) < 0)
