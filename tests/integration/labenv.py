@@ -19,7 +19,7 @@ import sys
 import time
 import unittest
 
-from inkenv import INKFLOW, TOP, Env
+from inkenv import INKFLOW, SLOW, TOP, Env
 
 MAILLAB = os.path.join(TOP, "tests", "lab", "maillab")
 MAIL_UID = 8  # the lab's Maildirs belong to Debian's "mail" user
@@ -43,9 +43,13 @@ def lab_missing():
     return None
 
 
-def wait_until(cond, timeout, what, interval=0.05, diag=None):
+def wait_until(cond, timeout, what, interval=0.05, diag=None, bound=False):
     """Poll cond() until it returns a true value (returned) or timeout
-    seconds pass (AssertionError naming what, plus diag() if given)."""
+    seconds pass (AssertionError naming what, plus diag() if given).
+    The timeout is stretched by SLOW for slow builds unless bound says it
+    is itself what the test asserts (a latency)."""
+    if not bound:
+        timeout *= SLOW
     end = time.monotonic() + timeout
     while True:
         v = cond()
@@ -65,7 +69,9 @@ def wait_until(cond, timeout, what, interval=0.05, diag=None):
 def wait_progress(value, target, what, stall=60, cap=900, interval=0.2, diag=None):
     """Poll value() until it reaches target.  Bounded by progress rather
     than by a guess of the machine's speed: fails when the value has not
-    changed for stall seconds, or after cap seconds in all."""
+    changed for stall seconds, or after cap seconds in all (both
+    stretched by SLOW)."""
+    stall, cap = stall * SLOW, cap * SLOW
     start = last_change = time.monotonic()
     last = value()
     while last < target:

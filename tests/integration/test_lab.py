@@ -24,7 +24,7 @@ import threading
 import time
 import unittest
 
-from inkenv import INKFLOW, body_text, build_kind, make_mail, run_memory
+from inkenv import INKFLOW, SLOW, body_text, build_kind, make_mail, run_memory
 from labenv import (LabEnv, ModuleLab, ack_duplicates, imap_conf, new_msgid, noter, smtp_conf,
                     wait_progress, wait_until)
 
@@ -295,7 +295,8 @@ class IdlePickup(LabTest):
         env.edit_conf(lambda t: t.replace('poll="5"', 'poll="7"'))
         t0 = time.monotonic()
         os.kill(d.pid, signal.SIGHUP)
-        wait_until(lambda: "event=reloaded" in d.log(), 3, "the reload", diag=d.tail)
+        wait_until(lambda: "event=reloaded" in d.log(), 3, "the reload", diag=d.tail,
+                   bound=True)
         self.wait_daemon_idle(env, d)
         note("SIGHUP in IDLE: reloaded after %.2fs" % (time.monotonic() - t0))
         # still working after the reload (a new IMAP connection)
@@ -989,7 +990,7 @@ class PostfixPipe(LabTest):
 
     def as_pipe_user(self, env, *args, check=True, input=None):
         p = subprocess.run([INKFLOW, "-q", "-c", env.conf] + list(args), input=input,
-                           capture_output=True, timeout=120, user=PIPE_USER, group=PIPE_GROUP,
+                           capture_output=True, timeout=120 * SLOW, user=PIPE_USER, group=PIPE_GROUP,
                            extra_groups=[], cwd="/")
         if check and p.returncode != 0:
             raise AssertionError("inkflow %s as %s: %d %s" % (args, PIPE_USER, p.returncode,
