@@ -11,11 +11,13 @@ SHAREDIR ?= $(PREFIX)/share/inkflow
 MANDIR  ?= $(PREFIX)/share/man
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS    := libetpan libxml-2.0 sqlite3 jansson gnutls libpng
+PKGS    := libetpan sqlite3 jansson gnutls libpng
 # Opened on first use, not linked into inkflow (src/lazylib.h): their
 # headers are compiled against and their SONAMEs go into sonames.h.
-LAZY_PKGS := libcurl libtiff-4 libjpeg libqpdf
-LAZY_SONAMES := CURL:curl TIFF:tiff JPEG:jpeg QPDF:qpdf
+# libxml2 (with the ICU and C++ libraries it brings) is also closed again
+# while the daemon is idle (src/lazyxml.h).
+LAZY_PKGS := libcurl libtiff-4 libjpeg libqpdf libxml-2.0
+LAZY_SONAMES := CURL:curl TIFF:tiff JPEG:jpeg QPDF:qpdf XML:xml2
 
 ifeq ($(SAN),1)
 BUILD   ?= build-san

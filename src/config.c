@@ -33,11 +33,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-#include <libxml/xmlerror.h>
-
 #include "imap.h"
+#include "lazyxml.h"
 #include "reply.h"
 #include "smtp.h"
 #include "util.h"
@@ -511,14 +508,12 @@ rd_parse(struct rd *r, struct rd *from, const xmlNode *at)
 	size_t nerr = r->ld->total;
 	p->_private = r;
 	p->sax->internalSubset = refuse_doctype;
-	xmlStructuredErrorFunc old = xmlStructuredError;
-	void *old_ctx = xmlStructuredErrorContext;
 	xmlSetStructuredErrorFunc(r, xml_error);
 	/* No XML_PARSE_NOENT (entity substitution), no DTDLOAD/DTDATTR/
 	 * DTDVALID, no HUGE: libxml2's own size limits stay on. */
 	r->doc = xmlCtxtReadMemory(p, data, (int)len, r->path, NULL,
 	    XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_BIG_LINES);
-	xmlSetStructuredErrorFunc(old_ctx, old);
+	xmlSetStructuredErrorFunc(NULL, NULL); /* nobody else uses this libxml2 */
 	xmlFreeParserCtxt(p);
 	free(data);
 	/* A parser stopped at a DOCTYPE still hands back an (empty) doc. */
@@ -2650,9 +2645,11 @@ config_load(const char *path, struct config **out, struct errlist *errs)
 	c->default_currency = xstrdup("PLN");
 	limits_default(&c->limits);
 
-	xmlInitParser();
+	char xerr[300];
 	if (!path || !*path) {
 		rd_errl(m, 0, "no configuration file given");
+	} else if (lazyxml_load(xerr, sizeof xerr) < 0) {
+		rd_errl(m, 0, "%s", xerr);
 	} else if (rd_locate(m, path) < 0) {
 		rd_errl(m, 0, "cannot read: %s", strerror(errno));
 	} else {

@@ -260,9 +260,9 @@ void errlist_free(struct errlist *e);
  * On success every field documented above as non-NULL is set: db_path and key_path default to
  * data_dir/inkflow.db and data_dir/hmac.key, limits to the defaults shown in
  * conf/inkflow.xml, the free-mail list to a built-in one when <freemail> is
- * absent, a user's lang to default_lang.  Safe to call more than once; while
- * it parses, the calling thread's libxml2 structured error handler is
- * replaced and then restored, so no libxml2 message reaches stderr. */
+ * absent, a user's lang to default_lang.  Safe to call more than once.
+ * libxml2 is opened for it (lazyxml.h) and reports its errors to the
+ * loader, never to stderr. */
 int config_load(const char *path, struct config **out, struct errlist *errs);
 /* Frees cfg and everything it holds; NULL is a no-op. */
 void config_free(struct config *cfg);

@@ -44,3 +44,14 @@ lazylib_load(struct lazylib *l, void *fns, const char *const *names, size_t n, c
 	}
 	return 0;
 }
+
+void
+lazylib_unload(struct lazylib *l, void *fns, size_t n)
+{
+	if (l->state != 1)
+		return;
+	memset(fns, 0, n * sizeof(void *));
+	(void)dlclose(l->handle); /* fails only for a handle dlopen did not give */
+	l->handle = NULL;
+	l->state = 0;
+}

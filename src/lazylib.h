@@ -57,4 +57,9 @@ struct lazylib {
 int lazylib_load(struct lazylib *l, void *fns, const char *const *names, size_t n,
     char *err, size_t errlen);
 
+/* Close l if open and clear its table of n pointers at fns: the next
+ * lazylib_load opens the library again.  The caller makes sure nothing
+ * still points into it. */
+void lazylib_unload(struct lazylib *l, void *fns, size_t n);
+
 #endif

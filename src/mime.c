@@ -75,8 +75,9 @@
 #include <string.h>
 
 #include <libetpan/libetpan.h>
-#include <libxml/HTMLparser.h>
-#include <libxml/tree.h>
+
+#include "lazyxml.h"
+#include "log.h"
 
 /* Defaults (the same as conf/inkflow.xml) for a NULL limits pointer or a
  * zero field. */
@@ -1908,6 +1909,11 @@ mime_html_to_text(const char *html, size_t len)
 		return xstrdup("");
 	if (len > INT_MAX)
 		len = INT_MAX;
+	char err[300];
+	if (lazyxml_load(err, sizeof err) < 0) {
+		log_error("event=html_unreadable error=%s", log_q(err));
+		return xstrdup("");
+	}
 	char *u = utf8_valid(html, len) ? xstrndup(html, len) : mime_to_utf8(NULL, html, len);
 	htmlDocPtr doc = htmlReadMemory(u, (int)strlen(u), NULL, "UTF-8",
 	    HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |

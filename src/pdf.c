@@ -53,12 +53,10 @@
 #include <unistd.h>
 
 #include <hpdf.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-#include <libxml/xmlerror.h>
 
 #include "calc.h"
 #include "config.h"
+#include "lazyxml.h"
 #include "log.h"
 #include "util.h"
 
@@ -1557,6 +1555,12 @@ tmpl_load(const char *path, struct errlist *errs)
 			lerr(&ld, 0, "cannot read: %s", strerror(errno));
 		return NULL;
 	}
+	char xerr[300];
+	if (lazyxml_load(xerr, sizeof xerr) < 0) {
+		free(data);
+		lerr(&ld, 0, "%s", xerr);
+		return NULL;
+	}
 	xmlParserCtxtPtr p = xmlNewParserCtxt();
 	if (!p) {
 		free(data);
@@ -1565,13 +1569,11 @@ tmpl_load(const char *path, struct errlist *errs)
 	}
 	p->_private = &ld;
 	p->sax->internalSubset = refuse_doctype;
-	xmlStructuredErrorFunc old = xmlStructuredError;
-	void *old_ctx = xmlStructuredErrorContext;
 	xmlSetStructuredErrorFunc(&ld, xml_error);
 	/* No XML_PARSE_NOENT (entity substitution), no DTD loading, no HUGE. */
 	xmlDoc *doc = xmlCtxtReadMemory(p, data, (int)len, path, NULL,
 	    XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_BIG_LINES);
-	xmlSetStructuredErrorFunc(old_ctx, old);
+	xmlSetStructuredErrorFunc(NULL, NULL); /* nobody else uses this libxml2 */
 	xmlFreeParserCtxt(p);
 	free(data);
 

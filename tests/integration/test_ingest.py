@@ -708,3 +708,58 @@ class Crash(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class IdleRelease(unittest.TestCase):
+    """Between passes the daemon holds no libxml2: the configuration, the
+    templates and HTML bodies open it when they are parsed, and the daemon
+    closes it (with the ICU libraries it brings) before it waits.  A pass
+    after that opens it again and parses as well as the first."""
+
+    XML_LIBS = ("libxml2.so", "libicuuc.so", "libicudata.so")
+
+    def mapped_xml(self, pid):
+        with open("/proc/%d/maps" % pid) as f:
+            return sorted({os.path.basename(line.split()[-1]) for line in f
+                           if any(lib in line for lib in self.XML_LIBS)})
+
+    def wait_waiting(self, env, d, what):
+        from labenv import wait_until
+        wait_until(lambda: env.status().get("state") == "waiting", 60, what, diag=d.tail)
+
+    def html_mail(self, n):
+        from email.message import EmailMessage
+        m = EmailMessage()
+        m["From"] = "Zofia Żak <zofia%d@drukarnia-testowa.pl>" % n
+        m["To"] = "biuro@bmt.example"
+        m["Subject"] = "Zapytanie %d" % n
+        m["Message-ID"] = "<html-%d-%s@test.example>" % (n, os.urandom(4).hex())
+        m.set_content("<html><body><p>Proszę o wycenę <b>%d</b> ulotek A5, "
+                      "papier kredowy.</p></body></html>" % (1000 * n), subtype="html")
+        return m.as_bytes()
+
+    def test_libxml2_closed_while_waiting(self):
+        from labenv import LabEnv, wait_until
+        env = LabEnv()
+        self.addCleanup(env.close)
+        env.init()
+        d = env.daemon("--interval", "1")
+        self.addCleanup(d.stop)
+        self.wait_waiting(env, d, "the first wait")
+        self.assertEqual(self.mapped_xml(d.pid), [], "libxml2 mapped after the start")
+        for n in (1, 2):
+            env.put(self.html_mail(n))
+            wait_until(lambda: env.sql("SELECT count(*) FROM messages")[0][0] == n, 60,
+                       "HTML inquiry %d processed" % n, diag=d.tail)
+            body = env.sql("SELECT body FROM messages ORDER BY id DESC LIMIT 1")[0][0]
+            self.assertIn("Proszę o wycenę %d ulotek A5" % (1000 * n), body)
+            self.assertNotIn("<b>", body)
+            self.wait_waiting(env, d, "the wait after inquiry %d" % n)
+            self.assertEqual(self.mapped_xml(d.pid), [], "libxml2 mapped after pass %d" % n)
+        # A reload parses the configuration again, with libxml2 opened anew.
+        os.kill(d.pid, signal.SIGHUP)
+        wait_until(lambda: "event=reloaded" in d.log(), 60, "the reload", diag=d.tail)
+        # (The state may still read "waiting" from before the signal.)
+        wait_until(lambda: self.mapped_xml(d.pid) == [], 60, "libxml2 closed after the reload",
+                   diag=lambda: "%s\n%s" % (self.mapped_xml(d.pid), d.tail()))
+        self.assertEqual(d.stop(), 0, d.tail())
