@@ -60,10 +60,10 @@
 
 #include <jpeglib.h>
 #include <jerror.h>
-#include <png.h>
 #include <qpdf/qpdf-c.h>
 #include <tiffio.h>
 
+#include "lazyharu.h"
 #include "lazylib.h"
 #include "sonames.h"
 #include "util.h"
@@ -511,6 +511,11 @@ read_png(const unsigned char *buf, size_t len, struct artwork_info *a, char *err
     size_t errlen)
 {
 	struct png_ctx x = {buf, len, 0, ""};
+	char lerr[300];
+	if (lazypng_load(lerr, sizeof lerr) < 0) {
+		seterr(err, errlen, "PNG: %s", lerr);
+		return -1;
+	}
 	png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &x, png_on_error,
 	    png_on_warning);
 	if (!png) {

@@ -32,6 +32,7 @@
 #include "digest.h"
 #include "imap.h"
 #include "ingest.h"
+#include "lazyharu.h"
 #include "lazyxml.h"
 #include "log.h"
 #include "maildir.h"
@@ -736,14 +737,16 @@ wait_next(struct loop *l)
 /* Before waiting: hand back what the pass used and will not need while
  * idle: SQLite's page cache (the next pass reads its pages again, mostly
  * from the OS cache), libxml2 with the ICU and C++ libraries it brought
- * (opened again in a millisecond or two by the next pass that parses) and
- * the free memory at the top of the heap.  The pass's parse thread has
+ * and libharu with libpng (opened again in a millisecond or two by the
+ * next pass that parses or renders) and the free memory at the top of the
+ * heap.  The pass's parse thread has
  * been joined. */
 static void
 idle_release(struct app *app)
 {
 	db_x(app->db, "PRAGMA shrink_memory", "");
 	lazyxml_unload();
+	lazyharu_unload();
 	malloc_trim(0);
 }
 

@@ -52,10 +52,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <hpdf.h>
-
 #include "calc.h"
 #include "config.h"
+#include "lazyharu.h"
 #include "lazyxml.h"
 #include "log.h"
 #include "util.h"
@@ -2202,6 +2201,8 @@ png_ok(const char *path, const struct stat *st)
 	    seen.size == st->st_size && seen.mtime.tv_sec == st->st_mtim.tv_sec &&
 	    seen.mtime.tv_nsec == st->st_mtim.tv_nsec)
 		return seen.ok;
+	if (lazyharu_load(NULL, 0) < 0)
+		return -1;
 	(void)fflush(NULL); /* best effort: nothing buffered is written twice */
 	pid_t pid = fork();
 	if (pid < 0)
@@ -3228,6 +3229,11 @@ pdf_render(const struct config *cfg, const char *templates_dir, const struct pdf
 	if (doc_values(&r) < 0)
 		goto out;
 
+	char herr[300];
+	if (lazyharu_load(herr, sizeof herr) < 0) {
+		rerr(&r, 0, "%s", herr);
+		goto out;
+	}
 	r.pdf = HPDF_New(hpdf_error, &r);
 	if (!r.pdf) {
 		rerr(&r, 0, "libharu: cannot create a document");
@@ -4039,6 +4045,11 @@ pdf_report_charts(const struct pdf_report *rep, char **out, size_t *len, char *e
 		goto out;
 	ch_footers(&r, rep);
 
+	char herr[300];
+	if (lazyharu_load(herr, sizeof herr) < 0) {
+		rerr(&r, 0, "%s", herr);
+		goto out;
+	}
 	r.pdf = HPDF_New(hpdf_error, &r);
 	if (!r.pdf) {
 		rerr(&r, 0, "libharu: cannot create a document");

@@ -711,12 +711,13 @@ if __name__ == "__main__":
 
 
 class IdleRelease(unittest.TestCase):
-    """Between passes the daemon holds no libxml2: the configuration, the
-    templates and HTML bodies open it when they are parsed, and the daemon
-    closes it (with the ICU libraries it brings) before it waits.  A pass
-    after that opens it again and parses as well as the first."""
+    """Between passes the daemon holds no libxml2, libharu or libpng: the
+    configuration, the templates and HTML bodies open libxml2 when they are
+    parsed, and the daemon closes it (with the ICU libraries it brings)
+    before it waits.  A pass after that opens it again and parses as well
+    as the first."""
 
-    XML_LIBS = ("libxml2.so", "libicuuc.so", "libicudata.so")
+    XML_LIBS = ("libxml2.so", "libicuuc.so", "libicudata.so", "libhpdf", "libpng")
 
     def mapped_xml(self, pid):
         with open("/proc/%d/maps" % pid) as f:

@@ -1,6 +1,7 @@
 /*
  * Unit tests for lazylib.c: a table filled from a library opened on first
- * use, calls through it, and the errors for a missing library or symbol.
+ * use, calls through it, the errors for a missing library or symbol, and
+ * closing it again.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -74,6 +75,35 @@ test_missing_symbol(void **state)
 	assert_int_equal(l.state, -1);
 }
 
+/* Unloading clears the table and forgets the handle; the next load opens
+ * the library again and its functions work as before.  Unloading what is
+ * not loaded does nothing. */
+static void
+test_unload_and_load_again(void **state)
+{
+	(void)state;
+	struct mathlib m;
+	struct lazylib l = {.soname = "libm.so.6"};
+	char err[300] = "";
+	memset(&m, 0, sizeof m);
+	lazylib_unload(&l, &m, ARRAY_LEN(mathlib_names));
+	assert_int_equal(l.state, 0);
+	assert_int_equal(lazylib_load(&l, &m, mathlib_names, ARRAY_LEN(mathlib_names), err,
+	                     sizeof err),
+	    0);
+	lazylib_unload(&l, &m, ARRAY_LEN(mathlib_names));
+	assert_int_equal(l.state, 0);
+	assert_null(l.handle);
+	assert_null(m.ldexp);
+	assert_null(m.frexp);
+	assert_int_equal(lazylib_load(&l, &m, mathlib_names, ARRAY_LEN(mathlib_names), err,
+	                     sizeof err),
+	    0);
+	assert_int_equal(l.state, 1);
+	assert_true(m.ldexp(1.0, 10) == 1024.0);
+	lazylib_unload(&l, &m, ARRAY_LEN(mathlib_names));
+}
+
 int
 main(void)
 {
@@ -81,6 +111,7 @@ main(void)
 		cmocka_unit_test(test_load_and_call),
 		cmocka_unit_test(test_missing_library),
 		cmocka_unit_test(test_missing_symbol),
+		cmocka_unit_test(test_unload_and_load_again),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
