@@ -224,8 +224,8 @@ lint-tidy-%: src/%.c | $(BUILD)/sonames.h
 # lanes.  --vgdb=no: valgrind's debugger link would create FIFOs in /tmp
 # named by PID alone, which a killed process leaves behind; a later process
 # of another user (Postfix's pipe user) given the same PID cannot open them
-# and valgrind exits 1 before inkflow starts.  VALGRIND_TESTS names modules to run instead of all
-# (e.g. VALGRIND_TESTS="test_corpus test_order" for a quick look);
+# and valgrind exits 1 before inkflow starts.  VALGRIND_TESTS names modules
+# to run instead of all (e.g. VALGRIND_TESTS="test_corpus test_order" for a quick look);
 # VALGRIND_SKIP leaves tests out (run.py --skip=).
 VALGRIND       ?= valgrind
 VALGRIND_TESTS ?=

@@ -739,8 +739,7 @@ wait_next(struct loop *l)
  * from the OS cache), libxml2 with the ICU and C++ libraries it brought
  * and libharu with libpng (opened again in a millisecond or two by the
  * next pass that parses or renders) and the free memory at the top of the
- * heap.  The pass's parse thread has
- * been joined. */
+ * heap.  The pass's parse thread has been joined. */
 static void
 idle_release(struct app *app)
 {

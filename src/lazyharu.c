@@ -3,8 +3,6 @@
  */
 #include "lazyharu.h"
 
-#include <pthread.h>
-
 #include "sonames.h"
 #include "util.h"
 
@@ -12,33 +10,24 @@ struct lazyharu lazyharu;
 struct lazypng lazypng;
 static struct lazylib haru_lib = {.soname = SONAME_HPDF};
 static struct lazylib png_lib = {.soname = SONAME_PNG};
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 int
 lazyharu_load(char *err, size_t errlen)
 {
-	pthread_mutex_lock(&lock);
-	int rc = lazylib_load(&haru_lib, &lazyharu, lazyharu_names, ARRAY_LEN(lazyharu_names),
+	return lazylib_load(&haru_lib, &lazyharu, lazyharu_names, ARRAY_LEN(lazyharu_names),
 	    err, errlen);
-	pthread_mutex_unlock(&lock);
-	return rc;
 }
 
 int
 lazypng_load(char *err, size_t errlen)
 {
-	pthread_mutex_lock(&lock);
-	int rc = lazylib_load(&png_lib, &lazypng, lazypng_names, ARRAY_LEN(lazypng_names), err,
+	return lazylib_load(&png_lib, &lazypng, lazypng_names, ARRAY_LEN(lazypng_names), err,
 	    errlen);
-	pthread_mutex_unlock(&lock);
-	return rc;
 }
 
 void
 lazyharu_unload(void)
 {
-	pthread_mutex_lock(&lock);
 	lazylib_unload(&haru_lib, &lazyharu, ARRAY_LEN(lazyharu_names));
 	lazylib_unload(&png_lib, &lazypng, ARRAY_LEN(lazypng_names));
-	pthread_mutex_unlock(&lock);
 }

@@ -4,9 +4,9 @@
  *
  * Only offers, orders, production orders and the check of a client's
  * print file use them; linked, they and zlib would be loaded and relocated
- * by every command and kept resident by the idle daemon.  Included after
- * <hpdf.h> and <png.h> by the modules that call them; each call below goes
- * through the tables lazyharu_load() and lazypng_load() fill.  No document
+ * by every command and kept resident by the idle daemon.  Included instead
+ * of <hpdf.h> and <png.h> by the modules that call them; each call below
+ * goes through the tables lazyharu_load() and lazypng_load() fill.  No document
  * or read struct of theirs outlives the call that made it: lazyharu_unload()
  * may run between any two passes.
  */
@@ -43,8 +43,8 @@ LAZYLIB_TABLE(lazypng, LAZYPNG_FUNCS);
 extern struct lazyharu lazyharu;
 extern struct lazypng lazypng;
 
-/* Open libharu (with libpng and zlib) or libpng, if not open.  Thread-safe.
- * 0, or -1 with err naming the library and the reason. */
+/* Open libharu (with libpng and zlib) or libpng, if not open, under
+ * lazylib's lock.  0, or -1 with err naming the library and the reason. */
 int lazyharu_load(char *err, size_t errlen);
 int lazypng_load(char *err, size_t errlen);
 

@@ -4,13 +4,17 @@
 #include "lazylib.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 int
 lazylib_load(struct lazylib *l, void *fns, const char *const *names, size_t n, char *err,
     size_t errlen)
 {
+	pthread_mutex_lock(&lock);
 	if (l->state == 0) {
 		/* RTLD_NOW: a missing symbol shows here, not at some later call. */
 		l->handle = dlopen(l->soname, RTLD_NOW | RTLD_LOCAL);
@@ -35,23 +39,31 @@ lazylib_load(struct lazylib *l, void *fns, const char *const *names, size_t n, c
 				}
 				memcpy(slot + i * sizeof p, &p, sizeof p);
 			}
+			if (l->state == 1 && l->opened)
+				l->opened();
 		}
 	}
+	int rc = 0;
 	if (l->state < 0) {
 		if (err && errlen)
 			snprintf(err, errlen, "%s", l->error);
-		return -1;
+		rc = -1;
 	}
-	return 0;
+	pthread_mutex_unlock(&lock);
+	return rc;
 }
 
 void
 lazylib_unload(struct lazylib *l, void *fns, size_t n)
 {
-	if (l->state != 1)
-		return;
-	memset(fns, 0, n * sizeof(void *));
-	(void)dlclose(l->handle); /* fails only for a handle dlopen did not give */
-	l->handle = NULL;
-	l->state = 0;
+	pthread_mutex_lock(&lock);
+	if (l->state == 1) {
+		if (l->closing)
+			l->closing();
+		memset(fns, 0, n * sizeof(void *));
+		(void)dlclose(l->handle); /* fails only for a handle dlopen did not give */
+		l->handle = NULL;
+		l->state = 0;
+	}
+	pthread_mutex_unlock(&lock);
 }

@@ -21,6 +21,12 @@
  * ordinary linking.  A library that cannot be loaded is an error of the
  * operation that needed it, named with dlerror()'s reason; nothing else is
  * affected.
+ *
+ * A library the daemon needs only now and then (libxml2, libharu) can be
+ * closed again while it waits, and is opened anew by the next use.
+ * Loading and unloading take one lock, so a second thread (ingest's parse
+ * thread) may load at the same time; the library's own set-up and
+ * clean-up calls, if any, run as the opened and closing hooks under it.
  */
 #ifndef INKFLOW_LAZYLIB_H
 #define INKFLOW_LAZYLIB_H
@@ -46,13 +52,15 @@
 
 struct lazylib {
 	const char *soname;
+	void (*opened)(void);   /* if set: run once the table is filled */
+	void (*closing)(void);  /* if set: run before the library is closed */
 	int state;          /* 0 not tried, 1 loaded, -1 failed (error holds why) */
 	void *handle;
 	char error[256];
 };
 
-/* Open l (once: later calls return the first answer) and fill the table
- * of n function pointers at fns (a struct of LAZYLIB_SLOT members, in the
+/* Open l (once: later calls return the first answer, until
+ * lazylib_unload) and fill the table of n function pointers at fns (a struct of LAZYLIB_SLOT members, in the
  * order of names).  0, or -1 with err naming the library and the reason. */
 int lazylib_load(struct lazylib *l, void *fns, const char *const *names, size_t n,
     char *err, size_t errlen);

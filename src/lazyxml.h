@@ -4,9 +4,9 @@
  *
  * Debian's libxml2 brings ICU and the C++ runtime with it: some 2.5 MB of
  * resident pages that an idle daemon, which parses nothing, would keep
- * for nothing.  Included after the libxml2 headers by the modules that
- * parse XML or HTML; each call below goes through the table lazyxml_load()
- * fills.  Nothing of libxml2's (documents, contexts, error handlers) may
+ * for nothing.  Included instead of the libxml2 headers by the modules
+ * that parse XML or HTML; each call below goes through the table
+ * lazyxml_load() fills.  Nothing of libxml2's (documents, contexts, error handlers) may
  * outlive the call that made it: lazyxml_unload() may run between any
  * two passes.
  */
@@ -29,7 +29,7 @@
 LAZYLIB_TABLE(lazyxml, LAZYXML_FUNCS);
 extern struct lazyxml lazyxml;
 
-/* Open libxml2 and run xmlInitParser if it is not open.  Thread-safe.
+/* Open libxml2 and run xmlInitParser if it is not open (lazylib's lock).
  * 0, or -1 with err naming the library and the reason. */
 int lazyxml_load(char *err, size_t errlen);
 

@@ -3024,6 +3024,26 @@ set_stroke(HPDF_Page pg, struct pstate *st, uint32_t c, double lw, int dash)
 	}
 }
 
+/* Open libharu and start r's document: compressed, UTF-8 text.  0, or -1
+ * with the reason in r's errors. */
+static int
+doc_new(struct rctx *r)
+{
+	char herr[300];
+	if (lazyharu_load(herr, sizeof herr) < 0) {
+		rerr(r, 0, "%s", herr);
+		return -1;
+	}
+	r->pdf = HPDF_New(hpdf_error, r);
+	if (!r->pdf) {
+		rerr(r, 0, "libharu: cannot create a document");
+		return -1;
+	}
+	HPDF_SetCompressionMode(r->pdf, HPDF_COMP_ALL);
+	HPDF_UseUTFEncodings(r->pdf);
+	return 0;
+}
+
 /* Plays the display list into r->pdf and saves it to *out. */
 static int
 emit(struct rctx *r, char **out, size_t *outlen)
@@ -3229,18 +3249,8 @@ pdf_render(const struct config *cfg, const char *templates_dir, const struct pdf
 	if (doc_values(&r) < 0)
 		goto out;
 
-	char herr[300];
-	if (lazyharu_load(herr, sizeof herr) < 0) {
-		rerr(&r, 0, "%s", herr);
+	if (doc_new(&r) < 0)
 		goto out;
-	}
-	r.pdf = HPDF_New(hpdf_error, &r);
-	if (!r.pdf) {
-		rerr(&r, 0, "libharu: cannot create a document");
-		goto out;
-	}
-	HPDF_SetCompressionMode(r.pdf, HPDF_COMP_ALL);
-	HPDF_UseUTFEncodings(r.pdf);
 
 	r.left = t->ml;
 	r.right = PAGE_W - t->mr;
@@ -4045,18 +4055,8 @@ pdf_report_charts(const struct pdf_report *rep, char **out, size_t *len, char *e
 		goto out;
 	ch_footers(&r, rep);
 
-	char herr[300];
-	if (lazyharu_load(herr, sizeof herr) < 0) {
-		rerr(&r, 0, "%s", herr);
+	if (doc_new(&r) < 0)
 		goto out;
-	}
-	r.pdf = HPDF_New(hpdf_error, &r);
-	if (!r.pdf) {
-		rerr(&r, 0, "libharu: cannot create a document");
-		goto out;
-	}
-	HPDF_SetCompressionMode(r.pdf, HPDF_COMP_ALL);
-	HPDF_UseUTFEncodings(r.pdf);
 	rc = emit(&r, out, len);
 out:
 	if (r.pdf)
