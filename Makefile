@@ -11,14 +11,15 @@ SHAREDIR ?= $(PREFIX)/share/inkflow
 MANDIR  ?= $(PREFIX)/share/man
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS    := libetpan sqlite3 jansson gnutls
+PKGS    := sqlite3 jansson nettle
 # Opened on first use, not linked into inkflow (src/lazylib.h): their
 # headers are compiled against and their SONAMEs go into sonames.h.
-# libxml2 (with the ICU and C++ libraries it brings), libharu and libpng
-# are also closed again while the daemon is idle (src/lazyxml.h,
-# src/lazyharu.h).
-LAZY_PKGS := libcurl libtiff-4 libjpeg libqpdf libxml-2.0 libpng
-LAZY_SONAMES := CURL:curl TIFF:tiff JPEG:jpeg QPDF:qpdf XML:xml2 HPDF:hpdf PNG:png16
+# libxml2 (with the ICU and C++ libraries it brings), libharu, libpng,
+# libetpan and GnuTLS are also closed again while the daemon is idle
+# (src/lazyxml.h, src/lazyharu.h, src/lazyetpan.h).
+LAZY_PKGS := libcurl libtiff-4 libjpeg libqpdf libxml-2.0 libpng libetpan gnutls
+LAZY_SONAMES := CURL:curl TIFF:tiff JPEG:jpeg QPDF:qpdf XML:xml2 HPDF:hpdf PNG:png16 \
+	ETPAN:etpan GNUTLS:gnutls
 
 ifeq ($(SAN),1)
 BUILD   ?= build-san
@@ -36,7 +37,7 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS)
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 LIBS    := $(PKG_LIBS) -lm
 # For programs that call those libraries themselves (tests making images).
-LAZY_LIBS := $(shell pkg-config --libs $(LAZY_PKGS) 2>/dev/null) -lhpdf
+LAZY_LIBS := $(filter-out -specs=%,$(shell pkg-config --libs $(LAZY_PKGS) 2>/dev/null)) -lhpdf
 
 SRCS    := $(filter-out src/main.c,$(wildcard src/*.c))
 OBJS    := $(SRCS:src/%.c=$(BUILD)/obj/%.o)

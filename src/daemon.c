@@ -32,6 +32,7 @@
 #include "digest.h"
 #include "imap.h"
 #include "ingest.h"
+#include "lazyetpan.h"
 #include "lazyharu.h"
 #include "lazyxml.h"
 #include "log.h"
@@ -736,16 +737,19 @@ wait_next(struct loop *l)
 
 /* Before waiting: hand back what the pass used and will not need while
  * idle: SQLite's page cache (the next pass reads its pages again, mostly
- * from the OS cache), libxml2 with the ICU and C++ libraries it brought
- * and libharu with libpng (opened again in a millisecond or two by the
- * next pass that parses or renders) and the free memory at the top of the
- * heap.  The pass's parse thread has been joined. */
+ * from the OS cache), libxml2 with the ICU and C++ libraries it brought,
+ * libharu with libpng, libetpan with GnuTLS unless an IMAP connection is
+ * open (each opened again in a few milliseconds by the next pass that
+ * needs it) and the free memory at the top of the heap.  The pass's parse
+ * thread has been joined. */
 static void
-idle_release(struct app *app)
+idle_release(struct loop *l)
 {
-	db_x(app->db, "PRAGMA shrink_memory", "");
+	db_x(l->app->db, "PRAGMA shrink_memory", "");
 	lazyxml_unload();
 	lazyharu_unload();
+	if (!l->imap)
+		lazyetpan_unload(); /* an open IMAP connection lives in them */
 	malloc_trim(0);
 }
 
@@ -906,7 +910,7 @@ daemon_run(struct app *app, const struct daemon_opts *o)
 			rc = pr < 0 && s.read == 0 ? 1 : 0;
 			break;
 		}
-		idle_release(app);
+		idle_release(&l);
 		wait_next(&l);
 	}
 	imap_close(l.imap);

@@ -51,10 +51,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
-#include <libetpan/libetpan.h>
-
+#include "lazyetpan.h"
 #include "log.h"
 #include "util.h"
 
@@ -548,16 +545,15 @@ static mailstream_low_driver guard_driver = {
 static void
 guard_wrap(struct imap_conn *ic, mailstream *stream)
 {
-	struct guard *g = xcalloc(1, sizeof(*g));
-	mailstream_low *low;
-
-	g->inner = mailstream_get_low(stream);
-	g->ic = ic;
-	low = mailstream_low_new(g, &guard_driver);
+	mailstream_low *low = mailstream_low_new(NULL, &guard_driver);
 	if (low == NULL) {
 		fprintf(stderr, "inkflow: out of memory\n");
 		abort();
 	}
+	struct guard *g = xcalloc(1, sizeof(*g));
+	g->inner = mailstream_get_low(stream);
+	g->ic = ic;
+	low->data = g; /* what mailstream_low_new(g, ...) would store; freed by guard_free */
 	mailstream_set_low(stream, low);
 	ic->lit = LIT_TEXT;
 }
@@ -1155,6 +1151,8 @@ imap_open(const struct imap_conf *c, struct imap_conn **out, char *err, size_t e
 		set_err(err, errlen, "imap_open: no place for the connection");
 		return IMAP_ERR_CONFIG;
 	}
+	if (lazyetpan_load(err, errlen) < 0)
+		return IMAP_ERR_CONFIG;
 	ic = xcalloc(1, sizeof(*ic));
 	ic->host = xstrdup(c->host);
 	ic->port = c->port;

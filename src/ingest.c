@@ -15,6 +15,7 @@
 #include "compose.h"
 #include "config.h"
 #include "db.h"
+#include "lazyetpan.h"
 #include "log.h"
 #include "mime.h"
 #include "outbox.h"
@@ -58,6 +59,7 @@ struct ing {
 	int mapped;               /* raw is a file_map mapping: pages may be dropped */
 	char **spills;            /* files of attachments decoded to disk */
 	size_t nspills;
+	char lib_error[256];      /* set when the MIME parser could not be loaded */
 };
 
 /* Hash raw[off..off+n) into c; a mapped message hands back each window's
@@ -1173,7 +1175,11 @@ ing_parse(struct ing *g)
 {
 	struct mime_limits ml;
 	mime_limits_from(&g->app->cfg->limits, &ml);
-	parse_message(g, &ml);
+	/* A parser library that cannot be loaded is the installation's
+	 * fault, not the message's: ing_run leaves the message for later
+	 * instead of quarantining it. */
+	if (lazyetpan_load(g->lib_error, sizeof(g->lib_error)) == 0)
+		parse_message(g, &ml);
 	compute_keys(g);
 }
 
@@ -1184,6 +1190,12 @@ ing_run(struct ing *g)
 	struct db *db = g->app->db;
 	struct ingest_result *res = g->res;
 	const char *source = g->source, *source_key = g->source_key;
+	if (g->lib_error[0]) {
+		log_warn("event=message_tempfail source=%s error=%s",
+		    log_q(source_key ? source_key : source), log_q(g->lib_error));
+		mime_msg_free(g->m);
+		return -1;
+	}
 	if (db_begin(db) < 0) {
 		log_warn("event=message_tempfail source=%s error=%s",
 		    log_q(source_key ? source_key : source), log_q(db_errmsg(db)));

@@ -74,8 +74,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libetpan/libetpan.h>
-
+#include "lazyetpan.h"
 #include "lazyxml.h"
 #include "log.h"
 
@@ -3438,6 +3437,9 @@ mime_parse(const char *raw, size_t len, const struct mime_limits *lim,
 	limits_effective(lim, &c.lim);
 	if (!out)
 		return fail(&c, "no output pointer");
+	char lib_err[256];
+	if (lazyetpan_load(lib_err, sizeof(lib_err)) < 0)
+		return fail(&c, "%s", lib_err);
 	if (!raw)
 		len = 0;
 	if (len > c.lim.max_message)
@@ -3522,8 +3524,11 @@ mime_parse(const char *raw, size_t len, const struct mime_limits *lim,
 	if (r == 0) {
 		msg = xcalloc(1, sizeof(*msg));
 		fill_fields(&c, &h, msg);
-		msg->content_type = xstrdup(top.type);
-		if (strcmp(top.type, "multipart/report") == 0) {
+		/* ent_walk sets top.type when it succeeds; RFC 2045's default
+		 * stands in for it all the same. */
+		const char *type = top.type ? top.type : "text/plain";
+		msg->content_type = xstrdup(type);
+		if (strcmp(type, "multipart/report") == 0) {
 			const char *rt = plist_raw(&top.ct, "report-type");
 			if (rt)
 				msg->report_type = str_lower(oneline_inplace(

@@ -30,8 +30,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
+#include <nettle/hmac.h>
+#include <nettle/memops.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,10 +111,11 @@ mac_chars(const unsigned char key[32], int64_t task, int64_t user, uint32_t acti
 	n += 4;
 	be(msg + n, (uint64_t)hours, 8);
 	n += 8;
-	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, 32, msg, n, d) < 0) {
-		fputs("inkflow: token: HMAC-SHA256 unavailable\n", stderr);
-		abort();
-	}
+	struct hmac_sha256_ctx h;
+	hmac_sha256_set_key(&h, 32, key);
+	hmac_sha256_update(&h, n, msg);
+	hmac_sha256_digest(&h, sizeof(d), d);
+	explicit_bzero(&h, sizeof(h));
 	/* 10 bytes = two 40-bit groups of 8 characters (RFC 4648 base32). */
 	for (int g = 0; g < 2; g++) {
 		uint64_t v = 0;
@@ -254,7 +255,7 @@ token_verify(const unsigned char key[32], const char *tok, int64_t now,
 	char want[W_MAC];
 	mac_chars(key, task, (int64_t)user, (uint32_t)actions, (int64_t)hours, want);
 	const char *mac = tail + W_USER + W_ACTIONS + W_HOURS;
-	if (gnutls_memcmp(want, mac, W_MAC) != 0)
+	if (!memeql_sec(want, mac, W_MAC))
 		return TOKEN_BAD_MAC;
 
 	if (out) {

@@ -2,8 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -377,34 +375,30 @@ hex(const unsigned char *in, size_t n, char *out)
 void
 sha256_hex(const void *data, size_t len, char out[65])
 {
-	unsigned char d[32];
-	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, data, len, d) < 0)
-		abort();
-	hex(d, 32, out);
+	struct sha256 c;
+	sha256_init(&c);
+	sha256_update(&c, data, len);
+	sha256_final(&c, out);
 }
 
 void
 sha256_init(struct sha256 *c)
 {
-	gnutls_hash_hd_t h;
-	if (gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
-		abort();
-	c->h = h;
+	nettle_sha256_init(&c->ctx);
 }
 
 void
 sha256_update(struct sha256 *c, const void *data, size_t len)
 {
-	gnutls_hash((gnutls_hash_hd_t)c->h, data, len);
+	nettle_sha256_update(&c->ctx, len, data);
 }
 
 void
 sha256_final(struct sha256 *c, char out[65])
 {
-	unsigned char d[32];
-	gnutls_hash_deinit((gnutls_hash_hd_t)c->h, d);
-	c->h = NULL;
-	hex(d, 32, out);
+	unsigned char d[SHA256_DIGEST_SIZE];
+	nettle_sha256_digest(&c->ctx, sizeof(d), d);
+	hex(d, sizeof(d), out);
 }
 
 void

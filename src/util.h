@@ -72,8 +72,13 @@ char *str_oneline(const char *s);
 
 /* SHA-256 of data as 64 lowercase hex characters plus NUL. */
 void sha256_hex(const void *data, size_t len, char out[65]);
-/* Incremental SHA-256. */
-struct sha256 { void *h; };
+/* Incremental SHA-256, nettle's.  Its header maps sha256_init, _update
+ * and _digest to its nettle_ symbols; here those names are inkflow's. */
+#include <nettle/sha2.h>
+#undef sha256_init
+#undef sha256_update
+#undef sha256_digest
+struct sha256 { struct sha256_ctx ctx; };
 void sha256_init(struct sha256 *c);
 void sha256_update(struct sha256 *c, const void *data, size_t len);
 void sha256_final(struct sha256 *c, char out[65]);

@@ -711,13 +711,15 @@ if __name__ == "__main__":
 
 
 class IdleRelease(unittest.TestCase):
-    """Between passes the daemon holds no libxml2, libharu or libpng: the
-    configuration, the templates and HTML bodies open libxml2 when they are
-    parsed, and the daemon closes it (with the ICU libraries it brings)
-    before it waits.  A pass after that opens it again and parses as well
-    as the first."""
+    """Between passes a daemon reading a Maildir holds no libxml2, libharu,
+    libpng, libetpan or GnuTLS: the configuration, the templates and HTML
+    bodies open libxml2 when they are parsed, every message opens libetpan
+    (with GnuTLS, Berkeley DB and SASL), and the daemon closes them before
+    it waits.  A pass after that opens them again and parses as well as
+    the first."""
 
-    XML_LIBS = ("libxml2.so", "libicuuc.so", "libicudata.so", "libhpdf", "libpng")
+    XML_LIBS = ("libxml2.so", "libicuuc.so", "libicudata.so", "libhpdf", "libpng",
+                "libetpan.so", "libgnutls.so", "libdb-", "libsasl2.so")
 
     def mapped_xml(self, pid):
         with open("/proc/%d/maps" % pid) as f:
