@@ -132,20 +132,31 @@ sb_adds(struct sbuf *sb, const char *s)
 void
 sb_addc(struct sbuf *sb, char c)
 {
-	sb_add(sb, &c, 1);
+	if (sb->len + 2 > sb->cap)
+		sb_grow(sb, 1);
+	sb->s[sb->len++] = c;
+	sb->s[sb->len] = '\0';
 }
 
 void
 sb_vprintf(struct sbuf *sb, const char *fmt, va_list ap)
 {
+	/* Formatted straight into the free room; a second time only when
+	 * it did not fit. */
+	sb_grow(sb, 63);
+	size_t room = sb->cap - sb->len;
 	va_list cp;
 	va_copy(cp, ap);
-	int n = vsnprintf(NULL, 0, fmt, cp);
+	int n = vsnprintf(sb->s + sb->len, room, fmt, cp);
 	va_end(cp);
-	if (n < 0)
+	if (n < 0) {
+		sb->s[sb->len] = '\0';
 		return;
-	sb_grow(sb, (size_t)n);
-	vsnprintf(sb->s + sb->len, (size_t)n + 1, fmt, ap);
+	}
+	if ((size_t)n >= room) {
+		sb_grow(sb, (size_t)n);
+		vsnprintf(sb->s + sb->len, (size_t)n + 1, fmt, ap);
+	}
 	sb->len += (size_t)n;
 }
 
@@ -493,10 +504,19 @@ file_read(const char *path, size_t max, char **data, size_t *len)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	struct sbuf sb = {0};
-	char buf[65536];
+	/* Read into a buffer of the file's size (and one byte more, to see
+	 * the end); a file that grows meanwhile grows the buffer. */
+	struct stat st;
+	size_t hint = fstat(fd, &st) == 0 && st.st_size > 0 && (uint64_t)st.st_size <= max
+	                  ? (size_t)st.st_size : 0;
+	struct sbuf sb = {.s = xmalloc(hint + 2), .cap = hint + 2};
 	for (;;) {
-		ssize_t r = read(fd, buf, sizeof(buf));
+		if (sb.cap - sb.len < 2)
+			sb_grow(&sb, 65536);
+		size_t room = sb.cap - sb.len - 1;
+		if (max - sb.len < room - 1)
+			room = max - sb.len + 1;
+		ssize_t r = read(fd, sb.s + sb.len, room);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -514,9 +534,10 @@ file_read(const char *path, size_t max, char **data, size_t *len)
 			errno = EFBIG;
 			return -1;
 		}
-		sb_add(&sb, buf, (size_t)r);
+		sb.len += (size_t)r;
 	}
 	close(fd);
+	sb.s[sb.len] = '\0';
 	*len = sb.len;
 	*data = sb_steal(&sb);
 	return 0;
