@@ -26,7 +26,8 @@ qp_end_blank(struct sbuf *sb, size_t col)
 	sb->s[sb->len] = '\0';
 	if (col + 2 > 76) /* the escape would pass column 76 */
 		sb_adds(sb, "=\n");
-	sb_printf(sb, "=%c%c", hexd[last >> 4], hexd[last & 15]);
+	char esc[3] = {'=', hexd[last >> 4], hexd[last & 15]};
+	sb_add(sb, esc, 3);
 }
 
 char *
@@ -59,10 +60,12 @@ compose_qp(const char *text)
 			plain = 0;
 			need = 3;
 		}
-		if (plain)
+		if (plain) {
 			sb_addc(&sb, (char)c);
-		else
-			sb_printf(&sb, "=%c%c", hexd[c >> 4], hexd[c & 15]);
+		} else {
+			char esc[3] = {'=', hexd[c >> 4], hexd[c & 15]};
+			sb_add(&sb, esc, 3);
+		}
 		col += need;
 	}
 	qp_end_blank(&sb, col);
@@ -130,10 +133,11 @@ static void
 add_text_part(struct sbuf *sb, const char *type, const char *body)
 {
 	char *qp = compose_qp(body);
+	size_t n = strlen(qp);
 	sb_printf(sb, "Content-Type: %s; charset=UTF-8\n"
-	              "Content-Transfer-Encoding: quoted-printable\n\n%s",
-	    type, qp);
-	if (!*qp || qp[strlen(qp) - 1] != '\n')
+	              "Content-Transfer-Encoding: quoted-printable\n\n", type);
+	sb_add(sb, qp, n);
+	if (!n || qp[n - 1] != '\n')
 		sb_addc(sb, '\n');
 	free(qp);
 }

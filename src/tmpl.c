@@ -98,9 +98,15 @@ substitute(const char *file, int line0, const char *src, const struct tmpl_var *
 			p = close + 2;
 			continue;
 		}
-		if (*p == '\n')
+		/* Text up to the next placeholder, copied as a whole. */
+		const char *next = strstr(p, "{{");
+		size_t n = next ? (size_t)(next - p) : strlen(p);
+		if (!n) /* not reached: p is not at "{{" here */
+			n = 1;
+		for (const char *q = p; (q = memchr(q, '\n', (size_t)(p + n - q))) != NULL; q++)
 			line++;
-		sb_addc(out, *p++);
+		sb_add(out, p, n);
+		p += n;
 	}
 	return 0;
 }
