@@ -2,9 +2,11 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -111,15 +113,113 @@ substitute(const char *file, int line0, const char *src, const struct tmpl_var *
 	return 0;
 }
 
-/* Render one file.  subject_out (may be NULL) receives the Subject header;
- * the body goes to body_out. */
+/*
+ * Template files as last read, so that a mail costs a stat() of each of
+ * its files instead of reading them: an entry is used while the file is
+ * the same one (device, inode) unchanged (size, modification and change
+ * times), so an edited or replaced template counts from its next mail.
+ */
+#define CACHE_FILES 64
+
+struct cached {
+	char *path;
+	struct stat st;
+	char *data;
+	size_t len;
+};
+
+static struct cached cache[CACHE_FILES];
+static size_t cache_next;
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int
-render_file(const char *path, const struct tmpl_var *vars, size_t nvars, int html,
-    char **subject_out, char **body_out, char *err, size_t errlen)
+unchanged(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	    a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* 1 when path is cached as the file st describes. */
+static int
+cache_holds(const char *path, const struct stat *st)
+{
+	int r = 0;
+	pthread_mutex_lock(&cache_lock);
+	for (size_t i = 0; i < CACHE_FILES && cache[i].path && !r; i++)
+		r = strcmp(cache[i].path, path) == 0 && unchanged(&cache[i].st, st);
+	pthread_mutex_unlock(&cache_lock);
+	return r;
+}
+
+/* A copy of the cached content of path if st describes the file it was
+ * read from; NULL if not cached. */
+static char *
+cache_get(const char *path, const struct stat *st, size_t *len)
+{
+	char *copy = NULL;
+	pthread_mutex_lock(&cache_lock);
+	for (size_t i = 0; i < CACHE_FILES && cache[i].path; i++) {
+		if (strcmp(cache[i].path, path) != 0)
+			continue;
+		if (unchanged(&cache[i].st, st)) {
+			copy = xmalloc(cache[i].len + 1);
+			memcpy(copy, cache[i].data, cache[i].len + 1);
+			*len = cache[i].len;
+		}
+		break;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return copy;
+}
+
+static void
+cache_put(const char *path, const struct stat *st, const char *data, size_t len)
+{
+	pthread_mutex_lock(&cache_lock);
+	size_t i = 0;
+	while (i < CACHE_FILES && cache[i].path && strcmp(cache[i].path, path) != 0)
+		i++;
+	if (i == CACHE_FILES) {
+		i = cache_next;
+		cache_next = (cache_next + 1) % CACHE_FILES;
+	}
+	struct cached *c = &cache[i];
+	free(c->path);
+	free(c->data);
+	*c = (struct cached){.path = xstrdup(path), .st = *st, .data = xmalloc(len + 1),
+	    .len = len};
+	memcpy(c->data, data, len);
+	c->data[len] = '\0';
+	pthread_mutex_unlock(&cache_lock);
+}
+
+/* The content of template file path (NUL-terminated, caller frees): from
+ * the cache when st (stat of path, NULL: none) says it is unchanged. */
+static int
+read_template(const char *path, const struct stat *st, char **data, size_t *len)
+{
+	if (st && (*data = cache_get(path, st, len)) != NULL)
+		return 0;
+	if (file_read(path, TMPL_MAX_BYTES, data, len) < 0)
+		return -1;
+	/* Cached only when the file did not change while it was read. */
+	struct stat after;
+	if (st && stat(path, &after) == 0 && unchanged(st, &after))
+		cache_put(path, st, *data, *len);
+	return 0;
+}
+
+/* Render one file.  subject_out (may be NULL) receives the Subject header;
+ * the body goes to body_out.  st: the file's stat, for the cache (NULL:
+ * read it). */
+static int
+render_file(const char *path, const struct stat *st, const struct tmpl_var *vars,
+    size_t nvars, int html, char **subject_out, char **body_out, char *err, size_t errlen)
 {
 	char *data;
 	size_t len;
-	if (file_read(path, TMPL_MAX_BYTES, &data, &len) < 0) {
+	if (read_template(path, st, &data, &len) < 0) {
 		snprintf(err, errlen, "%s: %s", path,
 		    errno == EFBIG ? "template larger than 256 KiB" : strerror(errno));
 		return -1;
@@ -187,6 +287,15 @@ fail:
 	return -1;
 }
 
+/* 1 when path can be read (access(R_OK)), with *st its stat.  A file in
+ * the cache was readable when it was read, and a change of its owner or
+ * permissions would have changed its ctime. */
+static int
+readable(const char *path, struct stat *st)
+{
+	return stat(path, st) == 0 && (cache_holds(path, st) || access(path, R_OK) == 0);
+}
+
 int
 tmpl_mail_render(const char *dir, const char *lang, const char *name,
     const struct tmpl_var *vars, size_t nvars, struct tmpl_mail *out,
@@ -194,17 +303,20 @@ tmpl_mail_render(const char *dir, const char *lang, const char *name,
 {
 	memset(out, 0, sizeof(*out));
 	char *txt = xasprintf("%s/%s/%s.txt", dir, lang, name);
-	if (access(txt, R_OK) != 0 && strcmp(lang, "pl") != 0) {
+	struct stat st;
+	int ok = readable(txt, &st);
+	if (!ok && strcmp(lang, "pl") != 0) {
 		free(txt);
 		return tmpl_mail_render(dir, "pl", name, vars, nvars, out, err, errlen);
 	}
-	int r = render_file(txt, vars, nvars, 0, &out->subject, &out->text, err, errlen);
+	int r = render_file(txt, ok ? &st : NULL, vars, nvars, 0, &out->subject, &out->text, err,
+	    errlen);
 	free(txt);
 	if (r < 0)
 		return -1;
 	char *html = xasprintf("%s/%s/%s.html", dir, lang, name);
-	if (access(html, R_OK) == 0) {
-		r = render_file(html, vars, nvars, 1, NULL, &out->html, err, errlen);
+	if (readable(html, &st)) {
+		r = render_file(html, &st, vars, nvars, 1, NULL, &out->html, err, errlen);
 		if (r < 0) {
 			free(html);
 			tmpl_mail_free(out);
@@ -249,7 +361,7 @@ tmpl_check_dir(const char *dir, void (*report)(void *ctx, const char *msg), void
 				continue;
 			char *path = path_join(ld, de->d_name);
 			char err[512], *subject = NULL, *body = NULL;
-			if (render_file(path, NULL, 0, is_html, is_txt ? &subject : NULL, &body,
+			if (render_file(path, NULL, NULL, 0, is_html, is_txt ? &subject : NULL, &body,
 			        err, sizeof(err)) < 0) {
 				report(ctx, err);
 				problems++;
