@@ -205,20 +205,11 @@ md_read(struct loop *l, struct run_stats *s, const char *source, struct maildir_
 			mark_seen(dir, e);
 			continue;
 		}
-		char *raw;
-		size_t len;
-		int map = (size_t)st.st_size >= INGEST_MAP_FROM;
-		if ((map ? file_map(e->path, app->cfg->limits.max_message, &raw, &len)
-		         : file_read(e->path, app->cfg->limits.max_message, &raw, &len)) < 0) {
-			log_warn("event=read_failed path=%s error=%s", log_q(e->path),
-			    log_q(strerror(errno)));
-			s->tempfail++;
-			continue;
-		}
-		b->in[k] = (struct ingest_input){.source_key = e->unique, .raw = raw, .len = len,
-		    .mapped = map};
+		/* Read by ingest_stage, on the staging thread. */
+		b->in[k] = (struct ingest_input){.source_key = e->unique, .path = e->path,
+		    .mapped = (size_t)st.st_size >= INGEST_MAP_FROM};
 		b->idx[k++] = *i;
-		bytes += len;
+		bytes += (size_t)st.st_size;
 	}
 	b->k = k;
 }
@@ -262,6 +253,13 @@ poll_maildir(struct loop *l, struct run_stats *s)
 		int failed = 0;
 		for (size_t j = 0; j < this->k; j++) {
 			ingest_input_release(&this->in[j]);
+			if (this->in[j].read_errno) {
+				/* Not read (gone, unreadable): left where it is. */
+				log_warn("event=read_failed path=%s error=%s",
+				    log_q(v[this->idx[j]].path), log_q(strerror(this->in[j].read_errno)));
+				s->tempfail++;
+				continue;
+			}
 			if (this->in[j].rc < 0) {
 				s->tempfail++;
 				failed = 1;

@@ -1449,15 +1449,28 @@ ingest_stage(struct app *app, const char *source, struct ingest_input *v, size_t
 	    .g = xcalloc(n ? n : 1, sizeof(*b->g))};
 	for (size_t i = 0; i < n; i++) {
 		struct ing *g = &b->g[i];
+		memset(&v[i].res, 0, sizeof(v[i].res));
+		v[i].read_errno = 0;
+		if (!v[i].raw && v[i].path) {
+			char *raw;
+			size_t len;
+			size_t max = app->cfg->limits.max_message;
+			if ((v[i].mapped ? file_map(v[i].path, max, &raw, &len)
+			                 : file_read(v[i].path, max, &raw, &len)) < 0) {
+				v[i].read_errno = errno ? errno : EIO;
+				continue;
+			}
+			v[i].raw = raw;
+			v[i].len = len;
+		}
 		*g = (struct ing){.app = app, .source = source, .source_key = v[i].source_key,
 		    .raw = v[i].raw, .len = v[i].len, .res = &v[i].res, .mapped = v[i].mapped};
-		memset(g->res, 0, sizeof(*g->res));
 		ing_parse(g);
 		/* A twin by content in this batch stages nothing: the earlier
 		 * one's files are its files. */
 		int twin = 0;
 		for (size_t j = 0; j < i && !twin; j++)
-			twin = strcmp(b->g[j].dedupe, g->dedupe) == 0;
+			twin = !v[j].read_errno && strcmp(b->g[j].dedupe, g->dedupe) == 0;
 		if (!twin)
 			stage_message(g, &b->sg, i);
 	}
@@ -1497,6 +1510,10 @@ ingest_commit(struct ingest_staged *b)
 	int *wanted = xcalloc(n ? n : 1, sizeof(*wanted));
 	size_t upto = n; /* messages [upto, n) are left for the next pass */
 	for (size_t i = 0; i < upto; i++) {
+		if (v[i].read_errno) { /* not read: nothing to do, left in the source */
+			v[i].rc = -1;
+			continue;
+		}
 		v[i].rc = ing_seen(&g[i]);
 		int64_t dup;
 		int r = v[i].rc == 0 ? db_1i(app->db, &dup,
@@ -1510,6 +1527,10 @@ ingest_commit(struct ingest_staged *b)
 	stage_commit(app, &b->sg, wanted);
 	free(wanted);
 	for (size_t i = 0; i < n; i++) {
+		if (v[i].read_errno) {
+			v[i].rc = -1;
+			continue;
+		}
 		if (i < upto && v[i].rc == 0) {
 			v[i].rc = ing_run(&g[i]);
 			if (v[i].rc < 0 && i + 1 < upto) {

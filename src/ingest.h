@@ -57,6 +57,10 @@ struct ingest_input {
 	size_t len;
 	int mapped;     /* raw is a file_map mapping: large messages are then
 	                   decoded window by window, never held whole */
+	const char *path; /* with raw NULL: the message is this file, read
+	                     (mapped when mapped is set) by ingest_stage, on
+	                     the staging thread, up to the size limit */
+	int read_errno; /* out: path could not be read (rc -1, nothing done) */
 	int rc;
 	struct ingest_result res;
 };

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,6 +280,35 @@ test_overlapping_batches(void **state)
 	free(relayed);
 }
 
+/* Inputs given as files are read by the staging half; one that cannot
+ * be read is left alone (rc -1, read_errno) and the others go on. */
+static void
+test_batch_from_files(void **state)
+{
+	struct fx *f = *state;
+	char *m1 = inquiry("p1@x", "Proszę o wycenę plakatów.", NULL);
+	char *p1 = path_join(f->dir, "in-1");
+	char *gone = path_join(f->dir, "in-gone");
+	assert_int_equal(file_write_durable(p1, m1, strlen(m1), 0600), 0);
+	struct ingest_input v[2] = {
+		{.source_key = "f-gone", .path = gone},
+		{.source_key = "f-1", .path = p1},
+	};
+	assert_int_equal(ingest_batch(&f->app, "test", v, 2), -1);
+	assert_int_equal(v[0].rc, -1);
+	assert_int_equal(v[0].read_errno, ENOENT);
+	assert_int_equal(v[1].rc, 0);
+	assert_int_equal(v[1].read_errno, 0);
+	assert_int_equal(v[1].res.status, ING_PROCESSED);
+	assert_int_equal(v[1].len, strlen(m1));
+	assert_int_equal(count(f, "SELECT count(*) FROM messages"), 1);
+	for (size_t i = 0; i < 2; i++)
+		ingest_input_release(&v[i]);
+	free(m1);
+	free(p1);
+	free(gone);
+}
+
 int
 main(void)
 {
@@ -289,6 +319,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_automatic_mail_never_answered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owner_assignment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overlapping_batches, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_from_files, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
