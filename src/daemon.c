@@ -861,6 +861,13 @@ daemon_run(struct app *app, const struct daemon_opts *o)
 	 * message touches pages of a dozen indexes, at a million projects
 	 * mostly different ones); idle_release hands it back after the pass. */
 	db_x(app->db, "PRAGMA cache_size=-16384", "");
+	/* Checkpoints every 4000 WAL pages (16 MB) rather than SQLite's 1000:
+	 * a message's transaction writes some 40 pages, many of them the
+	 * same ones each time (the ends of the indexes), and a checkpoint
+	 * copies each page once, so fewer checkpoints copy about a third
+	 * fewer pages, with fewer syncs.  Commits are synced to the WAL as
+	 * before; this only moves work that follows them. */
+	db_x(app->db, "PRAGMA wal_autocheckpoint=4000", "");
 	status_set(app, "pid", pid);
 	status_set(app, "started", ts);
 	status_set(app, "source", src);
