@@ -403,6 +403,12 @@ db_begin(struct db *db)
 }
 
 int
+db_begin_read(struct db *db)
+{
+	return exec_simple(db, "BEGIN");
+}
+
+int
 db_commit(struct db *db)
 {
 	return exec_simple(db, "COMMIT");

@@ -30,6 +30,9 @@ int db_migrate(struct db *db, char *err, size_t errlen);
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK.  0 / -1. */
 int db_begin(struct db *db);
+/* BEGIN (deferred): several reads from one snapshot, with one read lock
+ * instead of one per statement; ended by db_rollback.  0 / -1. */
+int db_begin_read(struct db *db);
 int db_commit(struct db *db);
 void db_rollback(struct db *db);
 /* 1 when the last failure was SQLITE_BUSY/LOCKED (a temporary condition). */

@@ -1509,6 +1509,9 @@ ingest_commit(struct ingest_staged *b)
 	 * stays in the source for the next pass. */
 	int *wanted = xcalloc(n ? n : 1, sizeof(*wanted));
 	size_t upto = n; /* messages [upto, n) are left for the next pass */
+	/* The look-ups in one read transaction (not one per statement);
+	 * each message's own transaction checks for a duplicate again. */
+	int reading = db_begin_read(app->db) == 0;
 	for (size_t i = 0; i < upto; i++) {
 		if (v[i].read_errno) { /* not read: nothing to do, left in the source */
 			v[i].rc = -1;
@@ -1524,6 +1527,8 @@ ingest_commit(struct ingest_staged *b)
 			upto = i;
 		wanted[i] = v[i].rc == 0 && r == 0;
 	}
+	if (reading)
+		db_rollback(app->db);
 	stage_commit(app, &b->sg, wanted);
 	free(wanted);
 	for (size_t i = 0; i < n; i++) {
