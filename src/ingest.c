@@ -1279,21 +1279,28 @@ struct stage {
 	size_t n, cap;
 };
 
-/* Where rel goes: 1 when nothing is to be written (there already, or
- * staged in this batch with the same content), 0 with *path set and its
- * directory made, -1 on error. */
 static int
-stage_target(struct app *app, const struct stage *sg, const char *rel, size_t len, char **path)
+make_parent(const char *path)
+{
+	char *dir = path_dirname(path);
+	int r = mkdir_p(dir, 0750);
+	free(dir);
+	return r;
+}
+
+/* Where rel goes: 1 when nothing is to be written (there already, or
+ * staged in this batch with the same content), 0 with *path set (and its
+ * directory made when mkdir is set), -1 on error. */
+static int
+stage_target(struct app *app, const struct stage *sg, const char *rel, size_t len, int mkdir,
+    char **path)
 {
 	char *p = path_join(app->cfg->data_dir, rel);
 	int r = present(p, len);
 	for (size_t i = 0; i < sg->n && !r; i++)
 		r = strcmp(sg->v[i].path, p) == 0;
-	if (!r) {
-		char *dir = path_dirname(p);
-		r = mkdir_p(dir, 0750);
-		free(dir);
-	}
+	if (!r && mkdir)
+		r = make_parent(p);
 	if (r != 0) {
 		free(p);
 		return r;
@@ -1321,13 +1328,16 @@ stage_file(struct app *app, struct stage *sg, size_t owner, const char *rel, con
     size_t len, int mapped)
 {
 	char *path;
-	int r = stage_target(app, sg, rel, len, &path);
+	int r = stage_target(app, sg, rel, len, 0, &path);
 	if (r != 0)
 		return r > 0 ? 0 : -1;
 	char rnd[17];
 	random_hex(rnd, 8);
 	char *tmp = xasprintf("%s.tmp-%s", path, rnd);
+	/* The fan-out directory is mostly there: made only when missing. */
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (fd < 0 && errno == ENOENT && make_parent(path) == 0)
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (fd < 0) {
 		free(tmp);
 		free(path);
@@ -1358,7 +1368,7 @@ stage_decoded(struct app *app, struct stage *sg, size_t owner, const char *rel,
     const struct mime_att *a)
 {
 	char *path;
-	int r = stage_target(app, sg, rel, a->len, &path);
+	int r = stage_target(app, sg, rel, a->len, 1, &path);
 	if (r == 0)
 		stage_add(sg, xstrdup(a->spill), path, owner);
 	return r < 0 ? -1 : 0;
