@@ -1,5 +1,6 @@
 #include "db.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -277,12 +278,334 @@ set_err(char *err, size_t errlen, const char *what, sqlite3 *h)
 	snprintf(err, errlen, "%s: %s", what, h ? sqlite3_errmsg(h) : "out of memory");
 }
 
+/*
+ * The WAL writes a frame as two writes, its 24-byte header and then the
+ * page: two system calls for every page of every commit.  The VFS
+ * "inkflow" is the default one but for WAL files, where a frame header is
+ * held back until the write of the page that follows it, and the two go
+ * out in one call.  Any other call on the file (a sync above all) first
+ * writes a held header out, so the bytes in the file at each sync, and
+ * the order of syncs, are what they were.  Other files keep the default
+ * VFS's methods untouched: its sqlite3_file comes first in ours.
+ */
+#define FRAME_HDR 24
+
+struct walfile {
+	const sqlite3_io_methods *real; /* the default VFS's methods */
+	int held;                       /* a frame header is in hdr */
+	sqlite3_int64 held_at;
+	unsigned char hdr[FRAME_HDR];
+	unsigned char *join;            /* header and page, for one write */
+	int join_cap;
+};
+
+static sqlite3_vfs *base_vfs;
+static sqlite3_vfs wal_vfs;
+
+/* Our part of a WAL file: after the default VFS's sqlite3_file. */
+static struct walfile *
+wf(sqlite3_file *f)
+{
+	return (struct walfile *)((char *)f + ((base_vfs->szOsFile + 7) & ~7));
+}
+
+static int
+wf_flush(sqlite3_file *f)
+{
+	struct walfile *w = wf(f);
+	if (!w->held)
+		return SQLITE_OK;
+	w->held = 0;
+	return w->real->xWrite(f, w->hdr, FRAME_HDR, w->held_at);
+}
+
+static int
+wf_write(sqlite3_file *f, const void *buf, int amt, sqlite3_int64 off)
+{
+	struct walfile *w = wf(f);
+	if (w->held && off == w->held_at + FRAME_HDR && amt > 0 && amt <= (1 << 17)) {
+		if (w->join_cap < FRAME_HDR + amt) {
+			unsigned char *j = sqlite3_realloc(w->join, FRAME_HDR + amt);
+			if (!j)
+				return SQLITE_IOERR_NOMEM;
+			w->join = j;
+			w->join_cap = FRAME_HDR + amt;
+		}
+		memcpy(w->join, w->hdr, FRAME_HDR);
+		memcpy(w->join + FRAME_HDR, buf, (size_t)amt);
+		w->held = 0;
+		return w->real->xWrite(f, w->join, FRAME_HDR + amt, w->held_at);
+	}
+	int rc = wf_flush(f);
+	if (rc != SQLITE_OK)
+		return rc;
+	if (amt == FRAME_HDR) {
+		memcpy(w->hdr, buf, FRAME_HDR);
+		w->held = 1;
+		w->held_at = off;
+		return SQLITE_OK;
+	}
+	return w->real->xWrite(f, buf, amt, off);
+}
+
+static int
+wf_close(sqlite3_file *f)
+{
+	struct walfile *w = wf(f);
+	int rc = wf_flush(f);
+	int rc2 = w->real->xClose(f);
+	sqlite3_free(w->join);
+	w->join = NULL;
+	return rc != SQLITE_OK ? rc : rc2;
+}
+
+static int
+wf_read(sqlite3_file *f, void *buf, int amt, sqlite3_int64 off)
+{
+	int rc = wf_flush(f);
+	return rc != SQLITE_OK ? rc : wf(f)->real->xRead(f, buf, amt, off);
+}
+
+static int
+wf_truncate(sqlite3_file *f, sqlite3_int64 size)
+{
+	int rc = wf_flush(f);
+	return rc != SQLITE_OK ? rc : wf(f)->real->xTruncate(f, size);
+}
+
+static int
+wf_sync(sqlite3_file *f, int flags)
+{
+	int rc = wf_flush(f);
+	return rc != SQLITE_OK ? rc : wf(f)->real->xSync(f, flags);
+}
+
+static int
+wf_size(sqlite3_file *f, sqlite3_int64 *size)
+{
+	int rc = wf_flush(f);
+	return rc != SQLITE_OK ? rc : wf(f)->real->xFileSize(f, size);
+}
+
+static int
+wf_lock(sqlite3_file *f, int lock)
+{
+	int rc = wf_flush(f);
+	return rc != SQLITE_OK ? rc : wf(f)->real->xLock(f, lock);
+}
+
+static int
+wf_unlock(sqlite3_file *f, int lock)
+{
+	int rc = wf_flush(f);
+	return rc != SQLITE_OK ? rc : wf(f)->real->xUnlock(f, lock);
+}
+
+static int
+wf_reserved(sqlite3_file *f, int *out)
+{
+	int rc = wf_flush(f);
+	return rc != SQLITE_OK ? rc : wf(f)->real->xCheckReservedLock(f, out);
+}
+
+static int
+wf_fcntl(sqlite3_file *f, int op, void *arg)
+{
+	int rc = wf_flush(f);
+	return rc != SQLITE_OK ? rc : wf(f)->real->xFileControl(f, op, arg);
+}
+
+static int
+wf_sector(sqlite3_file *f)
+{
+	return wf(f)->real->xSectorSize(f);
+}
+
+static int
+wf_devchar(sqlite3_file *f)
+{
+	return wf(f)->real->xDeviceCharacteristics(f);
+}
+
+static int
+wf_shm_map(sqlite3_file *f, int pg, int pgsz, int extend, void volatile **pp)
+{
+	return wf(f)->real->xShmMap(f, pg, pgsz, extend, pp);
+}
+
+static int
+wf_shm_lock(sqlite3_file *f, int off, int n, int flags)
+{
+	return wf(f)->real->xShmLock(f, off, n, flags);
+}
+
+static void
+wf_shm_barrier(sqlite3_file *f)
+{
+	wf(f)->real->xShmBarrier(f);
+}
+
+static int
+wf_shm_unmap(sqlite3_file *f, int del)
+{
+	return wf(f)->real->xShmUnmap(f, del);
+}
+
+static int
+wf_fetch(sqlite3_file *f, sqlite3_int64 off, int amt, void **pp)
+{
+	int rc = wf_flush(f);
+	return rc != SQLITE_OK ? rc : wf(f)->real->xFetch(f, off, amt, pp);
+}
+
+static int
+wf_unfetch(sqlite3_file *f, sqlite3_int64 off, void *p)
+{
+	return wf(f)->real->xUnfetch(f, off, p);
+}
+
+static const sqlite3_io_methods wal_methods = {
+	3, wf_close, wf_read, wf_write, wf_truncate, wf_sync, wf_size, wf_lock, wf_unlock,
+	wf_reserved, wf_fcntl, wf_sector, wf_devchar, wf_shm_map, wf_shm_lock, wf_shm_barrier,
+	wf_shm_unmap, wf_fetch, wf_unfetch,
+};
+
+static int
+vfs_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *outflags)
+{
+	(void)vfs;
+	int rc = base_vfs->xOpen(base_vfs, name, f, flags, outflags);
+	if (rc != SQLITE_OK || !f->pMethods || !(flags & SQLITE_OPEN_WAL) ||
+	    f->pMethods->iVersion < 3)
+		return rc; /* not a WAL file (or failed): the default VFS's as it is */
+	struct walfile *w = wf(f);
+	memset(w, 0, sizeof(*w));
+	w->real = f->pMethods;
+	f->pMethods = &wal_methods;
+	return rc;
+}
+
+/* The rest of the VFS is the default one's, called as itself. */
+static int
+vfs_delete(sqlite3_vfs *v, const char *name, int sync)
+{
+	(void)v;
+	return base_vfs->xDelete(base_vfs, name, sync);
+}
+
+static int
+vfs_access(sqlite3_vfs *v, const char *name, int flags, int *out)
+{
+	(void)v;
+	return base_vfs->xAccess(base_vfs, name, flags, out);
+}
+
+static int
+vfs_fullpath(sqlite3_vfs *v, const char *name, int n, char *out)
+{
+	(void)v;
+	return base_vfs->xFullPathname(base_vfs, name, n, out);
+}
+
+static void *
+vfs_dlopen(sqlite3_vfs *v, const char *name)
+{
+	(void)v;
+	return base_vfs->xDlOpen(base_vfs, name);
+}
+
+static void
+vfs_dlerror(sqlite3_vfs *v, int n, char *msg)
+{
+	(void)v;
+	base_vfs->xDlError(base_vfs, n, msg);
+}
+
+static void (*vfs_dlsym(sqlite3_vfs *v, void *h, const char *sym))(void)
+{
+	(void)v;
+	return base_vfs->xDlSym(base_vfs, h, sym);
+}
+
+static void
+vfs_dlclose(sqlite3_vfs *v, void *h)
+{
+	(void)v;
+	base_vfs->xDlClose(base_vfs, h);
+}
+
+static int
+vfs_random(sqlite3_vfs *v, int n, char *out)
+{
+	(void)v;
+	return base_vfs->xRandomness(base_vfs, n, out);
+}
+
+static int
+vfs_sleep(sqlite3_vfs *v, int us)
+{
+	(void)v;
+	return base_vfs->xSleep(base_vfs, us);
+}
+
+static int
+vfs_time(sqlite3_vfs *v, double *t)
+{
+	(void)v;
+	return base_vfs->xCurrentTime(base_vfs, t);
+}
+
+static int
+vfs_lasterr(sqlite3_vfs *v, int n, char *msg)
+{
+	(void)v;
+	return base_vfs->xGetLastError ? base_vfs->xGetLastError(base_vfs, n, msg) : 0;
+}
+
+static int
+vfs_time64(sqlite3_vfs *v, sqlite3_int64 *t)
+{
+	(void)v;
+	return base_vfs->xCurrentTimeInt64(base_vfs, t);
+}
+
+static pthread_once_t vfs_once = PTHREAD_ONCE_INIT;
+
+static void
+vfs_register(void)
+{
+	base_vfs = sqlite3_vfs_find(NULL);
+	if (!base_vfs || base_vfs->iVersion < 2 || !base_vfs->xCurrentTimeInt64)
+		return;
+	wal_vfs = (sqlite3_vfs){
+	    .iVersion = 2,
+	    .szOsFile = ((base_vfs->szOsFile + 7) & ~7) + (int)sizeof(struct walfile),
+	    .mxPathname = base_vfs->mxPathname,
+	    .zName = "inkflow",
+	    .xOpen = vfs_open, .xDelete = vfs_delete, .xAccess = vfs_access,
+	    .xFullPathname = vfs_fullpath, .xDlOpen = vfs_dlopen, .xDlError = vfs_dlerror,
+	    .xDlSym = vfs_dlsym, .xDlClose = vfs_dlclose, .xRandomness = vfs_random,
+	    .xSleep = vfs_sleep, .xCurrentTime = vfs_time, .xGetLastError = vfs_lasterr,
+	    .xCurrentTimeInt64 = vfs_time64,
+	};
+	if (sqlite3_vfs_register(&wal_vfs, 0) != SQLITE_OK)
+		base_vfs = NULL;
+}
+
+/* The VFS to open databases with: "inkflow", or the default one. */
+static const char *
+vfs_name(void)
+{
+	pthread_once(&vfs_once, vfs_register);
+	return base_vfs ? wal_vfs.zName : NULL;
+}
+
 int
 db_open(const char *path, struct db **out, char *err, size_t errlen)
 {
 	sqlite3 *h = NULL;
 	int rc = sqlite3_open_v2(path, &h,
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, vfs_name());
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
 		sqlite3_close(h);
