@@ -1461,7 +1461,7 @@ ingest_stage(struct app *app, const char *source, struct ingest_input *v, size_t
 		struct ing *g = &b->g[i];
 		memset(&v[i].res, 0, sizeof(v[i].res));
 		v[i].read_errno = 0;
-		if (!v[i].raw && v[i].path) {
+		if (v[i].path && !v[i].raw) {
 			char *raw;
 			size_t len;
 			size_t max = app->cfg->limits.max_message;

@@ -132,8 +132,10 @@ sb_adds(struct sbuf *sb, const char *s)
 void
 sb_addc(struct sbuf *sb, char c)
 {
-	if (sb->len + 2 > sb->cap)
-		sb_grow(sb, 1);
+	if (sb->len + 2 > sb->cap) {
+		sb_add(sb, &c, 1);
+		return;
+	}
 	sb->s[sb->len++] = c;
 	sb->s[sb->len] = '\0';
 }
