@@ -388,6 +388,49 @@ test_transactions(void **state)
 	db_rollback(db);
 }
 
+/* Commits of several pages each go through the WAL (whose frames are
+ * written by db.c's VFS) and read back right: by a second connection
+ * from the WAL, after a checkpoint from the database, and after both are
+ * closed and it is opened again. */
+#define SUMMARY "substr(t, 1, 40) || length(t)"
+static void
+test_wal_frames(void **state)
+{
+	struct fix *f = *state;
+	struct db *db = f->db;
+	assert_int_equal(db_x(db, "CREATE TABLE w(id INTEGER PRIMARY KEY, t TEXT, h TEXT)", ""), 0);
+	assert_int_equal(db_x(db, "CREATE INDEX w_h ON w(h)", ""), 0);
+	for (int i = 0; i < 200; i++) {
+		assert_int_equal(db_begin(db), 0);
+		assert_int_equal(db_x(db, "INSERT INTO w(t) VALUES(hex(randomblob(3000 + ?1)))", "d",
+		                     i), 0);
+		assert_int_equal(db_x(db, "UPDATE w SET h=" SUMMARY " WHERE id=last_insert_rowid()",
+		                     ""), 0);
+		assert_int_equal(db_commit(db), 0);
+	}
+	int64_t want = 0;
+	for (int i = 0; i < 200; i++)
+		want += 2 * (3000 + i);
+	struct db *other;
+	char err[256], *s = NULL;
+	assert_int_equal(db_open(f->path, &other, err, sizeof(err)), 0);
+	assert_int_equal(one_i(other, "SELECT sum(length(t)) FROM w"), want);
+	assert_int_equal(one_i(other, "SELECT count(*) FROM w WHERE h=" SUMMARY), 200);
+	assert_int_equal(db_1s(other, &s, "PRAGMA integrity_check", ""), 1);
+	assert_string_equal(s, "ok");
+	free(s);
+	assert_int_equal(db_x(db, "PRAGMA wal_checkpoint(TRUNCATE)", ""), 0);
+	assert_int_equal(one_i(other, "SELECT count(*) FROM w WHERE h=" SUMMARY), 200);
+	db_close(other);
+	db_close(db);
+	assert_int_equal(db_open(f->path, &f->db, err, sizeof(err)), 0);
+	assert_int_equal(one_i(f->db, "SELECT sum(length(t)) FROM w"), want);
+	assert_int_equal(db_1s(f->db, &s, "PRAGMA integrity_check", ""), 1);
+	assert_string_equal(s, "ok");
+	free(s);
+}
+#undef SUMMARY
+
 int
 main(void)
 {
@@ -399,6 +442,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_foreign_keys_enforced, setup_migrated, teardown),
 		cmocka_unit_test_setup_teardown(test_statement_cache, setup_migrated, teardown),
 		cmocka_unit_test_setup_teardown(test_transactions, setup_migrated, teardown),
+		cmocka_unit_test_setup_teardown(test_wal_frames, setup_migrated, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
