@@ -79,7 +79,8 @@ extern struct lazygnutls lazygnutls;
 int lazyetpan_load(char *err, size_t errlen);
 
 /* Close both if open.  Only while no other thread can be in them and no
- * IMAP connection is open: the daemon calls it before it waits. */
+ * IMAP connection is open: the daemon calls it before it waits.  A
+ * no-op in AddressSanitizer builds (see lazyetpan.c). */
 void lazyetpan_unload(void);
 
 /* Function-like, unlike lazyxml's and lazyharu's: libetpan's names are
