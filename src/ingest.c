@@ -1542,10 +1542,8 @@ ingest_commit(struct ingest_staged *b)
 	stage_commit(app, &b->sg, wanted);
 	free(wanted);
 	for (size_t i = 0; i < n; i++) {
-		if (v[i].read_errno) {
-			v[i].rc = -1;
-			continue;
-		}
+		/* A message not read has rc -1 from the loop above: it ends
+		 * below with nothing done. */
 		if (i < upto && v[i].rc == 0) {
 			v[i].rc = ing_run(&g[i]);
 			if (v[i].rc < 0 && i + 1 < upto) {
