@@ -1277,6 +1277,7 @@ struct staged {
 struct stage {
 	struct staged *v;
 	size_t n, cap;
+	int synced; /* the files' data is durable (stage_sync) */
 };
 
 static int
@@ -1402,8 +1403,27 @@ stage_message(struct ing *g, struct stage *sg, size_t owner)
 	}
 }
 
+/* The data of every staged file made durable with one filesystem sync,
+ * on the staging thread: the commit half then only renames.  0 when
+ * synced (or nothing staged), -1 when not. */
+static int
+stage_sync(struct app *app, struct stage *sg)
+{
+	if (sg->n == 0)
+		return 0;
+	int fd = open(app->cfg->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = fd >= 0 && syncfs(fd) == 0 ? 0 : -1;
+	if (r < 0)
+		log_warn("event=sync_failed path=%s error=%s", log_q(app->cfg->data_dir),
+		    log_q(strerror(errno)));
+	if (fd >= 0)
+		close(fd);
+	sg->synced = r == 0;
+	return r;
+}
+
 /* Make every staged file of a wanted message durable under its own name:
- * one filesystem sync for the data, the renames, one sync for the
+ * its data was synced by stage_sync; here the renames and one sync for the
  * directories.  The files of messages not wanted (seen before) and files
  * whose step failed are removed; their messages write them the slow way. */
 static void
@@ -1420,8 +1440,9 @@ stage_commit(struct app *app, struct stage *sg, const int *wanted)
 		}
 	}
 	sg->n = n;
-	int fd = n ? open(app->cfg->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-	int ok = fd >= 0 && syncfs(fd) == 0;
+	int fd = n && sg->synced ? open(app->cfg->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+	                         : -1;
+	int ok = fd >= 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!ok || rename(sg->v[i].tmp, sg->v[i].path) < 0)
 			unlink(sg->v[i].tmp);
@@ -1484,6 +1505,7 @@ ingest_stage(struct app *app, const char *source, struct ingest_input *v, size_t
 		if (!twin)
 			stage_message(g, &b->sg, i);
 	}
+	stage_sync(app, &b->sg);
 	return b;
 }
 
