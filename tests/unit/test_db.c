@@ -400,27 +400,40 @@ test_wal_frames(void **state)
 	struct db *db = f->db;
 	assert_int_equal(db_x(db, "CREATE TABLE w(id INTEGER PRIMARY KEY, t TEXT, h TEXT)", ""), 0);
 	assert_int_equal(db_x(db, "CREATE INDEX w_h ON w(h)", ""), 0);
+	struct db *other;
+	char err[256], *s = NULL;
+	assert_int_equal(db_open(f->path, &other, err, sizeof(err)), 0);
+	/* The second half without a sync per commit: each commit must be
+	 * whole in the WAL when another connection is told of it. */
 	for (int i = 0; i < 200; i++) {
+		if (i == 100)
+			assert_int_equal(db_x(db, "PRAGMA synchronous=OFF", ""), 0);
 		assert_int_equal(db_begin(db), 0);
 		assert_int_equal(db_x(db, "INSERT INTO w(t) VALUES(hex(randomblob(3000 + ?1)))", "d",
 		                     i), 0);
 		assert_int_equal(db_x(db, "UPDATE w SET h=" SUMMARY " WHERE id=last_insert_rowid()",
 		                     ""), 0);
 		assert_int_equal(db_commit(db), 0);
+		assert_int_equal(one_i(other, "SELECT count(*) FROM w WHERE h=" SUMMARY), i + 1);
 	}
+	/* One commit larger than a single write of the gathered frames. */
+	assert_int_equal(db_begin(db), 0);
+	for (int i = 200; i < 300; i++)
+		assert_int_equal(db_x(db, "INSERT INTO w(t,h) VALUES(hex(randomblob(3000 + ?1)), 'x')",
+		                     "d", i), 0);
+	assert_int_equal(db_x(db, "UPDATE w SET h=" SUMMARY " WHERE h='x'", ""), 0);
+	assert_int_equal(db_commit(db), 0);
+	assert_int_equal(db_x(db, "PRAGMA synchronous=FULL", ""), 0);
 	int64_t want = 0;
-	for (int i = 0; i < 200; i++)
+	for (int i = 0; i < 300; i++)
 		want += 2 * (3000 + i);
-	struct db *other;
-	char err[256], *s = NULL;
-	assert_int_equal(db_open(f->path, &other, err, sizeof(err)), 0);
 	assert_int_equal(one_i(other, "SELECT sum(length(t)) FROM w"), want);
-	assert_int_equal(one_i(other, "SELECT count(*) FROM w WHERE h=" SUMMARY), 200);
+	assert_int_equal(one_i(other, "SELECT count(*) FROM w WHERE h=" SUMMARY), 300);
 	assert_int_equal(db_1s(other, &s, "PRAGMA integrity_check", ""), 1);
 	assert_string_equal(s, "ok");
 	free(s);
 	assert_int_equal(db_x(db, "PRAGMA wal_checkpoint(TRUNCATE)", ""), 0);
-	assert_int_equal(one_i(other, "SELECT count(*) FROM w WHERE h=" SUMMARY), 200);
+	assert_int_equal(one_i(other, "SELECT count(*) FROM w WHERE h=" SUMMARY), 300);
 	db_close(other);
 	db_close(db);
 	assert_int_equal(db_open(f->path, &f->db, err, sizeof(err)), 0);
