@@ -162,6 +162,9 @@ count(struct run_stats *s, const struct ingest_result *r)
 
 #define INGEST_BATCH 32
 #define INGEST_BATCH_BYTES (16u << 20)
+/* At most this many bytes of messages in one IMAP FETCH command: the
+ * response is held whole by libetpan while the bodies are copied out. */
+#define FETCH_MANY_BYTES ((size_t)4 << 20)
 
 /* A batch read from the Maildir: the inputs and their entries' indexes. */
 struct md_batch {
@@ -440,6 +443,42 @@ im_fetch(struct im_pass *p, struct im_batch *b)
 		return;
 	}
 	while (p->i < p->n && b->k < INGEST_BATCH && bytes < INGEST_BATCH_BYTES) {
+		/* The next messages of known, ordinary size in one command;
+		 * what that does not bring is asked for alone below. */
+		size_t run = 0, run_bytes = 0;
+		while (p->i + run - i0 < chunk && b->k + run < INGEST_BATCH &&
+		       bytes + run_bytes < INGEST_BATCH_BYTES) {
+			size_t z = sizes[p->i + run - i0];
+			if (z == IMAP_SIZE_GONE || z == IMAP_SIZE_UNKNOWN || z >= INGEST_MAP_FROM ||
+			    z > app->cfg->limits.max_message || run_bytes + z > FETCH_MANY_BYTES)
+				break;
+			run_bytes += z;
+			run++;
+		}
+		if (run >= 2) {
+			char *raws[INGEST_BATCH];
+			size_t lens[INGEST_BATCH];
+			st = imap_fetch_many(l->imap, p->uids + p->i, run, run_bytes,
+			    app->cfg->limits.max_message, raws, lens, err, sizeof(err));
+			if (st != IMAP_OK && st != IMAP_ERR_MAILBOX) {
+				imap_drop(l, err, st);
+				break;
+			}
+			size_t j = 0;
+			for (; st == IMAP_OK && j < run && raws[j]; j++) {
+				snprintf(b->bkey[b->k], sizeof(b->bkey[b->k]), "%u:%u", p->validity,
+				    p->uids[p->i]);
+				b->in[b->k] = (struct ingest_input){.source_key = b->bkey[b->k],
+				    .raw = raws[j], .len = lens[j]};
+				b->buid[b->k++] = p->uids[p->i++];
+				bytes += lens[j];
+				p->s->read++;
+			}
+			for (size_t q = j; q < run; q++)
+				free(raws[q]);
+			if (j == run)
+				continue;
+		}
 		char *raw = NULL;
 		size_t len = 0, too_big = 0;
 		size_t size = p->i - i0 < chunk ? sizes[p->i - i0] : IMAP_SIZE_UNKNOWN;

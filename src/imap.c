@@ -1537,6 +1537,61 @@ out:
 }
 
 enum imap_status
+imap_fetch_many(struct imap_conn *ic, const uint32_t *uids, size_t n, size_t total,
+    size_t max_size, char **raws, size_t *lens, char *err, size_t errlen)
+{
+	struct sigpipe_state sp;
+	enum imap_status st;
+	clist *result = NULL;
+	char what[96], u[64];
+
+	for (size_t i = 0; i < n; i++) {
+		raws[i] = NULL;
+		lens[i] = 0;
+	}
+	st = check_ready(ic, 1, err, errlen);
+	if (st != IMAP_OK || n == 0)
+		return st;
+	struct mailimap_set *set = uid_set(uids, n, u, sizeof(u));
+	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(ft,
+	    mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL)));
+	sigpipe_block(&sp);
+	snprintf(what, sizeof(what), "UID FETCH %s BODY.PEEK[] failed", u);
+	/* The sizes the server gave, with room for servers whose RFC822.SIZE
+	 * is not the exact size of BODY[] (a converted store), and slack. */
+	budget(ic, 2 * total + IMAP_FETCH_SLACK);
+	int r = mailimap_uid_fetch(ic->imap, set, ft, &result);
+	mailimap_fetch_type_free(ft);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR) {
+		st = fail_cmd(ic, r, IMAP_ERR_MAILBOX, err, errlen, what);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct mailimap_msg_att_static *a =
+		    fetch_att(result, uids[i], MAILIMAP_MSG_ATT_BODY_SECTION);
+		if (a == NULL || a->att_data.att_body_section == NULL ||
+		    a->att_data.att_body_section->sec_body_part == NULL)
+			continue; /* gone meanwhile: the caller asks for it alone */
+		struct mailimap_msg_att_body_section *bs = a->att_data.att_body_section;
+		if (bs->sec_length > max_size)
+			continue; /* larger than it said: likewise */
+		raws[i] = xmalloc(bs->sec_length + 1);
+		memcpy(raws[i], bs->sec_body_part, bs->sec_length);
+		raws[i][bs->sec_length] = '\0';
+		lens[i] = bs->sec_length;
+	}
+	st = IMAP_OK;
+out:
+	if (result != NULL)
+		mailimap_fetch_list_free(result);
+	sigpipe_restore(&sp);
+	return st;
+}
+
+enum imap_status
 imap_fetch_file(struct imap_conn *ic, uint32_t uid, size_t max_size, int fd, size_t *len,
     size_t *too_big, int *wr_errno, char *err, size_t errlen)
 {

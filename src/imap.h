@@ -100,6 +100,15 @@ enum imap_status imap_sizes(struct imap_conn *ic, const uint32_t *uids, size_t n
 enum imap_status imap_fetch_sized(struct imap_conn *ic, uint32_t uid, size_t size,
     size_t max_size, char **raw, size_t *len, size_t *too_big, char *err, size_t errlen);
 
+/* Several whole messages in one command (UID FETCH set BODY.PEEK[]), for
+ * messages whose sizes are known (imap_sizes) and add up to total bytes:
+ * one round trip instead of one per message.  raws[i] and lens[i] as for
+ * imap_fetch; raws[i] NULL when the server sent nothing for uids[i] (gone
+ * meanwhile) or more than max_size bytes: imap_fetch_sized then tells
+ * which. */
+enum imap_status imap_fetch_many(struct imap_conn *ic, const uint32_t *uids, size_t n,
+    size_t total, size_t max_size, char **raws, size_t *lens, char *err, size_t errlen);
+
 /* A whole message written to fd in partial fetches (BODY.PEEK[]<off.n>)
  * of IMAP_PART bytes, so that at most one part is in memory whatever the
  * message's size; for messages too large to hold (imap_fetch keeps the

@@ -1324,6 +1324,29 @@ test_lab_messages(void **state)
 		assert_null(raw);
 		assert_int_equal(big, sz[2]);
 	}
+	/* several bodies in one command; a UID not there and a body over
+	 * max_size come back NULL, the others whole */
+	{
+		uint32_t q[4] = {u[0], u[2] + 1000, u[1], u[2]};
+		char *raws[4];
+		size_t lens[4];
+		assert_int_equal(imap_fetch_many(ic, q, 4, 1 << 16, 1 << 20, raws, lens, err,
+		                     sizeof(err)), IMAP_OK);
+		assert_null(raws[1]);
+		for (size_t i = 0; i < 4; i++) {
+			if (i == 1)
+				continue;
+			int k = which[i == 0 ? 0 : i == 2 ? 1 : 2];
+			assert_non_null(raws[i]);
+			assert_int_equal(lens[i], strlen(msg[k]));
+			assert_memory_equal(raws[i], msg[k], lens[i]);
+			free(raws[i]);
+		}
+		size_t small = strlen(msg[which[0]]) - 1;
+		assert_int_equal(imap_fetch_many(ic, u, 1, 1 << 16, small, raws, lens, err,
+		                     sizeof(err)), IMAP_OK);
+		assert_null(raws[0]);
+	}
 	/* dispose of several in one command: all \Seen */
 	assert_int_equal(imap_dispose_many(ic, u, 3, err, sizeof(err)), IMAP_OK);
 	for (int k = 0; k < 3; k++) {
