@@ -819,12 +819,12 @@ route_client(struct ing *g)
 			    (long long)tagged);
 			return hold(g, reason);
 		}
-		int64_t is_contact = 0;
-		if (db_1i(app->db, &is_contact,
-		        "SELECT count(*) FROM contacts WHERE client_id=?1 AND email=?2", "it", client,
-		        m->from_addr) < 0)
+		/* A contact, or a colleague from the client's own domain (who
+		 * becomes a contact), as for a reply in the thread. */
+		int ok = client ? thread_sender_ok(g, tagged) : 0;
+		if (ok < 0)
 			return -1;
-		if (!is_contact) {
+		if (!ok) {
 			char reason[200];
 			snprintf(reason, sizeof(reason),
 			    "subject names INK-%lld but the sender is not a contact of that "
@@ -832,6 +832,18 @@ route_client(struct ing *g)
 			return hold(g, reason);
 		}
 		return attach(g, tagged, "subject tag");
+	}
+	/* "INK-7" typed without brackets: only from that project's people;
+	 * from anyone else it is just text. */
+	if (route_subject_bare_tag(m->subject, &tagged)) {
+		int64_t exists = 0;
+		int rc = db_1i(app->db, &exists, "SELECT count(*) FROM projects WHERE id=?1", "i",
+		    tagged);
+		int ok = rc < 0 ? -1 : exists ? thread_sender_ok(g, tagged) : 0;
+		if (ok < 0)
+			return -1;
+		if (ok)
+			return attach(g, tagged, "project number in the subject");
 	}
 	int64_t p = project_by_thread(g);
 	if (p) {

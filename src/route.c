@@ -39,6 +39,38 @@ route_subject_tag(const char *subject, int64_t *project)
 	return 0;
 }
 
+/* A byte that continues a word: ASCII letters and digits, '-', '_', and
+ * any byte of a UTF-8 sequence. */
+static int
+word_byte(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '-' ||
+	       c == '_' || c >= 0x80;
+}
+
+int
+route_subject_bare_tag(const char *subject, int64_t *project)
+{
+	const char *s = subject ? subject : "";
+	for (const char *p = s; *p; p++) {
+		if (!str_istarts(p, "INK-") || (p > s && word_byte((unsigned char)p[-1])))
+			continue;
+		const char *q = p + 4;
+		int64_t v = 0;
+		int digits = 0;
+		while (*q >= '0' && *q <= '9' && digits < 12) {
+			v = v * 10 + (*q++ - '0');
+			digits++;
+		}
+		/* "INK-7" and "INK-7." yes; "INK-7b", "INK-7-2", "INK-0123456789012" no */
+		if (!digits || v <= 0 || word_byte((unsigned char)*q))
+			continue;
+		*project = v;
+		return 1;
+	}
+	return 0;
+}
+
 /* Length of a reply/forward prefix at s (including the colon and following
  * blanks), 0 if none. */
 static size_t

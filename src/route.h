@@ -12,6 +12,11 @@
  * anywhere in subject.  1 and *project set when found, 0 otherwise. */
 int route_subject_tag(const char *subject, int64_t *project);
 
+/* "INK-<n>" typed without the brackets ("Pliki do INK-7"), as a word of
+ * its own (case-insensitive): 1 and *project set when found.  Weaker than
+ * the bracketed tag: the caller trusts it only from the project's people. */
+int route_subject_bare_tag(const char *subject, int64_t *project);
+
 /* Longest title route_clean_subject returns, in characters (without the
  * "…" that marks a cut). */
 #define ROUTE_TITLE_MAX 200

@@ -385,6 +385,29 @@ class Tokens(unittest.TestCase):
                          [("processed", 1)])
         self.assertEqual(env.sql("SELECT count(*) FROM contacts WHERE email=?", colleague), [(1,)])
 
+    def test_subject_tag_from_colleague_and_bare_number(self):
+        """The [INK-n] tag counts from a colleague at the client's own domain
+        (reply-all to the acknowledgement), as a reply in the thread does;
+        "INK-n" typed without brackets counts only from the project's
+        people, and from anyone else it is just text."""
+        env = self.env
+        colleague = "magda@" + CLIENT.split("@")[1]
+        env.put(make_mail(colleague, "RE: Banery [INK-1]", "Dołączam logo."))
+        env.once()
+        self.assertEqual(env.sql("SELECT status, project_id FROM messages ORDER BY id DESC LIMIT 1"),
+                         [("processed", 1)])
+        self.assertEqual(env.sql("SELECT count(*) FROM contacts WHERE email=?", colleague), [(1,)])
+        env.put(make_mail(CLIENT, "Pliki do INK-1", "W załączniku pliki."))
+        env.once()
+        self.assertEqual(env.sql("SELECT status, project_id FROM messages ORDER BY id DESC LIMIT 1"),
+                         [("processed", 1)])
+        env.put(make_mail(OUTSIDER, "Pliki do INK-1", "Nasze pliki."))
+        env.once()
+        rows = env.sql("SELECT status, project_id FROM messages ORDER BY id DESC LIMIT 1")
+        self.assertEqual(rows[0][0], "processed")
+        self.assertNotEqual(rows[0][1], 1)  # a new inquiry of its own, not INK-1
+        self.assertEqual(env.sql("SELECT count(*) FROM projects"), [(2,)])
+
 
 def rfc2231(name):
     """name as an RFC 2231 extended parameter value, every byte kept."""

@@ -121,9 +121,8 @@ test_hijack_held(void **state)
 	assert_int_equal(r.status, ING_HELD);
 	assert_int_equal(r.project, 0);
 	assert_non_null(strstr(r.reason, "not a contact"));
-	/* Even a colleague from the client's own domain who is not yet a
-	 * contact: held for BOK to decide. */
-	r = feed(f, "szef@reklama-baltyk.pl", "Re: [INK-1] adres", NULL, "h3@x");
+	/* So is someone at a free-mail domain. */
+	r = feed(f, "ola.baltyk@gmail.com", "Re: [INK-1] adres", NULL, "h3@x");
 	assert_int_equal(r.status, ING_HELD);
 	assert_int_equal(count(f, "SELECT count(*) FROM events WHERE project_id=1 AND text LIKE"
 	                          " '%intruz%'"),
@@ -131,6 +130,13 @@ test_hijack_held(void **state)
 	assert_int_equal(count(f, "SELECT count(*) FROM messages WHERE project_id=1"), 1);
 	/* BOK has a task for each held message. */
 	assert_int_equal(count(f, "SELECT count(*) FROM tasks WHERE kind='review-held'"), 2);
+	/* A colleague from the client's own domain (a reply-all to the
+	 * acknowledgement) joins the project and becomes a contact. */
+	r = feed(f, "szef@reklama-baltyk.pl", "Re: [INK-1] adres", NULL, "h5@x");
+	assert_int_equal(r.status, ING_PROCESSED);
+	assert_int_equal(r.project, 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM contacts WHERE email='szef@reklama-baltyk.pl'"),
+	    1);
 	/* A tag naming no project at all is held too. */
 	r = feed(f, "ola@reklama-baltyk.pl", "[INK-77] ?", NULL, "h4@x");
 	assert_int_equal(r.status, ING_HELD);

@@ -247,6 +247,24 @@ test_find_our_ids_cap(void **state)
 	sb_free(&sb);
 }
 
+static void
+test_bare_tag(void **state)
+{
+	(void)state;
+	int64_t n = 0;
+	assert_int_equal(route_subject_bare_tag("Pliki do INK-7", &n), 1);
+	assert_int_equal(n, 7);
+	assert_int_equal(route_subject_bare_tag("ink-12: poprawki.", &n), 1);
+	assert_int_equal(n, 12);
+	assert_int_equal(route_subject_bare_tag("(INK-3)", &n), 1);
+	assert_int_equal(n, 3);
+	static const char *const no[] = {"PINK-7 folia", "INK-7b", "INK-7-2", "INK-", "INK-0",
+	    "abcINK-5", "INK-1234567890123", "\xc5\xbcINK-4", "Zlecenie 7", ""};
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		assert_int_equal(route_subject_bare_tag(no[i], &n), 0);
+	assert_int_equal(route_subject_bare_tag(NULL, &n), 0);
+}
+
 int
 main(void)
 {
@@ -255,6 +273,7 @@ main(void)
 		cmocka_unit_test(test_tag_after_prefixes),
 		cmocka_unit_test(test_tag_not_found),
 		cmocka_unit_test(test_tag_first_valid_wins),
+		cmocka_unit_test(test_bare_tag),
 		cmocka_unit_test(test_clean_subject),
 		cmocka_unit_test(test_clean_subject_tag_positions),
 		cmocka_unit_test(test_clean_subject_not_prefixes),
