@@ -44,7 +44,7 @@ static int
 is_autoreply_subject(const char *s)
 {
 	static const char *pre[] = {"Automatic reply:", "Auto reply:", "Autoreply:",
-	    "Auto-reply:", "Auto:", "Out of Office", "Automatyczna odpowiedź",
+	    "Auto-reply:", "Out of Office", "Automatyczna odpowiedź",
 	    "Odpowiedź automatyczna", "Autoodpowiedź", "Nieobecność",
 	    "Abwesenheitsnotiz", "Automatische Antwort", "Automatische Abwesenheit",
 	    "Abwesend:", "Réponse automatique", "Respuesta automática"};
@@ -53,7 +53,41 @@ is_autoreply_subject(const char *s)
 	for (size_t i = 0; i < ARRAY_LEN(pre); i++)
 		if (str_istarts(s, pre[i]))
 			return 1;
-	return 0;
+	/* Lotus Notes writes "AUTO: <name> is out of the office"; "Auto:" in
+	 * any other case is a person's subject ("Auto: oklejenie busów"). */
+	return strncmp(s, "AUTO:", 5) == 0;
+}
+
+/* The Action fields of a delivery-status report (RFC 3464) in m: *failed
+ * counts "failed", *other every other action (delayed, delivered, relayed,
+ * expanded).  Both 0 when m carries no readable report. */
+static void
+dsn_actions(const struct mime_msg *m, int *failed, int *other)
+{
+	*failed = *other = 0;
+	for (size_t i = 0; i < m->natts; i++) {
+		const struct mime_att *a = &m->atts[i];
+		if (!a->data || !a->content_type ||
+		    (strcmp(a->content_type, "message/delivery-status") != 0 &&
+		        strcmp(a->content_type, "message/global-delivery-status") != 0 &&
+		        strcmp(a->content_type, "text/delivery-status") != 0))
+			continue;
+		for (size_t at = 0; at < a->len;) {
+			const char *line = a->data + at;
+			const char *nl = memchr(line, '\n', a->len - at);
+			size_t len = nl ? (size_t)(nl - line) : a->len - at;
+			at += len + 1;
+			if (len < 7 || !str_istarts(line, "action:"))
+				continue;
+			size_t k = 7;
+			while (k < len && (line[k] == ' ' || line[k] == '\t'))
+				k++;
+			if (len - k >= 6 && str_istarts(line + k, "failed"))
+				(*failed)++;
+			else
+				(*other)++;
+		}
+	}
 }
 
 /* 1 if an Auto-Submitted value is the keyword "no", which RFC 3834 lets
@@ -88,12 +122,28 @@ classify(const struct mime_msg *m, const char *system_address, char *why, size_t
 		}
 	}
 
-	if (m->content_type && strcmp(m->content_type, "multipart/report") == 0 &&
-	    (!m->report_type || str_ieq(m->report_type, "delivery-status") ||
-	        str_ieq(m->report_type, "disposition-notification"))) {
-		snprintf(why, whylen, "multipart/report; report-type=%s",
-		    m->report_type ? m->report_type : "?");
-		return CLASS_BOUNCE;
+	if (m->content_type && strcmp(m->content_type, "multipart/report") == 0) {
+		/* A read receipt (RFC 8098) says the mail arrived: automatic
+		 * mail, not a failure. */
+		if (m->report_type && str_ieq(m->report_type, "disposition-notification")) {
+			snprintf(why, whylen, "read receipt (multipart/report; "
+			                      "report-type=disposition-notification)");
+			return CLASS_AUTOREPLY;
+		}
+		if (!m->report_type || str_ieq(m->report_type, "delivery-status") ||
+		    str_ieq(m->report_type, "global-delivery-status")) {
+			/* Only a report of a failure is a bounce; "delayed" (the
+			 * server keeps trying) and "delivered" notices are not. */
+			int failed, other;
+			dsn_actions(m, &failed, &other);
+			if (!failed && other) {
+				snprintf(why, whylen, "delivery status notification without a failure");
+				return CLASS_AUTOREPLY;
+			}
+			snprintf(why, whylen, "multipart/report; report-type=%s",
+			    m->report_type ? m->report_type : "?");
+			return CLASS_BOUNCE;
+		}
 	}
 	if (m->return_path && !*m->return_path) {
 		snprintf(why, whylen, "null return path <>");

@@ -170,7 +170,7 @@ test_autoreply_subjects(void **state)
 		"Auto reply: x",
 		"Autoreply: x",
 		"Auto-reply: x",
-		"Auto: x",
+		"AUTO: Jan Kowalski is out of the office (returning 02.12.2026)",
 		"Out of Office: Zapytanie",
 		"OUT OF OFFICE",
 		"out of office until Monday",
@@ -188,6 +188,8 @@ test_autoreply_subjects(void **state)
 		"Autobus reklamowy – oklejenie",
 		"Outdoor baner",
 		"Re: Out of Office",
+		"Auto: oklejenie 5 busów firmowych",
+		"auto: folia na szyby",
 	};
 	for (size_t i = 0; i < sizeof(people) / sizeof(people[0]); i++) {
 		struct mime_msg m = inquiry();
@@ -211,8 +213,31 @@ test_bounce(void **state)
 	m.report_type = NULL;
 	assert_int_equal(cls(&m), CLASS_BOUNCE);
 	assert_string_equal(why, "multipart/report; report-type=?");
+	/* A read receipt is automatic mail, not a bounce. */
 	m.report_type = "disposition-notification";
+	assert_int_equal(cls(&m), CLASS_AUTOREPLY);
+	assert_non_null(strstr(why, "read receipt"));
+	/* A delivery report decides by its Action fields: "delayed" and
+	 * "delivered" are not failures; any "failed" is. */
+	m.report_type = "delivery-status";
+	char delayed[] = "Reporting-MTA: dns; mx.example\r\n\r\n"
+	                 "Final-Recipient: rfc822; a@b.example\r\nAction: delayed\r\n"
+	                 "Status: 4.4.1\r\n";
+	char failed[] = "Final-Recipient: rfc822; a@b.example\nAction: delayed\n\n"
+	                "Final-Recipient: rfc822; c@b.example\nACTION:  Failed\nStatus: 5.1.1\n";
+	struct mime_att dsn = {.content_type = "message/delivery-status", .data = delayed,
+	    .len = sizeof(delayed) - 1};
+	m.atts = &dsn;
+	m.natts = 1;
+	assert_int_equal(cls(&m), CLASS_AUTOREPLY);
+	assert_string_equal(why, "delivery status notification without a failure");
+	dsn.data = failed;
+	dsn.len = sizeof(failed) - 1;
 	assert_int_equal(cls(&m), CLASS_BOUNCE);
+	dsn.len = 0; /* no readable report: a bounce, as before */
+	assert_int_equal(cls(&m), CLASS_BOUNCE);
+	m.atts = NULL;
+	m.natts = 0;
 	/* Another kind of report from a person's address is not a bounce. */
 	m.report_type = "feedback-report";
 	assert_int_equal(cls(&m), CLASS_NORMAL);
