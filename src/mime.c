@@ -208,6 +208,7 @@ enum {
 	CV_ASCII8 = 4,    /* us-ascii label, 8-bit data */
 	CV_BADUTF8 = 8,   /* utf-8 label, invalid bytes */
 	CV_L2C1 = 16,     /* iso-8859-2 label, Windows-1250 bytes */
+	CV_UTF8IN = 32,   /* single-byte label, UTF-8 text */
 };
 
 static int
@@ -365,6 +366,24 @@ static const char *const CS_LATIN2[] = {"iso-8859-2", "iso8859-2", "iso_8859-2",
 static const char *const CS_CP1250[] = {"windows-1250", "cp1250", "x-cp1250", "win-1250", "cp-1250", "windows1250", "ms-ee", NULL};
 static const char *const CS_NONE[] = {"unknown-8bit", "x-unknown", "unknown", "default", "x-user-defined", "8bit", "none", NULL};
 
+/* Unlabelled 8-bit text that is not UTF-8: Windows-1250, the common
+ * charset of Polish mail, unless it reads as ISO-8859-2 -- no byte in
+ * 0x80-0x9f (control codes there) and one of ą Ą ś Ś ź Ź as ISO-8859-2
+ * writes them (which Windows-1250 has as the symbols ± ˇ ¶ ¦ Ľ ¬).
+ * Either way German umlauts and ß come out right. */
+static const char *
+cs_guess_8bit(const char *in, size_t len)
+{
+	int l2 = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)in[i];
+		if (ch >= 0x80 && ch <= 0x9f)
+			return "WINDOWS-1250";
+		l2 |= ch == 0xb1 || ch == 0xa1 || ch == 0xb6 || ch == 0xa6 || ch == 0xbc || ch == 0xac;
+	}
+	return l2 ? "ISO-8859-2" : "WINDOWS-1250";
+}
+
 static char *
 cs_guess(const char *in, size_t len, unsigned *flags, unsigned flag)
 {
@@ -372,8 +391,62 @@ cs_guess(const char *in, size_t len, unsigned *flags, unsigned flag)
 		*flags |= flag;
 	if (utf8_valid(in, len))
 		return utf8_sanitize(in, len);
-	char *s = iconv_utf8("WINDOWS-1250", in, len);
+	char *s = iconv_utf8(cs_guess_8bit(in, len), in, len);
 	return s ? s : utf8_sanitize(in, len);
+}
+
+/* Whether valid UTF-8 text p, labelled with a single-byte charset, is
+ * UTF-8 after all (web forms and some webmail label UTF-8 as ISO-8859-2
+ * or Windows-1250): it has multi-byte sequences and each one is a
+ * character such text holds -- Latin letters with diacritics, general
+ * punctuation, the euro sign, arrows and dingbats, emoji, a byte-order
+ * mark.  Single-byte text rarely forms valid UTF-8 at all, and when it
+ * does ("PÓŁ" in ISO-8859-2 is the bytes of U+04E3) the character is
+ * from another script. */
+static int
+utf8_mislabelled(const char *p, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	int multi = 0;
+	for (size_t i = 0; i < n;) {
+		if (u[i] < 0x80) {
+			i++;
+			continue;
+		}
+		size_t k = u[i] >= 0xf0 ? 4 : u[i] >= 0xe0 ? 3 : 2;
+		uint32_t cp = u[i] & (k == 4 ? 0x07 : k == 3 ? 0x0f : 0x1f);
+		for (size_t j = 1; j < k && i + j < n; j++)
+			cp = cp << 6 | (u[i + j] & 0x3f);
+		i += k;
+		multi = 1;
+		if (!((cp >= 0xa0 && cp <= 0x24f) || (cp >= 0x1e00 && cp <= 0x1eff) ||
+		        (cp >= 0x2000 && cp <= 0x206f) || cp == 0x20ac || (cp >= 0x2100 && cp <= 0x215f) ||
+		        (cp >= 0x2190 && cp <= 0x27bf) || cp == 0xfeff || (cp >= 0x1f000 && cp <= 0x1faff)))
+			return 0;
+	}
+	return multi;
+}
+
+/* Labels iconv does not know, for the charsets they mean (Outlook's
+ * Korean, the "implicit"/"explicit" Hebrew and Arabic of RFC 1556, old
+ * Mac and Windows names); Latin-2 and Latin-1 families are handled in
+ * cs_conv. */
+static const char *
+cs_alias(const char *norm)
+{
+	static const char *const map[][2] = {
+	    {"ks_c_5601-1987", "CP949"}, {"ks_c_5601", "CP949"}, {"ks_c_5601-1989", "CP949"},
+	    {"iso-8859-8-i", "ISO-8859-8"}, {"iso-8859-8-e", "ISO-8859-8"},
+	    {"iso-8859-6-i", "ISO-8859-6"}, {"iso-8859-6-e", "ISO-8859-6"},
+	    {"gb2312", "GBK"}, {"x-gbk", "GBK"}, {"x-sjis", "SHIFT_JIS"}, {"shift-jis", "SHIFT_JIS"},
+	    {"x-euc-jp", "EUC-JP"}, {"x-mac-ce", "MAC-CENTRALEUROPE"},
+	    {"x-mac-centraleurope", "MAC-CENTRALEUROPE"}, {"x-mac-roman", "MACINTOSH"},
+	    {"x-unicode-2-0-utf-7", "UTF-7"}, {"windows-874", "CP874"}, {"x-cp1251", "CP1251"},
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(norm, map[i][0]) == 0)
+			return map[i][1];
+	return NULL;
 }
 
 /* Whether p holds at least one well-formed multi-byte UTF-8 sequence. */
@@ -416,12 +489,20 @@ cs_conv(const char *charset, const char *in, size_t len, unsigned *flags)
 			return utf8_sanitize(in, len);
 		return cs_guess(in, len, flags, CV_ASCII8);
 	}
-	const char *ic = NULL;
-	if (cs_in(norm, CS_LATIN1))
+	int latin1 = cs_in(norm, CS_LATIN1), latin2 = cs_in(norm, CS_LATIN2),
+	    cp1250 = cs_in(norm, CS_CP1250);
+	if ((latin1 || latin2 || cp1250 || str_istarts(norm, "iso-8859-") ||
+	        str_istarts(norm, "windows-125") || str_istarts(norm, "cp125")) &&
+	    has_8bit(in, len) && utf8_valid(in, len) && utf8_mislabelled(in, len)) {
+		*flags |= CV_UTF8IN;
+		return utf8_sanitize(in, len);
+	}
+	const char *ic = cs_alias(norm);
+	if (latin1)
 		ic = "WINDOWS-1252";
-	else if (cs_in(norm, CS_CP1250))
+	else if (cp1250)
 		ic = "WINDOWS-1250";
-	else if (cs_in(norm, CS_LATIN2)) {
+	else if (latin2) {
 		ic = "ISO-8859-2";
 		for (size_t i = 0; i < len; i++) {
 			unsigned char ch = (unsigned char)in[i];
@@ -540,6 +621,8 @@ cs_notes(struct pctx *c, unsigned flags, const char *charset, const char *where)
 		note(c, "invalid UTF-8 in %s declared utf-8", where);
 	if (flags & CV_L2C1)
 		note(c, "iso-8859-2 declared but Windows-1250 bytes in %s", where);
+	if (flags & CV_UTF8IN)
+		note(c, "%s declared but UTF-8 text in %s, read as UTF-8", norm[0] ? norm : "?", where);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2544,6 +2627,10 @@ leaf_text(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
 	unsigned flags = 0;
 	char *u = cs_conv(cs, data, len, &flags);
 	free(data);
+	/* A byte-order mark (Notepad, some webmail) is not text: it would
+	 * stand before a first-line command. */
+	if (strncmp(u, "\xef\xbb\xbf", 3) == 0)
+		memmove(u, u + 3, strlen(u + 3) + 1);
 	cs_notes(c, flags & ~(unsigned)CV_GUESSED, cs, "a text part");
 	if (flags & CV_GUESSED)
 		note(c, "undeclared 8-bit text in a body part, charset guessed");

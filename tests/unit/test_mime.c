@@ -316,6 +316,44 @@ test_charset_conversions(void **state)
 	free(s);
 }
 
+/* What real mail gets wrong about its charset. */
+static void
+test_charset_real_world(void **state)
+{
+	(void)state;
+	/* UTF-8 labelled as a single-byte charset (web forms, webmail) */
+	conv_eq("iso-8859-2", "Prosz\xc4\x99 o wycen\xc4\x99 wizyt\xc3\xb3wek",
+	    "Proszę o wycenę wizytówek");
+	conv_eq("windows-1250", "Gr\xc3\xb6\xc3\x9f" "e \xe2\x80\x93 3 m \xe2\x82\xac",
+	    "Größe – 3 m €");
+	conv_eq("iso-8859-1", "Danke \xf0\x9f\x91\x8d \xc3\xbc", "Danke 👍 ü");
+	/* ...but single-byte text that happens to be valid UTF-8 of another
+	 * script stays what its label says: "PÓŁKA" is not U+04E3 */
+	conv_eq("iso-8859-2", "P\xd3\xa3KA", "PÓŁKA");
+	conv_eq("iso-8859-2", "\xa3\xf3" "d\xbc", "Łódź");
+	/* unlabelled 8-bit text: ISO-8859-2 when its letters say so, else
+	 * Windows-1250 */
+	conv_eq(NULL, "Marianna \xa6liwi\xf1ska", "Marianna Śliwińska");
+	conv_eq(NULL, "\xb1\xb6\xbc \xa1\xa6\xac", "ąśź ĄŚŹ");
+	conv_eq(NULL, "Marianna \x8cliwi\xf1ska", "Marianna Śliwińska");
+	conv_eq(NULL, "\xb9\x9c\x9f \x84" "x\x94 \xb1", "ąśź „x” ±");
+	/* labels iconv does not know, for what they mean */
+	conv_eq("ks_c_5601-1987", "\xc7\xd1\xb1\xb9", "한국");
+	conv_eq("iso-8859-8-i", "\xf9\xec\xe5\xed", "שלום");
+	conv_eq("x-mac-ce", "\x88", "ą");
+	/* a header with unencoded ISO-8859-2 */
+	char *h = mime_decode_header("\"Marianna \xa6liwi\xf1ska\" <m@onet.pl>");
+	assert_string_equal(h, "\"Marianna Śliwińska\" <m@onet.pl>");
+	free(h);
+	/* a byte-order mark does not start the text */
+	struct mime_msg *m = parse("From: a@b.pl\nSubject: x\nMIME-Version: 1.0\n"
+	                           "Content-Type: text/plain; charset=utf-8\n"
+	                           "Content-Transfer-Encoding: base64\n\n"
+	                           "77u/QVBQUk9WRQo=\n");
+	assert_string_equal(m->text, "APPROVE\n");
+	mime_msg_free(m);
+}
+
 static void
 test_charset_labels(void **state)
 {
@@ -2284,6 +2322,7 @@ main(void)
 		cmocka_unit_test(test_defect_ew_sloppy),
 		cmocka_unit_test(test_charset_conversions),
 		cmocka_unit_test(test_charset_labels),
+		cmocka_unit_test(test_charset_real_world),
 		cmocka_unit_test(test_defect_unknown_charset),
 		cmocka_unit_test(test_defect_ascii_with_8bit),
 		cmocka_unit_test(test_defect_latin2_cp1250),
