@@ -1038,6 +1038,81 @@ hdr_scan(const char *p, size_t len, struct hdr *h)
 	h->body = len;
 }
 
+/* Length of the field name when line p[0..n) is "name:" (blanks allowed
+ * before the colon), else 0. */
+static size_t
+field_name_len(const char *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n && is_ftext((unsigned char)p[i]))
+		i++;
+	size_t nend = i;
+	while (i < n && is_wsp((unsigned char)p[i]))
+		i++;
+	return nend && i < n && p[i] == ':' ? nend : 0;
+}
+
+/* A header cut short by a line that is neither a field nor folded (a
+ * Received: continuation written without its indent) while From, Subject
+ * and the rest follow: a copy of the message with each such line
+ * indented, so it folds into the field before it, as other readers take
+ * it.  NULL when the header really ends there -- no blank line within
+ * the header's reach, more than 3 such lines in a row, or no field a
+ * message header has after them (a body that begins without a blank
+ * line is left alone). */
+static char *
+hdr_repair(const char *p, size_t len, const struct hdr *h, size_t max_header, size_t *outlen)
+{
+	static const char *const known[] = {"from", "to", "cc", "subject", "date", "message-id",
+	    "mime-version", "content-type", "content-transfer-encoding", "received",
+	    "return-path", "reply-to", "in-reply-to", "references", "sender", "delivered-to",
+	    "x-mailer", "user-agent", "dkim-signature", "authentication-results", NULL};
+	if (!h->noblank || !h->n)
+		return NULL;
+	size_t pos = h->body, end = 0, bad = 0, run = 0;
+	int known_after = 0;
+	while (pos < len && pos <= max_header) {
+		const char *nl = memchr(p + pos, '\n', len - pos);
+		size_t eol = nl ? (size_t)(nl - p) : len, cend = eol;
+		if (cend > pos && p[cend - 1] == '\r')
+			cend--;
+		if (cend == pos) {
+			end = pos;
+			break;
+		}
+		size_t nl_len = field_name_len(p + pos, cend - pos);
+		if (nl_len) {
+			run = 0;
+			for (size_t k = 0; known[k] && !known_after; k++)
+				known_after = strlen(known[k]) == nl_len &&
+				              strncasecmp(p + pos, known[k], nl_len) == 0;
+		} else if (!is_wsp((unsigned char)p[pos])) {
+			if (++run > 3)
+				return NULL;
+			bad++;
+		}
+		pos = nl ? eol + 1 : len;
+	}
+	if (!end || !known_after || !bad)
+		return NULL;
+	char *out = xmalloc(len + bad + 1);
+	size_t o = 0;
+	memcpy(out, p, h->body);
+	o = h->body;
+	for (pos = h->body; pos < len;) {
+		const char *nl = memchr(p + pos, '\n', len - pos);
+		size_t next = nl ? (size_t)(nl - p) + 1 : len;
+		if (pos < end && !is_wsp((unsigned char)p[pos]) && !field_name_len(p + pos, next - pos))
+			out[o++] = ' ';
+		memcpy(out + o, p + pos, next - pos);
+		o += next - pos;
+		pos = next;
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+}
+
 static void
 hdr_free(struct hdr *h)
 {
@@ -3560,6 +3635,17 @@ mime_parse(const char *raw, size_t len, const struct mime_limits *lim,
 		memcpy(work + mlen, "\r\n", 3);
 		m = work;
 		mlen += 2;
+		hdr_free(&h);
+		hdr_scan(m, mlen, &h);
+	}
+	size_t fixed_len;
+	char *fixed = hdr_repair(m, mlen, &h, c.lim.max_header, &fixed_len);
+	if (fixed) {
+		note(&c, "header line that is neither a field nor folded taken as folded");
+		free(work);
+		work = fixed;
+		m = work;
+		mlen = fixed_len;
 		hdr_free(&h);
 		hdr_scan(m, mlen, &h);
 	}

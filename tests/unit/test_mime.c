@@ -354,6 +354,29 @@ test_charset_real_world(void **state)
 	mime_msg_free(m);
 }
 
+/* A header line that is neither a field nor folded, with the rest of the
+ * header after it: folded into the field before, as other readers do. */
+static void
+test_header_unfolded_line(void **state)
+{
+	(void)state;
+	struct mime_msg *m = parse("Received: from x (HELO y)\n"
+	                           "by localhost with SMTP; Mon, 1 Jan 2024 10:00:00 +0100\n"
+	                           "From: Jan <jan@firma.pl>\nSubject: Zapytanie\n"
+	                           "Content-Type: text/plain; charset=utf-8\n\nTre\xc5\x9b\xc4\x87\n");
+	assert_string_equal(m->from_addr, "jan@firma.pl");
+	assert_string_equal(m->subject, "Zapytanie");
+	assert_string_equal(m->text, "Treść\n");
+	mime_msg_free(m);
+	/* A body that starts without a blank line stays the body, even with a
+	 * line that looks like a field in it. */
+	m = parse("From: a@b.pl\nSubject: x\nDzie\xc5\x84 dobry,\nTermin: pi\xc4\x85tek\n");
+	assert_string_equal(m->from_addr, "a@b.pl");
+	assert_non_null(strstr(m->text, "Dzień dobry,"));
+	assert_non_null(strstr(m->text, "Termin: piątek"));
+	mime_msg_free(m);
+}
+
 static void
 test_charset_labels(void **state)
 {
@@ -2323,6 +2346,7 @@ main(void)
 		cmocka_unit_test(test_charset_conversions),
 		cmocka_unit_test(test_charset_labels),
 		cmocka_unit_test(test_charset_real_world),
+		cmocka_unit_test(test_header_unfolded_line),
 		cmocka_unit_test(test_defect_unknown_charset),
 		cmocka_unit_test(test_defect_ascii_with_8bit),
 		cmocka_unit_test(test_defect_latin2_cp1250),
