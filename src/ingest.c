@@ -863,6 +863,33 @@ route_client(struct ing *g)
 	return new_inquiry(g);
 }
 
+/* Mail from the shop's own website: the form sends From the shop's own
+ * domain (noreply@, or the system address itself) with Reply-To the
+ * person who filled it in.  That person is the sender: the client, the
+ * contact and the address the acknowledgement goes to.  Not for staff,
+ * and not for our own mail (X-Inkflow-Loop, our Message-IDs), which
+ * classify() recognises as it did.  The raw message keeps both. */
+static void
+form_sender(struct ing *g)
+{
+	struct mime_msg *m = g->m;
+	const struct config *cfg = g->app->cfg;
+	if (!m->from_addr || !m->reply_to_addr || !strchr(m->reply_to_addr, '@') ||
+	    m->x_inkflow_loop || !cfg->domain || !*cfg->domain ||
+	    !str_ieq(domain_of(m->from_addr), cfg->domain) ||
+	    str_ieq(domain_of(m->reply_to_addr), cfg->domain) ||
+	    config_user_by_email(cfg, m->from_addr))
+		return;
+	if (m->message_id && str_istarts(m->message_id, "ink-"))
+		return;
+	log_info("event=form_sender from=%s reply_to=%s", log_q(m->from_addr),
+	    log_q(m->reply_to_addr));
+	free(m->from_addr);
+	m->from_addr = xstrdup(m->reply_to_addr);
+	free(m->from_name);
+	m->from_name = NULL;
+}
+
 /* Everything after the duplicate check, inside the transaction. */
 static int
 process(struct ing *g)
@@ -881,6 +908,7 @@ process(struct ing *g)
 		str_copy(g->res->reason, sizeof(g->res->reason), g->parse_reason);
 		return 0;
 	}
+	form_sender(g);
 	if (insert_message(g, raw_rel, "normal", "processed", NULL) < 0)
 		return -1;
 	if (store_attachments(g) < 0)

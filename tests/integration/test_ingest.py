@@ -209,6 +209,25 @@ class Behaviour(unittest.TestCase):
         self.env.once()
         self.assertEqual(len(self.env.json("project", "list")), 1)
 
+    def test_website_form_answered_to_reply_to(self):
+        """A website form sends From the shop's own domain with Reply-To the
+        person who filled it in: that person is the client, the contact and
+        the one acknowledged; nothing goes to noreply@."""
+        self.env.put(make_mail("Formularz <noreply@bmt.example>", "Formularz: zapytanie",
+                               "Imię: Jan\nFirma: Drukarnia Wzór\nBaner 3x1 m",
+                               headers={"Reply-To": "Jan Wzór <jan@drukarnia-wzor.pl>"}))
+        self.env.put(make_mail("biuro@bmt.example", "Kontakt ze strony",
+                               "Roll-up 85x200", headers={"Reply-To": "ewa@gmail.com"}))
+        self.env.once()
+        projects = self.env.json("project", "list")
+        self.assertEqual(len(projects), 2, projects)
+        self.assertEqual(len(self.env.sent_to("jan@drukarnia-wzor.pl")), 1)
+        self.assertEqual(len(self.env.sent_to("ewa@gmail.com")), 1)
+        self.assertEqual(self.env.sent_to("noreply@bmt.example"), [])
+        self.assertEqual(self.env.sql("SELECT domain FROM clients WHERE domain='bmt.example'"), [])
+        self.assertEqual(self.env.sql("SELECT count(*) FROM contacts WHERE email IN"
+                                      " ('jan@drukarnia-wzor.pl', 'ewa@gmail.com')"), [(2,)])
+
     def test_reply_by_references_routed(self):
         self.env.put(make_mail("ola@firma-testowa.pl", "Roll-up", "Prosze o wycene rollupu"))
         self.env.once()
