@@ -1409,21 +1409,15 @@ fetch_att(clist *list, uint32_t uid, int type)
 	return NULL;
 }
 
+static int fetch_set(struct imap_conn *ic, const uint32_t *uids, size_t n,
+    struct mailimap_fetch_att *att, clist **result, char *desc, size_t desclen);
+
 /* UID FETCH uid (UID <att>); *result is the list of responses. */
 static int
 fetch_one(struct imap_conn *ic, uint32_t uid, struct mailimap_fetch_att *att, clist **result)
 {
-	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
-	struct mailimap_set *set = mailimap_set_new_single(uid);
-	int r;
-
-	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
-	mailimap_fetch_type_new_fetch_att_list_add(ft, att);
-	*result = NULL;
-	r = mailimap_uid_fetch(ic->imap, set, ft, result);
-	mailimap_fetch_type_free(ft);
-	mailimap_set_free(set);
-	return r;
+	char desc[16];
+	return fetch_set(ic, &uid, 1, att, result, desc, sizeof(desc));
 }
 
 /* A UID set of uids[0..n), and its text for messages ("7", "7..42 (12)"). */
@@ -1438,6 +1432,23 @@ uid_set(const uint32_t *uids, size_t n, char *desc, size_t desclen)
 	else
 		snprintf(desc, desclen, "%u..%u (%zu)", uids[0], uids[n - 1], n);
 	return set;
+}
+
+/* UID FETCH uids[0..n) (UID <att>); *result is the list of responses,
+ * desc the set as text for messages. */
+static int
+fetch_set(struct imap_conn *ic, const uint32_t *uids, size_t n, struct mailimap_fetch_att *att,
+    clist **result, char *desc, size_t desclen)
+{
+	struct mailimap_set *set = uid_set(uids, n, desc, desclen);
+	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(ft, att);
+	*result = NULL;
+	int r = mailimap_uid_fetch(ic->imap, set, ft, result);
+	mailimap_fetch_type_free(ft);
+	mailimap_set_free(set);
+	return r;
 }
 
 /* Before fetching uid: a usable connection with a mailbox selected, and a
@@ -1552,19 +1563,14 @@ imap_fetch_many(struct imap_conn *ic, const uint32_t *uids, size_t n, size_t tot
 	st = check_ready(ic, 1, err, errlen);
 	if (st != IMAP_OK || n == 0)
 		return st;
-	struct mailimap_set *set = uid_set(uids, n, u, sizeof(u));
-	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
-	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
-	mailimap_fetch_type_new_fetch_att_list_add(ft,
-	    mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL)));
 	sigpipe_block(&sp);
-	snprintf(what, sizeof(what), "UID FETCH %s BODY.PEEK[] failed", u);
 	/* The sizes the server gave, with room for servers whose RFC822.SIZE
 	 * is not the exact size of BODY[] (a converted store), and slack. */
 	budget(ic, 2 * total + IMAP_FETCH_SLACK);
-	int r = mailimap_uid_fetch(ic->imap, set, ft, &result);
-	mailimap_fetch_type_free(ft);
-	mailimap_set_free(set);
+	int r = fetch_set(ic, uids, n,
+	    mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL)), &result, u,
+	    sizeof(u));
+	snprintf(what, sizeof(what), "UID FETCH %s BODY.PEEK[] failed", u);
 	if (r != MAILIMAP_NO_ERROR) {
 		st = fail_cmd(ic, r, IMAP_ERR_MAILBOX, err, errlen, what);
 		goto out;
@@ -1681,16 +1687,10 @@ imap_sizes(struct imap_conn *ic, const uint32_t *uids, size_t n, size_t *sizes, 
 	st = check_ready(ic, 1, err, errlen);
 	if (st != IMAP_OK || n == 0)
 		return st;
-	struct mailimap_set *set = uid_set(uids, n, u, sizeof(u));
-	struct mailimap_fetch_type *ft = mailimap_fetch_type_new_fetch_att_list_empty();
-	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid());
-	mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_rfc822_size());
 	sigpipe_block(&sp);
-	snprintf(what, sizeof(what), "UID FETCH %s RFC822.SIZE failed", u);
 	budget(ic, IMAP_RESPONSE_MAX);
-	r = mailimap_uid_fetch(ic->imap, set, ft, &result);
-	mailimap_fetch_type_free(ft);
-	mailimap_set_free(set);
+	r = fetch_set(ic, uids, n, mailimap_fetch_att_new_rfc822_size(), &result, u, sizeof(u));
+	snprintf(what, sizeof(what), "UID FETCH %s RFC822.SIZE failed", u);
 	if (r != MAILIMAP_NO_ERROR) {
 		st = fail_cmd(ic, r, IMAP_ERR_MAILBOX, err, errlen, what);
 		goto out;
