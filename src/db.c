@@ -300,6 +300,7 @@ struct walfile {
 	int len;
 	sqlite3_int64 buf_at;
 	int commit;                     /* the last header gathered ends a commit */
+	sqlite3_int64 read_at;          /* offset of the last read, -1 after a write */
 };
 
 static sqlite3_vfs *base_vfs;
@@ -345,8 +346,12 @@ static int
 wf_write(sqlite3_file *f, const void *buf, int amt, sqlite3_int64 off)
 {
 	struct walfile *w = wf(f);
-	/* A frame header, or the page of the header gathered last. */
-	int header = amt == FRAME_HDR && off >= 32;
+	/* A frame header, or the page of the header gathered last.  A header
+	 * written where the frame was just read is SQLite rewriting the
+	 * checksums of frames already written: no page follows it, so it is
+	 * not held. */
+	int header = amt == FRAME_HDR && off >= 32 && off != w->read_at;
+	w->read_at = -1;
 	if (header || (w->len && off == w->buf_at + w->len)) {
 		int g = wf_gather(w, buf, amt, off);
 		if (g < 0)
@@ -398,6 +403,7 @@ static int
 wf_read(sqlite3_file *f, void *buf, int amt, sqlite3_int64 off)
 {
 	int rc = wf_flush(f);
+	wf(f)->read_at = off;
 	return rc != SQLITE_OK ? rc : wf(f)->real->xRead(f, buf, amt, off);
 }
 
@@ -515,6 +521,7 @@ vfs_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *ou
 		return rc; /* not a WAL file (or failed): the default VFS's as it is */
 	struct walfile *w = wf(f);
 	memset(w, 0, sizeof(*w));
+	w->read_at = -1;
 	w->real = f->pMethods;
 	f->pMethods = &wal_methods;
 	return rc;
