@@ -3584,8 +3584,73 @@ text_join(struct tacc *a, int *from_html)
 	return sb_steal(&sb);
 }
 
+static int parse_msg(const char *raw, size_t len, const struct mime_limits *lim,
+    struct mime_msg **out, char *reason, size_t reasonlen);
+
+/* Messages forwarded as attachments (message/rfc822 parts of the top
+ * level, not of a report): their text follows the message's own under a
+ * forward banner (which reply parsing takes as the start of quoted text,
+ * so it never holds a command), and their attachments join the
+ * message's.  At most FWD_MAX of them, each at most FWD_BYTES, one level
+ * deep: bounded work whatever the message. */
+#define FWD_MAX 3
+#define FWD_BYTES ((size_t)4 << 20)
+
+static void
+forwards_inline(struct mime_msg *msg, const struct mime_limits *lim)
+{
+	if (msg->content_type && strcmp(msg->content_type, "multipart/report") == 0)
+		return;
+	size_t n0 = msg->natts, done = 0;
+	for (size_t i = 0; i < n0 && done < FWD_MAX; i++) {
+		if (!msg->atts[i].is_message || !msg->atts[i].data || msg->atts[i].len > FWD_BYTES)
+			continue;
+		done++;
+		struct mime_msg *in = NULL;
+		char why[256];
+		if (parse_msg(msg->atts[i].data, msg->atts[i].len, lim, &in, why, sizeof(why)) < 0)
+			continue;
+		struct sbuf sb = {0};
+		sb_adds(&sb, msg->text ? msg->text : "");
+		if (sb.len && sb.s[sb.len - 1] != '\n')
+			sb_addc(&sb, '\n');
+		sb_adds(&sb, sb.len ? "\n---------- Forwarded message ----------\n"
+		                    : "---------- Forwarded message ----------\n");
+		if (in->from_addr)
+			sb_printf(&sb, "From: %s%s<%s>\n", in->from_name ? in->from_name : "",
+			    in->from_name ? " " : "", in->from_addr);
+		if (in->subject && *in->subject)
+			sb_printf(&sb, "Subject: %s\n", in->subject);
+		sb_adds(&sb, "\n");
+		sb_adds(&sb, in->text ? in->text : "");
+		free(msg->text);
+		msg->text = sb_steal(&sb);
+		if (in->natts) {
+			msg->atts = xrealloc(msg->atts, (msg->natts + in->natts) * sizeof(*msg->atts));
+			for (size_t k = 0; k < in->natts; k++) {
+				struct mime_att a = in->atts[k];
+				a.body_off = a.body_len = 0; /* not in this message's buffer */
+				a.base64 = 0;
+				msg->atts[msg->natts++] = a;
+			}
+			in->natts = 0;
+		}
+		mime_msg_free(in);
+	}
+}
+
 int
 mime_parse(const char *raw, size_t len, const struct mime_limits *lim,
+    struct mime_msg **out, char *reason, size_t reasonlen)
+{
+	int r = parse_msg(raw, len, lim, out, reason, reasonlen);
+	if (r == 0 && out && *out)
+		forwards_inline(*out, lim);
+	return r;
+}
+
+static int
+parse_msg(const char *raw, size_t len, const struct mime_limits *lim,
     struct mime_msg **out, char *reason, size_t reasonlen)
 {
 	struct pctx c;

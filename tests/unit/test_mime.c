@@ -817,8 +817,16 @@ test_message_rfc822_kept(void **state)
 	sb_adds(&sb, EMBEDDED);
 	sb_adds(&sb, "--out--\r\n");
 	struct mime_msg *m = parse_lim(sb.s, sb.len, NULL);
-	assert_string_equal(m->text, "Przesyłam zapytanie klienta.");
-	assert_int_equal(m->natts, 1);
+	/* the forwarded message's text follows under a forward banner, its
+	 * attachment joins the message's */
+	assert_string_equal(m->text, "Przesyłam zapytanie klienta.\n\n"
+	                             "---------- Forwarded message ----------\n"
+	                             "From: Grzegorz Wójcik <g.wojcik@gmail.com>\n"
+	                             "Subject: Zapytanie – tablice\n\nTekst wewnetrzny");
+	assert_int_equal(m->natts, 2);
+	assert_string_equal(m->atts[1].filename, "wewnetrzny.pdf");
+	assert_string_equal(m->atts[1].content_type, "application/pdf");
+	assert_int_equal(m->atts[1].body_len, 0);
 	const struct mime_att *a = &m->atts[0];
 	assert_int_equal(a->is_message, 1);
 	assert_string_equal(a->content_type, "message/rfc822");
@@ -861,7 +869,11 @@ test_message_rfc822_kept(void **state)
 	assert_int_equal(m->natts, 2);
 	assert_string_equal(m->atts[0].filename, "message.eml");
 	assert_string_equal(m->atts[1].filename, "oryginal.eml");
-	assert_string_equal(m->text, "");
+	/* no text of its own: the forwarded texts are the text */
+	assert_string_equal(m->text, "---------- Forwarded message ----------\n"
+	                             "From: <b@wp.pl>\n\nhello\n\n"
+	                             "---------- Forwarded message ----------\n"
+	                             "From: <c@wp.pl>\nSubject: ignored\n\nhello");
 	mime_msg_free(m);
 }
 
