@@ -418,6 +418,17 @@ struct im_pass {
 	size_t n, i; /* uids[i] is the next to fetch */
 };
 
+/* Message uids[p->i], fetched (raw, len; mapped when map), joins batch b. */
+static void
+im_add(struct im_pass *p, struct im_batch *b, char *raw, size_t len, int map)
+{
+	snprintf(b->bkey[b->k], sizeof(b->bkey[b->k]), "%u:%u", p->validity, p->uids[p->i]);
+	b->in[b->k] = (struct ingest_input){.source_key = b->bkey[b->k], .raw = raw, .len = len,
+	    .mapped = map};
+	b->buid[b->k++] = p->uids[p->i++];
+	p->s->read++;
+}
+
 /* Fetch the next batch into b: up to INGEST_BATCH messages or
  * INGEST_BATCH_BYTES, or one UID to handle alone.  A lost connection is
  * dropped (l->imap is then NULL); what was fetched before it is kept. */
@@ -466,13 +477,8 @@ im_fetch(struct im_pass *p, struct im_batch *b)
 			}
 			size_t j = 0;
 			for (; st == IMAP_OK && j < run && raws[j]; j++) {
-				snprintf(b->bkey[b->k], sizeof(b->bkey[b->k]), "%u:%u", p->validity,
-				    p->uids[p->i]);
-				b->in[b->k] = (struct ingest_input){.source_key = b->bkey[b->k],
-				    .raw = raws[j], .len = lens[j]};
-				b->buid[b->k++] = p->uids[p->i++];
+				im_add(p, b, raws[j], lens[j], 0);
 				bytes += lens[j];
-				p->s->read++;
 			}
 			for (size_t q = j; q < run; q++)
 				free(raws[q]);
@@ -511,12 +517,8 @@ im_fetch(struct im_pass *p, struct im_batch *b)
 			b->k = 1;
 			return;
 		}
-		snprintf(b->bkey[b->k], sizeof(b->bkey[b->k]), "%u:%u", p->validity, p->uids[p->i]);
-		b->in[b->k] = (struct ingest_input){.source_key = b->bkey[b->k], .raw = raw,
-		    .len = len, .mapped = map};
-		b->buid[b->k++] = p->uids[p->i++];
+		im_add(p, b, raw, len, map);
 		bytes += len;
-		p->s->read++;
 	}
 	if (b->k)
 		b->kind = IM_BATCH;

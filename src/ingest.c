@@ -821,7 +821,7 @@ route_client(struct ing *g)
 		}
 		/* A contact, or a colleague from the client's own domain (who
 		 * becomes a contact), as for a reply in the thread. */
-		int ok = client ? thread_sender_ok(g, tagged) : 0;
+		int ok = thread_sender_ok(g, tagged);
 		if (ok < 0)
 			return -1;
 		if (!ok) {
@@ -836,10 +836,7 @@ route_client(struct ing *g)
 	/* "INK-7" typed without brackets: only from that project's people;
 	 * from anyone else it is just text. */
 	if (route_subject_bare_tag(m->subject, &tagged)) {
-		int64_t exists = 0;
-		int rc = db_1i(app->db, &exists, "SELECT count(*) FROM projects WHERE id=?1", "i",
-		    tagged);
-		int ok = rc < 0 ? -1 : exists ? thread_sender_ok(g, tagged) : 0;
+		int ok = thread_sender_ok(g, tagged); /* 0 for a project that does not exist */
 		if (ok < 0)
 			return -1;
 		if (ok)

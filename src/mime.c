@@ -987,6 +987,20 @@ is_ftext(int ch)
 	return ch >= 33 && ch <= 126 && ch != ':';
 }
 
+/* When line p[0..n) is a field "name:" (blanks allowed before the
+ * colon): the offset of the colon, *nlen the name's length.  0 when not. */
+static size_t
+field_colon(const char *p, size_t n, size_t *nlen)
+{
+	size_t i = 0;
+	while (i < n && is_ftext((unsigned char)p[i]))
+		i++;
+	*nlen = i;
+	while (i < n && is_wsp((unsigned char)p[i]))
+		i++;
+	return *nlen && i < n && p[i] == ':' ? i : 0;
+}
+
 /* Split p[0..len) into header fields.  Linear; never fails. */
 static void
 hdr_scan(const char *p, size_t len, struct hdr *h)
@@ -1011,13 +1025,8 @@ hdr_scan(const char *p, size_t len, struct hdr *h)
 			pos = next;
 			continue;
 		}
-		size_t i = pos;
-		while (i < cend && is_ftext((unsigned char)p[i]))
-			i++;
-		size_t nend = i;
-		while (i < cend && is_wsp((unsigned char)p[i]))
-			i++;
-		if (nend == pos || i >= cend || p[i] != ':') {
+		size_t nlen, colon = field_colon(p + pos, cend - pos, &nlen);
+		if (!colon) {
 			h->hlen = pos;
 			h->body = pos;
 			h->noblank = 1;
@@ -1028,28 +1037,14 @@ hdr_scan(const char *p, size_t len, struct hdr *h)
 			h->f = xrealloc(h->f, cap * sizeof(*h->f));
 		}
 		h->f[h->n].name = p + pos;
-		h->f[h->n].nlen = nend - pos;
-		h->f[h->n].val = p + i + 1;
-		h->f[h->n].vlen = cend - (i + 1);
+		h->f[h->n].nlen = nlen;
+		h->f[h->n].val = p + pos + colon + 1;
+		h->f[h->n].vlen = cend - (pos + colon + 1);
 		h->n++;
 		pos = next;
 	}
 	h->hlen = len;
 	h->body = len;
-}
-
-/* Length of the field name when line p[0..n) is "name:" (blanks allowed
- * before the colon), else 0. */
-static size_t
-field_name_len(const char *p, size_t n)
-{
-	size_t i = 0;
-	while (i < n && is_ftext((unsigned char)p[i]))
-		i++;
-	size_t nend = i;
-	while (i < n && is_wsp((unsigned char)p[i]))
-		i++;
-	return nend && i < n && p[i] == ':' ? nend : 0;
 }
 
 /* A header cut short by a line that is neither a field nor folded (a
@@ -1080,8 +1075,8 @@ hdr_repair(const char *p, size_t len, const struct hdr *h, size_t max_header, si
 			end = pos;
 			break;
 		}
-		size_t nl_len = field_name_len(p + pos, cend - pos);
-		if (nl_len) {
+		size_t nl_len;
+		if (field_colon(p + pos, cend - pos, &nl_len)) {
 			run = 0;
 			for (size_t k = 0; known[k] && !known_after; k++)
 				known_after = strlen(known[k]) == nl_len &&
@@ -1102,7 +1097,8 @@ hdr_repair(const char *p, size_t len, const struct hdr *h, size_t max_header, si
 	for (pos = h->body; pos < len;) {
 		const char *nl = memchr(p + pos, '\n', len - pos);
 		size_t next = nl ? (size_t)(nl - p) + 1 : len;
-		if (pos < end && !is_wsp((unsigned char)p[pos]) && !field_name_len(p + pos, next - pos))
+		size_t nlen;
+		if (pos < end && !is_wsp((unsigned char)p[pos]) && !field_colon(p + pos, next - pos, &nlen))
 			out[o++] = ' ';
 		memcpy(out + o, p + pos, next - pos);
 		o += next - pos;

@@ -5,6 +5,20 @@
 
 #include "util.h"
 
+/* The project number at q (at most 12 digits) into *v: the number of
+ * digits read. */
+static int
+tag_number(const char *q, int64_t *v)
+{
+	int digits = 0;
+	*v = 0;
+	while (q[digits] >= '0' && q[digits] <= '9' && digits < 12) {
+		*v = *v * 10 + (q[digits] - '0');
+		digits++;
+	}
+	return digits;
+}
+
 /* Length of the [INK-n] tag at p ('[' at p), 0 if none starts there; *project
  * set when one does. */
 static size_t
@@ -16,12 +30,9 @@ tag_at(const char *p, int64_t *project)
 	if (!str_istarts(q, "INK-") && !str_istarts(q, "INK "))
 		return 0;
 	q += 4;
-	int64_t v = 0;
-	int digits = 0;
-	while (*q >= '0' && *q <= '9' && digits < 12) {
-		v = v * 10 + (*q++ - '0');
-		digits++;
-	}
+	int64_t v;
+	int digits = tag_number(q, &v);
+	q += digits;
 	while (*q == ' ')
 		q++;
 	if (!digits || *q != ']' || v <= 0)
@@ -55,13 +66,9 @@ route_subject_bare_tag(const char *subject, int64_t *project)
 	for (const char *p = s; *p; p++) {
 		if (!str_istarts(p, "INK-") || (p > s && word_byte((unsigned char)p[-1])))
 			continue;
-		const char *q = p + 4;
-		int64_t v = 0;
-		int digits = 0;
-		while (*q >= '0' && *q <= '9' && digits < 12) {
-			v = v * 10 + (*q++ - '0');
-			digits++;
-		}
+		int64_t v;
+		int digits = tag_number(p + 4, &v);
+		const char *q = p + 4 + digits;
 		/* "INK-7" and "INK-7." yes; "INK-7b", "INK-7-2", "INK-0123456789012" no */
 		if (!digits || v <= 0 || word_byte((unsigned char)*q))
 			continue;
