@@ -1142,7 +1142,7 @@ parse_message(struct ing *g, const struct mime_limits *ml)
 			if (a->base64 && !a->is_message && a->body_off <= v[r].at &&
 			    v[r].at <= a->body_off + a->body_len &&
 			    !str_istarts(a->content_type, "text/") &&
-			    !str_istarts(a->content_type, "message/"))
+			    !str_istarts(a->content_type, "message/") && !mime_att_opened(a))
 				owner[r] = i;
 		}
 		whole = owner[r] == (size_t)-1;

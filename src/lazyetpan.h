@@ -18,6 +18,7 @@
 #define INKFLOW_LAZYETPAN_H
 
 #include <gnutls/gnutls.h>
+#include <gnutls/pkcs7.h>
 #include <gnutls/x509.h>
 #include <libetpan/libetpan.h>
 
@@ -60,10 +61,12 @@
 	X(mailstream_ssl_open_with_callback_timeout) X(mailstream_ssl_set_server_name) \
 	X(mailstream_write) X(mmap_string_unref)
 
-/* GnuTLS for the IMAP certificate check; loaded with libetpan, which
- * needs it anyway. */
+/* GnuTLS for the IMAP certificate check and for the content of opaque
+ * S/MIME signed mail; loaded with libetpan, which needs it anyway. */
 #define LAZYGNUTLS_FUNCS(X) \
 	X(gnutls_certificate_verification_status_print) X(gnutls_free) X(gnutls_strerror) \
+	X(gnutls_pkcs7_deinit) X(gnutls_pkcs7_get_embedded_data) X(gnutls_pkcs7_import) \
+	X(gnutls_pkcs7_init) \
 	X(gnutls_x509_crt_deinit) X(gnutls_x509_crt_import) X(gnutls_x509_crt_init) \
 	X(gnutls_x509_trust_list_add_system_trust) \
 	X(gnutls_x509_trust_list_add_trust_file) X(gnutls_x509_trust_list_deinit) \
@@ -172,6 +175,10 @@ void lazyetpan_unload(void);
 #define mmap_string_unref(...) ((lazyetpan.mmap_string_unref)(__VA_ARGS__))
 
 #define gnutls_certificate_verification_status_print(...) ((lazygnutls.gnutls_certificate_verification_status_print)(__VA_ARGS__))
+#define gnutls_pkcs7_deinit(...) ((lazygnutls.gnutls_pkcs7_deinit)(__VA_ARGS__))
+#define gnutls_pkcs7_get_embedded_data(...) ((lazygnutls.gnutls_pkcs7_get_embedded_data)(__VA_ARGS__))
+#define gnutls_pkcs7_import(...) ((lazygnutls.gnutls_pkcs7_import)(__VA_ARGS__))
+#define gnutls_pkcs7_init(...) ((lazygnutls.gnutls_pkcs7_init)(__VA_ARGS__))
 #define gnutls_strerror(...) ((lazygnutls.gnutls_strerror)(__VA_ARGS__))
 #define gnutls_x509_crt_deinit(...) ((lazygnutls.gnutls_x509_crt_deinit)(__VA_ARGS__))
 #define gnutls_x509_crt_import(...) ((lazygnutls.gnutls_x509_crt_import)(__VA_ARGS__))

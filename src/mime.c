@@ -3583,6 +3583,175 @@ text_join(struct tacc *a, int *from_html)
 static int parse_msg(const char *raw, size_t len, const struct mime_limits *lim,
     struct mime_msg **out, char *reason, size_t reasonlen);
 
+/* A note on a parsed message, as note() makes one during the parse. */
+static void
+msg_note(struct mime_msg *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+msg_note(struct mime_msg *m, const char *fmt, ...)
+{
+	struct pctx t;
+	memset(&t, 0, sizeof(t));
+	t.notes = m->notes;
+	t.nnotes = m->nnotes;
+	struct sbuf sb = {0};
+	va_list ap;
+	va_start(ap, fmt);
+	sb_vprintf(&sb, fmt, ap);
+	va_end(ap);
+	note(&t, "%s", sb.s ? sb.s : "");
+	sb_free(&sb);
+	m->notes = t.notes;
+	m->nnotes = t.nnotes;
+}
+
+/* Opaque S/MIME signing (an smime.p7m part of type application/pkcs7-mime,
+ * smime-type=signed-data; Outlook and Thunderbird when "clear-signed" is
+ * off): the message's whole text and attachments are inside the PKCS#7
+ * SignedData.  GnuTLS takes out the signed content, a MIME entity, which
+ * is read like a message of its own; its text joins the message's and
+ * its attachments take the .p7m's place (the raw message is kept, so
+ * nothing is lost).  The signature is not checked: inkflow authorises
+ * actions by its own tokens, never by a mail's signature.  Encrypted
+ * S/MIME (enveloped-data) needs the recipient's key: the .p7m stays and a
+ * note says why the text is missing.  Signed inside signed is unwrapped
+ * once more, at most P7M_LEVELS in all. */
+#define P7M_LEVELS 2
+
+static int
+p7m_type(const struct mime_att *a)
+{
+	if (a->is_message)
+		return 0;
+	if (strcmp(a->content_type, "application/pkcs7-mime") == 0 ||
+	    strcmp(a->content_type, "application/x-pkcs7-mime") == 0)
+		return 1;
+	size_t n = a->filename ? strlen(a->filename) : 0;
+	return n > 4 && str_ieq(a->filename + n - 4, ".p7m") &&
+	    strcmp(a->content_type, "application/octet-stream") == 0;
+}
+
+static int
+p7m_part(const struct mime_att *a)
+{
+	return a->data && a->len && p7m_type(a);
+}
+
+int
+mime_att_opened(const struct mime_att *a)
+{
+	return p7m_type(a);
+}
+
+/* 1 when the DER ContentInfo at p names enveloped-data (encrypted mail). */
+static int
+p7m_enveloped(const unsigned char *p, size_t n)
+{
+	static const unsigned char oid[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
+	    0x01, 0x07, 0x03};
+	size_t lim = n < 24 ? n : 24;
+	for (size_t i = 0; i + sizeof(oid) <= lim; i++)
+		if (memcmp(p + i, oid, sizeof(oid)) == 0)
+			return 1;
+	return 0;
+}
+
+/* The signed content of a->data: 0 and *out (malloc'd, NUL-terminated),
+ * or -1 with a note on m. */
+static int
+p7m_content(struct mime_msg *m, const struct mime_att *a, char **out, size_t *outlen)
+{
+	const char *name = a->filename ? a->filename : "smime.p7m";
+	if (p7m_enveloped((const unsigned char *)a->data, a->len)) {
+		msg_note(m, "encrypted S/MIME part %s cannot be read without the recipient's key",
+		    name);
+		return -1;
+	}
+	gnutls_pkcs7_t p7;
+	if (gnutls_pkcs7_init(&p7) < 0) {
+		msg_note(m, "S/MIME part %s not read: out of memory", name);
+		return -1;
+	}
+	gnutls_datum_t in = {.data = (unsigned char *)a->data, .size = (unsigned)a->len};
+	gnutls_datum_t d = {0};
+	int r = a->len > UINT_MAX ? GNUTLS_E_INVALID_REQUEST
+	                          : gnutls_pkcs7_import(p7, &in, GNUTLS_X509_FMT_DER);
+	if (r >= 0)
+		r = gnutls_pkcs7_get_embedded_data(p7, 0, &d);
+	gnutls_pkcs7_deinit(p7);
+	if (r < 0 || !d.data || !d.size) {
+		msg_note(m, "S/MIME part %s holds no signed content that could be read (%s)", name,
+		    r < 0 ? gnutls_strerror(r) : "empty");
+		if (d.data)
+			gnutls_free(d.data);
+		return -1;
+	}
+	*out = xmalloc((size_t)d.size + 1);
+	memcpy(*out, d.data, d.size);
+	(*out)[d.size] = '\0';
+	*outlen = d.size;
+	gnutls_free(d.data);
+	return 0;
+}
+
+static void
+smime_unwrap(struct mime_msg *msg, const struct mime_limits *lim)
+{
+	for (int level = 0; level < P7M_LEVELS; level++) {
+		size_t i = 0;
+		while (i < msg->natts && !p7m_part(&msg->atts[i]))
+			i++;
+		if (i == msg->natts)
+			return;
+		char *content;
+		size_t clen;
+		if (p7m_content(msg, &msg->atts[i], &content, &clen) < 0)
+			return;
+		struct mime_msg *in = NULL;
+		char why[256];
+		int r = parse_msg(content, clen, lim, &in, why, sizeof(why));
+		free(content);
+		if (r < 0) {
+			msg_note(msg, "signed content of an S/MIME part not read: %s", why);
+			return;
+		}
+		if (in->text && *in->text) {
+			if (msg->text && *msg->text) {
+				char *t = xasprintf("%s\n\n%s", msg->text, in->text);
+				free(msg->text);
+				msg->text = t;
+			} else {
+				free(msg->text);
+				msg->text = in->text;
+				in->text = NULL;
+				msg->text_from_html = in->text_from_html;
+			}
+		}
+		/* The .p7m's place goes to the signed attachments, in order. */
+		struct mime_att p7 = msg->atts[i];
+		size_t n = msg->natts - 1 + in->natts;
+		struct mime_att *v = xcalloc(n ? n : 1, sizeof(*v));
+		memcpy(v, msg->atts, i * sizeof(*v));
+		for (size_t k = 0; k < in->natts; k++) {
+			v[i + k] = in->atts[k];
+			v[i + k].body_off = v[i + k].body_len = 0; /* not in the outer buffer */
+			v[i + k].base64 = 0;
+		}
+		memcpy(v + i + in->natts, msg->atts + i + 1, (msg->natts - i - 1) * sizeof(*v));
+		free(msg->atts);
+		msg->atts = v;
+		msg->natts = n;
+		in->natts = 0;
+		free(p7.filename);
+		free(p7.content_type);
+		free(p7.content_id);
+		free(p7.data);
+		free(p7.spill);
+		msg_note(msg, "opaque S/MIME signed message unpacked (signature not checked)");
+		mime_msg_free(in);
+	}
+}
+
 /* Messages forwarded as attachments (message/rfc822 parts of the top
  * level, not of a report): their text follows the message's own under a
  * forward banner (which reply parsing takes as the start of quoted text,
@@ -3640,8 +3809,10 @@ mime_parse(const char *raw, size_t len, const struct mime_limits *lim,
     struct mime_msg **out, char *reason, size_t reasonlen)
 {
 	int r = parse_msg(raw, len, lim, out, reason, reasonlen);
-	if (r == 0 && out && *out)
+	if (r == 0 && out && *out) {
+		smime_unwrap(*out, lim);
 		forwards_inline(*out, lim);
+	}
 	return r;
 }
 

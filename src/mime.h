@@ -100,6 +100,12 @@ int mime_parse(const char *raw, size_t len, const struct mime_limits *lim,
     struct mime_msg **out, char *reason, size_t reasonlen);
 void mime_msg_free(struct mime_msg *m);
 
+/* 1 for an attachment mime_parse opens to read what it holds (an S/MIME
+ * .p7m): it is read from its bytes, so a caller that parses a stand-in
+ * of the message with such a part's body cut out must parse the whole
+ * message instead. */
+int mime_att_opened(const struct mime_att *a);
+
 /* Decode a header value holding RFC 2047 encoded words (B and Q, any
  * charset, adjacent words joined, undeclared 8-bit bytes guessed) to UTF-8.
  * Caller frees. */

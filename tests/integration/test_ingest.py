@@ -497,6 +497,61 @@ class LargeMessages(unittest.TestCase):
         finally:
             env.close()
 
+    @staticmethod
+    def der(tag, body):
+        n = len(body)
+        if n < 0x80:
+            head = bytes([n])
+        else:
+            b = n.to_bytes((n.bit_length() + 7) // 8, "big")
+            head = bytes([0x80 | len(b)]) + b
+        return bytes([tag]) + head + body
+
+    def signed_data(self, content):
+        """A PKCS#7 SignedData holding content (no signer: the structure
+        is what inkflow reads, the signature is never checked)."""
+        d = self.der
+        oid_signed = d(0x06, bytes.fromhex("2a864886f70d010702"))
+        oid_data = d(0x06, bytes.fromhex("2a864886f70d010701"))
+        sha256 = d(0x30, d(0x06, bytes.fromhex("608648016503040201")) + d(0x05, b""))
+        encap = d(0x30, oid_data + d(0xa0, d(0x04, content)))
+        sd = d(0x30, d(0x02, b"\x01") + d(0x31, sha256) + encap + d(0x31, b""))
+        return d(0x30, oid_signed + d(0xa0, sd))
+
+    def test_large_opaque_signed_message_unpacked(self):
+        """Opaque S/MIME: the signed content is read from the whole .p7m,
+        never from the stand-in, and its attachment is stored exactly."""
+        env = Env()
+        try:
+            env.init()
+            pdf = os.urandom(5 << 20)
+            inner = b"\r\n".join([
+                b'Content-Type: multipart/mixed; boundary="in"', b"", b"--in",
+                b"Content-Type: text/plain; charset=utf-8", b"",
+                "Proszę o wycenę banerów, projekt w załączniku.".encode(), b"--in",
+                b"Content-Type: application/pdf",
+                b"Content-Disposition: attachment; filename*=utf-8''baner%20%C5%BC%C3%B3%C5%82ty.pdf",
+                b"Content-Transfer-Encoding: base64", b""] +
+                base64.encodebytes(pdf).splitlines() + [b"--in--", b""])
+            p7m = base64.encodebytes(self.signed_data(inner)).replace(b"\n", b"\r\n")
+            env.put(b"\r\n".join([
+                b"From: Klient <podpis@firma-testowa.pl>", b"To: biuro@bmt.example",
+                b"Subject: Baner", b"Message-ID: <p7m-big@firma-testowa.pl>", b"MIME-Version: 1.0",
+                b'Content-Type: application/pkcs7-mime; smime-type=signed-data; name="smime.p7m"',
+                b'Content-Disposition: attachment; filename="smime.p7m"',
+                b"Content-Transfer-Encoding: base64", b""]) + b"\r\n" + p7m)
+            env.once()
+            self.assertEqual(env.sql("SELECT status FROM messages"), [("processed",)])
+            self.assertIn("Proszę o wycenę banerów", env.sql("SELECT body FROM messages")[0][0])
+            got = self.stored(env)
+            self.assertEqual(list(got), ["baner żółty.pdf"])
+            self.assertEqual(got["baner żółty.pdf"], pdf)
+            fsck = env.json("fsck")
+            self.assertEqual((fsck["temporary"], fsck["orphans"], fsck["missing"]),
+                             (0, 0, 0), fsck)
+        finally:
+            env.close()
+
     def test_large_attachment_over_the_limit_quarantined(self):
         env = Env(conf_edit=lambda t: t.replace('max-attachment="40M"', 'max-attachment="5M"'))
         try:

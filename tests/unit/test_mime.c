@@ -796,6 +796,130 @@ static const char EMBEDDED[] =
     "%PDF-1.4\r\n"
     "--in--\r\n";
 
+/* Opaque S/MIME: made with `openssl smime -sign -nodetach` and
+ * `openssl smime -encrypt` for this test, with a throwaway self-signed
+ * certificate.  The signed content is a multipart/mixed entity: Polish
+ * text and a PDF named "projekt ulotki żółty.pdf" (RFC 2231). */
+#define P7M_SIGNED_B64 \
+	"MIIH4QYJKoZIhvcNAQcCoIIH0jCCB84CAQExDzANBglghkgBZQMEAgEFADCCAeIG\r\n" \
+	"CSqGSIb3DQEHAaCCAdMEggHPQ29udGVudC1UeXBlOiBtdWx0aXBhcnQvbWl4ZWQ7\r\n" \
+	"IGJvdW5kYXJ5PSJpbjEiDQoNCi0taW4xDQpDb250ZW50LVR5cGU6IHRleHQvcGxh\r\n" \
+	"aW47IGNoYXJzZXQ9dXRmLTgNCkNvbnRlbnQtVHJhbnNmZXItRW5jb2Rpbmc6IDhi\r\n" \
+	"aXQNCg0KRHppZcWEIGRvYnJ5LA0KcHJvc3rEmSBvIHd5Y2VuxJkgMjAwIHVsb3Rl\r\n" \
+	"ayBBNS4NCg0KLS1pbjENCkNvbnRlbnQtVHlwZTogYXBwbGljYXRpb24vcGRmOyBu\r\n" \
+	"YW1lPSJwcm9qZWt0IHVsb3RraS5wZGYiDQpDb250ZW50LURpc3Bvc2l0aW9uOiBh\r\n" \
+	"dHRhY2htZW50OyBmaWxlbmFtZSo9dXRmLTgnJ3Byb2pla3QlMjB1bG90a2klMjAl\r\n" \
+	"QzUlQkMlQzMlQjMlQzUlODJ0eS5wZGYNCkNvbnRlbnQtVHJhbnNmZXItRW5jb2Rp\r\n" \
+	"bmc6IGJhc2U2NA0KDQpKVkJFUmkweExqUUtKY09rdzd6RHRzT2ZDakVnTUNCdllt\r\n" \
+	"b0tQRHd2Vkhsd1pTOURZWFJoYkc5blBqNEtaVzVrYjJKcUNnPT0NCi0taW4xLS0N\r\n" \
+	"CqCCA2MwggNfMIICR6ADAgECAhQMHnoI3V7/VFl4dsNp5PT6CObX3DANBgkqhkiG\r\n" \
+	"9w0BAQsFADA/MRowGAYDVQQDDBFBbm5hIFppZWxpw4XChHNrYTEhMB8GCSqGSIb3\r\n" \
+	"DQEJARYSYW5uYUBrdW5kZS5leGFtcGxlMB4XDTI2MTEyODE2MDcwN1oXDTM2MTEy\r\n" \
+	"NTE2MDcwN1owPzEaMBgGA1UEAwwRQW5uYSBaaWVsacOFwoRza2ExITAfBgkqhkiG\r\n" \
+	"9w0BCQEWEmFubmFAa3VuZGUuZXhhbXBsZTCCASIwDQYJKoZIhvcNAQEBBQADggEP\r\n" \
+	"ADCCAQoCggEBAMESgZTbDys6/J/hLG/Ii+rny38XI/paDb0JXpyvngrgOMmInPcq\r\n" \
+	"teXizlL544HgbXOAseEWyvFOOhoWtMhSmtFnid+cK8PeL7njVZ9YkCXMuWHclwDS\r\n" \
+	"2qBy1CGyo3E+E5OItLmIa9AGj1XydDoHPfPf6GQshmtsTC+hHM17e2Tt56ySg+DC\r\n" \
+	"4KrPpLOuLdV+YiKk7pynnMVSYfOiwljgoBw5Y9SzONn/EJ4SHLUTKgTG3waGMGzN\r\n" \
+	"3SdTNBxe05DBB42exDPEyWVYAFifVftPyItUI1WUzucORmvyrUU695mJgpjHxghM\r\n" \
+	"iXnDGTXX5+XMWZwaDMxrumIbVton1sryzFMCAwEAAaNTMFEwHQYDVR0OBBYEFF+z\r\n" \
+	"WkNzE+wPht4IMjP3WzAtqTuWMB8GA1UdIwQYMBaAFF+zWkNzE+wPht4IMjP3WzAt\r\n" \
+	"qTuWMA8GA1UdEwEB/wQFMAMBAf8wDQYJKoZIhvcNAQELBQADggEBABl+DAtYjwtZ\r\n" \
+	"hIBJbVynazshgpLY7660IPV4L8gIUhMqotgs7OckUihUd71IEgalC4ODBIlbFNhF\r\n" \
+	"4HXYcHkvPMFnAxkXFta9J+OZpJCMtxD1vdcJkitDRGrmfoHJ7nAU6Vqo23VQ23yu\r\n" \
+	"3GrJP1mLzagoTFEOwHJ3M/DcRbnsxFJ158FfgHl+rrlXKpqa6F1rcOXYRfcU+U9X\r\n" \
+	"mFUaLs5q63vT3pOMlBQNnNqjO2QwNcjjBTweTpo6+y35aIBAcnZmtlM0AbSwXqfW\r\n" \
+	"QmNbcEFYAurrpqKbkWpX3sCLTSD5wMW0cCJ7m2+Xp3/lwQsYe1W5PmgqKwluIb5f\r\n" \
+	"lSInpxJ5xo0xggJpMIICZQIBATBXMD8xGjAYBgNVBAMMEUFubmEgWmllbGnDhcKE\r\n" \
+	"c2thMSEwHwYJKoZIhvcNAQkBFhJhbm5hQGt1bmRlLmV4YW1wbGUCFAweegjdXv9U\r\n" \
+	"WXh2w2nk9PoI5tfcMA0GCWCGSAFlAwQCAQUAoIHkMBgGCSqGSIb3DQEJAzELBgkq\r\n" \
+	"hkiG9w0BBwEwHAYJKoZIhvcNAQkFMQ8XDTI2MTEyODE2MDcwN1owLwYJKoZIhvcN\r\n" \
+	"AQkEMSIEIJZQl7yW0riP2oOrxPb30BrX4J7HV2BDwrsFB4318lsrMHkGCSqGSIb3\r\n" \
+	"DQEJDzFsMGowCwYJYIZIAWUDBAEqMAsGCWCGSAFlAwQBFjALBglghkgBZQMEAQIw\r\n" \
+	"CgYIKoZIhvcNAwcwDgYIKoZIhvcNAwICAgCAMA0GCCqGSIb3DQMCAgFAMAcGBSsO\r\n" \
+	"AwIHMA0GCCqGSIb3DQMCAgEoMA0GCSqGSIb3DQEBAQUABIIBACPbHPMj1cm73CaR\r\n" \
+	"wFhwtNM86udHt6RRjKZWPCLZD5/iGmOB74zcyPsUmqp0yxyTypXQzTsgmgun5qEx\r\n" \
+	"bdP5bMknk7grAXRVtAyf+qkDm+I3B7u1kJttMZRQ+ixM9/VQFRM8zazYAh3QVsEK\r\n" \
+	"4n5Dfcn2Prgzt6v5evCKYo9jPcNssQEYa5wc7K32m+3DVZqVmHRpFkMJfF6GGLl1\r\n" \
+	"W0Qnkh9VP20rSIqoHYUJo2HgG5ifZ38K7Z72LsptCu+efIGD8xKY1JNPY6v2N2ys\r\n" \
+	"5wqGe+LXPc7q0caVIlsMzvLFoWDcsM3ryWT0wAEBZuMtkPv4i2/a9uIMlc2SfSt1\r\n" \
+	"J2OWV4c=\r\n"
+
+#define P7M_ENVELOPED_B64 \
+	"MIIDhgYJKoZIhvcNAQcDoIIDdzCCA3MCAQAxggFzMIIBbwIBADBXMD8xGjAYBgNV\r\n" \
+	"BAMMEUFubmEgWmllbGnDhcKEc2thMSEwHwYJKoZIhvcNAQkBFhJhbm5hQGt1bmRl\r\n" \
+	"LmV4YW1wbGUCFAweegjdXv9UWXh2w2nk9PoI5tfcMA0GCSqGSIb3DQEBAQUABIIB\r\n" \
+	"AH8/7F2zPBn5ahqTXHfuhn8biiUnt0pf62EXqYkuV7SjxTGYBIVmnR5VLGpGRFO6\r\n" \
+	"YJAQ4MxGA3rJ+Q2sWLgoDet27xrsBjBRGZNJOi3PiaPeOhmIaPqBibL4Jjyynk6P\r\n" \
+	"Weo53/a4UZm7U5dRkL6CZqVZX8yupjRqbe0l20H4hvvVpffGAxV+bHqBC+tM4G5Y\r\n" \
+	"1zi2sHw2d8RpJdwLCPytATuTcaOv31e+0ZfUgbJPdpOsuuSEjTRS9XZxfEF9QRGT\r\n" \
+	"fgCW4wZra1GN6L1rJwEZwAuy1IiU879USfY77QVEENcwIa9ziS307udGTFCKYKCx\r\n" \
+	"pF7N0DeGkxE5CKn/8zP2Bn0wggH1BgkqhkiG9w0BBwEwFAYIKoZIhvcNAwcECHgC\r\n" \
+	"fpMXvsGvgIIB0L3fYD/a1l8cA5bRes2QwmDGmU9bPFvamRXUHCTihZ3lV7D3oyu1\r\n" \
+	"gBFa7kWuZtgYqVY3448Q8e+pqxrtWplm4AjIyYPCmqCTTNSaNdWO2GIo0iGkCjlX\r\n" \
+	"ofWVWhR5ooHKIpAoXJh4hwpH3+qHWhvnUqpoCHomN7CcuTP1DMnOlcPTiIeqB8Sr\r\n" \
+	"U4J8zg1QWNqtDvjc3ABTYl7FlJ2jHJFnKNy6Ka1QBBlSfT+YQgltKmv0EGh7kp41\r\n" \
+	"9D7wwM+P9eRd3PuSbJjaywfxRQNn4Om3qkkLC2VWxzOGpDMRJDy3I8HN1z4UmE3V\r\n" \
+	"z2h+Kiioasi9PoU621Z+U5QQf2tpVKKrdfDalChGifTUap7VfCDwyg2d+jN8FUkj\r\n" \
+	"60+uuZ3YqUMS8/BqDfdMx5gOujTgbX2qgTo/mEbR9uWaXA2DZSV2siXvY7Cqc3aw\r\n" \
+	"UCIlOhM0QLDG5k3yBQ/dNkBGAysVw1e/Cq3BTCPueHSZJey4t2wXalPT3r2M/vmP\r\n" \
+	"92XsWHqERfO7arqW7SlqsEXPgtH04KUQvZ5NdClMb1oU9s90PXpnuPEpRX491cRs\r\n" \
+	"jpWPgAoow3f1XqkykE6EvKVutBSIwpu1t1xEbOglkhyNWHc1DdeA4Eb3\r\n"
+
+static struct mime_msg *
+p7m_message(const char *type, const char *b64, size_t b64len)
+{
+	struct sbuf sb = {0};
+	sb_printf(&sb, "From: Anna Zielińska <anna@kunde.example>\r\n"
+	    "Subject: Zapytanie: ulotki A5\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Disposition: attachment; filename=\"smime.p7m\"\r\n"
+	    "Content-Type: %s; name=\"smime.p7m\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n"
+	    "\r\n", type);
+	sb_add(&sb, b64, b64len);
+	struct mime_msg *m = parse_lim(sb.s, sb.len, NULL);
+	sb_free(&sb);
+	return m;
+}
+
+static void
+test_smime_opaque(void **state)
+{
+	(void)state;
+	/* signed: the signed text and attachment take the .p7m's place */
+	struct mime_msg *m = p7m_message("application/x-pkcs7-mime; smime-type=signed-data",
+	    P7M_SIGNED_B64, strlen(P7M_SIGNED_B64));
+	assert_string_equal(m->from_addr, "anna@kunde.example");
+	assert_string_equal(m->subject, "Zapytanie: ulotki A5");
+	assert_string_equal(m->text, "Dzień dobry,\nproszę o wycenę 200 ulotek A5.\n");
+	assert_int_equal(m->natts, 1);
+	assert_string_equal(m->atts[0].filename, "projekt ulotki żółty.pdf");
+	assert_string_equal(m->atts[0].content_type, "application/pdf");
+	assert_true(m->atts[0].len > 8);
+	assert_memory_equal(m->atts[0].data, "%PDF-1.4", 8);
+	assert_int_equal(m->atts[0].body_len, 0);
+	assert_true(has_note(m, "opaque S/MIME signed message unpacked"));
+	mime_msg_free(m);
+
+	/* encrypted: nothing to read without the key; the .p7m stays */
+	m = p7m_message("application/pkcs7-mime; smime-type=enveloped-data", P7M_ENVELOPED_B64,
+	    strlen(P7M_ENVELOPED_B64));
+	assert_string_equal(m->text, "");
+	assert_int_equal(m->natts, 1);
+	assert_string_equal(m->atts[0].filename, "smime.p7m");
+	assert_true(has_note(m, "encrypted S/MIME part smime.p7m"));
+	mime_msg_free(m);
+
+	/* cut short: not readable, kept, said so */
+	m = p7m_message("application/pkcs7-mime; smime-type=signed-data", P7M_SIGNED_B64,
+	    strlen(P7M_SIGNED_B64) / 2);
+	assert_int_equal(m->natts, 1);
+	assert_string_equal(m->atts[0].content_type, "application/pkcs7-mime");
+	assert_true(has_note(m, "holds no signed content that could be read"));
+	mime_msg_free(m);
+}
+
 static void
 test_message_rfc822_kept(void **state)
 {
@@ -2373,6 +2497,7 @@ main(void)
 		cmocka_unit_test(test_body_html_only),
 		cmocka_unit_test(test_body_multiple_inline_plain),
 		cmocka_unit_test(test_message_rfc822_kept),
+		cmocka_unit_test(test_smime_opaque),
 		cmocka_unit_test(test_defect_message_base64),
 		cmocka_unit_test(test_attachment_rules),
 		cmocka_unit_test(test_format_flowed),
