@@ -2666,6 +2666,150 @@ multi_rescue(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
 	return r;
 }
 
+/* A content type for a file known only by its name and bytes (a file
+ * uuencoded in a text part). */
+static const char *
+type_guess(const char *name, const unsigned char *p, size_t n)
+{
+	static const struct {
+		const char *ext, *type;
+	} ext[] = {
+	    {".pdf", "application/pdf"}, {".jpg", "image/jpeg"}, {".jpeg", "image/jpeg"},
+	    {".png", "image/png"}, {".tif", "image/tiff"}, {".tiff", "image/tiff"},
+	    {".gif", "image/gif"}, {".zip", "application/zip"}, {".txt", "text/plain"},
+	};
+	if (n >= 5 && memcmp(p, "%PDF-", 5) == 0)
+		return "application/pdf";
+	if (n >= 3 && memcmp(p, "\xff\xd8\xff", 3) == 0)
+		return "image/jpeg";
+	if (n >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0)
+		return "image/png";
+	size_t l = strlen(name);
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		size_t e = strlen(ext[i].ext);
+		if (l > e && str_ieq(name + l - e, ext[i].ext))
+			return ext[i].type;
+	}
+	return "application/octet-stream";
+}
+
+/* uuencoded files in plain text (old mail programs, scanners, scripts):
+ * "begin MODE NAME", lines of which the first character gives the byte
+ * count, a zero-length line, "end".  Only a block that is well formed
+ * throughout is taken out of the text and becomes an attachment; at most
+ * UU_MAX per part. */
+#define UU_MAX 20
+
+static int
+uu_val(int ch)
+{
+	return (ch - ' ') & 63;
+}
+
+/* Decodes the lines at p[0..n) up to and including "end"; 0 with *out,
+ * *outlen and *used (bytes consumed), -1 when not a whole uuencoded body. */
+static int
+uu_body(const char *p, size_t n, size_t max, char **out, size_t *outlen, size_t *used)
+{
+	struct sbuf sb = {0};
+	size_t i = 0;
+	int ended = 0;
+	while (i < n) {
+		const char *nl = memchr(p + i, '\n', n - i);
+		size_t e = nl ? (size_t)(nl - p) : n, le = e;
+		while (le > i && (p[le - 1] == '\r' || p[le - 1] == ' ') && le - i > 1)
+			le--;
+		const char *l = p + i;
+		size_t ll = le - i;
+		i = nl ? e + 1 : n;
+		if (ll == 3 && memcmp(l, "end", 3) == 0) {
+			ended = 1;
+			break;
+		}
+		if (ll == 0)
+			continue; /* a zero-length line whose space was trimmed */
+		if (l[0] < ' ' || l[0] > '`')
+			break;
+		size_t cnt = (size_t)uu_val(l[0]);
+		if (cnt == 0)
+			continue; /* the last line before "end" */
+		/* Encoders differ in trailing spaces: missing ones are zeros. */
+		if (ll - 1 > (cnt + 2) / 3 * 4 + 2 || ll - 1 < (cnt * 4 + 2) / 3)
+			break;
+		unsigned char q[4];
+		for (size_t k = 0; k < cnt; k += 3) {
+			for (size_t j = 0; j < 4; j++) {
+				size_t at = 1 + k / 3 * 4 + j;
+				int ch = at < ll ? (unsigned char)l[at] : ' ';
+				if (ch < ' ' || ch > '`') {
+					sb_free(&sb);
+					return -1;
+				}
+				q[j] = (unsigned char)uu_val(ch);
+			}
+			unsigned char b[3] = {(unsigned char)(q[0] << 2 | q[1] >> 4),
+			    (unsigned char)(q[1] << 4 | q[2] >> 2), (unsigned char)(q[2] << 6 | q[3])};
+			sb_add(&sb, (const char *)b, cnt - k < 3 ? cnt - k : 3);
+		}
+		if (sb.len > max)
+			break;
+	}
+	if (!ended || sb.len > max) {
+		sb_free(&sb);
+		return -1;
+	}
+	*outlen = sb.len;
+	*out = sb.len ? sb_steal(&sb) : xstrdup("");
+	*used = i;
+	return 0;
+}
+
+/* Takes the uuencoded files out of text t (LF line ends) into attachments;
+ * returns the text without them (t itself when there are none). */
+static char *
+uu_extract(struct pctx *c, const struct einfo *ei, char *t)
+{
+	struct sbuf rest = {0};
+	size_t len = strlen(t), i = 0, from = 0, found = 0;
+	while (i < len && found < UU_MAX) {
+		const char *nl = memchr(t + i, '\n', len - i);
+		size_t e = nl ? (size_t)(nl - t) : len;
+		size_t next = nl ? e + 1 : len;
+		const char *l = t + i;
+		size_t ll = e - i, m = 6;
+		if (ll > 6 && memcmp(l, "begin ", 6) == 0) {
+			while (m < ll && l[m] >= '0' && l[m] <= '7')
+				m++;
+		}
+		if (m >= 9 && m <= 10 && m < ll && l[m] == ' ' && m + 1 < ll) {
+			char *data;
+			size_t dlen, used;
+			if (uu_body(t + next, len - next, c->lim.max_attachment, &data, &dlen,
+			        &used) == 0) {
+				char *name = xstrndup(l + m + 1, ll - m - 1);
+				char *tr = name + strlen(name);
+				while (tr > name && (tr[-1] == ' ' || tr[-1] == '\r'))
+					*--tr = '\0';
+				att_add(c, name, ei, data, dlen, 0);
+				struct mime_att *a = &c->atts[c->natts - 1];
+				free(a->content_type);
+				a->content_type = xstrdup(type_guess(name, (unsigned char *)data, dlen));
+				sb_add(&rest, t + from, i - from);
+				from = i = next + used;
+				found++;
+				continue;
+			}
+		}
+		i = next;
+	}
+	if (!found)
+		return t;
+	sb_add(&rest, t + from, len - from);
+	free(t);
+	note(c, "uuencoded file in a text part");
+	return rest.s ? sb_steal(&rest) : xstrdup("");
+}
+
 static int
 leaf_text(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
     struct tacc *acc, int as_plain)
@@ -2709,7 +2853,7 @@ leaf_text(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
 		tacc_add(acc, u, 1);
 		return 0;
 	}
-	char *t = text_lf(u);
+	char *t = uu_extract(c, ei, text_lf(u));
 	free(u);
 	const char *fmt = plist_raw(&ei->ct, "format");
 	if (fmt && str_ieq(fmt, "flowed")) {

@@ -921,6 +921,57 @@ test_smime_opaque(void **state)
 }
 
 static void
+test_uuencode(void **state)
+{
+	(void)state;
+	/* Python's binascii.b2a_uu made the two blocks: 200 bytes with "`"
+	 * for zero, and a PDF head with spaces, trailing ones trimmed. */
+	const char *raw = "From: Jürgen Müller <j.mueller@druck-sued.example>\r\n"
+	    "Subject: Anfrage Banner\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "\r\n"
+	    "Guten Tag,\r\n"
+	    "begin 2027 wollen wir neu planen.\r\n"
+	    "\r\n"
+	    "begin 644 daten.bin\r\n"
+	    "M`PH1&!\\F+30[0DE05UYE;'-Z@8B/EIVDJ[*YP,?.U=SCZO'X_P8-%!LB*3`W\r\n"
+	    "M/D5,4UIA:&]V?82+DIF@IZZUO,/*T=C?YNWT^P()$!<>)2PS.D%(3U9=9&MR\r\n"
+	    "M>8\"'CI6<HZJQN+_&S=3;XNGP]_X%#!,:(2@O-CU$2U)98&=N=7R#BI&8GZ:M\r\n"
+	    "MM+O\"R=#7WN7L\\_H!\"`\\6'20K,CE`1TY57&-J<7A_AHV4FZ*IL+>^Q<S3VN'H\r\n"
+	    "4[_;]!`L2&2`G+C4\\0TI16%]F;70`\r\n"
+	    "`\r\n"
+	    "end\r\n"
+	    "und der Plan:\r\n"
+	    "begin 0644 Übersicht.pdf\r\n"
+	    "M)5!$1BTQ+C0*  $\" P0%!@<(\"0H+# T.#Q 1$A,4%187&!D:&QP='A\\@(2(C\r\n"
+	    "0)\"4F)R@I*BLL+2XO,#$R,P\r\n"
+	    " \r\n"
+	    "end\r\n"
+	    "Gruß\r\n"
+	    "begin 644 kaputt.bin\r\n"
+	    "M)5!$1BTQ+C0*\r\n"
+	    "end\r\n";
+	struct mime_msg *m = parse_lim(raw, strlen(raw), NULL);
+	assert_string_equal(m->text, "Guten Tag,\nbegin 2027 wollen wir neu planen.\n\n"
+	                             "und der Plan:\nGruß\nbegin 644 kaputt.bin\n"
+	                             "M)5!$1BTQ+C0*\nend\n");
+	assert_int_equal(m->natts, 2);
+	assert_string_equal(m->atts[0].filename, "daten.bin");
+	assert_string_equal(m->atts[0].content_type, "application/octet-stream");
+	assert_int_equal(m->atts[0].len, 200);
+	for (size_t i = 0; i < 200; i++)
+		assert_int_equal((unsigned char)m->atts[0].data[i], (i * 7 + 3) & 255);
+	assert_string_equal(m->atts[1].filename, "Übersicht.pdf");
+	assert_string_equal(m->atts[1].content_type, "application/pdf");
+	assert_int_equal(m->atts[1].len, 9 + 52);
+	assert_memory_equal(m->atts[1].data, "%PDF-1.4\n", 9);
+	for (size_t i = 0; i < 52; i++)
+		assert_int_equal((unsigned char)m->atts[1].data[9 + i], i);
+	assert_true(has_note(m, "uuencoded file in a text part"));
+	mime_msg_free(m);
+}
+
+static void
 test_message_rfc822_kept(void **state)
 {
 	(void)state;
@@ -2498,6 +2549,7 @@ main(void)
 		cmocka_unit_test(test_body_multiple_inline_plain),
 		cmocka_unit_test(test_message_rfc822_kept),
 		cmocka_unit_test(test_smime_opaque),
+		cmocka_unit_test(test_uuencode),
 		cmocka_unit_test(test_defect_message_base64),
 		cmocka_unit_test(test_attachment_rules),
 		cmocka_unit_test(test_format_flowed),
