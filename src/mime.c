@@ -3948,6 +3948,66 @@ forwards_inline(struct mime_msg *msg, const struct mime_limits *lim)
 	}
 }
 
+/* Attachment types as the workflow reads them (a PDF or an image is a
+ * document a client sends): the aliases mail programs use become the
+ * registered type, and a generic type (application/octet-stream and
+ * friends, as older Outlook, phones and web mail send PDFs) becomes the
+ * document type its bytes or name show.  Apple Mail's AppleDouble
+ * resource fork (application/applefile, Finder data under the file's own
+ * name) is dropped: the file itself is the part beside it. */
+static void
+atts_tidy(struct mime_msg *msg)
+{
+	static const char *const alias[][2] = {
+	    {"application/x-pdf", "application/pdf"}, {"application/acrobat", "application/pdf"},
+	    {"application/vnd.pdf", "application/pdf"}, {"text/pdf", "application/pdf"},
+	    {"text/x-pdf", "application/pdf"}, {"image/jpg", "image/jpeg"},
+	    {"image/pjpeg", "image/jpeg"}, {"image/x-png", "image/png"},
+	};
+	static const char *const generic[] = {
+	    "application/octet-stream", "binary/octet-stream", "application/binary",
+	    "application/download", "application/x-download", "application/force-download",
+	    "application/unknown", "application/x-unknown",
+	};
+	size_t o = 0;
+	int fixed = 0, dropped = 0;
+	for (size_t i = 0; i < msg->natts; i++) {
+		struct mime_att *a = &msg->atts[i];
+		if (strcmp(a->content_type, "application/applefile") == 0) {
+			free(a->filename);
+			free(a->content_type);
+			free(a->content_id);
+			free(a->data);
+			free(a->spill);
+			dropped = 1;
+			continue;
+		}
+		const char *to = NULL;
+		for (size_t k = 0; k < sizeof(alias) / sizeof(alias[0]) && !to; k++)
+			if (strcmp(a->content_type, alias[k][0]) == 0)
+				to = alias[k][1];
+		for (size_t k = 0; k < sizeof(generic) / sizeof(generic[0]) && !to; k++)
+			if (strcmp(a->content_type, generic[k]) == 0 && !a->is_message) {
+				const char *g = type_guess(a->filename ? a->filename : "",
+				    (const unsigned char *)(a->data ? a->data : ""), a->data ? a->len : 0);
+				if (strcmp(g, "application/pdf") == 0 || strncmp(g, "image/", 6) == 0)
+					to = g;
+			}
+		if (to) {
+			free(a->content_type);
+			a->content_type = xstrdup(to);
+			fixed = 1;
+		}
+		msg->atts[o++] = *a;
+	}
+	msg->natts = o;
+	if (fixed)
+		msg_note(msg, "attachment with a generic or unregistered content type, type taken "
+		              "from its content or name");
+	if (dropped)
+		msg_note(msg, "AppleDouble resource fork dropped");
+}
+
 int
 mime_parse(const char *raw, size_t len, const struct mime_limits *lim,
     struct mime_msg **out, char *reason, size_t reasonlen)
@@ -3956,6 +4016,7 @@ mime_parse(const char *raw, size_t len, const struct mime_limits *lim,
 	if (r == 0 && out && *out) {
 		smime_unwrap(*out, lim);
 		forwards_inline(*out, lim);
+		atts_tidy(*out);
 	}
 	return r;
 }

@@ -972,6 +972,77 @@ test_uuencode(void **state)
 }
 
 static void
+test_attachment_types(void **state)
+{
+	(void)state;
+	const char *raw = "From: jan@firma.example\r\n"
+	    "Subject: zamowienie\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=\"b\"\r\n"
+	    "\r\n"
+	    "--b\r\n"
+	    "Content-Type: text/plain\r\n"
+	    "\r\n"
+	    "Podpisane zamowienie w zalaczniku.\r\n"
+	    "--b\r\n"
+	    "Content-Type: application/octet-stream; name=\"zamowienie\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n"
+	    "\r\n"
+	    "JVBERi0xLjQK\r\n"
+	    "--b\r\n"
+	    "Content-Type: multipart/appledouble; boundary=\"ad\"\r\n"
+	    "\r\n"
+	    "--ad\r\n"
+	    "Content-Type: application/applefile; name=\"skan.pdf\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n"
+	    "\r\n"
+	    "AAUWBwACAAAAAAAAAAAAAAAAAAAAAAAA\r\n"
+	    "--ad\r\n"
+	    "Content-Type: application/pdf; name=\"skan.pdf\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n"
+	    "\r\n"
+	    "JVBERi0xLjQK\r\n"
+	    "--ad--\r\n"
+	    "--b\r\n"
+	    "Content-Type: application/x-pdf; name=\"umowa.PDF\"\r\n"
+	    "\r\n"
+	    "nie PDF\r\n"
+	    "--b\r\n"
+	    "Content-Type: binary/octet-stream; name=\"zdjecie.JPG\"\r\n"
+	    "\r\n"
+	    "nie JPEG\r\n"
+	    "--b\r\n"
+	    "Content-Type: application/octet-stream; name=\"cennik.xlsx\"\r\n"
+	    "\r\n"
+	    "PK\r\n"
+	    "--b\r\n"
+	    "Content-Type: image/jpg; name=\"foto.jpg\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n"
+	    "\r\n"
+	    "/9j/4AAQ\r\n"
+	    "--b--\r\n";
+	struct mime_msg *m = parse_lim(raw, strlen(raw), NULL);
+	assert_int_equal(m->natts, 6);
+	/* generic type: the bytes say PDF, whatever the name */
+	assert_string_equal(m->atts[0].filename, "zamowienie");
+	assert_string_equal(m->atts[0].content_type, "application/pdf");
+	/* the AppleDouble resource fork is gone, the file stays */
+	assert_string_equal(m->atts[1].filename, "skan.pdf");
+	assert_string_equal(m->atts[1].content_type, "application/pdf");
+	assert_memory_equal(m->atts[1].data, "%PDF-1.4\n", 9);
+	/* an alias is the registered type */
+	assert_string_equal(m->atts[2].content_type, "application/pdf");
+	/* generic type, no telling bytes: the name */
+	assert_string_equal(m->atts[3].content_type, "image/jpeg");
+	/* not a document: left generic */
+	assert_string_equal(m->atts[4].content_type, "application/octet-stream");
+	assert_string_equal(m->atts[5].content_type, "image/jpeg");
+	assert_true(has_note(m, "AppleDouble resource fork dropped"));
+	assert_true(has_note(m, "generic or unregistered content type"));
+	mime_msg_free(m);
+}
+
+static void
 test_message_rfc822_kept(void **state)
 {
 	(void)state;
@@ -2550,6 +2621,7 @@ main(void)
 		cmocka_unit_test(test_message_rfc822_kept),
 		cmocka_unit_test(test_smime_opaque),
 		cmocka_unit_test(test_uuencode),
+		cmocka_unit_test(test_attachment_types),
 		cmocka_unit_test(test_defect_message_base64),
 		cmocka_unit_test(test_attachment_rules),
 		cmocka_unit_test(test_format_flowed),
