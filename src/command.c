@@ -281,7 +281,7 @@ store_signed(struct app *app, const struct tk *t, const struct cmd_input *in,
 	char *path = NULL, *sha = NULL;
 	int64_t size = 0;
 	struct db_stmt *q = db_q(app->db,
-	    "SELECT path, sha256, size FROM attachments WHERE message_id=?1 AND"
+	    "SELECT path, sha256, size FROM attachments WHERE message_id=?1 AND embedded=0 AND"
 	    " (content_type='application/pdf' OR content_type LIKE 'image/%') ORDER BY"
 	    " content_type='application/pdf' DESC, id LIMIT 1", "i", msg);
 	if (q && db_step(q) == 1) {

@@ -264,6 +264,10 @@ static const char *const migrations[] = {
 	 * are looked up by it (project_id=?, which implies IS NOT NULL). */
 	"DROP INDEX messages_project;"
 	"CREATE INDEX messages_project ON messages(project_id) WHERE project_id IS NOT NULL;",
+	/* 14: an image the mail's HTML shows by Content-ID (a signature logo)
+	 * is kept with the message but is no document: not artwork, not a
+	 * signed order (ingest.c att_embedded). */
+	"ALTER TABLE attachments ADD COLUMN embedded INTEGER NOT NULL DEFAULT 0;",
 };
 
 int

@@ -187,8 +187,9 @@ artwork_list(struct app *app, int64_t project, const char *lang, const struct do
 	struct sbuf sb = {0};
 	struct db_stmt *q = db_q(app->db,
 	    "SELECT a.filename, a.path FROM attachments a JOIN messages m ON m.id=a.message_id"
-	    " WHERE m.project_id=?1 AND m.class='normal' AND (a.content_type='application/pdf'"
-	    " OR a.content_type LIKE 'image/%') ORDER BY a.id LIMIT 50", "i", project);
+	    " WHERE m.project_id=?1 AND m.class='normal' AND a.embedded=0"
+	    " AND (a.content_type='application/pdf' OR a.content_type LIKE 'image/%')"
+	    " ORDER BY a.id LIMIT 50", "i", project);
 	char *rows[50][2];
 	size_t n = 0;
 	while (q && n < 50 && db_step(q) == 1) {

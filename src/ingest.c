@@ -191,6 +191,17 @@ set_status(struct ing *g, enum ingest_status s, const char *cls, const char *rea
 	    "ittti", g->msg, ingest_status_name(s), cls, reason, g->res->project);
 }
 
+/* An image the HTML body shows by its Content-ID and small enough to be
+ * a logo or an icon of a signature, not a photo or a scan someone sent:
+ * kept with the message, never taken for a document. */
+#define EMBEDDED_MAX ((size_t)64 << 10)
+
+static int
+att_embedded(const struct mime_att *a)
+{
+	return a->shown && str_istarts(a->content_type, "image/") && a->len <= EMBEDDED_MAX;
+}
+
 static int
 store_attachments(struct ing *g)
 {
@@ -222,9 +233,9 @@ store_attachments(struct ing *g)
 		if (r == 0)
 			r = db_x(g->app->db,
 			    "INSERT INTO attachments(message_id,filename,orig_filename,"
-			    "content_type,size,sha256,path) VALUES(?1,?2,?3,?4,?5,?6,?7)",
-			    "itttitt", g->msg, name, a->filename, a->content_type,
-			    (int64_t)a->len, sha, rel);
+			    "content_type,size,sha256,path,embedded) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+			    "itttittd", g->msg, name, a->filename, a->content_type,
+			    (int64_t)a->len, sha, rel, att_embedded(a));
 		free(name);
 		free(rel);
 		if (r < 0)
@@ -265,13 +276,13 @@ hold(struct ing *g, const char *reason)
 	return set_status(g, ING_HELD, "normal", reason);
 }
 
-/* A PDF or image the client attached (not an inline signature logo). */
+/* A PDF or image the client attached (not a signature logo). */
 static int
 has_document(const struct mime_msg *m)
 {
 	for (size_t i = 0; i < m->natts; i++) {
 		const struct mime_att *a = &m->atts[i];
-		if (a->is_inline && a->content_id)
+		if (att_embedded(a))
 			continue;
 		if (strcmp(a->content_type, "application/pdf") == 0 ||
 		    str_istarts(a->content_type, "image/"))

@@ -544,6 +544,7 @@ struct pctx {
 	int failed;
 	const char *base;    /* the top-level buffer, for mime_att.body_off */
 	size_t baselen;
+	int related;         /* walking the parts of a multipart/related */
 };
 
 static void note(struct pctx *c, const char *fmt, ...)
@@ -2486,6 +2487,7 @@ att_add(struct pctx *c, char *filename, const struct einfo *ei, char *data,
 	a->len = len;
 	a->is_inline = ei->cd.token && strcmp(ei->cd.token, "inline") == 0;
 	a->is_message = is_message;
+	a->shown = ei->cid && *ei->cid && !is_message && (a->is_inline || c->related);
 }
 
 static char *
@@ -2535,6 +2537,8 @@ multi_children(struct pctx *c, struct mailmime *e, const char *subtype,
 	if (!l)
 		return 0;
 	int alt = subtype && strcmp(subtype, "alternative") == 0 && acc;
+	int related = c->related;
+	c->related = subtype && strcmp(subtype, "related") == 0;
 	struct tacc *alts = NULL;
 	size_t nalts = 0;
 	int r = 0;
@@ -2572,6 +2576,7 @@ multi_children(struct pctx *c, struct mailmime *e, const char *subtype,
 	for (size_t i = 0; i < nalts; i++)
 		tacc_free(&alts[i]);
 	free(alts);
+	c->related = related;
 	return r;
 }
 

@@ -30,6 +30,8 @@ struct mime_att {
 	char *data;          /* decoded bytes (owned) */
 	size_t len;
 	int is_inline;       /* Content-Disposition: inline */
+	int shown;           /* has a Content-ID and is inline or a part of a
+	                      * multipart/related: the HTML body shows it */
 	int is_message;      /* a message/rfc822 part kept whole (data = raw) */
 	/* Where the part's encoded body lies in the buffer given to
 	 * mime_parse, for a leaf of the top-level message (0, 0 for parts

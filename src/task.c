@@ -222,11 +222,12 @@ collect(struct app *app, int64_t project, int64_t message, const char *spec, str
 			q = db_q(app->db,
 			    "SELECT a.path, a.filename, a.content_type FROM attachments a"
 			    " JOIN messages m ON m.id=a.message_id WHERE m.project_id=?1 AND m.class='normal'"
+			    " AND a.embedded=0"
 			    " AND (a.content_type='application/pdf' OR a.content_type LIKE 'image/%')"
 			    " ORDER BY a.id", "i", project);
 		else if (strcmp(w, "message") == 0)
 			q = db_q(app->db,
-			    "SELECT path, filename, content_type FROM attachments WHERE message_id=?1"
+			    "SELECT path, filename, content_type FROM attachments WHERE message_id=?1 AND embedded=0"
 			    " ORDER BY id", "i", message);
 		if (!q)
 			continue;

@@ -27,6 +27,35 @@ def client_reply(to_mail, text, attach=None, name="zamowienie_podpisane.pdf",
     return m.as_bytes()
 
 
+def outlook_reply(to_mail, text, photo=None):
+    """An Outlook-shaped HTML reply: the signature logo image001.png in
+    multipart/related with a Content-ID and no Content-Disposition, and
+    optionally a photo attached beside it."""
+    import base64
+    import os
+    logo = b"\x89PNG\r\n\x1a\n" + os.urandom(3000)
+    b64 = lambda d: base64.encodebytes(d).decode()
+    parts = ['--rel', 'Content-Type: text/html; charset="utf-8"', "",
+             '<html><body><p>%s</p><img src="cid:image001.png@01DB4C2A.5E6F7A80"></body></html>' % text,
+             "--rel", 'Content-Type: image/png; name="image001.png"',
+             "Content-Transfer-Encoding: base64",
+             "Content-ID: <image001.png@01DB4C2A.5E6F7A80>", "", b64(logo), "--rel--"]
+    head = ["From: Ola <%s>" % CLIENT,
+            "To: %s" % (to_mail["Reply-To"] or "biuro@bmt.example"),
+            "Subject: RE: %s" % to_mail["Subject"],
+            "Message-ID: <%s@reklama-baltyk.pl>" % os.urandom(6).hex(),
+            "In-Reply-To: %s" % to_mail["Message-ID"], "MIME-Version: 1.0"]
+    if photo is None:
+        body = head + ['Content-Type: multipart/related; boundary="rel"', ""] + parts
+    else:
+        body = head + ['Content-Type: multipart/mixed; boundary="mix"', "", "--mix",
+                       'Content-Type: multipart/related; boundary="rel"', ""] + parts + [
+                       "--mix", 'Content-Type: image/jpeg; name="IMG_2041.jpg"',
+                       'Content-Disposition: attachment; filename="IMG_2041.jpg"',
+                       "Content-Transfer-Encoding: base64", "", b64(photo), "--mix--"]
+    return "\r\n".join(body).encode()
+
+
 class OrderByMail(unittest.TestCase):
     def setUp(self):
         self.env = Env()
@@ -98,6 +127,23 @@ class OrderByMail(unittest.TestCase):
         self.assertEqual(self.state(), "awaiting-signature")
         order = [x for x in env.sent_to(CLIENT) if "podpisu" in str(x["Subject"])][-1]
         self.assertTrue(any(p.get_filename().startswith("ZA-") for p in order.iter_attachments()))
+
+        # a reply with only the signature logo of an HTML mail brings no file
+        n_cand = len([m for m in env.sent_to(REP) if "podpisane zamówienie" in str(m["Subject"])])
+        self.step(outlook_reply(order, "Podpisane zamówienie wyślę jutro."))
+        self.assertEqual(len([m for m in env.sent_to(REP)
+                              if "podpisane zamówienie" in str(m["Subject"])]), n_cand)
+        # a photo beside the logo is the candidate, alone; the logo stays out
+        photo = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 400
+        self.step(outlook_reply(order, "Zdjęcie podpisanego zamówienia", photo=photo))
+        cand = self.task_mail(REP, "podpisane zamówienie")
+        self.assertEqual([p.get_filename() for p in cand.iter_attachments()],
+                         ["IMG_2041.jpg", "zadanie.ics"])
+        self.assertEqual(env.sql("SELECT filename, embedded FROM attachments WHERE"
+                                 " filename IN ('image001.png', 'IMG_2041.jpg') ORDER BY id"),
+                         [("image001.png", 1), ("image001.png", 1), ("IMG_2041.jpg", 0)])
+        self.step(reply(cand, REP, "REFUSE nieczytelne zdjęcie"))
+        self.assertEqual(self.state(), "awaiting-signature")
 
         # a scan the rep refuses, then the right one
         self.step(client_reply(order, "W załączniku", attach=PDF, name="skan1.pdf"))

@@ -1043,6 +1043,69 @@ test_attachment_types(void **state)
 }
 
 static void
+test_shown_by_content_id(void **state)
+{
+	(void)state;
+	const char *raw = "From: jan@firma.example\r\n"
+	    "Subject: logo\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=\"mix\"\r\n"
+	    "\r\n"
+	    "--mix\r\n"
+	    "Content-Type: multipart/related; boundary=\"rel\"\r\n"
+	    "\r\n"
+	    "--rel\r\n"
+	    "Content-Type: multipart/alternative; boundary=\"alt\"\r\n"
+	    "\r\n"
+	    "--alt\r\n"
+	    "Content-Type: text/plain\r\n"
+	    "\r\n"
+	    "Tekst\r\n"
+	    "--alt\r\n"
+	    "Content-Type: image/gif; name=\"w-alt.gif\"\r\n"
+	    "Content-ID: <alt@x>\r\n"
+	    "\r\n"
+	    "GIF89a\r\n"
+	    "--alt--\r\n"
+	    "--rel\r\n"
+	    "Content-Type: image/png; name=\"image001.png\"\r\n"
+	    "Content-ID: <image001.png@01DB>\r\n"
+	    "\r\n"
+	    "PNG\r\n"
+	    "--rel\r\n"
+	    "Content-Type: image/png; name=\"bez-id.png\"\r\n"
+	    "\r\n"
+	    "PNG\r\n"
+	    "--rel--\r\n"
+	    "--mix\r\n"
+	    "Content-Type: image/jpeg; name=\"logo.jpg\"\r\n"
+	    "Content-Disposition: inline\r\n"
+	    "Content-ID: <logo@x>\r\n"
+	    "\r\n"
+	    "JPG\r\n"
+	    "--mix\r\n"
+	    "Content-Type: image/jpeg; name=\"zdjecie.jpg\"\r\n"
+	    "Content-Disposition: attachment\r\n"
+	    "Content-ID: <zdjecie@x>\r\n"
+	    "\r\n"
+	    "JPG\r\n"
+	    "--mix--\r\n";
+	struct mime_msg *m = parse_lim(raw, strlen(raw), NULL);
+	assert_int_equal(m->natts, 5);
+	/* a part of multipart/related with a Content-ID, not one nested deeper */
+	assert_string_equal(m->atts[0].filename, "w-alt.gif");
+	assert_int_equal(m->atts[0].shown, 0);
+	assert_string_equal(m->atts[1].filename, "image001.png");
+	assert_int_equal(m->atts[1].shown, 1);
+	assert_int_equal(m->atts[2].shown, 0); /* no Content-ID */
+	/* inline with a Content-ID, outside multipart/related */
+	assert_int_equal(m->atts[3].shown, 1);
+	/* the related context ended with its multipart */
+	assert_int_equal(m->atts[4].shown, 0);
+	mime_msg_free(m);
+}
+
+static void
 test_message_rfc822_kept(void **state)
 {
 	(void)state;
@@ -2622,6 +2685,7 @@ main(void)
 		cmocka_unit_test(test_smime_opaque),
 		cmocka_unit_test(test_uuencode),
 		cmocka_unit_test(test_attachment_types),
+		cmocka_unit_test(test_shown_by_content_id),
 		cmocka_unit_test(test_defect_message_base64),
 		cmocka_unit_test(test_attachment_rules),
 		cmocka_unit_test(test_format_flowed),
