@@ -1266,12 +1266,18 @@ ing_run(struct ing *g)
 		res->message = g->msg;
 		/* Quarantined and refused mail needs a person: not hidden by -q. */
 		int notable = res->status == ING_QUARANTINED || res->status == ING_REFUSED;
+		/* What the parser tolerated or could not open (an encrypted
+		 * part), for whoever wonders why a text looks as it does. */
+		struct sbuf notes = {0};
+		for (size_t i = 0; g->m && i < g->m->nnotes; i++)
+			sb_printf(&notes, "%s%s", i ? "; " : "", g->m->notes[i]);
 		log_msg(notable ? LOG_LVL_WARN : LOG_LVL_INFO,
 		    "event=message_done msg=%lld source=%s status=%s project=%lld"
-		         " new_project=%d replies=%d reason=%s",
+		         " new_project=%d replies=%d reason=%s notes=%s",
 		    (long long)g->msg, log_q(source_key ? source_key : source),
 		    ingest_status_name(res->status), (long long)res->project, res->new_project,
-		    res->replies, log_q(res->reason));
+		    res->replies, log_q(res->reason), log_q(notes.s ? notes.s : ""));
+		sb_free(&notes);
 		mime_msg_free(g->m);
 		return 0;
 	}

@@ -540,7 +540,10 @@ class LargeMessages(unittest.TestCase):
                 b'Content-Type: application/pkcs7-mime; smime-type=signed-data; name="smime.p7m"',
                 b'Content-Disposition: attachment; filename="smime.p7m"',
                 b"Content-Transfer-Encoding: base64", b""]) + b"\r\n" + p7m)
-            env.once()
+            log = env.run("-v", "run", "--once").stderr.decode()
+            # the log says what was opened
+            self.assertRegex(log, r"event=message_done msg=1 .*notes=\".*opaque S/MIME signed "
+                                  r"message unpacked")
             self.assertEqual(env.sql("SELECT status FROM messages"), [("processed",)])
             self.assertIn("Proszę o wycenę banerów", env.sql("SELECT body FROM messages")[0][0])
             got = self.stored(env)
