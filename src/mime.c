@@ -2815,6 +2815,50 @@ uu_extract(struct pctx *c, const struct einfo *ei, char *t)
 	return rest.s ? sb_steal(&rest) : xstrdup("");
 }
 
+/* Inline PGP signing (RFC 4880 cleartext signature, Enigmail and GnuPG
+ * users): the armour lines around the text and the dash escapes inside it
+ * go, so a command on the first line is the first line.  Only a text that
+ * starts with the armour and holds the signature's end is changed; the
+ * signature is not checked. */
+static char *
+pgp_clear(struct pctx *c, char *t)
+{
+	static const char head[] = "-----BEGIN PGP SIGNED MESSAGE-----\n";
+	static const char sig[] = "\n-----BEGIN PGP SIGNATURE-----\n";
+	static const char end[] = "-----END PGP SIGNATURE-----";
+	size_t hl = sizeof(head) - 1;
+	if (strncmp(t, head, hl) != 0)
+		return t;
+	/* The armour header lines (Hash: ...) end with a blank line. */
+	char *body = strstr(t + hl - 1, "\n\n");
+	if (!body)
+		return t;
+	body += 2;
+	char *s = strstr(body - 1, sig);
+	if (!s || !strstr(s, end))
+		return t;
+	struct sbuf sb = {0};
+	for (char *l = body; l < s + 1;) {
+		char *nl = memchr(l, '\n', (size_t)(s + 1 - l));
+		size_t n = nl ? (size_t)(nl - l) + 1 : (size_t)(s + 1 - l);
+		if (n >= 2 && l[0] == '-' && l[1] == ' ')
+			sb_add(&sb, l + 2, n - 2); /* "- -" escapes a line's leading dash */
+		else
+			sb_add(&sb, l, n);
+		l += n;
+	}
+	char *after = strstr(s, end) + sizeof(end) - 1;
+	while (*after == '\r' || *after == '\n')
+		after++;
+	if (*after) {
+		sb_addc(&sb, '\n');
+		sb_adds(&sb, after);
+	}
+	free(t);
+	note(c, "inline PGP signature removed (not checked)");
+	return sb.s ? sb_steal(&sb) : xstrdup("");
+}
+
 static int
 leaf_text(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
     struct tacc *acc, int as_plain)
@@ -2858,7 +2902,7 @@ leaf_text(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
 		tacc_add(acc, u, 1);
 		return 0;
 	}
-	char *t = uu_extract(c, ei, text_lf(u));
+	char *t = pgp_clear(c, uu_extract(c, ei, text_lf(u)));
 	free(u);
 	const char *fmt = plist_raw(&ei->ct, "format");
 	if (fmt && str_ieq(fmt, "flowed")) {

@@ -1106,6 +1106,38 @@ test_shown_by_content_id(void **state)
 }
 
 static void
+test_pgp_inline_signed(void **state)
+{
+	(void)state;
+	const char *raw = "From: Jürgen Krause <j.krause@werbetechnik.example>\r\n"
+	    "Subject: Re: Angebot\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "\r\n"
+	    "-----BEGIN PGP SIGNED MESSAGE-----\r\n"
+	    "Hash: SHA256\r\n"
+	    "\r\n"
+	    "APPROVE\r\n"
+	    "- -- \r\n"
+	    "Jürgen\r\n"
+	    "-----BEGIN PGP SIGNATURE-----\r\n"
+	    "\r\n"
+	    "iQEzBAEBCAAdFiEE\r\n"
+	    "=Xq1r\r\n"
+	    "-----END PGP SIGNATURE-----\r\n";
+	struct mime_msg *m = parse_lim(raw, strlen(raw), NULL);
+	assert_string_equal(m->text, "APPROVE\n-- \nJürgen\n");
+	assert_true(has_note(m, "inline PGP signature removed"));
+	mime_msg_free(m);
+
+	/* the armour without its end: left as it is */
+	const char *cut = "From: a@b.example\r\nSubject: x\r\n\r\n"
+	    "-----BEGIN PGP SIGNED MESSAGE-----\r\nHash: SHA256\r\n\r\nTekst\r\n";
+	m = parse_lim(cut, strlen(cut), NULL);
+	assert_string_equal(m->text, "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nTekst\n");
+	mime_msg_free(m);
+}
+
+static void
 test_message_rfc822_kept(void **state)
 {
 	(void)state;
@@ -2686,6 +2718,7 @@ main(void)
 		cmocka_unit_test(test_uuencode),
 		cmocka_unit_test(test_attachment_types),
 		cmocka_unit_test(test_shown_by_content_id),
+		cmocka_unit_test(test_pgp_inline_signed),
 		cmocka_unit_test(test_defect_message_base64),
 		cmocka_unit_test(test_attachment_rules),
 		cmocka_unit_test(test_format_flowed),
