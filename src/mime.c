@@ -60,6 +60,10 @@
  *   RFC 2231 continuations out of order / with gaps . test_rfc2231_continuations
  *   address lists with unquoted commas, no '>' ...... test_defect_address_list
  *   message/rfc822 part with base64 encoding ........ test_defect_message_base64
+ *   winmail.dat (TNEF) that cannot be read .......... test_tnef_garbage
+ *
+ * Outlook's winmail.dat (application/ms-tnef) is unpacked by tnef.c, in a
+ * child process; its files follow it in the attachment list.
  */
 #include "mime.h"
 
@@ -77,6 +81,7 @@
 #include "lazyetpan.h"
 #include "lazyxml.h"
 #include "log.h"
+#include "tnef.h"
 
 /* Defaults (the same as conf/inkflow.xml) for a NULL limits pointer or a
  * zero field. */
@@ -3635,13 +3640,84 @@ forwards_inline(struct mime_msg *msg, const struct mime_limits *lim)
 	}
 }
 
+/* Outlook's winmail.dat (TNEF) parts: the files inside join the message's
+ * attachments after the winmail.dat, which stays as it was (nothing is
+ * lost when it cannot be read; a note then says why).  At most TNEF_STREAMS
+ * of them, each giving at most TNEF_FILES files, each file within the
+ * attachment limit: one fork per stream, bounded work. */
+#define TNEF_STREAMS 4
+#define TNEF_FILES 100
+
+int
+mime_att_is_tnef(const struct mime_att *a)
+{
+	if (a->is_message)
+		return 0;
+	return (a->content_type && (strcmp(a->content_type, "application/ms-tnef") == 0 ||
+	    strcmp(a->content_type, "application/vnd.ms-tnef") == 0)) ||
+	    (a->filename && str_ieq(a->filename, "winmail.dat"));
+}
+
+static void
+tnef_unpack(struct mime_msg *msg, const struct mime_limits *lim)
+{
+	struct mime_limits el;
+	limits_effective(lim, &el);
+	/* note() on the message's own list */
+	struct pctx c;
+	memset(&c, 0, sizeof(c));
+	c.notes = msg->notes;
+	c.nnotes = msg->nnotes;
+	size_t n0 = msg->natts, done = 0;
+	for (size_t i = 0; i < n0; i++) {
+		const struct mime_att *w = &msg->atts[i];
+		if (!mime_att_is_tnef(w) || !w->data)
+			continue;
+		if (done++ == TNEF_STREAMS) {
+			note(&c, "more than %d winmail.dat parts, the rest not unpacked", TNEF_STREAMS);
+			break;
+		}
+		/* Each file's bytes are stored whole in the stream: together
+		 * they cannot pass its length. */
+		struct tnef_limits tl = {el.max_attachment, w->len, TNEF_FILES};
+		struct tnef_result tr;
+		char why[128];
+		if (tnef_extract(w->data, w->len, &tl, &tr, why, sizeof(why)) < 0) {
+			note(&c, "winmail.dat (TNEF) not unpacked: %s", why);
+			continue;
+		}
+		if (tr.skipped)
+			note(&c, "%zu file(s) in winmail.dat over the attachment limit left out",
+			    tr.skipped);
+		if (tr.more)
+			note(&c, "winmail.dat holds more than %d files, the first %d taken",
+			    TNEF_FILES, TNEF_FILES);
+		if (tr.n)
+			msg->atts = xrealloc(msg->atts, (msg->natts + tr.n) * sizeof(*msg->atts));
+		for (size_t k = 0; k < tr.n; k++) {
+			struct mime_att *a = &msg->atts[msg->natts++];
+			memset(a, 0, sizeof(*a));
+			a->filename = tr.files[k].name;
+			a->content_type = xstrdup(tr.files[k].content_type);
+			a->data = tr.files[k].data;
+			a->len = tr.files[k].len;
+			tr.files[k].name = tr.files[k].data = NULL;
+		}
+		tnef_result_free(&tr);
+	}
+	msg->notes = c.notes;
+	msg->nnotes = c.nnotes;
+}
+
 int
 mime_parse(const char *raw, size_t len, const struct mime_limits *lim,
     struct mime_msg **out, char *reason, size_t reasonlen)
 {
 	int r = parse_msg(raw, len, lim, out, reason, reasonlen);
-	if (r == 0 && out && *out)
+	if (r == 0 && out && *out) {
 		forwards_inline(*out, lim);
+		tnef_unpack(*out, lim);
+	}
 	return r;
 }
 

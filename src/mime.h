@@ -100,6 +100,13 @@ int mime_parse(const char *raw, size_t len, const struct mime_limits *lim,
     struct mime_msg **out, char *reason, size_t reasonlen);
 void mime_msg_free(struct mime_msg *m);
 
+/* 1 for an Outlook winmail.dat part (application/ms-tnef or
+ * application/vnd.ms-tnef, or named winmail.dat): mime_parse appends the
+ * files inside it (UTF-8 names as sent, content type guessed from their
+ * bytes or extension) after the attachments, keeping the part itself; when
+ * it cannot be read, a note says why. */
+int mime_att_is_tnef(const struct mime_att *a);
+
 /* Decode a header value holding RFC 2047 encoded words (B and Q, any
  * charset, adjacent words joined, undeclared 8-bit bytes guessed) to UTF-8.
  * Caller frees. */
