@@ -11,7 +11,7 @@ SHAREDIR ?= $(PREFIX)/share/inkflow
 MANDIR  ?= $(PREFIX)/share/man
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-PKGS    := sqlite3 jansson nettle
+PKGS    := sqlite3 jansson nettle libytnef
 # Opened on first use, not linked into inkflow (src/lazylib.h): their
 # headers are compiled against and their SONAMEs go into sonames.h.
 # libxml2 (with the ICU and C++ libraries it brings), libharu, libpng,

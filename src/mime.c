@@ -60,6 +60,10 @@
  *   RFC 2231 continuations out of order / with gaps . test_rfc2231_continuations
  *   address lists with unquoted commas, no '>' ...... test_defect_address_list
  *   message/rfc822 part with base64 encoding ........ test_defect_message_base64
+ *   winmail.dat (TNEF) that cannot be read .......... test_tnef_garbage
+ *
+ * Outlook's winmail.dat (application/ms-tnef) is unpacked by tnef.c, in a
+ * child process; its files follow it in the attachment list.
  */
 #include "mime.h"
 
@@ -77,6 +81,7 @@
 #include "lazyetpan.h"
 #include "lazyxml.h"
 #include "log.h"
+#include "tnef.h"
 
 /* Defaults (the same as conf/inkflow.xml) for a NULL limits pointer or a
  * zero field. */
@@ -2671,30 +2676,37 @@ multi_rescue(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
 	return r;
 }
 
-/* A content type for a file known only by its name and bytes (a file
- * uuencoded in a text part). */
-static const char *
-type_guess(const char *name, const unsigned char *p, size_t n)
+const char *
+mime_type_guess(const char *name, const char *data, size_t len)
 {
-	static const struct {
-		const char *ext, *type;
-	} ext[] = {
-	    {".pdf", "application/pdf"}, {".jpg", "image/jpeg"}, {".jpeg", "image/jpeg"},
-	    {".png", "image/png"}, {".tif", "image/tiff"}, {".tiff", "image/tiff"},
-	    {".gif", "image/gif"}, {".zip", "application/zip"}, {".txt", "text/plain"},
+	static const struct { const char *magic; size_t n; const char *type; } mag[] = {
+		{"%PDF", 4, "application/pdf"},
+		{"\xff\xd8\xff", 3, "image/jpeg"},
+		{"\x89PNG\r\n\x1a\n", 8, "image/png"},
+		{"GIF8", 4, "image/gif"},
+		{"II*\0", 4, "image/tiff"},
+		{"MM\0*", 4, "image/tiff"},
 	};
-	if (n >= 5 && memcmp(p, "%PDF-", 5) == 0)
-		return "application/pdf";
-	if (n >= 3 && memcmp(p, "\xff\xd8\xff", 3) == 0)
-		return "image/jpeg";
-	if (n >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0)
-		return "image/png";
-	size_t l = strlen(name);
-	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
-		size_t e = strlen(ext[i].ext);
-		if (l > e && str_ieq(name + l - e, ext[i].ext))
+	static const struct { const char *ext, *type; } ext[] = {
+		{"pdf", "application/pdf"}, {"jpg", "image/jpeg"}, {"jpeg", "image/jpeg"},
+		{"png", "image/png"}, {"gif", "image/gif"}, {"tif", "image/tiff"},
+		{"tiff", "image/tiff"}, {"svg", "image/svg+xml"}, {"eps", "application/postscript"},
+		{"ps", "application/postscript"}, {"ai", "application/postscript"},
+		{"zip", "application/zip"}, {"txt", "text/plain"}, {"csv", "text/csv"},
+		{"doc", "application/msword"},
+		{"docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+		{"xls", "application/vnd.ms-excel"},
+		{"xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+		{"odt", "application/vnd.oasis.opendocument.text"},
+		{"ods", "application/vnd.oasis.opendocument.spreadsheet"},
+	};
+	for (size_t i = 0; data && i < ARRAY_LEN(mag); i++)
+		if (len >= mag[i].n && memcmp(data, mag[i].magic, mag[i].n) == 0)
+			return mag[i].type;
+	const char *dot = name ? strrchr(name, '.') : NULL;
+	for (size_t i = 0; dot && i < ARRAY_LEN(ext); i++)
+		if (str_ieq(dot + 1, ext[i].ext))
 			return ext[i].type;
-	}
 	return "application/octet-stream";
 }
 
@@ -2798,7 +2810,7 @@ uu_extract(struct pctx *c, const struct einfo *ei, char *t)
 				att_add(c, name, ei, data, dlen, 0);
 				struct mime_att *a = &c->atts[c->natts - 1];
 				free(a->content_type);
-				a->content_type = xstrdup(type_guess(name, (unsigned char *)data, dlen));
+				a->content_type = xstrdup(mime_type_guess(name, data, dlen));
 				sb_add(&rest, t + from, i - from);
 				from = i = next + used;
 				found++;
@@ -3830,10 +3842,12 @@ p7m_part(const struct mime_att *a)
 	return a->data && a->len && p7m_type(a);
 }
 
+static int tnef_part(const struct mime_att *a);
+
 int
 mime_att_opened(const struct mime_att *a)
 {
-	return p7m_type(a);
+	return p7m_type(a) || tnef_part(a);
 }
 
 /* 1 when the DER ContentInfo at p names enveloped-data (encrypted mail). */
@@ -4037,8 +4051,7 @@ atts_tidy(struct mime_msg *msg)
 				to = alias[k][1];
 		for (size_t k = 0; k < sizeof(generic) / sizeof(generic[0]) && !to; k++)
 			if (strcmp(a->content_type, generic[k]) == 0 && !a->is_message) {
-				const char *g = type_guess(a->filename ? a->filename : "",
-				    (const unsigned char *)(a->data ? a->data : ""), a->data ? a->len : 0);
+				const char *g = mime_type_guess(a->filename, a->data, a->len);
 				if (strcmp(g, "application/pdf") == 0 || strncmp(g, "image/", 6) == 0)
 					to = g;
 			}
@@ -4057,6 +4070,68 @@ atts_tidy(struct mime_msg *msg)
 		msg_note(msg, "AppleDouble resource fork dropped");
 }
 
+/* Outlook's winmail.dat (TNEF) parts: the files inside join the message's
+ * attachments after the winmail.dat, which stays as it was (nothing is
+ * lost when it cannot be read; a note then says why).  At most TNEF_STREAMS
+ * of them, each giving at most TNEF_FILES files, each file within the
+ * attachment limit: one fork per stream, bounded work. */
+#define TNEF_STREAMS 4
+#define TNEF_FILES 100
+
+static int
+tnef_part(const struct mime_att *a)
+{
+	if (a->is_message)
+		return 0;
+	return (a->content_type && (strcmp(a->content_type, "application/ms-tnef") == 0 ||
+	    strcmp(a->content_type, "application/vnd.ms-tnef") == 0)) ||
+	    (a->filename && str_ieq(a->filename, "winmail.dat"));
+}
+
+static void
+tnef_unpack(struct mime_msg *msg, const struct mime_limits *lim)
+{
+	struct mime_limits el;
+	limits_effective(lim, &el);
+	size_t n0 = msg->natts, done = 0;
+	for (size_t i = 0; i < n0; i++) {
+		const struct mime_att *w = &msg->atts[i];
+		if (!tnef_part(w) || !w->data)
+			continue;
+		if (done++ == TNEF_STREAMS) {
+			msg_note(msg, "more than %d winmail.dat parts, the rest not unpacked", TNEF_STREAMS);
+			break;
+		}
+		/* Each file's bytes are stored whole in the stream: together
+		 * they cannot pass its length. */
+		struct tnef_limits tl = {el.max_attachment, w->len, TNEF_FILES};
+		struct tnef_result tr;
+		char why[128];
+		if (tnef_extract(w->data, w->len, &tl, &tr, why, sizeof(why)) < 0) {
+			msg_note(msg, "winmail.dat (TNEF) not unpacked: %s", why);
+			continue;
+		}
+		if (tr.skipped)
+			msg_note(msg, "%zu file(s) in winmail.dat over the attachment limit left out",
+			    tr.skipped);
+		if (tr.more)
+			msg_note(msg, "winmail.dat holds more than %d files, the first %d taken",
+			    TNEF_FILES, TNEF_FILES);
+		if (tr.n)
+			msg->atts = xrealloc(msg->atts, (msg->natts + tr.n) * sizeof(*msg->atts));
+		for (size_t k = 0; k < tr.n; k++) {
+			struct mime_att *a = &msg->atts[msg->natts++];
+			memset(a, 0, sizeof(*a));
+			a->filename = tr.files[k].name;
+			a->content_type = xstrdup(tr.files[k].content_type);
+			a->data = tr.files[k].data;
+			a->len = tr.files[k].len;
+			tr.files[k].name = tr.files[k].data = NULL;
+		}
+		tnef_result_free(&tr);
+	}
+}
+
 int
 mime_parse(const char *raw, size_t len, const struct mime_limits *lim,
     struct mime_msg **out, char *reason, size_t reasonlen)
@@ -4065,6 +4140,7 @@ mime_parse(const char *raw, size_t len, const struct mime_limits *lim,
 	if (r == 0 && out && *out) {
 		smime_unwrap(*out, lim);
 		forwards_inline(*out, lim);
+		tnef_unpack(*out, lim);
 		atts_tidy(*out);
 	}
 	return r;

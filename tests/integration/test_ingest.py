@@ -555,6 +555,42 @@ class LargeMessages(unittest.TestCase):
         finally:
             env.close()
 
+    @staticmethod
+    def tnef(files):
+        """A TNEF stream (winmail.dat) of (8.3 title, bytes), code page 1250."""
+        import struct
+
+        def attr(level, ident, data):
+            return (struct.pack("<BII", level, ident, len(data)) + data +
+                    struct.pack("<H", sum(data) & 0xffff))
+        out = struct.pack("<IH", 0x223E9F78, 0x1234)
+        out += attr(1, 0x00089006, bytes([0, 0, 1, 0]))            # attTnefVersion
+        out += attr(1, 0x00069007, struct.pack("<II", 1250, 0))   # attOemCodepage
+        for title, data in files:
+            out += attr(2, 0x00069002, struct.pack("<HIHHI", 1, 0xFFFFFFFF, 0, 0, 0))
+            out += attr(2, 0x00018010, title + b"\0")                # attAttachTitle
+            out += attr(2, 0x0006800F, data)                         # attAttachData
+        return out
+
+    def test_large_winmail_dat_unpacked(self):
+        """A winmail.dat in a message of 4 MB and more is read from its
+        whole bytes, never from the stand-in: its file is stored exactly."""
+        env = Env()
+        try:
+            env.init()
+            pdf = b"%PDF-1.4\n" + os.urandom(5 << 20)
+            env.put(self.big([("application/ms-tnef", "winmail.dat",
+                               self.tnef([("Zam\xf3wienie.pdf".encode("latin-1"), pdf)]))]))
+            env.once()
+            self.assertEqual(env.sql("SELECT status FROM messages"), [("processed",)])
+            got = self.stored(env)
+            self.assertEqual(sorted(got), ["Zamówienie.pdf", "winmail.dat"])
+            self.assertEqual(got["Zamówienie.pdf"], pdf)
+            self.assertEqual(env.sql("SELECT content_type FROM attachments"
+                                     " WHERE filename='Zamówienie.pdf'"), [("application/pdf",)])
+        finally:
+            env.close()
+
     def test_large_attachment_over_the_limit_quarantined(self):
         env = Env(conf_edit=lambda t: t.replace('max-attachment="40M"', 'max-attachment="5M"'))
         try:

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -2685,6 +2686,320 @@ test_display_name_shortened(void **state)
 	sb_free(&sb);
 }
 
+/* ------------------------------------------------------------------ */
+/* winmail.dat (TNEF) */
+
+/* A TNEF stream written here (no third-party sample): the signature, a
+ * key, then attributes, each a level byte, the attribute id, the length,
+ * the data and a 16-bit sum of the data bytes. */
+#define T_LVL_MSG 1
+#define T_LVL_ATT 2
+#define T_ATT_VERSION   0x00089006u
+#define T_ATT_CODEPAGE  0x00069007u
+#define T_ATT_RENDDATA  0x00069002u
+#define T_ATT_TITLE     0x00018010u
+#define T_ATT_DATA      0x0006800fu
+#define T_ATT_MAPI      0x00069005u
+#define T_PT_STRING8    0x001eu
+#define T_PT_UNICODE    0x001fu
+#define T_PR_ATTACH_LONG_FILENAME 0x3707u
+
+static void
+le16(struct sbuf *sb, unsigned v)
+{
+	sb_addc(sb, (char)(v & 0xff));
+	sb_addc(sb, (char)((v >> 8) & 0xff));
+}
+
+static void
+le32(struct sbuf *sb, uint32_t v)
+{
+	le16(sb, v & 0xffff);
+	le16(sb, v >> 16);
+}
+
+static void
+tnef_attr(struct sbuf *sb, int level, uint32_t id, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	unsigned sum = 0;
+	for (size_t i = 0; i < n; i++)
+		sum += p[i];
+	sb_addc(sb, (char)level);
+	le32(sb, id);
+	le32(sb, (uint32_t)n);
+	sb_add(sb, data, n);
+	le16(sb, sum & 0xffff);
+}
+
+static void
+tnef_begin(struct sbuf *sb, uint32_t codepage)
+{
+	le32(sb, 0x223e9f78u);
+	le16(sb, 0x1234);
+	unsigned char v[4] = {0x00, 0x00, 0x01, 0x00};
+	tnef_attr(sb, T_LVL_MSG, T_ATT_VERSION, v, 4);
+	struct sbuf cp = {0};
+	le32(&cp, codepage);
+	le32(&cp, 0);
+	tnef_attr(sb, T_LVL_MSG, T_ATT_CODEPAGE, cp.s, cp.len);
+	sb_free(&cp);
+}
+
+/* One attachment: title (8-bit, in the stream's code page) and, when
+ * long_utf8 is given, PR_ATTACH_LONG_FILENAME as PT_UNICODE (UTF-16LE
+ * written from the UTF-8 here). */
+static void
+tnef_file(struct sbuf *sb, const char *title, const char *long_utf8, const void *data, size_t n)
+{
+	struct sbuf r = {0};
+	le16(&r, 1);           /* atyp: file */
+	le32(&r, 0xffffffffu); /* position */
+	le16(&r, 0);
+	le16(&r, 0);
+	le32(&r, 0);
+	tnef_attr(sb, T_LVL_ATT, T_ATT_RENDDATA, r.s, r.len);
+	sb_free(&r);
+	if (title)
+		tnef_attr(sb, T_LVL_ATT, T_ATT_TITLE, title, strlen(title) + 1);
+	tnef_attr(sb, T_LVL_ATT, T_ATT_DATA, data, n);
+	if (long_utf8) {
+		struct sbuf u = {0};
+		const unsigned char *s = (const unsigned char *)long_utf8;
+		while (*s) {
+			uint32_t c;
+			if (*s < 0x80)
+				c = *s++;
+			else if (*s < 0xe0) {
+				c = ((s[0] & 0x1fu) << 6) | (s[1] & 0x3fu);
+				s += 2;
+			} else if (*s < 0xf0) {
+				c = ((s[0] & 0x0fu) << 12) | ((s[1] & 0x3fu) << 6) | (s[2] & 0x3fu);
+				s += 3;
+			} else {
+				c = ((s[0] & 0x07u) << 18) | ((s[1] & 0x3fu) << 12) |
+				    ((s[2] & 0x3fu) << 6) | (s[3] & 0x3fu);
+				s += 4;
+			}
+			if (c >= 0x10000) {
+				le16(&u, 0xd800 + ((c - 0x10000) >> 10));
+				le16(&u, 0xdc00 + ((c - 0x10000) & 0x3ff));
+			} else
+				le16(&u, c);
+		}
+		le16(&u, 0);
+		struct sbuf mp = {0};
+		le32(&mp, 1); /* properties */
+		le32(&mp, (T_PR_ATTACH_LONG_FILENAME << 16) | T_PT_UNICODE);
+		le32(&mp, 1); /* values */
+		le32(&mp, (uint32_t)u.len);
+		sb_add(&mp, u.s, u.len);
+		while (mp.len % 4)
+			sb_addc(&mp, 0);
+		tnef_attr(sb, T_LVL_ATT, T_ATT_MAPI, mp.s, mp.len);
+		sb_free(&mp);
+		sb_free(&u);
+	}
+}
+
+/* A message whose second part is data[0..n) as winmail.dat in base64. */
+static char *
+tnef_mail(const char *type, const char *data, size_t n, size_t *len)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	struct sbuf sb = {0};
+	sb_printf(&sb, "From: Jan Kowalski <jan@firma.pl>\r\n"
+	    "Subject: Zamowienie\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=\"b\"\r\n"
+	    "\r\n"
+	    "--b\r\n"
+	    "Content-Type: text/plain; charset=utf-8\r\n"
+	    "\r\n"
+	    "W załączniku zamówienie.\r\n"
+	    "--b\r\n"
+	    "Content-Type: %s; name=\"winmail.dat\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n"
+	    "Content-Disposition: attachment; filename=\"winmail.dat\"\r\n"
+	    "\r\n", type);
+	const unsigned char *p = (const unsigned char *)data;
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		sb_addc(&sb, b64[(v >> 18) & 63]);
+		sb_addc(&sb, b64[(v >> 12) & 63]);
+		sb_addc(&sb, i + 1 < n ? b64[(v >> 6) & 63] : '=');
+		sb_addc(&sb, i + 2 < n ? b64[v & 63] : '=');
+		if (i % 57 == 54)
+			sb_adds(&sb, "\r\n");
+	}
+	sb_adds(&sb, "\r\n--b--\r\n");
+	*len = sb.len;
+	return sb_steal(&sb);
+}
+
+static const char T_PDF[] = "%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n\0binary\xff tail\n%%EOF\n";
+static const char T_JPEG[] = "\xff\xd8\xff\xe0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0\xff\xd9";
+static const char T_PNG[] = "\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+
+static void
+test_tnef_unpack(void **state)
+{
+	(void)state;
+	struct sbuf t = {0};
+	tnef_begin(&t, 1250);
+	/* Outlook: the 8.3 title and the long name in UTF-16 */
+	tnef_file(&t, "ZAMWIE~1.PDF", "Zamówienie żółte.pdf", T_PDF, sizeof(T_PDF) - 1);
+	/* an old client: only the title, "Łódź.jpg" in Windows-1250 */
+	tnef_file(&t, "\xa3\xf3" "d\x9f.jpg", NULL, T_JPEG, sizeof(T_JPEG) - 1);
+	/* a character outside the BMP (a UTF-16 surrogate pair) */
+	tnef_file(&t, "LOGO~1.PNG", "logo \xf0\x9f\x98\x80.png", T_PNG, sizeof(T_PNG) - 1);
+	size_t len;
+	char *raw = tnef_mail("application/ms-tnef", t.s, t.len, &len);
+	struct mime_msg *m = parse_lim(raw, len, NULL);
+	assert_string_equal(m->text, "W załączniku zamówienie.");
+	assert_int_equal(m->natts, 4);
+	/* winmail.dat stays, first, as sent */
+	assert_string_equal(m->atts[0].filename, "winmail.dat");
+	assert_string_equal(m->atts[0].content_type, "application/ms-tnef");
+	assert_int_equal(m->atts[0].len, t.len);
+	assert_memory_equal(m->atts[0].data, t.s, t.len);
+
+	const struct mime_att *a = att_named(m, "Zamówienie żółte.pdf");
+	assert_non_null(a);
+	assert_ptr_equal(a, &m->atts[1]);
+	assert_string_equal(a->content_type, "application/pdf");
+	assert_int_equal(a->len, sizeof(T_PDF) - 1);
+	assert_memory_equal(a->data, T_PDF, a->len);
+	assert_int_equal(a->data[a->len], '\0');
+	assert_int_equal(a->body_off, 0);
+	assert_int_equal(a->body_len, 0);
+	assert_int_equal(a->base64, 0);
+	assert_int_equal(a->is_inline, 0);
+	assert_int_equal(a->is_message, 0);
+	assert_null(a->content_id);
+
+	a = att_named(m, "Łódź.jpg");
+	assert_non_null(a);
+	assert_string_equal(a->content_type, "image/jpeg");
+	assert_int_equal(a->len, sizeof(T_JPEG) - 1);
+	assert_memory_equal(a->data, T_JPEG, a->len);
+
+	a = att_named(m, "logo \xf0\x9f\x98\x80.png");
+	assert_non_null(a);
+	assert_string_equal(a->content_type, "image/png");
+	assert_memory_equal(a->data, T_PNG, a->len);
+	assert_int_equal(m->nnotes, 0);
+	mime_msg_free(m);
+	free(raw);
+
+	/* the other content type, and a part known by its name alone */
+	raw = tnef_mail("application/vnd.ms-tnef", t.s, t.len, &len);
+	m = parse_lim(raw, len, NULL);
+	assert_int_equal(m->natts, 4);
+	mime_msg_free(m);
+	free(raw);
+	raw = tnef_mail("application/octet-stream", t.s, t.len, &len);
+	m = parse_lim(raw, len, NULL);
+	assert_int_equal(m->natts, 4);
+	assert_non_null(att_named(m, "Łódź.jpg"));
+	mime_msg_free(m);
+	free(raw);
+	sb_free(&t);
+}
+
+/* Parses raw with stdout sent to a file; asserts nothing was written. */
+static struct mime_msg *
+parse_quiet(const char *raw, size_t len)
+{
+	fflush(stdout);
+	FILE *tmp = tmpfile();
+	assert_non_null(tmp);
+	int saved = dup(1);
+	assert_true(saved >= 0);
+	assert_true(dup2(fileno(tmp), 1) >= 0);
+	struct mime_msg *m = parse_lim(raw, len, NULL);
+	fflush(stdout);
+	assert_true(dup2(saved, 1) >= 0);
+	close(saved);
+	assert_int_equal(fseek(tmp, 0, SEEK_END), 0);
+	assert_int_equal(ftell(tmp), 0);
+	fclose(tmp);
+	return m;
+}
+
+static void
+test_tnef_garbage(void **state)
+{
+	(void)state;
+	struct sbuf t = {0};
+	tnef_begin(&t, 1252);
+	tnef_file(&t, "ORDER.PDF", "order.pdf", T_PDF, sizeof(T_PDF) - 1);
+	tnef_file(&t, "PHOTO.JPG", NULL, T_JPEG, sizeof(T_JPEG) - 1);
+	/* cut inside the second file's data, then flipped bytes, then noise
+	 * after a good signature, then no signature at all */
+	size_t cuts[] = {t.len - 8, t.len};
+	for (size_t k = 0; k < 4; k++) {
+		struct sbuf bad = {0};
+		if (k < 2)
+			sb_add(&bad, t.s, cuts[k]);
+		if (k == 1)
+			bad.s[bad.len - 20] ^= 0x55; /* checksum mismatch */
+		if (k == 2) {
+			sb_add(&bad, t.s, 6);
+			for (unsigned i = 0; i < 4000; i++)
+				sb_addc(&bad, (char)(i * 2654435761u >> 13));
+		}
+		if (k == 3)
+			sb_adds(&bad, "this is not TNEF at all");
+		size_t len;
+		char *raw = tnef_mail("application/ms-tnef", bad.s, bad.len, &len);
+		struct mime_msg *m = parse_quiet(raw, len);
+		assert_int_equal(m->natts, 1);
+		assert_string_equal(m->atts[0].filename, "winmail.dat");
+		assert_int_equal(m->atts[0].len, bad.len);
+		assert_memory_equal(m->atts[0].data, bad.s, bad.len);
+		want_note(m, "winmail.dat (TNEF) not unpacked");
+		if (k == 3)
+			want_note(m, "not a TNEF stream");
+		assert_string_equal(m->text, "W załączniku zamówienie.");
+		mime_msg_free(m);
+		free(raw);
+		sb_free(&bad);
+	}
+	sb_free(&t);
+}
+
+static void
+test_tnef_file_cap(void **state)
+{
+	(void)state;
+	struct sbuf t = {0};
+	tnef_begin(&t, 1252);
+	for (int i = 0; i < 105; i++) {
+		char name[32], data[32];
+		snprintf(name, sizeof(name), "F%03d.TXT", i);
+		snprintf(data, sizeof(data), "file %d", i);
+		tnef_file(&t, name, NULL, data, strlen(data));
+	}
+	size_t len;
+	char *raw = tnef_mail("application/ms-tnef", t.s, t.len, &len);
+	struct mime_msg *m = parse_lim(raw, len, NULL);
+	assert_int_equal(m->natts, 1 + 100);
+	assert_string_equal(m->atts[1].filename, "F000.TXT");
+	assert_string_equal(m->atts[1].content_type, "text/plain");
+	assert_string_equal(m->atts[100].filename, "F099.TXT");
+	assert_int_equal(m->atts[100].len, 7);
+	assert_memory_equal(m->atts[100].data, "file 99", 7);
+	want_note(m, "more than 100 files");
+	mime_msg_free(m);
+	free(raw);
+	sb_free(&t);
+}
+
 int
 main(void)
 {
@@ -2720,6 +3035,9 @@ main(void)
 		cmocka_unit_test(test_shown_by_content_id),
 		cmocka_unit_test(test_pgp_inline_signed),
 		cmocka_unit_test(test_defect_message_base64),
+		cmocka_unit_test(test_tnef_unpack),
+		cmocka_unit_test(test_tnef_garbage),
+		cmocka_unit_test(test_tnef_file_cap),
 		cmocka_unit_test(test_attachment_rules),
 		cmocka_unit_test(test_format_flowed),
 		cmocka_unit_test(test_html_to_text),
