@@ -159,15 +159,6 @@ server_code(struct imap_conn *ic)
 	return ri->rsp_atom;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* 1 when s holds CR, LF or another control character (it would end or
  * break an IMAP command: libetpan sends quoted strings unchecked). */
 static int
@@ -439,7 +430,7 @@ guard_read(mailstream_low *s, void *buf, size_t count)
 {
 	struct guard *g = s->data;
 	struct imap_conn *ic = g->ic;
-	int64_t t0 = now_ms();
+	int64_t t0 = mono_ms();
 	ssize_t r;
 
 	if (ic->dead)
@@ -450,7 +441,7 @@ guard_read(mailstream_low *s, void *buf, size_t count)
 		return -1;
 	}
 	if (r < 0) {
-		if (now_ms() - t0 >= (int64_t)ic->timeout * 1000 - 100)
+		if (mono_ms() - t0 >= (int64_t)ic->timeout * 1000 - 100)
 			guard_die(ic, "no answer from the server within %d s", ic->timeout);
 		else
 			guard_die(ic, "connection lost (read failed)");
@@ -665,7 +656,7 @@ tcp_connect(const char *host, int port, int timeout, char *err, size_t errlen)
 {
 	struct addrinfo hints = {0}, *res = NULL, *ai;
 	char portstr[16];
-	int64_t deadline = now_ms() + (int64_t)timeout * 1000;
+	int64_t deadline = mono_ms() + (int64_t)timeout * 1000;
 	int fd = -1, saved = 0, rc;
 
 	hints.ai_family = AF_UNSPEC;
@@ -694,7 +685,7 @@ tcp_connect(const char *host, int port, int timeout, char *err, size_t errlen)
 			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
 			int left, pr;
 			do {
-				left = (int)(deadline - now_ms());
+				left = (int)(deadline - mono_ms());
 				pr = left > 0 ? poll(&pfd, 1, left) : 0;
 			} while (pr < 0 && errno == EINTR);
 			int soerr = 0;
@@ -1871,7 +1862,7 @@ imap_wait(struct imap_conn *ic, int timeout, volatile int *stop, char *err, size
 	if (timeout > IMAP_IDLE_MAX)
 		timeout = IMAP_IDLE_MAX;
 	sigpipe_block(&sp);
-	deadline = now_ms() + (int64_t)timeout * 1000;
+	deadline = mono_ms() + (int64_t)timeout * 1000;
 	/* A server's keepalive ("* OK Still here", which Dovecot sends at a
 	 * per-user moment anywhere in its interval) wakes the poll but changes
 	 * nothing: end that IDLE and go on waiting for the rest of the time. */
@@ -1896,7 +1887,7 @@ imap_wait(struct imap_conn *ic, int timeout, volatile int *stop, char *err, size
 		}
 		fd = mailimap_idle_get_fd(ic->imap);
 		for (;;) {
-			int64_t left = deadline - now_ms();
+			int64_t left = deadline - mono_ms();
 			if (left <= 0 || (stop != NULL && *stop))
 				break;
 			if (ic->imap->imap_stream->read_buffer_len > 0) {
@@ -1923,7 +1914,7 @@ imap_wait(struct imap_conn *ic, int timeout, volatile int *stop, char *err, size
 		}
 		if (changed && !idle_saw_change(ic)) {
 			log_debug("event=imap_idle_keepalive host=%s", log_q(ic->host));
-			if (deadline - now_ms() > 0 && (stop == NULL || !*stop))
+			if (deadline - mono_ms() > 0 && (stop == NULL || !*stop))
 				continue;
 			changed = 0;
 		}

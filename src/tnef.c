@@ -213,14 +213,6 @@ child_run(int wfd, const char *data, size_t len, const struct tnef_limits *lim, 
 /* ------------------------------------------------------------------ */
 /* the parent */
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Pages of address space the process maps now (0 when unknown). */
 static size_t
 vm_size(void)
@@ -248,7 +240,7 @@ rd(int fd, void *buf, size_t n, int64_t deadline, char *why, size_t whylen)
 {
 	char *p = buf;
 	while (n) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - mono_ms();
 		if (left <= 0) {
 			snprintf(why, whylen, "decoder timed out");
 			return -1;
@@ -433,7 +425,7 @@ tnef_extract(const char *data, size_t len, const struct tnef_limits *lim,
 		child_run(p[1], data, len, lim, vm);
 	}
 	close(p[1]);
-	int64_t deadline = now_ms() + TNEF_DEADLINE_MS;
+	int64_t deadline = mono_ms() + TNEF_DEADLINE_MS;
 	int r = read_answer(p[0], lim, deadline, out, why, whylen);
 	close(p[0]);
 	/* The child exits as soon as its answer is written; one that has
@@ -449,7 +441,7 @@ tnef_extract(const char *data, size_t len, const struct tnef_limits *lim,
 			status = -1;
 			break;
 		} else if (w == 0) {
-			if (now_ms() >= deadline) {
+			if (mono_ms() >= deadline) {
 				(void)kill(pid, SIGKILL);
 				r = -1;
 				snprintf(why, whylen, "decoder did not exit");

@@ -711,6 +711,14 @@ now_epoch(void)
 	return (int64_t)time(NULL);
 }
 
+int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void
 rfc5322_date(int64_t t, char *buf, size_t size)
 {

@@ -125,6 +125,8 @@ char *sanitize_filename(const char *name);
 
 /* Current time; honours INKFLOW_NOW (epoch seconds) so tests can fix it. */
 int64_t now_epoch(void);
+/* Milliseconds of CLOCK_MONOTONIC: for deadlines and timeouts. */
+int64_t mono_ms(void);
 /* RFC 5322 date for t in local time, e.g. "Fri, 27 Nov 2026 14:03:00 +0100". */
 void rfc5322_date(int64_t t, char *buf, size_t size);
 /* ISO 8601 UTC "2026-11-27T13:03:00Z". */

@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "compose.h"
 #include "mime.h"
 #include "util.h"
 
@@ -2806,7 +2807,6 @@ tnef_file(struct sbuf *sb, const char *title, const char *long_utf8, const void 
 static char *
 tnef_mail(const char *type, const char *data, size_t n, size_t *len)
 {
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	struct sbuf sb = {0};
 	sb_printf(&sb, "From: Jan Kowalski <jan@firma.pl>\r\n"
 	    "Subject: Zamowienie\r\n"
@@ -2822,20 +2822,10 @@ tnef_mail(const char *type, const char *data, size_t n, size_t *len)
 	    "Content-Transfer-Encoding: base64\r\n"
 	    "Content-Disposition: attachment; filename=\"winmail.dat\"\r\n"
 	    "\r\n", type);
-	const unsigned char *p = (const unsigned char *)data;
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		sb_addc(&sb, b64[(v >> 18) & 63]);
-		sb_addc(&sb, b64[(v >> 12) & 63]);
-		sb_addc(&sb, i + 1 < n ? b64[(v >> 6) & 63] : '=');
-		sb_addc(&sb, i + 2 < n ? b64[v & 63] : '=');
-		if (i % 57 == 54)
-			sb_adds(&sb, "\r\n");
-	}
+	char *b64 = compose_base64(data, n);
+	for (const char *c = b64; *c; c++) /* CRLF, as the rest of the message */
+		sb_adds(&sb, *c == '\n' ? "\r\n" : (char[2]){*c, '\0'});
+	free(b64);
 	sb_adds(&sb, "\r\n--b--\r\n");
 	*len = sb.len;
 	return sb_steal(&sb);
