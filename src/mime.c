@@ -2479,6 +2479,16 @@ decode_cte(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
 }
 
 static void
+att_free(struct mime_att *a)
+{
+	free(a->filename);
+	free(a->content_type);
+	free(a->content_id);
+	free(a->data);
+	free(a->spill);
+}
+
+static void
 att_add(struct pctx *c, char *filename, const struct einfo *ei, char *data,
     size_t len, int is_message)
 {
@@ -3483,13 +3493,8 @@ mime_msg_free(struct mime_msg *m)
 	free(m->content_type);
 	free(m->report_type);
 	free(m->text);
-	for (size_t i = 0; i < m->natts; i++) {
-		free(m->atts[i].filename);
-		free(m->atts[i].content_type);
-		free(m->atts[i].content_id);
-		free(m->atts[i].data);
-		free(m->atts[i].spill);
-	}
+	for (size_t i = 0; i < m->natts; i++)
+		att_free(&m->atts[i]);
 	free(m->atts);
 	strv_free(m->notes, m->nnotes);
 	free(m);
@@ -3810,6 +3815,29 @@ msg_note(struct mime_msg *m, const char *fmt, ...)
 	m->nnotes = t.nnotes;
 }
 
+/* The attachments of in, a message read out of one of msg's parts, take
+ * the place of msg's attachments [at, at + drop) (those are freed); in
+ * keeps none.  Their bodies are not in the buffer msg was parsed from. */
+static void
+atts_splice(struct mime_msg *msg, size_t at, size_t drop, struct mime_msg *in)
+{
+	for (size_t k = at; k < at + drop; k++)
+		att_free(&msg->atts[k]);
+	size_t n = msg->natts - drop + in->natts;
+	struct mime_att *v = xcalloc(n ? n : 1, sizeof(*v));
+	memcpy(v, msg->atts, at * sizeof(*v));
+	for (size_t k = 0; k < in->natts; k++) {
+		v[at + k] = in->atts[k];
+		v[at + k].body_off = v[at + k].body_len = 0;
+		v[at + k].base64 = 0;
+	}
+	memcpy(v + at + in->natts, msg->atts + at + drop, (msg->natts - at - drop) * sizeof(*v));
+	free(msg->atts);
+	msg->atts = v;
+	msg->natts = n;
+	in->natts = 0;
+}
+
 /* Opaque S/MIME signing (an smime.p7m part of type application/pkcs7-mime,
  * smime-type=signed-data; Outlook and Thunderbird when "clear-signed" is
  * off): the message's whole text and attachments are inside the PKCS#7
@@ -3935,25 +3963,7 @@ smime_unwrap(struct mime_msg *msg, const struct mime_limits *lim)
 			}
 		}
 		/* The .p7m's place goes to the signed attachments, in order. */
-		struct mime_att p7 = msg->atts[i];
-		size_t n = msg->natts - 1 + in->natts;
-		struct mime_att *v = xcalloc(n ? n : 1, sizeof(*v));
-		memcpy(v, msg->atts, i * sizeof(*v));
-		for (size_t k = 0; k < in->natts; k++) {
-			v[i + k] = in->atts[k];
-			v[i + k].body_off = v[i + k].body_len = 0; /* not in the outer buffer */
-			v[i + k].base64 = 0;
-		}
-		memcpy(v + i + in->natts, msg->atts + i + 1, (msg->natts - i - 1) * sizeof(*v));
-		free(msg->atts);
-		msg->atts = v;
-		msg->natts = n;
-		in->natts = 0;
-		free(p7.filename);
-		free(p7.content_type);
-		free(p7.content_id);
-		free(p7.data);
-		free(p7.spill);
+		atts_splice(msg, i, 1, in);
 		msg_note(msg, "opaque S/MIME signed message unpacked (signature not checked)");
 		mime_msg_free(in);
 	}
@@ -3997,16 +4007,7 @@ forwards_inline(struct mime_msg *msg, const struct mime_limits *lim)
 		sb_adds(&sb, in->text ? in->text : "");
 		free(msg->text);
 		msg->text = sb_steal(&sb);
-		if (in->natts) {
-			msg->atts = xrealloc(msg->atts, (msg->natts + in->natts) * sizeof(*msg->atts));
-			for (size_t k = 0; k < in->natts; k++) {
-				struct mime_att a = in->atts[k];
-				a.body_off = a.body_len = 0; /* not in this message's buffer */
-				a.base64 = 0;
-				msg->atts[msg->natts++] = a;
-			}
-			in->natts = 0;
-		}
+		atts_splice(msg, msg->natts, 0, in);
 		mime_msg_free(in);
 	}
 }
@@ -4037,19 +4038,15 @@ atts_tidy(struct mime_msg *msg)
 	for (size_t i = 0; i < msg->natts; i++) {
 		struct mime_att *a = &msg->atts[i];
 		if (strcmp(a->content_type, "application/applefile") == 0) {
-			free(a->filename);
-			free(a->content_type);
-			free(a->content_id);
-			free(a->data);
-			free(a->spill);
+			att_free(a);
 			dropped = 1;
 			continue;
 		}
 		const char *to = NULL;
-		for (size_t k = 0; k < sizeof(alias) / sizeof(alias[0]) && !to; k++)
+		for (size_t k = 0; k < ARRAY_LEN(alias) && !to; k++)
 			if (strcmp(a->content_type, alias[k][0]) == 0)
 				to = alias[k][1];
-		for (size_t k = 0; k < sizeof(generic) / sizeof(generic[0]) && !to; k++)
+		for (size_t k = 0; k < ARRAY_LEN(generic) && !to; k++)
 			if (strcmp(a->content_type, generic[k]) == 0 && !a->is_message) {
 				const char *g = mime_type_guess(a->filename, a->data, a->len);
 				if (strcmp(g, "application/pdf") == 0 || strncmp(g, "image/", 6) == 0)
@@ -4287,12 +4284,8 @@ parse_msg(const char *raw, size_t len, const struct mime_limits *lim,
 		einfo_free(&top);
 	tacc_free(&acc);
 	hdr_free(&h);
-	for (size_t i = 0; i < c.natts; i++) {
-		free(c.atts[i].filename);
-		free(c.atts[i].content_type);
-		free(c.atts[i].content_id);
-		free(c.atts[i].data);
-	}
+	for (size_t i = 0; i < c.natts; i++)
+		att_free(&c.atts[i]);
 	free(c.atts);
 	strv_free(c.notes, c.nnotes);
 	free(work);

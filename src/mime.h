@@ -103,9 +103,9 @@ int mime_parse(const char *raw, size_t len, const struct mime_limits *lim,
 void mime_msg_free(struct mime_msg *m);
 
 /* 1 for an attachment mime_parse opens to read what it holds (an S/MIME
- * .p7m, Outlook's winmail.dat): it is read from its bytes, so a caller that parses a stand-in
- * of the message with such a part's body cut out must parse the whole
- * message instead. */
+ * .p7m, Outlook's winmail.dat): it is read from its bytes, so a caller
+ * that parses a stand-in of the message with such a part's body cut out
+ * must parse the whole message instead. */
 int mime_att_opened(const struct mime_att *a);
 
 /* A content type for a file known only by its name and bytes (a file out
@@ -113,7 +113,6 @@ int mime_att_opened(const struct mime_att *a);
  * type): the magic bytes of PDF and the usual images first, then the
  * extension; application/octet-stream when neither tells. */
 const char *mime_type_guess(const char *name, const char *data, size_t len);
-
 
 /* Decode a header value holding RFC 2047 encoded words (B and Q, any
  * charset, adjacent words joined, undeclared 8-bit bytes guessed) to UTF-8.

@@ -217,21 +217,16 @@ child_run(int wfd, const char *data, size_t len, const struct tnef_limits *lim, 
 static size_t
 vm_size(void)
 {
-	char buf[64];
-	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	char *buf;
+	size_t n;
+	if (file_read("/proc/self/statm", 4096, &buf, &n) < 0)
 		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	char *end;
 	errno = 0;
 	unsigned long pages = strtoul(buf, &end, 10);
-	if (errno || end == buf)
-		return 0;
-	return (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
+	int bad = errno || end == buf;
+	free(buf);
+	return bad ? 0 : (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
 }
 
 /* Exactly n bytes from fd before the deadline: 0, or -1 with why. */
