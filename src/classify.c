@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ical.h"
 #include "mime.h"
 #include "util.h"
 
@@ -56,6 +57,28 @@ is_autoreply_subject(const char *s)
 	/* Lotus Notes writes "AUTO: <name> is out of the office"; "Auto:" in
 	 * any other case is a person's subject ("Auto: oklejenie busów"). */
 	return strncmp(s, "AUTO:", 5) == 0;
+}
+
+/* A calendar program's answer to an invitation (RFC 5546 REPLY, COUNTER,
+ * REFRESH), as Outlook, Thunderbird and Google Calendar send it when
+ * someone presses "Accept" on a task's calendar entry: its text ("X has
+ * accepted") is no command and no inquiry. */
+const struct mime_att *
+classify_calendar_answer(const struct mime_msg *m, struct ical_answer *a)
+{
+	for (size_t i = 0; i < m->natts; i++) {
+		const struct mime_att *t = &m->atts[i];
+		if (!t->data || !t->content_type ||
+		    (strcmp(t->content_type, "text/calendar") != 0 &&
+		        strcmp(t->content_type, "application/ics") != 0))
+			continue;
+		if (ical_answer_read(t->data, t->len, a) < 0)
+			continue;
+		if (str_ieq(a->method, "REPLY") || str_ieq(a->method, "COUNTER") ||
+		    str_ieq(a->method, "REFRESH"))
+			return t;
+	}
+	return NULL;
 }
 
 /* The Action fields of a delivery-status report (RFC 3464) in m: *failed
@@ -158,6 +181,15 @@ classify(const struct mime_msg *m, const char *system_address, char *why, size_t
 		return CLASS_BOUNCE;
 	}
 
+	struct ical_answer ans;
+	if (classify_calendar_answer(m, &ans)) {
+		if (ans.partstat[0])
+			snprintf(why, whylen, "calendar answer (METHOD:%s, PARTSTAT=%s)", ans.method,
+			    ans.partstat);
+		else
+			snprintf(why, whylen, "calendar answer (METHOD:%s)", ans.method);
+		return CLASS_AUTOREPLY;
+	}
 	if (m->auto_submitted && !is_auto_submitted_no(m->auto_submitted)) {
 		snprintf(why, whylen, "Auto-Submitted: %s", m->auto_submitted);
 		return CLASS_AUTOREPLY;

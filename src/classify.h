@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+struct ical_answer;
+struct mime_att;
 struct mime_msg;
 
 enum msg_class {
@@ -24,5 +26,11 @@ const char *class_name(enum msg_class c); /* "normal", "auto-reply", ... */
  * reason naming the header that decided ("Auto-Submitted: auto-replied"). */
 enum msg_class classify(const struct mime_msg *m, const char *system_address,
     char *why, size_t whylen);
+
+/* The iCalendar part of m that answers an invitation (METHOD REPLY,
+ * COUNTER or REFRESH), read into *a; NULL when m has none.  classify()
+ * takes such a message for automatic mail. */
+const struct mime_att *classify_calendar_answer(const struct mime_msg *m,
+    struct ical_answer *a);
 
 #endif

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util.h"
 
@@ -505,4 +506,132 @@ ical_calendar(const char *method, const char *tzid, const char *domain,
 invalid:
 	errno = EINVAL;
 	return NULL;
+}
+
+/* ---- reading an answer ------------------------------------------------- */
+
+/* The next content line of [*p, end) unfolded into buf (cut at its size);
+ * 0 at the end. */
+static int
+next_line(const char **p, const char *end, char *buf, size_t size)
+{
+	const char *s = *p;
+	size_t n = 0;
+	if (s >= end)
+		return 0;
+	while (s < end) {
+		char ch = *s++;
+		if (ch == '\r' || ch == '\n') {
+			if (ch == '\r' && s < end && *s == '\n')
+				s++;
+			if (s < end && (*s == ' ' || *s == '\t')) {
+				s++; /* a fold: the line goes on */
+				continue;
+			}
+			break;
+		}
+		if (n + 1 < size)
+			buf[n++] = ch;
+	}
+	buf[n] = '\0';
+	*p = s;
+	return 1;
+}
+
+/* The property name of line (before ';' or ':') equals name. */
+static int
+prop_is(const char *line, const char *name)
+{
+	size_t n = strlen(name);
+	return strncasecmp(line, name, n) == 0 && (line[n] == ';' || line[n] == ':');
+}
+
+/* The value of a content line: after the first ':' outside a quoted
+ * parameter value. */
+static const char *
+prop_value(const char *line)
+{
+	int quoted = 0;
+	for (const char *s = line; *s; s++) {
+		if (*s == '"')
+			quoted = !quoted;
+		else if (*s == ':' && !quoted)
+			return s + 1;
+	}
+	return "";
+}
+
+/* The value of parameter name of a content line into out ("" if none). */
+static void
+prop_param(const char *line, const char *name, char *out, size_t size)
+{
+	const char *colon = prop_value(line);
+	size_t n = strlen(name);
+	out[0] = '\0';
+	for (const char *s = strchr(line, ';'); s && s < colon; s = strchr(s + 1, ';')) {
+		if (strncasecmp(s + 1, name, n) != 0 || s[1 + n] != '=')
+			continue;
+		const char *v = s + 2 + n;
+		size_t k = 0;
+		if (*v == '"')
+			v++;
+		while (*v && *v != '"' && *v != ';' && *v != ':' && k + 1 < size)
+			out[k++] = *v++;
+		out[k] = '\0';
+		return;
+	}
+}
+
+static void
+copy_trim(char *out, size_t size, const char *v)
+{
+	while (*v == ' ' || *v == '\t')
+		v++;
+	str_copy(out, size, v);
+	size_t n = strlen(out);
+	while (n && (out[n - 1] == ' ' || out[n - 1] == '\t'))
+		out[--n] = '\0';
+}
+
+int
+ical_answer_read(const char *data, size_t len, struct ical_answer *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (!data)
+		return -1;
+	const char *p = data, *end = data + (len < ICAL_ANSWER_SCAN ? len : ICAL_ANSWER_SCAN);
+	if (end - p >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+		p += 3;
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	char line[1001];
+	if (!next_line(&p, end, line, sizeof(line)) || strcasecmp(line, "BEGIN:VCALENDAR") != 0)
+		return -1;
+	int depth = 0, in_event = 0, events = 0;
+	while (next_line(&p, end, line, sizeof(line))) {
+		if (prop_is(line, "BEGIN")) {
+			depth++;
+			if (depth == 1 && strcasecmp(prop_value(line), "VEVENT") == 0)
+				in_event = ++events == 1;
+		} else if (prop_is(line, "END")) {
+			if (depth == 0)
+				break; /* END:VCALENDAR */
+			if (--depth == 0)
+				in_event = 0;
+		} else if (depth == 0 && prop_is(line, "METHOD")) {
+			copy_trim(a->method, sizeof(a->method), prop_value(line));
+		} else if (in_event && depth == 1 && prop_is(line, "UID") && !a->uid[0]) {
+			copy_trim(a->uid, sizeof(a->uid), prop_value(line));
+		} else if (in_event && depth == 1 && prop_is(line, "ATTENDEE") && !a->attendee[0]) {
+			const char *v = prop_value(line);
+			if (strncasecmp(v, "mailto:", 7) == 0)
+				v += 7;
+			copy_trim(a->attendee, sizeof(a->attendee), v);
+			for (char *c = a->attendee; *c; c++)
+				if (*c >= 'A' && *c <= 'Z')
+					*c = (char)(*c - 'A' + 'a');
+			prop_param(line, "PARTSTAT", a->partstat, sizeof(a->partstat));
+		}
+	}
+	return 0;
 }

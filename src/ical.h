@@ -82,4 +82,22 @@ char *ical_escape(const char *text);
 /* Also: CRLF, LF and a lone CR each become "\n"; other control characters
  * but TAB are dropped; invalid UTF-8 becomes U+FFFD; NULL gives "". */
 
+/* What a calendar program's answer to one of our entries says (RFC 5546):
+ * the object's METHOD and, from its first VEVENT, the UID and the first
+ * ATTENDEE's PARTSTAT and mailto: address (lowercase).  A field that is
+ * absent is "", one too long for its buffer is cut. */
+struct ical_answer {
+	char method[16];
+	char uid[160];
+	char partstat[32];
+	char attendee[160];
+};
+
+/* Read data (an iCalendar object, folded lines, CRLF or LF) into *a.
+ * Only the first ICAL_ANSWER_SCAN bytes are read, and a content line
+ * only up to its first 1000 octets.  0, or -1 when data does not start
+ * with BEGIN:VCALENDAR (after blanks and a byte order mark). */
+int ical_answer_read(const char *data, size_t len, struct ical_answer *a);
+#define ICAL_ANSWER_SCAN ((size_t)256 << 10)
+
 #endif

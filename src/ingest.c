@@ -15,6 +15,7 @@
 #include "compose.h"
 #include "config.h"
 #include "db.h"
+#include "ical.h"
 #include "lazyetpan.h"
 #include "log.h"
 #include "mime.h"
@@ -738,6 +739,62 @@ staff_command(struct ing *g, const char *token, const struct cfg_user *staff)
 	return set_status(g, ING_PROCESSED, "command", reason);
 }
 
+/* A calendar answer to one of our task entries (UID task-N@our domain)
+ * from the task's assignee: the answer goes into the task's project
+ * history ("accepted the calendar entry").  The answer authorises
+ * nothing, so the From matching the assignee is enough for a note.
+ * 0 (with g->res->project set when it belonged to a task), -1 on a
+ * database error. */
+static int
+calendar_answer_note(struct ing *g)
+{
+	struct app *app = g->app;
+	const struct mime_msg *m = g->m;
+	struct ical_answer a;
+	if (!m->from_addr || !classify_calendar_answer(m, &a))
+		return 0;
+	char tail[256];
+	long long task = 0;
+	int used = 0;
+	if (sscanf(a.uid, "task-%lld@%255s%n", &task, tail, &used) != 2 || task <= 0 ||
+	    a.uid[used] || !str_ieq(tail, app->cfg->domain))
+		return 0;
+	struct db_stmt *q = db_q(app->db,
+	    "SELECT coalesce(t.project_id,0), t.title, u.login, u.name FROM tasks t"
+	    " JOIN users u ON u.id=t.assignee_id WHERE t.id=?1 AND u.email=?2",
+	    "it", (int64_t)task, m->from_addr);
+	if (!q)
+		return -1;
+	int rc = db_step(q);
+	if (rc <= 0) {
+		db_done(q);
+		return rc;
+	}
+	int64_t project = db_int(q, 0);
+	char *title = xstrdup(db_text(q, 1)), *login = xstrdup(db_text(q, 2));
+	char *name = xstrdup(db_text(q, 3));
+	db_done(q);
+	const char *ps = a.partstat;
+	const char *what = str_ieq(ps, "ACCEPTED")    ? "accepted"
+	                   : str_ieq(ps, "DECLINED")  ? "declined"
+	                   : str_ieq(ps, "TENTATIVE") ? "tentatively accepted"
+	                   : str_ieq(ps, "DELEGATED") ? "delegated"
+	                   : str_ieq(a.method, "COUNTER") ? "proposed another time for"
+	                                                  : "answered";
+	int r = 0;
+	if (project) {
+		r = hist_add(app->db, project, g->msg, login, "calendar-answer",
+		        "%s %s the calendar entry of task %lld \"%s\"", name, what, task, title) < 0
+		        ? -1
+		        : 0;
+		g->res->project = project;
+	}
+	free(title);
+	free(login);
+	free(name);
+	return r;
+}
+
 static int
 route(struct ing *g)
 {
@@ -751,7 +808,8 @@ route(struct ing *g)
 		char reason[320];
 		snprintf(reason, sizeof(reason), "%s (%s)", class_name(c), why);
 		if (hist_add(app->db, 0, g->msg, "system", "ignored", "message from %s ignored: %s",
-		        m->from_addr ? m->from_addr : "?", reason) < 0)
+		        m->from_addr ? m->from_addr : "?", reason) < 0 ||
+		    (c == CLASS_AUTOREPLY && calendar_answer_note(g) < 0))
 			return -1;
 		return set_status(g, ING_IGNORED, class_name(c), reason);
 	}

@@ -351,5 +351,135 @@ class Command(unittest.TestCase):
             self.assertTrue(p.stderr.startswith(b"inkflow: "), (args, p.stderr))
 
 
+def ics_of(msg):
+    """The text/calendar part of a sent task mail, as bytes."""
+    for part in msg.walk():
+        if part.get_content_type() == "text/calendar":
+            return part.get_payload(decode=True)
+    return None
+
+
+def answer_ics(uid, attendee, partstat, method="REPLY"):
+    return ("BEGIN:VCALENDAR\r\nMETHOD:%s\r\nPRODID:Microsoft Exchange Server 2010\r\n"
+            "VERSION:2.0\r\nBEGIN:VEVENT\r\nATTENDEE;PARTSTAT=%s;CN=\"Nowak, Anna\"\r\n"
+            " :mailto:%s\r\nORGANIZER:mailto:biuro@bmt.example\r\nUID:%s\r\n"
+            "SEQUENCE:0\r\nDTSTAMP:20261127T130000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+            % (method, partstat, attendee, uid)).encode("utf-8")
+
+
+def outlook_answer(frm, subject, ics, msgid):
+    """Outlook's answer to an invitation: an empty text part, HTML and the
+    REPLY, all base64, in multipart/alternative."""
+    import base64
+
+    def b64(data):
+        return base64.encodebytes(data).decode("ascii")
+    from email.header import Header
+    return ("From: %s\r\nTo: BMT Druk Wielkoformatowy <biuro@bmt.example>\r\n"
+            "Subject: %s\r\nDate: Fri, 27 Nov 2026 14:02:00 +0100\r\nMessage-ID: <%s>\r\n"
+            "Thread-Topic: x\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: multipart/alternative; boundary=\"_000_X_\"\r\n\r\n"
+            "--_000_X_\r\nContent-Type: text/plain; charset=\"utf-8\"\r\n"
+            "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n"
+            "--_000_X_\r\nContent-Type: text/html; charset=\"utf-8\"\r\n"
+            "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n"
+            "--_000_X_\r\nContent-Type: text/calendar; charset=\"utf-8\"; method=REPLY\r\n"
+            "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--_000_X_--\r\n"
+            % (frm, Header(subject, "utf-8").encode(), msgid,
+               b64("Akceptuję, zrobię to dziś.\r\n".encode("utf-8")),
+               b64("<html><body><p>Akceptuję, zrobię to dziś.</p></body></html>".encode()),
+               b64(ics))).encode("ascii")
+
+
+def google_answer(frm, subject, ics, msgid):
+    """Google Calendar's: the REPLY inside multipart/alternative and again
+    as an invite.ics attachment."""
+    from email.message import EmailMessage
+    m = EmailMessage()
+    m["From"] = frm
+    m["To"] = "biuro@bmt.example"
+    m["Subject"] = subject
+    m["Date"] = "Fri, 27 Nov 2026 14:05:00 +0100"
+    m["Message-ID"] = "<%s>" % msgid
+    m.set_content("Anna Nowak odrzuciła to zaproszenie.")
+    m.add_alternative(ics, maintype="text", subtype="calendar",
+                      params={"method": "REPLY", "charset": "UTF-8"})
+    m.add_attachment(ics, maintype="application", subtype="ics", filename="invite.ics")
+    return m.as_bytes()
+
+
+class Answers(unittest.TestCase):
+    """What calendar programs send back when someone answers a task's entry:
+    automatic mail, never a command or an inquiry; the assignee's answer
+    is noted in the project's history."""
+
+    def setUp(self):
+        self.env = Env()
+        self.env.init()
+        self.env.put(make_mail("Ola <ola@reklama-baltyk.pl>", "Banery na ogrodzenie",
+                               "Prosimy o wycenę 20 banerów 3x1 m."))
+        self.env.once()
+
+    def tearDown(self):
+        self.env.close()
+
+    def task_entry(self):
+        (task, project, email), = self.env.sql(
+            "SELECT t.id, t.project_id, u.email FROM tasks t"
+            " JOIN users u ON u.id=t.assignee_id WHERE t.status='open'")
+        mails = [m for m in self.env.sent_to(email) if ics_of(m)]
+        self.assertEqual(len(mails), 1)
+        lines = content_lines(ics_of(mails[0]))
+        uid = [ln[4:] for ln in lines if ln.startswith("UID:")][0]
+        self.assertEqual(uid, "task-%d@bmt.example" % task)
+        return task, project, email, uid, str(mails[0]["Subject"])
+
+    def test_answers(self):
+        task, project, email, uid, subject = self.task_entry()
+        before = len(self.env.sent())
+        # Outlook (Polish) accepts, Google Calendar declines; a client
+        # pretends to answer with the assignee's UID; a client invites BOK
+        # to a meeting (a REQUEST: a person's mail, an inquiry).
+        self.env.put(outlook_answer("Anna Nowak <%s>" % email, "Zaakceptowano: " + subject,
+                                    answer_ics(uid, email, "ACCEPTED"), "acc@bmt.example"))
+        self.env.put(google_answer(email, "Odrzucono: " + subject,
+                                   answer_ics(uid, email, "DECLINED"), "dec@bmt.example"))
+        self.env.put(google_answer("ola@reklama-baltyk.pl", "Accepted: " + subject,
+                                   answer_ics(uid, "ola@reklama-baltyk.pl", "ACCEPTED"),
+                                   "spoof@reklama-baltyk.pl"))
+        invite = answer_ics("meeting-7@drukarnia-nord.de", "biuro@bmt.example",
+                            "NEEDS-ACTION", method="REQUEST")
+        self.env.put(google_answer("Jan Nord <jan@drukarnia-nord.de>",
+                                   "Einladung: Besprechung Messestand", invite,
+                                   "inv@drukarnia-nord.de"))
+        self.env.once()
+
+        rows = dict(self.env.sql(
+            "SELECT message_id, status || ' ' || coalesce(project_id, 0) || ' ' || reason"
+            " FROM messages WHERE message_id IN"
+            " ('acc@bmt.example', 'dec@bmt.example', 'spoof@reklama-baltyk.pl',"
+            "  'inv@drukarnia-nord.de')"))
+        self.assertEqual(rows["acc@bmt.example"],
+                         "ignored %d auto-reply (calendar answer (METHOD:REPLY, "
+                         "PARTSTAT=ACCEPTED))" % project)
+        self.assertTrue(rows["dec@bmt.example"].startswith("ignored %d " % project), rows)
+        self.assertTrue(rows["spoof@reklama-baltyk.pl"].startswith("ignored 0 "), rows)
+        self.assertTrue(rows["inv@drukarnia-nord.de"].startswith("processed "), rows)
+
+        notes = [r[0] for r in self.env.sql(
+            "SELECT text FROM events WHERE project_id=? AND kind='calendar-answer' ORDER BY id",
+            project)]
+        self.assertEqual(len(notes), 2, notes)
+        self.assertIn("accepted the calendar entry of task %d" % task, notes[0])
+        self.assertIn("declined the calendar entry of task %d" % task, notes[1])
+        # nothing answered to the calendar answers; the invitation is an
+        # inquiry and is acknowledged
+        new = self.env.sent()[before:]
+        self.assertFalse([m for m in new if email in str(m["To"]) or
+                          "ola@reklama-baltyk.pl" in str(m["To"])],
+                         [(str(m["To"]), str(m["Subject"])) for m in new])
+        self.assertTrue([m for m in new if "jan@drukarnia-nord.de" in str(m["To"])])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -633,6 +633,47 @@ emit_samples(const char *dir)
 	return r < 0 ? 1 : 0;
 }
 
+/* Answers as calendar programs write them: folded lines, quoted
+ * parameters holding ':' and ';', LF or CRLF, a byte order mark. */
+static void
+test_answer_read(void **state)
+{
+	(void)state;
+	struct ical_answer a;
+	const char *outlook =
+	    "\xEF\xBB\xBF" "BEGIN:VCALENDAR\r\nMETHOD:REPLY\r\nPRODID:Microsoft Exchange Server 2010\r\n"
+	    "BEGIN:VTIMEZONE\r\nTZID:Central European Standard Time\r\nEND:VTIMEZONE\r\n"
+	    "BEGIN:VEVENT\r\nATTENDEE;PARTSTAT=ACCEPTED;CN=\"Nowak: Anna; BOK\":MAILTO:Anna.Nowak@\r\n"
+	    " BMT.example\r\nUID:task-12@bmt.exa\r\n\tmple\r\nBEGIN:VALARM\r\n"
+	    "ATTENDEE;PARTSTAT=DECLINED:mailto:x@y.z\r\nEND:VALARM\r\nEND:VEVENT\r\n"
+	    "BEGIN:VEVENT\r\nUID:other\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+	assert_int_equal(ical_answer_read(outlook, strlen(outlook), &a), 0);
+	assert_string_equal(a.method, "REPLY");
+	assert_string_equal(a.uid, "task-12@bmt.example");
+	assert_string_equal(a.partstat, "ACCEPTED");
+	assert_string_equal(a.attendee, "anna.nowak@bmt.example");
+
+	const char *lf = "\n BEGIN:VCALENDAR\nVERSION:2.0\nMETHOD: COUNTER \nBEGIN:VEVENT\n"
+	                 "UID:x\nEND:VEVENT\nEND:VCALENDAR\n";
+	assert_int_equal(ical_answer_read(lf, strlen(lf), &a), 0);
+	assert_string_equal(a.method, "COUNTER");
+	assert_string_equal(a.partstat, "");
+	assert_string_equal(a.attendee, "");
+
+	/* Cut where the caller's length ends, and nothing past a long line's
+	 * buffer is taken for a property. */
+	assert_int_equal(ical_answer_read(outlook, 25, &a), 0);
+	assert_string_equal(a.method, "");
+	char *lng = xasprintf("BEGIN:VCALENDAR\r\nX-LONG:%01500d\r\nMETHOD:REPLY\r\nEND:VCALENDAR\r\n", 0);
+	assert_int_equal(ical_answer_read(lng, strlen(lng), &a), 0);
+	assert_string_equal(a.method, "REPLY");
+	free(lng);
+
+	assert_int_equal(ical_answer_read("Hello", 5, &a), -1);
+	assert_int_equal(ical_answer_read("", 0, &a), -1);
+	assert_int_equal(ical_answer_read(NULL, 0, &a), -1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -651,6 +692,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_tz_epoch),
 		cmocka_unit_test(test_process_tz),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_answer_read),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
