@@ -669,6 +669,75 @@ client_link(struct ing *g, const struct token_claims *cl)
 	return route_client(g);
 }
 
+/* 1 when m reads as a command: the subject ("[INK-12] APPROVE", as an
+ * action link writes it) or a line of the new text above the quote is
+ * one.  Only the first lines are looked at. */
+#define COMMAND_SCAN_LINES 100
+
+static int
+command_like(const struct mime_msg *m)
+{
+	struct reply rp;
+	reply_parse(m->subject ? m->subject : "", &rp);
+	int found = rp.cmd != CMD_NONE;
+	reply_free(&rp);
+	char *text = reply_new_text(m->text);
+	char *p = text;
+	for (int n = 0; !found && *p && n < COMMAND_SCAN_LINES; n++) {
+		char *nl = strchr(p, '\n');
+		if (nl)
+			*nl = '\0';
+		reply_parse(p, &rp);
+		found = rp.cmd != CMD_NONE;
+		reply_free(&rp);
+		p = nl ? nl + 1 : p + strlen(p);
+	}
+	free(text);
+	return found;
+}
+
+/* Staff mail without a task token that commands nothing: a copy of the
+ * staff member's correspondence with a client (biuro@ in Cc), a client's
+ * mail forwarded to the office, a signed order a rep got directly.  With
+ * the project named by its subject tag or found by its thread, it goes
+ * into that project's history (a file in the awaiting-signature state
+ * asks the owner whether it is the signed order, as from the client);
+ * otherwise BOK looks at it.  Nothing is carried out and no "refused"
+ * answer goes back: there was no command to refuse. */
+static int
+staff_mail(struct ing *g, const struct cfg_user *staff)
+{
+	struct app *app = g->app;
+	const struct mime_msg *m = g->m;
+	int64_t p = 0, n = 0;
+	if (route_subject_tag(m->subject, &p) &&
+	    db_1i(app->db, &n, "SELECT count(*) FROM projects WHERE id=?1", "i", p) < 0)
+		return -1;
+	if (!n)
+		p = project_by_thread(g);
+	if (!p) {
+		char reason[200];
+		snprintf(reason, sizeof(reason),
+		    "mail from staff member %s without a task link or a project", staff->login);
+		return hold(g, reason);
+	}
+	g->res->project = p;
+	char *state = NULL;
+	if (db_x(app->db, "UPDATE projects SET updated=?2 WHERE id=?1", "ii", p, now_epoch()) < 0 ||
+	    hist_add(app->db, p, g->msg, staff->login, "mail-in", "mail from %s (staff): %s",
+	        m->from_addr, m->subject) < 0 ||
+	    set_status(g, ING_PROCESSED, "normal", "staff mail to the project (no command)") < 0 ||
+	    db_1s(app->db, &state, "SELECT state FROM projects WHERE id=?1", "i", p) < 0) {
+		free(state);
+		return -1;
+	}
+	int r = 0;
+	if (state && strcmp(state, "awaiting-signature") == 0 && has_document(m))
+		r = client_message(g, p);
+	free(state);
+	return r;
+}
+
 /* Mail from staff or carrying a task token: carry out the command it holds
  * when, and only when, the token verifies, is current, names this task and
  * this user, and the From is that user's address. */
@@ -677,6 +746,8 @@ staff_command(struct ing *g, const char *token, const struct cfg_user *staff)
 {
 	struct app *app = g->app;
 	int de = staff && strcmp(staff->lang, "de") == 0;
+	if (!token && !command_like(g->m))
+		return staff_mail(g, staff);
 	if (!token)
 		return refuse(g, staff, "command without a task token",
 		    de ? "Ihre Nachricht enthält keinen gültigen Aufgaben-Link."

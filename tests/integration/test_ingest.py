@@ -209,6 +209,55 @@ class Behaviour(unittest.TestCase):
         self.env.once()
         self.assertEqual(len(self.env.json("project", "list")), 1)
 
+    def test_staff_correspondence_without_a_command(self):
+        """A rep's copy of a mail to the client (biuro@ in Cc), a reply in a
+        project's thread and a client's mail the rep forwards: no command,
+        so nothing is refused and no answer goes back; what names a project
+        lands in its history, the rest waits for BOK."""
+        env = self.env
+        rep = "anna.nowak@bmt.example"
+        env.put(make_mail("Ola <ola@reklama-baltyk.pl>", "Banery na ogrodzenie",
+                          "Prosimy o wycenę 20 banerów.", msgid="<inq@reklama-baltyk.pl>"))
+        env.once()
+        before = len(env.sent())
+        env.put(make_mail("Anna Nowak <%s>" % rep, "Re: [INK-1] Banery na ogrodzenie",
+                          "Dzień dobry,\nprzesyłam próbki materiału w poniedziałek.\n\n"
+                          "Pozdrawiam\nAnna Nowak",
+                          to="Ola <ola@reklama-baltyk.pl>", msgid="<cc@bmt.example>",
+                          headers={"Cc": "biuro@bmt.example"}))
+        env.put(make_mail(rep, "Re: Banery na ogrodzenie", "Rozmawiałam z klientką, "
+                          "termin 10 grudnia jest w porządku.", msgid="<thr@bmt.example>",
+                          headers={"In-Reply-To": "<inq@reklama-baltyk.pl>"}))
+        env.put(make_mail(rep, "Fwd: Zapytanie o roll-upy",
+                          "Do wyceny proszę.\n\n---------- Forwarded message ---------\n"
+                          "Od: Jan Nowy <jan@nowyklient.pl>\nTemat: Zapytanie o roll-upy\n\n"
+                          "Ile kosztuje 5 roll-upów 85x200?", msgid="<fwd@bmt.example>"))
+        env.once()
+        rows = dict((r[0], r[1:]) for r in env.sql(
+            "SELECT message_id, status, coalesce(project_id, 0), reason FROM messages"
+            " WHERE message_id IN ('cc@bmt.example', 'thr@bmt.example', 'fwd@bmt.example')"))
+        self.assertEqual(rows["cc@bmt.example"],
+                         ("processed", 1, "staff mail to the project (no command)"))
+        self.assertEqual(rows["thr@bmt.example"][:2], ("processed", 1))
+        self.assertEqual(rows["fwd@bmt.example"],
+                         ("held", 0, "mail from staff member a.nowak without a task link or a "
+                                     "project"))
+        hist = [e for e in env.json("project", "show", "1")["history"] if e["kind"] == "mail-in"]
+        self.assertEqual([e["actor"] for e in hist], ["ola@reklama-baltyk.pl", "a.nowak", "a.nowak"])
+        self.assertIn("Re: [INK-1] Banery na ogrodzenie", hist[1]["text"])
+        # nobody was told "command refused"; BOK has the forward to look at
+        new = env.sent()[before:]
+        self.assertEqual([m for m in new if rep in str(m["To"])], [])
+        self.assertEqual(len([m for m in new if "bok@bmt.example" in str(m["To"])]), 1)
+        self.assertEqual(env.json("mail", "list", "--status", "refused"), [])
+        # the same copy with a command in it is still refused
+        env.put(make_mail(rep, "Re: [INK-1] Banery", "AKCEPTUJ\n\nAnna",
+                          msgid="<cmd@bmt.example>"))
+        env.once()
+        self.assertEqual(env.sql("SELECT status, reason FROM messages WHERE"
+                                 " message_id='cmd@bmt.example'"),
+                         [("refused", "command without a task token")])
+
     def test_website_form_answered_to_reply_to(self):
         """A website form sends From the shop's own domain with Reply-To the
         person who filled it in: that person is the client, the contact and

@@ -152,6 +152,17 @@ class OrderByMail(unittest.TestCase):
                          ["skan1.pdf", "zadanie.ics"])
         self.step(reply(cand, REP, "REFUSE nieczytelny skan"))
         self.assertEqual(self.state(), "awaiting-signature")
+        # the client sent a scan to the rep directly; she forwards it with
+        # the project's tag and no token: a candidate as from the client
+        fwd = client_reply(order, "Klientka przysłała mi skan.", attach=PDF + b"%1",
+                           name="skan_od_klientki.pdf", frm="Anna Nowak <%s>" % REP)
+        self.step(fwd.replace(b"Subject: Re: ", b"Subject: Fwd: ", 1))
+        cand = self.task_mail(REP, "podpisane zamówienie")
+        self.assertEqual([p.get_filename() for p in cand.iter_attachments()],
+                         ["skan_od_klientki.pdf", "zadanie.ics"])
+        self.assertEqual(env.json("mail", "list", "--status", "refused"), [])
+        self.step(reply(cand, REP, "REFUSE to stara wersja"))
+        self.assertEqual(self.state(), "awaiting-signature")
         self.step(client_reply(order, "Poprawiony skan", attach=PDF + b"%2", name="skan2.pdf"))
         cand2 = self.task_mail(REP, "podpisane zamówienie")
         self.step(reply(cand2, REP, "CONFIRM"))
