@@ -61,6 +61,7 @@ struct ing {
 	char **spills;            /* files of attachments decoded to disk */
 	size_t nspills;
 	char lib_error[256];      /* set when the MIME parser could not be loaded */
+	const struct cfg_user *forwarded_by; /* staff member who forwarded this inquiry */
 };
 
 /* Hash raw[off..off+n) into c; a mapped message hands back each window's
@@ -508,6 +509,17 @@ new_inquiry(struct ing *g)
 		                    owner_id) < 0)
 			goto fail;
 	}
+	/* A client nobody looks after yet, whose inquiry a rep forwarded:
+	 * that rep's client from now on. */
+	if (!owner_id && g->forwarded_by && g->forwarded_by->role == ROLE_REP) {
+		owner_id = store_user_id(db, g->forwarded_by->login);
+		if (owner_id < 0)
+			owner_id = 0;
+		owner_how = "forwarded the inquiry";
+		if (owner_id && db_x(db, "UPDATE clients SET owner_id=?2 WHERE id=?1", "ii", client,
+		                    owner_id) < 0)
+			goto fail;
+	}
 	const struct cfg_user *owner = owner_id ? store_user_cfg(app, owner_id) : NULL;
 	if (!owner)
 		owner_id = 0;
@@ -540,6 +552,10 @@ new_inquiry(struct ing *g)
 	if (owner && hist_add(db, project, g->msg, "system", "owner-assigned", "owner %s (%s)",
 	                 owner->login, owner_how) < 0)
 		goto fail_title;
+	if (g->forwarded_by &&
+	    hist_add(db, project, g->msg, g->forwarded_by->login, "forwarded",
+	        "inquiry forwarded by %s (%s)", g->forwarded_by->name, g->forwarded_by->login) < 0)
+		goto fail_title;
 	if (!owner && hist_add(db, project, g->msg, "system", "owner-missing",
 	                  "no account manager and no assignment rule for %s; BOK assigns one",
 	                  domain_of(g->m->from_addr)) < 0)
@@ -547,7 +563,7 @@ new_inquiry(struct ing *g)
 
 	/* The rest is the process: acknowledgement, tasks (workflow.xml). */
 	struct wf_ctx ctx = {.actor_name = "system", .message = g->msg,
-	    .thread_id = g->m->message_id};
+	    .thread_id = g->m->message_id, .quiet_client = g->forwarded_by != NULL};
 	if (wf_start(app, project, &ctx) < 0)
 		goto fail_title;
 	g->res->replies += ctx.replies;
@@ -555,7 +571,8 @@ new_inquiry(struct ing *g)
 	free(cname);
 	free(lang);
 	free(cur);
-	return set_status(g, ING_PROCESSED, "normal", "new inquiry");
+	return set_status(g, ING_PROCESSED, "normal",
+	    g->forwarded_by ? "new inquiry, forwarded by staff" : "new inquiry");
 fail_title:
 	free(title);
 fail:
@@ -696,6 +713,43 @@ command_like(const struct mime_msg *m)
 	return found;
 }
 
+/* A client's mail a staff member forwarded to the office, outside any
+ * project: a new inquiry from the client named in the forwarded part
+ * (the rep who forwarded it becomes the owner of a client nobody looks
+ * after yet; the client gets no acknowledgement, the rep is in touch).
+ * When the forwarded part names nobody outside the shop, BOK looks at it. */
+static int
+forwarded_inquiry(struct ing *g, const struct cfg_user *staff)
+{
+	struct app *app = g->app;
+	struct mime_msg *m = g->m;
+	char *addr = NULL, *name = NULL;
+	int ok = reply_forwarded_from(m->text, &addr, &name);
+	const char *why = "the forwarded part names no sender";
+	if (ok && ((app->cfg->domain && str_ieq(domain_of(addr), app->cfg->domain)) ||
+	              config_user_by_email(app->cfg, addr) ||
+	              (app->cfg->system_address && str_ieq(addr, app->cfg->system_address)))) {
+		ok = 0;
+		why = "the forwarded mail is from the shop itself";
+	}
+	if (!ok) {
+		free(addr);
+		free(name);
+		char reason[200];
+		snprintf(reason, sizeof(reason), "forward from staff member %s: %s", staff->login,
+		    why);
+		return hold(g, reason);
+	}
+	log_info("event=forwarded_inquiry msg=%lld by=%s from=%s", (long long)g->msg,
+	    log_q(staff->login), log_q(addr));
+	free(m->from_addr);
+	m->from_addr = addr;
+	free(m->from_name);
+	m->from_name = name;
+	g->forwarded_by = staff;
+	return new_inquiry(g);
+}
+
 /* Staff mail without a task token that commands nothing: a copy of the
  * staff member's correspondence with a client (biuro@ in Cc), a client's
  * mail forwarded to the office, a signed order a rep got directly.  With
@@ -715,6 +769,8 @@ staff_mail(struct ing *g, const struct cfg_user *staff)
 		return -1;
 	if (!n)
 		p = project_by_thread(g);
+	if (!p && route_subject_forward(m->subject))
+		return forwarded_inquiry(g, staff);
 	if (!p) {
 		char reason[200];
 		snprintf(reason, sizeof(reason),

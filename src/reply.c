@@ -34,6 +34,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util.h"
 
@@ -461,14 +462,13 @@ is_blank_byte(unsigned char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
-char *
-reply_new_text(const char *text)
+/* The lines of text (a byte order mark skipped), each folded and trimmed
+ * into *fbuf.  Caller frees the array and *fbuf. */
+static struct line *
+split_lines(const char *text, size_t *nlines, char **fbufp)
 {
-	if (!text)
-		return xstrdup("");
 	if (!strncmp(text, "\xef\xbb\xbf", 3))
 		text += 3;
-
 	size_t len = strlen(text);
 	size_t cap = 64, nl = 0;
 	struct line *l = xmalloc(cap * sizeof(*l));
@@ -502,6 +502,19 @@ reply_new_text(const char *text)
 		if (!*p)
 			break;
 	}
+	*nlines = nl;
+	*fbufp = fbuf;
+	return l;
+}
+
+char *
+reply_new_text(const char *text)
+{
+	if (!text)
+		return xstrdup("");
+	size_t nl;
+	char *fbuf;
+	struct line *l = split_lines(text, &nl, &fbuf);
 
 	size_t end = quote_start(l, nl);
 	for (size_t i = 0; i < end; i++)
@@ -822,4 +835,94 @@ reply_free(struct reply *r)
 	free(r->rest);
 	r->arg = NULL;
 	r->rest = NULL;
+}
+
+/* --- the sender of a forwarded message ---------------------------------- */
+
+#define FWD_FROM_LINES 8 /* how far below the marker the From line may be */
+
+/* The address in a From value: <addr>, [mailto:addr] or a bare word with
+ * an '@'; the display name before a bracketed address. */
+static int
+from_value(const char *v, size_t n, char **addr, char **name)
+{
+	const char *lt = memchr(v, '<', n), *br = NULL;
+	for (size_t i = 0; i + 8 <= n; i++)
+		if (v[i] == '[' && strncasecmp(v + i + 1, "mailto:", 7) == 0) {
+			br = v + i;
+			break;
+		}
+	const char *a = NULL, *ae = NULL, *nameend = NULL;
+	if (lt) {
+		a = lt + 1;
+		ae = memchr(a, '>', n - (size_t)(a - v));
+		nameend = lt;
+	} else if (br) {
+		a = br + 8;
+		ae = memchr(a, ']', n - (size_t)(a - v));
+		nameend = br;
+	} else {
+		const char *at = memchr(v, '@', n);
+		if (!at)
+			return 0;
+		a = at;
+		while (a > v && a[-1] != ' ' && a[-1] != '\t')
+			a--;
+		ae = at;
+		while (ae < v + n && *ae != ' ' && *ae != '\t')
+			ae++;
+	}
+	if (!ae || ae <= a || ae - a > 254)
+		return 0;
+	char *x = xstrndup(a, (size_t)(ae - a));
+	const char *at = strchr(x, '@');
+	if (!at || at == x || !strchr(at, '.') || strpbrk(x, " \t\"<>[](),;:\\")) {
+		free(x);
+		return 0;
+	}
+	*addr = str_lower(x);
+	*name = NULL;
+	if (nameend) {
+		const char *b = v, *e = nameend;
+		while (b < e && (*b == ' ' || *b == '"' || *b == '\''))
+			b++;
+		while (e > b && (e[-1] == ' ' || e[-1] == '"' || e[-1] == '\''))
+			e--;
+		if (e > b && e - b <= 200)
+			*name = xstrndup(b, (size_t)(e - b));
+	}
+	return 1;
+}
+
+int
+reply_forwarded_from(const char *text, char **addr, char **name)
+{
+	*addr = *name = NULL;
+	if (!text)
+		return 0;
+	size_t nl;
+	char *fbuf;
+	struct line *l = split_lines(text, &nl, &fbuf);
+	size_t q = quote_start(l, nl);
+	int found = 0;
+	for (size_t i = q, seen = 0; i < nl && seen < FWD_FROM_LINES && !found; i++) {
+		if (!l[i].fn)
+			continue;
+		seen++;
+		if (hdr_line(l[i].f, l[i].fn, NULL) != H_FROM)
+			continue;
+		/* The value in the original line: past the first ':' (and the
+		 * emphasis of "*From:*"), up to where a one-line Outlook header
+		 * goes on with "Sent:". */
+		const char *s = memchr(l[i].s, ':', l[i].n);
+		if (!s)
+			continue;
+		s++;
+		while (s < l[i].s + l[i].n && (*s == '*' || *s == ' ' || *s == '\t'))
+			s++;
+		found = from_value(s, (size_t)(l[i].s + l[i].n - s), addr, name);
+	}
+	free(l);
+	free(fbuf);
+	return found;
 }

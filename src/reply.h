@@ -28,6 +28,14 @@
  * Linear in the size of text. */
 char *reply_new_text(const char *text);
 
+/* The sender named in the quoted part of a forward: the first From line
+ * ("From:", "Od:", "Von:", "*From:*", Outlook's "From: X Sent: …" on one
+ * line) among the first lines below the quote marker, as <addr>,
+ * [mailto:addr] or a bare address.  1 with *addr (lowercase) and *name
+ * (the display name, or NULL) set, for the caller to free; 0 when there is
+ * none. */
+int reply_forwarded_from(const char *text, char **addr, char **name);
+
 enum reply_cmd {
 	CMD_NONE,     /* no command on the first line */
 	CMD_APPROVE,  /* APPROVE | AKCEPTUJ | ZATWIERDZAM | GENEHMIGT */

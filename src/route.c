@@ -84,7 +84,7 @@ static size_t
 prefix_len(const char *s)
 {
 	static const char *words[] = {"re", "odp", "aw", "wg", "fwd", "fw", "vs",
-	    "sv", "antw", "pd", "tr", "rif", "doa", "enc"};
+	    "sv", "antw", "pd", "tr", "rif", "doa", "enc", "rv", "doorst"};
 	for (size_t i = 0; i < ARRAY_LEN(words); i++) {
 		size_t n = strlen(words[i]);
 		if (!str_istarts(s, words[i]))
@@ -229,4 +229,28 @@ route_find_our_ids(const char *text, const char *domain, char ***ids, size_t *n)
 		added++;
 	}
 	return added;
+}
+
+int
+route_subject_forward(const char *subject)
+{
+	/* Forward prefixes: Fwd/FW (English), WG (German), PD (Polish
+	 * Outlook), TR (French), ENC (Portuguese), RV (Spanish), VS
+	 * (Danish/Norwegian), Doorst (Dutch). */
+	static const char *fwd[] = {"fwd", "fw", "wg", "pd", "tr", "enc", "rv", "vs", "doorst"};
+	const char *s = subject ? subject : "";
+	for (int k = 0; k < 8; k++) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		size_t n = prefix_len(s);
+		if (!n)
+			return 0;
+		for (size_t i = 0; i < ARRAY_LEN(fwd); i++) {
+			size_t w = strlen(fwd[i]);
+			if (str_istarts(s, fwd[i]) && !((s[w] | 0x20) >= 'a' && (s[w] | 0x20) <= 'z'))
+				return 1;
+		}
+		s += n;
+	}
+	return 0;
 }

@@ -33,4 +33,8 @@ char *route_clean_subject(const char *subject);
  * to *ids (without brackets, deduplicated).  Returns how many were added. */
 size_t route_find_our_ids(const char *text, const char *domain, char ***ids, size_t *n);
 
+/* 1 when the subject's leading prefixes include a forward ("Fwd:", "WG:",
+ * "PD:", "FW: AW:" …), else 0. */
+int route_subject_forward(const char *subject);
+
 #endif

@@ -337,7 +337,12 @@ run_actions(struct app *app, int64_t project, const struct wf_action *v, size_t 
 			break;
 		}
 		case WA_MAIL:
-			if (strcmp(a->target, "client") == 0) {
+			if (strcmp(a->target, "client") == 0 && ctx->quiet_client) {
+				if (hist_add(app->db, project, ctx->message, "system", "mail-skipped",
+				        "\"%s\" not sent to the client: the inquiry came forwarded by "
+				        "a staff member", a->tmpl) < 0)
+					return -1;
+			} else if (strcmp(a->target, "client") == 0) {
 				if (mail_client(app, project, a, ctx) < 0)
 					return -1;
 			} else {

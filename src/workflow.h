@@ -19,6 +19,8 @@ struct wf_ctx {
 	const char *thread_id;  /* Message-ID to answer the client under, or NULL */
 	const char *reason;     /* becomes the description of tasks the step creates */
 	int replies;            /* out: mails queued */
+	int quiet_client;       /* no template mail to the client (an inquiry
+	                         * a staff member forwarded: they are in touch) */
 };
 
 /* Enter the workflow's initial state with a new project. 0 / -1. */

@@ -142,6 +142,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	reply_free(&rp);
 	free(nt);
 
+	/* A forward's sender: an address with one '@' and no blanks, in
+	 * lowercase; a name only with it. */
+	char *faddr, *fname;
+	if (reply_forwarded_from(text, &faddr, &fname)) {
+		FZ_CHECK(faddr && strchr(faddr, '@') && !strpbrk(faddr, " \t\r\n<>"), "address");
+		for (const char *c = faddr; *c; c++)
+			FZ_CHECK(!(*c >= 'A' && *c <= 'Z'), "address not lowercase");
+		free(faddr);
+		free(fname);
+	} else {
+		FZ_CHECK(!faddr && !fname, "outputs set without a sender");
+	}
+
 	char *tok = token_from_text(text);
 	if (tok) {
 		verify(tok);

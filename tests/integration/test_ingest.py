@@ -211,9 +211,10 @@ class Behaviour(unittest.TestCase):
 
     def test_staff_correspondence_without_a_command(self):
         """A rep's copy of a mail to the client (biuro@ in Cc), a reply in a
-        project's thread and a client's mail the rep forwards: no command,
+        project's thread, a client's inquiry the rep forwards: no command,
         so nothing is refused and no answer goes back; what names a project
-        lands in its history, the rest waits for BOK."""
+        lands in its history, a forwarded inquiry becomes a project of the
+        client it came from, the rest waits for BOK."""
         env = self.env
         rep = "anna.nowak@bmt.example"
         env.put(make_mail("Ola <ola@reklama-baltyk.pl>", "Banery na ogrodzenie",
@@ -228,26 +229,62 @@ class Behaviour(unittest.TestCase):
         env.put(make_mail(rep, "Re: Banery na ogrodzenie", "Rozmawiałam z klientką, "
                           "termin 10 grudnia jest w porządku.", msgid="<thr@bmt.example>",
                           headers={"In-Reply-To": "<inq@reklama-baltyk.pl>"}))
+        # Gmail's forward banner, Polish labels
         env.put(make_mail(rep, "Fwd: Zapytanie o roll-upy",
                           "Do wyceny proszę.\n\n---------- Forwarded message ---------\n"
-                          "Od: Jan Nowy <jan@nowyklient.pl>\nTemat: Zapytanie o roll-upy\n\n"
-                          "Ile kosztuje 5 roll-upów 85x200?", msgid="<fwd@bmt.example>"))
+                          "Od: Jan Nowy <jan@nowyklient.pl>\nDate: pt., 27 lis 2026 o 08:12\n"
+                          "Subject: Zapytanie o roll-upy\nTo: <%s>\n\n"
+                          "Ile kosztuje 5 roll-upów 85x200?" % rep, msgid="<fwd@bmt.example>"))
+        # Outlook's, as plain text from HTML: the header block on one line
+        env.put(make_mail("Anna Nowak <%s>" % rep, "PD: Anfrage Messewand",
+                          "Bitte um Angebot.\n\n________________________________\n"
+                          "*Von:* Jörg Weiß [mailto:j.weiss@messebau-weiss.de] *Gesendet:* "
+                          "Freitag, 27. November 2026 08:30 *An:* Anna Nowak *Betreff:* "
+                          "Anfrage Messewand\n\nWas kostet eine Messewand 3x2,5 m?",
+                          msgid="<fwd2@bmt.example>"))
+        # a forward of the shop's own mail names no client: BOK looks at it
+        env.put(make_mail(rep, "FW: grafik", "Do wiadomości.\n\n-----Original Message-----\n"
+                          "From: Piotr Kowalczyk <piotr.kowalczyk@bmt.example>\n"
+                          "Sent: Friday, November 27, 2026 8:00 AM\nTo: Anna Nowak\n"
+                          "Subject: grafik\n\nW sobotę dyżur.", msgid="<fwd3@bmt.example>"))
         env.once()
         rows = dict((r[0], r[1:]) for r in env.sql(
             "SELECT message_id, status, coalesce(project_id, 0), reason FROM messages"
-            " WHERE message_id IN ('cc@bmt.example', 'thr@bmt.example', 'fwd@bmt.example')"))
+            " WHERE message_id IN ('cc@bmt.example', 'thr@bmt.example', 'fwd@bmt.example',"
+            " 'fwd2@bmt.example', 'fwd3@bmt.example')"))
         self.assertEqual(rows["cc@bmt.example"],
                          ("processed", 1, "staff mail to the project (no command)"))
         self.assertEqual(rows["thr@bmt.example"][:2], ("processed", 1))
         self.assertEqual(rows["fwd@bmt.example"],
-                         ("held", 0, "mail from staff member a.nowak without a task link or a "
-                                     "project"))
+                         ("processed", 2, "new inquiry, forwarded by staff"))
+        self.assertEqual(rows["fwd2@bmt.example"],
+                         ("processed", 3, "new inquiry, forwarded by staff"))
+        self.assertEqual(rows["fwd3@bmt.example"],
+                         ("held", 0, "forward from staff member a.nowak: the forwarded mail "
+                                     "is from the shop itself"))
         hist = [e for e in env.json("project", "show", "1")["history"] if e["kind"] == "mail-in"]
         self.assertEqual([e["actor"] for e in hist], ["ola@reklama-baltyk.pl", "a.nowak", "a.nowak"])
         self.assertIn("Re: [INK-1] Banery na ogrodzenie", hist[1]["text"])
-        # nobody was told "command refused"; BOK has the forward to look at
+        # the forwarded inquiries: the client's project, the rep the owner
+        # of a new client, or the rule's owner (*.de); no acknowledgement
+        p2, p3 = env.json("project", "show", "2"), env.json("project", "show", "3")
+        self.assertEqual(p2["title"], "Zapytanie o roll-upy")
+        self.assertEqual(p3["title"], "Anfrage Messewand")
+        self.assertEqual(env.sql("SELECT p.id, ct.email, ct.name, u.login FROM projects p"
+                                 " JOIN contacts ct ON ct.id=p.contact_id"
+                                 " JOIN users u ON u.id=p.owner_id WHERE p.id>1 ORDER BY p.id"),
+                         [(2, "jan@nowyklient.pl", "Jan Nowy", "a.nowak"),
+                          (3, "j.weiss@messebau-weiss.de", "Jörg Weiß", "k.schmidt")])
+        kinds = [e["kind"] for e in p2["history"]]
+        self.assertIn("forwarded", kinds)
+        self.assertIn("mail-skipped", kinds)
         new = env.sent()[before:]
-        self.assertEqual([m for m in new if rep in str(m["To"])], [])
+        self.assertEqual([m for m in new if "nowyklient.pl" in str(m["To"]) or
+                          "messebau-weiss.de" in str(m["To"])], [])
+        # the reps got their calculation tasks; nobody was told "refused"
+        self.assertTrue([m for m in new if rep in str(m["To"]) and "[INK-2]" in str(m["Subject"])])
+        self.assertEqual([m for m in new if rep in str(m["To"]) and
+                          "[INK-2]" not in str(m["Subject"])], [])
         self.assertEqual(len([m for m in new if "bok@bmt.example" in str(m["To"])]), 1)
         self.assertEqual(env.json("mail", "list", "--status", "refused"), [])
         # the same copy with a command in it is still refused

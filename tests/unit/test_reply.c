@@ -603,6 +603,66 @@ test_huge(void **state)
 	free(text);
 }
 
+/* The sender of a forwarded message, as each client writes the block. */
+static void
+test_forwarded_from(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text, *addr, *name;
+	} cases[] = {
+	    /* Gmail, Polish labels */
+	    {"Do wyceny.\n\n---------- Forwarded message ---------\nOd: Jan Nowy "
+	     "<Jan@NowyKlient.pl>\nDate: pt., 27 lis 2026\n\nTreść",
+	        "jan@nowyklient.pl", "Jan Nowy"},
+	    /* Apple Mail */
+	    {"FYI\n\nBegin forwarded message:\n\nFrom: \"Ola K.\" <ola@firma.pl>\nSubject: x\n"
+	     "Date: 27 November 2026\nTo: anna@bmt.example\n\ny",
+	        "ola@firma.pl", "Ola K."},
+	    /* Thunderbird, German: Betreff and Datum come first */
+	    {"\n-------- Weitergeleitete Nachricht --------\nBetreff: \tAnfrage\nDatum: \t"
+	     "Fri, 27 Nov 2026 08:00:00 +0100\nVon: \tJörg Weiß <j.weiss@messebau.de>\n"
+	     "An: \tanna@bmt.example\n\nText",
+	        "j.weiss@messebau.de", "Jörg Weiß"},
+	    /* Outlook plain text from HTML, one line, [mailto:] */
+	    {"Bitte.\n\n________________________________\n*Von:* Jörg [mailto:j@w.de] "
+	     "*Gesendet:* Freitag *An:* Anna *Betreff:* x\n\ny",
+	        "j@w.de", "Jörg"},
+	    /* Outlook plain text, a bare address */
+	    {"-----Original Message-----\nFrom: jan@firma.pl\nSent: Friday\nTo: x\nSubject: y\n",
+	        "jan@firma.pl", NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *addr, *name;
+		assert_int_equal(reply_forwarded_from(cases[i].text, &addr, &name), 1);
+		assert_string_equal(addr, cases[i].addr);
+		if (cases[i].name)
+			assert_string_equal(name, cases[i].name);
+		else
+			assert_null(name);
+		free(addr);
+		free(name);
+	}
+	static const char *none[] = {
+	    /* no quote marker; a From line in the person's own text */
+	    "From: jan@firma.pl wrote us yesterday",
+	    /* the From line too far below the banner */
+	    "---------- Forwarded message ---------\n1\n2\n3\n4\n5\n6\n7\n8\n9\n"
+	    "From: x <a@b.pl>\n",
+	    /* no usable address */
+	    "---------- Forwarded message ---------\nFrom: Jan Nowy\nDate: x\n",
+	    "---------- Forwarded message ---------\nFrom: <not an address>\n",
+	    "",
+	    NULL,
+	};
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+		char *addr = (char *)"x", *name = (char *)"x";
+		assert_int_equal(reply_forwarded_from(none[i], &addr, &name), 0);
+		assert_null(addr);
+		assert_null(name);
+	}
+}
+
 int
 main(void)
 {
@@ -622,6 +682,7 @@ main(void)
 		cmocka_unit_test(test_end_to_end),
 		cmocka_unit_test(test_cmd_names),
 		cmocka_unit_test(test_huge),
+		cmocka_unit_test(test_forwarded_from),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

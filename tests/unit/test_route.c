@@ -265,6 +265,22 @@ test_bare_tag(void **state)
 	assert_int_equal(route_subject_bare_tag(NULL, &n), 0);
 }
 
+static void
+test_subject_forward(void **state)
+{
+	(void)state;
+	static const char *yes[] = {"Fwd: Zapytanie", "FW: AW: Angebot", "AW: WG: Angebot",
+	    "PD: oferta", "Tr : devis", "RV: presupuesto", "  fwd:x", "Re: Fwd: x",
+	    "Doorst: offerte"};
+	static const char *no[] = {"Re: Zapytanie", "Trasa: Poznań", "Fwdx: a", "Fw", "",
+	    "Zapytanie Fwd: x", "Odp: Re: x"};
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		assert_int_equal(route_subject_forward(yes[i]), 1);
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		assert_int_equal(route_subject_forward(no[i]), 0);
+	assert_int_equal(route_subject_forward(NULL), 0);
+}
+
 int
 main(void)
 {
@@ -280,6 +296,7 @@ main(void)
 		cmocka_unit_test(test_find_our_ids_dsn),
 		cmocka_unit_test(test_find_our_ids_none),
 		cmocka_unit_test(test_find_our_ids_cap),
+		cmocka_unit_test(test_subject_forward),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
