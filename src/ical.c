@@ -604,7 +604,7 @@ ical_answer_read(const char *data, size_t len, struct ical_answer *a)
 		p += 3;
 	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
 		p++;
-	char line[1001];
+	char line[1001] = "";
 	if (!next_line(&p, end, line, sizeof(line)) || strcasecmp(line, "BEGIN:VCALENDAR") != 0)
 		return -1;
 	int depth = 0, in_event = 0, events = 0;

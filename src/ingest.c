@@ -880,11 +880,13 @@ calendar_answer_note(struct ing *g)
 	struct ical_answer a;
 	if (!m->from_addr || !classify_calendar_answer(m, &a))
 		return 0;
-	char tail[256];
-	long long task = 0;
-	int used = 0;
-	if (sscanf(a.uid, "task-%lld@%255s%n", &task, tail, &used) != 2 || task <= 0 ||
-	    a.uid[used] || !str_ieq(tail, app->cfg->domain))
+	/* Our UIDs: "task-<id>@<domain>" (ical.c). */
+	if (strncmp(a.uid, "task-", 5) != 0 || a.uid[5] < '1' || a.uid[5] > '9')
+		return 0;
+	char *at = NULL;
+	errno = 0;
+	long long task = strtoll(a.uid + 5, &at, 10);
+	if (errno || *at != '@' || !app->cfg->domain || !str_ieq(at + 1, app->cfg->domain))
 		return 0;
 	struct db_stmt *q = db_q(app->db,
 	    "SELECT coalesce(t.project_id,0), t.title, u.login, u.name FROM tasks t"
