@@ -1,6 +1,7 @@
 #include "classify.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ical.h"
@@ -16,6 +17,7 @@ class_name(enum msg_class c)
 	case CLASS_BOUNCE: return "bounce";
 	case CLASS_LIST: return "list";
 	case CLASS_LOOP: return "loop";
+	case CLASS_SPAM: return "spam";
 	}
 	return "?";
 }
@@ -57,6 +59,68 @@ is_autoreply_subject(const char *s)
 	/* Lotus Notes writes "AUTO: <name> is out of the office"; "Auto:" in
 	 * any other case is a person's subject ("Auto: oklejenie busów"). */
 	return strncmp(s, "AUTO:", 5) == 0;
+}
+
+/* 1 when v (a header value) starts with the word w, case-insensitive. */
+static int
+starts_word(const char *v, const char *w)
+{
+	size_t n = strlen(w);
+	while (v && (*v == ' ' || *v == '\t'))
+		v++;
+	if (!v || !str_istarts(v, w))
+		return 0;
+	char c = v[n];
+	return !((c | 0x20) >= 'a' && (c | 0x20) <= 'z') && !(c >= '0' && c <= '9');
+}
+
+/* Only verdicts count, never scores alone (X-Spam-Level); a forged
+ * "spam" header only hides the forger's own mail. */
+int
+classify_spam(const struct mime_msg *m, char *why, size_t whylen)
+{
+	static const char *const subject_marks[] = {"***SPAM***", "*****SPAM*****", "[SPAM]",
+	    "{SPAM?}", "[SPAM?]", "*SPAM*"};
+	static const char *const forefront[] = {"sfv:spm", "sfv:sks", "cat:spm", "cat:hspm",
+	    "cat:phsh", "cat:hphsh"};
+	const char *hit = NULL, *val = NULL;
+	if (starts_word(m->x_spam_flag, "yes"))
+		hit = "X-Spam-Flag", val = m->x_spam_flag;
+	else if (starts_word(m->x_spam_status, "yes"))
+		hit = "X-Spam-Status", val = m->x_spam_status;
+	else if (starts_word(m->x_spam, "yes") || starts_word(m->x_spam, "true"))
+		hit = "X-Spam", val = m->x_spam;
+	else if (m->x_ms_scl) {
+		char *end;
+		long scl = strtol(m->x_ms_scl, &end, 10);
+		/* 5..9: Exchange's own junk threshold; -1 is a trusted sender. */
+		if (end != m->x_ms_scl && scl >= 5 && scl <= 9)
+			hit = "X-MS-Exchange-Organization-SCL", val = m->x_ms_scl;
+	}
+	if (!hit && m->x_forefront) {
+		/* "CIP:…;CTRY:PL;LANG:pl;SCL:5;SRV:;IPV:NLI;SFV:SPM;…" */
+		char *low = str_lower(xstrdup(m->x_forefront));
+		for (size_t i = 0; i < ARRAY_LEN(forefront) && !hit; i++) {
+			size_t n = strlen(forefront[i]);
+			for (const char *f = strstr(low, forefront[i]); f && !hit;
+			     f = strstr(f + 1, forefront[i]))
+				if ((f == low || f[-1] == ';' || f[-1] == ' ') &&
+				    (f[n] == ';' || f[n] == '\0' || f[n] == ' '))
+					hit = "X-Forefront-Antispam-Report", val = forefront[i];
+		}
+		free(low);
+	}
+	if (!hit && m->subject) {
+		const char *s = m->subject;
+		while (*s == ' ')
+			s++;
+		for (size_t i = 0; i < ARRAY_LEN(subject_marks) && !hit; i++)
+			if (str_istarts(s, subject_marks[i]))
+				hit = "subject", val = subject_marks[i];
+	}
+	if (hit)
+		snprintf(why, whylen, "%s: %.120s", hit, val);
+	return hit != NULL;
 }
 
 /* A calendar program's answer to an invitation (RFC 5546 REPLY, COUNTER,

@@ -18,6 +18,7 @@ enum msg_class {
 	CLASS_BOUNCE,    /* delivery status notifications */
 	CLASS_LIST,      /* mailing lists, newsletters, bulk */
 	CLASS_LOOP,      /* our own mail coming back */
+	CLASS_SPAM,      /* the receiving server's spam filter says so (classify_spam) */
 };
 
 const char *class_name(enum msg_class c); /* "normal", "auto-reply", ... */
@@ -32,5 +33,14 @@ enum msg_class classify(const struct mime_msg *m, const char *system_address,
  * takes such a message for automatic mail. */
 const struct mime_att *classify_calendar_answer(const struct mime_msg *m,
     struct ical_answer *a);
+
+/* 1 when the receiving server's spam filter marked m as spam, with
+ * "header: value" in why: X-Spam-Flag or X-Spam-Status "Yes"
+ * (SpamAssassin), X-Spam "Yes" (Rspamd), Exchange's SCL 5..9 or an
+ * SFV:SPM-style verdict in X-Forefront-Antispam-Report, a gateway's
+ * "***SPAM***" / "[SPAM]" subject mark.  classify() leaves this out:
+ * ingest asks only about mail that would open a project, so a reply
+ * from a client or a colleague the filter misjudged is never lost. */
+int classify_spam(const struct mime_msg *m, char *why, size_t whylen);
 
 #endif

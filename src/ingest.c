@@ -1055,6 +1055,17 @@ route_client(struct ing *g)
 		    "project's client", (long long)p);
 		return hold(g, reason);
 	}
+	/* Spam opens no project and gets no acknowledgement (no backscatter);
+	 * it stays recorded with the filter's verdict. */
+	char why[200];
+	if (classify_spam(m, why, sizeof(why))) {
+		char reason[260];
+		snprintf(reason, sizeof(reason), "spam (%s)", why);
+		if (hist_add(app->db, 0, g->msg, "system", "ignored", "message from %s ignored: %s",
+		        m->from_addr, reason) < 0)
+			return -1;
+		return set_status(g, ING_IGNORED, class_name(CLASS_SPAM), reason);
+	}
 	return new_inquiry(g);
 }
 

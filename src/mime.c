@@ -3486,6 +3486,11 @@ mime_msg_free(struct mime_msg *m)
 	free(m->x_autoreply);
 	free(m->x_autorespond);
 	free(m->x_auto_response_suppress);
+	free(m->x_spam_flag);
+	free(m->x_spam_status);
+	free(m->x_spam);
+	free(m->x_ms_scl);
+	free(m->x_forefront);
 	free(m->list_id);
 	free(m->list_unsubscribe);
 	free(m->x_inkflow_loop);
@@ -3740,6 +3745,11 @@ fill_fields(struct pctx *c, const struct hdr *h, struct mime_msg *m)
 	m->list_unsubscribe = raw_field(c, h, "List-Unsubscribe");
 	m->x_inkflow_loop = raw_field(c, h, "X-Inkflow-Loop");
 	m->x_failed_recipients = raw_field(c, h, "X-Failed-Recipients");
+	m->x_spam_flag = raw_field(c, h, "X-Spam-Flag");
+	m->x_spam_status = raw_field(c, h, "X-Spam-Status");
+	m->x_spam = raw_field(c, h, "X-Spam");
+	m->x_ms_scl = raw_field(c, h, "X-MS-Exchange-Organization-SCL");
+	m->x_forefront = raw_field(c, h, "X-Forefront-Antispam-Report");
 }
 
 static void

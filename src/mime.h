@@ -73,6 +73,14 @@ struct mime_msg {
 	char *list_unsubscribe;
 	char *x_inkflow_loop;
 	char *x_failed_recipients;
+	/* Verdicts of the receiving server's spam filter: SpamAssassin
+	 * (X-Spam-Flag, X-Spam-Status), Rspamd (X-Spam), Exchange
+	 * (X-MS-Exchange-Organization-SCL, X-Forefront-Antispam-Report). */
+	char *x_spam_flag;
+	char *x_spam_status;
+	char *x_spam;
+	char *x_ms_scl;
+	char *x_forefront;
 	char *content_type;  /* top-level "type/subtype", lowercase */
 	char *report_type;   /* report-type parameter of multipart/report */
 

@@ -223,6 +223,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum msg_class c = classify(m, SYSTEM_ADDRESS, why, sizeof(why));
 	FZ_CHECK(class_name(c) != NULL, "class name");
 	FZ_CHECK(memchr(why, '\0', sizeof(why)) != NULL, "why not terminated");
+	if (classify_spam(m, why, sizeof(why)))
+		FZ_CHECK(memchr(why, '\0', sizeof(why)) != NULL && why[0], "spam without a reason");
+	char *fa, *fn;
+	if (reply_forwarded_from(m->text, &fa, &fn)) {
+		check_addr("forwarded from", fa);
+		free(fa);
+		free(fn);
+	}
 
 	char **ids = NULL;
 	size_t nids = 0;

@@ -295,6 +295,47 @@ class Behaviour(unittest.TestCase):
                                  " message_id='cmd@bmt.example'"),
                          [("refused", "command without a task token")])
 
+    def test_spam_opens_no_project(self):
+        """Mail the server's spam filter marked opens no project and gets no
+        acknowledgement (no backscatter); a client's reply in a project is
+        never lost to a misjudging filter."""
+        env = self.env
+        env.put(make_mail("Ola <ola@reklama-baltyk.pl>", "Banery na ogrodzenie",
+                          "Prosimy o wycenę 20 banerów.", msgid="<inq@reklama-baltyk.pl>"))
+        env.once()
+        before = len(env.sent())
+        env.put(make_mail("Best Pharmacy <sales@cheap-meds.example>", "Cheap banners!!!",
+                          "Buy now", msgid="<s1@cheap-meds.example>",
+                          headers={"X-Spam-Flag": "YES", "X-Spam-Status":
+                                   "Yes, score=12.3 required=5.0 tests=BAYES_99"}))
+        # as Exchange Online writes it: long, folded at a ';'
+        env.put(b"X-Forefront-Antispam-Report:\r\n\tCIP:203.0.113.9;CTRY:;LANG:de;SCL:9;SRV:;"
+                b"IPV:NLI;SFV:SPM;H:mx.promo.example;PTR:InfoNoRecords;\r\n\tCAT:SPM;"
+                b"SFS:(13230031)(4636009);DIR:INB;\r\n" +
+                make_mail("x@promo.example", "Angebot", "Klicken Sie hier",
+                          msgid="<s2@promo.example>"))
+        env.put(make_mail("jan@firma-testowa.pl", "[SPAM] Zapytanie o ulotki",
+                          "Ile kosztuje 1000 ulotek A5?", msgid="<s3@firma-testowa.pl>"))
+        env.put(make_mail("Ola <ola@reklama-baltyk.pl>", "Re: [INK-1] Banery na ogrodzenie",
+                          "Termin: 10 grudnia.", msgid="<r1@reklama-baltyk.pl>",
+                          headers={"X-Spam-Flag": "YES"}))
+        env.once()
+        rows = dict((r[0], r[1:]) for r in env.sql(
+            "SELECT message_id, status, class, coalesce(project_id, 0), reason FROM messages"
+            " WHERE id > 1"))
+        self.assertEqual(rows["s1@cheap-meds.example"],
+                         ("ignored", "spam", 0, "spam (X-Spam-Flag: YES)"))
+        self.assertEqual(rows["s2@promo.example"],
+                         ("ignored", "spam", 0, "spam (X-Forefront-Antispam-Report: sfv:spm)"))
+        self.assertEqual(rows["s3@firma-testowa.pl"],
+                         ("ignored", "spam", 0, "spam (subject: [SPAM])"))
+        self.assertEqual(rows["r1@reklama-baltyk.pl"][:3], ("processed", "normal", 1))
+        self.assertEqual(len(env.json("project", "list")), 1)
+        new = env.sent()[before:]
+        self.assertEqual([str(m["To"]) for m in new
+                          if "example" in str(m["To"]) and "bmt.example" not in str(m["To"])
+                          or "firma-testowa" in str(m["To"])], [])
+
     def test_website_form_answered_to_reply_to(self):
         """A website form sends From the shop's own domain with Reply-To the
         person who filled it in: that person is the client, the contact and

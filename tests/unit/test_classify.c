@@ -51,6 +51,7 @@ test_class_names(void **state)
 	assert_string_equal(class_name(CLASS_BOUNCE), "bounce");
 	assert_string_equal(class_name(CLASS_LIST), "list");
 	assert_string_equal(class_name(CLASS_LOOP), "loop");
+	assert_string_equal(class_name(CLASS_SPAM), "spam");
 }
 
 static void
@@ -377,6 +378,75 @@ test_why_truncated(void **state)
 	assert_string_equal(small, "List-Id");
 }
 
+static int
+spam(const struct mime_msg *m)
+{
+	memset(why, 'x', sizeof(why) - 1);
+	why[sizeof(why) - 1] = '\0';
+	return classify_spam(m, why, sizeof(why));
+}
+
+static void
+test_spam(void **state)
+{
+	(void)state;
+	struct mime_msg m = inquiry();
+	assert_int_equal(spam(&m), 0);
+	/* classify itself leaves spam to ingest */
+	m.x_spam_flag = "YES";
+	assert_int_equal(cls(&m), CLASS_NORMAL);
+	assert_int_equal(spam(&m), 1);
+	assert_string_equal(why, "X-Spam-Flag: YES");
+	m.x_spam_flag = "NO";
+	assert_int_equal(spam(&m), 0);
+
+	m = inquiry();
+	m.x_spam_status = "Yes, score=7.2 required=5.0 tests=BAYES_99,URIBL_BLACK autolearn=no";
+	assert_int_equal(spam(&m), 1);
+	assert_true(strncmp(why, "X-Spam-Status: Yes, score=7.2", 29) == 0);
+	m.x_spam_status = "No, score=-0.1 required=5.0 tests=ALL_TRUSTED";
+	assert_int_equal(spam(&m), 0);
+	m.x_spam_status = "Yesterday";
+	assert_int_equal(spam(&m), 0);
+
+	m = inquiry();
+	m.x_spam = "Yes";
+	assert_int_equal(spam(&m), 1);
+	m.x_spam = "no";
+	assert_int_equal(spam(&m), 0);
+
+	m = inquiry();
+	m.x_ms_scl = "5";
+	assert_int_equal(spam(&m), 1);
+	assert_string_equal(why, "X-MS-Exchange-Organization-SCL: 5");
+	m.x_ms_scl = "-1";
+	assert_int_equal(spam(&m), 0);
+	m.x_ms_scl = "1";
+	assert_int_equal(spam(&m), 0);
+	m.x_ms_scl = "";
+	assert_int_equal(spam(&m), 0);
+
+	m = inquiry();
+	m.x_forefront = "CIP:203.0.113.9;CTRY:PL;LANG:pl;SCL:6;SRV:;IPV:NLI;SFV:SPM;H:mx;"
+	                "PTR:x;CAT:SPM;SFS:(13230031)";
+	assert_int_equal(spam(&m), 1);
+	assert_string_equal(why, "X-Forefront-Antispam-Report: sfv:spm");
+	m.x_forefront = "CIP:198.51.100.2;CTRY:DE;LANG:de;SCL:1;SRV:;IPV:NLI;SFV:NSPM;H:mx;"
+	                "CAT:NONE;SFS:(13230031)";
+	assert_int_equal(spam(&m), 0);
+
+	m = inquiry();
+	m.subject = "***SPAM*** Cheap banners";
+	assert_int_equal(spam(&m), 1);
+	assert_string_equal(why, "subject: ***SPAM***");
+	m.subject = "[SPAM] x";
+	assert_int_equal(spam(&m), 1);
+	m.subject = "Pytanie o filtr spamu";
+	assert_int_equal(spam(&m), 0);
+	m.subject = "Re: [SPAM] x"; /* a person's reply quoting a marked subject */
+	assert_int_equal(spam(&m), 0);
+}
+
 int
 main(void)
 {
@@ -390,6 +460,7 @@ main(void)
 		cmocka_unit_test(test_loop),
 		cmocka_unit_test(test_precedence_order),
 		cmocka_unit_test(test_why_truncated),
+		cmocka_unit_test(test_spam),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
