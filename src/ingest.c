@@ -500,22 +500,20 @@ new_inquiry(struct ing *g)
 	 * rule added since. */
 	const char *owner_how = "client's account manager";
 	const struct cfg_rule *rule = config_rule_for(app->cfg, domain_of(g->m->from_addr));
+	/* Else a rep who forwarded the inquiry of a client nobody looks
+	 * after yet: that rep's client from now on. */
+	const char *claim = NULL;
 	if (!owner_id && rule && rule->owner) {
-		owner_id = store_user_id(db, rule->owner);
-		if (owner_id < 0)
-			owner_id = 0;
+		claim = rule->owner;
 		owner_how = "assignment rule";
-		if (owner_id && db_x(db, "UPDATE clients SET owner_id=?2 WHERE id=?1", "ii", client,
-		                    owner_id) < 0)
-			goto fail;
+	} else if (!owner_id && g->forwarded_by && g->forwarded_by->role == ROLE_REP) {
+		claim = g->forwarded_by->login;
+		owner_how = "forwarded the inquiry";
 	}
-	/* A client nobody looks after yet, whose inquiry a rep forwarded:
-	 * that rep's client from now on. */
-	if (!owner_id && g->forwarded_by && g->forwarded_by->role == ROLE_REP) {
-		owner_id = store_user_id(db, g->forwarded_by->login);
+	if (claim) {
+		owner_id = store_user_id(db, claim);
 		if (owner_id < 0)
 			owner_id = 0;
-		owner_how = "forwarded the inquiry";
 		if (owner_id && db_x(db, "UPDATE clients SET owner_id=?2 WHERE id=?1", "ii", client,
 		                    owner_id) < 0)
 			goto fail;
