@@ -255,6 +255,19 @@ bok_user(const struct config *cfg)
 	return u ? u : config_user_by_role(cfg, ROLE_ADMIN);
 }
 
+/* Recorded and left alone: automatic mail, spam.  The reason is
+ * "<class> (<why>)". */
+static int
+ignore(struct ing *g, enum msg_class c, const char *why)
+{
+	char reason[320];
+	snprintf(reason, sizeof(reason), "%s (%s)", class_name(c), why);
+	if (hist_add(g->app->db, 0, g->msg, "system", "ignored", "message from %s ignored: %s",
+	        g->m->from_addr ? g->m->from_addr : "?", reason) < 0)
+		return -1;
+	return set_status(g, ING_IGNORED, class_name(c), reason);
+}
+
 /* Hold the message for BOK with a reason and a task. */
 static int
 hold(struct ing *g, const char *reason)
@@ -372,17 +385,25 @@ client_message(struct ing *g, int64_t project)
 }
 
 /* Attach the message to an existing project. */
+/* The message joins project: its history ("mail from X (how): subject",
+ * by actor) and its status, processed with reason. */
 static int
-attach(struct ing *g, int64_t project, const char *how)
+mail_in(struct ing *g, int64_t project, const char *actor, const char *how,
+    const char *reason)
 {
 	g->res->project = project;
 	if (db_x(g->app->db, "UPDATE projects SET updated=?2 WHERE id=?1", "ii", project,
-	        now_epoch()) < 0)
+	        now_epoch()) < 0 ||
+	    hist_add(g->app->db, project, g->msg, actor, "mail-in", "mail from %s (%s): %s",
+	        g->m->from_addr, how, g->m->subject) < 0)
 		return -1;
-	if (hist_add(g->app->db, project, g->msg, g->m->from_addr, "mail-in",
-	        "mail from %s (%s): %s", g->m->from_addr, how, g->m->subject) < 0)
-		return -1;
-	if (set_status(g, ING_PROCESSED, "normal", how) < 0)
+	return set_status(g, ING_PROCESSED, "normal", reason);
+}
+
+static int
+attach(struct ing *g, int64_t project, const char *how)
+{
+	if (mail_in(g, project, g->m->from_addr, how, how) < 0)
 		return -1;
 	return client_message(g, project);
 }
@@ -775,12 +796,8 @@ staff_mail(struct ing *g, const struct cfg_user *staff)
 		    "mail from staff member %s without a task link or a project", staff->login);
 		return hold(g, reason);
 	}
-	g->res->project = p;
 	char *state = NULL;
-	if (db_x(app->db, "UPDATE projects SET updated=?2 WHERE id=?1", "ii", p, now_epoch()) < 0 ||
-	    hist_add(app->db, p, g->msg, staff->login, "mail-in", "mail from %s (staff): %s",
-	        m->from_addr, m->subject) < 0 ||
-	    set_status(g, ING_PROCESSED, "normal", "staff mail to the project (no command)") < 0 ||
+	if (mail_in(g, p, staff->login, "staff", "staff mail to the project (no command)") < 0 ||
 	    db_1s(app->db, &state, "SELECT state FROM projects WHERE id=?1", "i", p) < 0) {
 		free(state);
 		return -1;
@@ -932,13 +949,9 @@ route(struct ing *g)
 	if (c == CLASS_BOUNCE)
 		return handle_bounce(g, why);
 	if (c != CLASS_NORMAL) {
-		char reason[320];
-		snprintf(reason, sizeof(reason), "%s (%s)", class_name(c), why);
-		if (hist_add(app->db, 0, g->msg, "system", "ignored", "message from %s ignored: %s",
-		        m->from_addr ? m->from_addr : "?", reason) < 0 ||
-		    (c == CLASS_AUTOREPLY && calendar_answer_note(g) < 0))
+		if (c == CLASS_AUTOREPLY && calendar_answer_note(g) < 0)
 			return -1;
-		return set_status(g, ING_IGNORED, class_name(c), reason);
+		return ignore(g, c, why);
 	}
 	if (!m->from_addr || !strchr(m->from_addr, '@')) {
 		if (hist_add(app->db, 0, g->msg, "system", "quarantined",
@@ -1057,12 +1070,7 @@ route_client(struct ing *g)
 	 * it stays recorded with the filter's verdict. */
 	char why[200];
 	if (classify_spam(m, why, sizeof(why))) {
-		char reason[260];
-		snprintf(reason, sizeof(reason), "spam (%s)", why);
-		if (hist_add(app->db, 0, g->msg, "system", "ignored", "message from %s ignored: %s",
-		        m->from_addr, reason) < 0)
-			return -1;
-		return set_status(g, ING_IGNORED, class_name(CLASS_SPAM), reason);
+		return ignore(g, CLASS_SPAM, why);
 	}
 	return new_inquiry(g);
 }
