@@ -44,6 +44,89 @@ doc_kind_ok(const char *kind)
 	return kind && prefix_of(kind) != NULL;
 }
 
+static int
+alnum8(int c)
+{
+	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c >= 0x80;
+}
+
+/* A separator of a number's fields at *p ('/', '-' or '_', a blank on
+ * either side of it allowed): its length, 0 if none. */
+static size_t
+number_sep(const char *p, const char *end)
+{
+	const char *q = p;
+	if (q < end && *q == ' ')
+		q++;
+	if (q >= end || (*q != '/' && *q != '-' && *q != '_'))
+		return 0;
+	q++;
+	if (q < end && *q == ' ')
+		q++;
+	return (size_t)(q - p);
+}
+
+/* Up to maxd digits at p as a number: their count, 0 if none or more. */
+static size_t
+number_digits(const char *p, const char *end, size_t maxd, long long *v)
+{
+	size_t n = 0;
+	*v = 0;
+	while (p + n < end && p[n] >= '0' && p[n] <= '9') {
+		if (++n > maxd)
+			return 0;
+		*v = *v * 10 + (p[n - 1] - '0');
+	}
+	return n;
+}
+
+size_t
+doc_numbers_find(const char *text, size_t scan, char (*out)[DOC_NUMBER_MAX], size_t max)
+{
+	size_t found = 0;
+	if (!text)
+		return 0;
+	size_t len = strnlen(text, scan);
+	const char *s = text, *end = text + len;
+	for (const char *p = s; p + 2 < end && found < max; p++) {
+		if (p > s && alnum8((unsigned char)p[-1]))
+			continue;
+		const char *prefix = NULL;
+		for (size_t k = 0; k < ARRAY_LEN(kinds) && !prefix; k++)
+			if ((p[0] | 0x20) == (kinds[k].prefix[0] | 0x20) &&
+			    (p[1] | 0x20) == (kinds[k].prefix[1] | 0x20))
+				prefix = kinds[k].prefix;
+		if (!prefix)
+			continue;
+		const char *q = p + 2;
+		long long year, n;
+		size_t w = number_sep(q, end), d;
+		if (!w)
+			continue;
+		q += w;
+		if ((d = number_digits(q, end, 4, &year)) != 4 || year < 2000 || year > 2099)
+			continue;
+		q += d;
+		if (!(w = number_sep(q, end)))
+			continue;
+		q += w;
+		if (!(d = number_digits(q, end, 6, &n)) || n <= 0)
+			continue;
+		q += d;
+		if (q < end && alnum8((unsigned char)*q))
+			continue;
+		char num[DOC_NUMBER_MAX];
+		snprintf(num, sizeof(num), "%s/%d/%04d", prefix, (int)year, (int)n);
+		size_t i = 0;
+		while (i < found && strcmp(out[i], num) != 0)
+			i++;
+		if (i == found)
+			memcpy(out[found++], num, sizeof(num));
+		p = q - 1;
+	}
+	return found;
+}
+
 /* The next number of kind in the year of now: "OF/2026/0042". */
 static int
 next_number(struct app *app, const char *kind, int64_t now, char *out, size_t size)

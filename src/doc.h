@@ -16,6 +16,17 @@ struct app;
  * production ZW, delivery WZ, complaint RK.  1 when kind is one. */
 int doc_kind_ok(const char *kind);
 
+/* Room for one document number ("OF/2026/0042") and its NUL. */
+#define DOC_NUMBER_MAX 32
+
+/* The document numbers text names, in order and each once, written the
+ * way a client or a file name writes them: "OF/2026/0042", "za/2026/42",
+ * "OF / 2026 / 0042", "ZA-2026-0042" (our PDFs' names), "ZA_2026_0042".
+ * Each is stored as doc_render numbers it ("ZA/2026/0042").  At most scan
+ * bytes of text are read and at most max numbers kept; returns how many. */
+size_t doc_numbers_find(const char *text, size_t scan, char (*out)[DOC_NUMBER_MAX],
+    size_t max);
+
 /* Render a document of kind for project in the project's language, store
  * it and record it.  Inside the caller's transaction.  Returns the
  * documents.id, or -1 with err filled. */

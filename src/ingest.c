@@ -15,6 +15,7 @@
 #include "compose.h"
 #include "config.h"
 #include "db.h"
+#include "doc.h"
 #include "ical.h"
 #include "lazyetpan.h"
 #include "log.h"
@@ -440,6 +441,54 @@ project_by_thread(struct ing *g)
 	return 0;
 }
 
+static int thread_sender_ok(struct ing *g, int64_t p);
+
+/* How much of a text is searched for document numbers. */
+#define DOC_SCAN ((size_t)64 << 10)
+#define DOC_NUMBERS 8
+
+/* The project of a document number the message names: in its subject,
+ * then its files' names, then its text ("Zamówienie ZA/2026/0042
+ * podpisane", "ZA-2026-0042 skan.pdf").  A client who writes a new mail
+ * about an order instead of answering ours names it so.  For a client's
+ * mail (client set) only a project whose client the sender belongs to
+ * counts, as for a project number in the subject; others are just text.
+ * The number goes to num.  0 when none, -1 on a database error. */
+static int64_t
+project_by_doc_number(struct ing *g, int client, char num[DOC_NUMBER_MAX])
+{
+	const struct mime_msg *m = g->m;
+	char found[DOC_NUMBERS][DOC_NUMBER_MAX];
+	size_t n = doc_numbers_find(m->subject, DOC_SCAN, found, DOC_NUMBERS);
+	for (size_t i = 0; i < m->natts && n < DOC_NUMBERS; i++) {
+		char one[DOC_NUMBERS][DOC_NUMBER_MAX];
+		size_t k = doc_numbers_find(m->atts[i].filename, DOC_SCAN, one, DOC_NUMBERS - n);
+		for (size_t j = 0; j < k; j++)
+			memcpy(found[n++], one[j], DOC_NUMBER_MAX);
+	}
+	if (n < DOC_NUMBERS)
+		n += doc_numbers_find(m->text, DOC_SCAN, found + n, DOC_NUMBERS - n);
+	for (size_t i = 0; i < n; i++) {
+		int64_t p = 0;
+		int rc = db_1i(g->app->db, &p,
+		    "SELECT project_id FROM documents WHERE number=?1 AND project_id IS NOT NULL"
+		    " UNION ALL SELECT project_id FROM complaints WHERE number=?1 LIMIT 1",
+		    "t", found[i]);
+		if (rc < 0)
+			return -1;
+		if (rc == 0 || !p)
+			continue;
+		int ok = client ? thread_sender_ok(g, p) : 1;
+		if (ok < 0)
+			return -1;
+		if (ok) {
+			memcpy(num, found[i], DOC_NUMBER_MAX);
+			return p;
+		}
+	}
+	return 0;
+}
+
 /* Find or create the client and contact of the sender. */
 static int
 find_client(struct ing *g, int64_t *client, int64_t *contact, int *created)
@@ -788,6 +837,9 @@ staff_mail(struct ing *g, const struct cfg_user *staff)
 		return -1;
 	if (!n)
 		p = project_by_thread(g);
+	char num[DOC_NUMBER_MAX] = "";
+	if (!p && (p = project_by_doc_number(g, 0, num)) < 0)
+		return -1;
 	if (!p && route_subject_forward(m->subject))
 		return forwarded_inquiry(g, staff);
 	if (!p) {
@@ -797,7 +849,11 @@ staff_mail(struct ing *g, const struct cfg_user *staff)
 		return hold(g, reason);
 	}
 	char *state = NULL;
-	if (mail_in(g, p, staff->login, "staff", "staff mail to the project (no command)") < 0 ||
+	char how[64];
+	if (*num)
+		snprintf(how, sizeof(how), "staff, document %s", num);
+	if (mail_in(g, p, staff->login, *num ? how : "staff",
+	        "staff mail to the project (no command)") < 0 ||
 	    db_1s(app->db, &state, "SELECT state FROM projects WHERE id=?1", "i", p) < 0) {
 		free(state);
 		return -1;
@@ -1065,6 +1121,14 @@ route_client(struct ing *g)
 		    "reply in the thread of INK-%lld from someone who is not a contact of that "
 		    "project's client", (long long)p);
 		return hold(g, reason);
+	}
+	char num[DOC_NUMBER_MAX];
+	if ((p = project_by_doc_number(g, 1, num)) < 0)
+		return -1;
+	if (p) {
+		char how[64];
+		snprintf(how, sizeof(how), "document number %s", num);
+		return attach(g, p, how);
 	}
 	/* Spam opens no project and gets no acknowledgement (no backscatter);
 	 * it stays recorded with the filter's verdict. */

@@ -27,6 +27,21 @@ def client_reply(to_mail, text, attach=None, name="zamowienie_podpisane.pdf",
     return m.as_bytes()
 
 
+def fresh_mail(frm, subject, text, attach=None, name="skan.pdf"):
+    """A new mail, not a reply: no tag, no In-Reply-To, no References."""
+    from email.message import EmailMessage
+    m = EmailMessage()
+    m["From"] = frm
+    m["To"] = "biuro@bmt.example"
+    m["Subject"] = subject
+    m["Message-ID"] = "<%s@example.net>" % __import__("os").urandom(6).hex()
+    m["Date"] = "Fri, 27 Nov 2026 12:30:00 +0100"
+    m.set_content(text)
+    if attach:
+        m.add_attachment(attach, maintype="application", subtype="pdf", filename=name)
+    return m.as_bytes()
+
+
 def outlook_reply(to_mail, text, photo=None):
     """An Outlook-shaped HTML reply: the signature logo image001.png in
     multipart/related with a Content-ID and no Content-Disposition, and
@@ -162,6 +177,32 @@ class OrderByMail(unittest.TestCase):
                          ["skan_od_klientki.pdf", "zadanie.ics"])
         self.assertEqual(env.json("mail", "list", "--status", "refused"), [])
         self.step(reply(cand, REP, "REFUSE to stara wersja"))
+        self.assertEqual(self.state(), "awaiting-signature")
+        # a new mail, not a reply, that names the order's number: the
+        # client's goes to the project; a stranger's opens an inquiry of
+        # its own; a rep's with the number only in the file's name too
+        za = [p.get_filename() for p in order.iter_attachments()
+              if p.get_filename().startswith("ZA-")][0][:-4]
+        self.step(fresh_mail("Ola <%s>" % CLIENT, "Podpisane zamówienie " + za.replace("-", "/"),
+                             "Dzień dobry, w załączniku.", attach=PDF + b"%3", name="scan.pdf"))
+        cand = self.task_mail(REP, "podpisane zamówienie")
+        self.assertEqual([p.get_filename() for p in cand.iter_attachments()],
+                         ["scan.pdf", "zadanie.ics"])
+        self.step(reply(cand, REP, "REFUSE brak pieczątki"))
+        self.step(fresh_mail("Jan <jan.obcy@example.net>", "Zamówienie " + za.replace("-", "/"),
+                             "Proszę o status."))
+        self.assertEqual(len(env.json("project", "list", "--json")), 2)
+        self.step(fresh_mail("Anna Nowak <%s>" % REP, "Fwd: skan od klientki",
+                             "Przesyłam.", attach=PDF + b"%4", name=za + " podpisane.pdf"))
+        cand = self.task_mail(REP, "podpisane zamówienie")
+        self.assertEqual([p.get_filename() for p in cand.iter_attachments()],
+                         [za + " podpisane.pdf", "zadanie.ics"])
+        self.step(reply(cand, REP, "REFUSE to nie to"))
+        hist = env.json("project", "show", "1")["history"]
+        self.assertEqual(len([e for e in hist if e["kind"] == "mail-in"
+                              and ("document number " + za.replace("-", "/")) in e["text"]]), 1)
+        self.assertEqual(len([e for e in hist if e["kind"] == "mail-in"
+                              and ("staff, document " + za.replace("-", "/")) in e["text"]]), 1)
         self.assertEqual(self.state(), "awaiting-signature")
         self.step(client_reply(order, "Poprawiony skan", attach=PDF + b"%2", name="skan2.pdf"))
         cand2 = self.task_mail(REP, "podpisane zamówienie")

@@ -1,6 +1,7 @@
 /*
  * Unit tests for route.c: the [INK-n] subject tag, reply/forward prefixes,
- * and our Message-IDs in bounce text.
+ * and our Message-IDs in bounce text; and doc.c's reading of document
+ * numbers that route mail to a project.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "doc.h"
 #include "route.h"
 #include "util.h"
 
@@ -281,6 +283,37 @@ test_subject_forward(void **state)
 	assert_int_equal(route_subject_forward(NULL), 0);
 }
 
+static void
+test_doc_numbers(void **state)
+{
+	(void)state;
+	char f[4][DOC_NUMBER_MAX];
+	assert_int_equal(doc_numbers_find("Zam\xc3\xb3wienie ZA/2026/0042 podpisane", 1000, f, 4), 1);
+	assert_string_equal(f[0], "ZA/2026/0042");
+	/* As typed and as file names, each kept once, in order. */
+	assert_int_equal(doc_numbers_find("oferta of/2026/42, skan ZA-2026-0007 skan.pdf; "
+	                                  "ZA_2026_0007.jpg i OF / 2026 / 0042.",
+	                     1000, f, 4),
+	    2);
+	assert_string_equal(f[0], "OF/2026/0042");
+	assert_string_equal(f[1], "ZA/2026/0007");
+	assert_int_equal(doc_numbers_find("RK/2026/0001 WZ/2027/12 KA/2026/3 ZW/2026/4", 1000, f, 4),
+	    4);
+	assert_string_equal(f[0], "RK/2026/0001");
+	assert_string_equal(f[1], "WZ/2027/0012");
+	/* Not numbers: other prefixes, glued to words, years and sizes. */
+	static const char *const no[] = {"FOF/2026/0042", "OF/2026/0042b", "OF/26/0042",
+	    "OF/1999/0042", "OF/2026/0", "OF/2026/1234567", "OF2026/0042", "OF//2026/1",
+	    "za 2026 42", "Banner 300/2026/1", "\xc5\xbcOF/2026/1", "OF/2026/", ""};
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		assert_int_equal(doc_numbers_find(no[i], 1000, f, 4), 0);
+	assert_int_equal(doc_numbers_find(NULL, 1000, f, 4), 0);
+	/* Bounded: only scan bytes are read, at most max kept. */
+	assert_int_equal(doc_numbers_find("xxxxx OF/2026/0042", 10, f, 4), 0);
+	assert_int_equal(doc_numbers_find("OF/2026/1 OF/2026/2 OF/2026/3", 1000, f, 2), 2);
+	assert_string_equal(f[1], "OF/2026/0002");
+}
+
 int
 main(void)
 {
@@ -297,6 +330,7 @@ main(void)
 		cmocka_unit_test(test_find_our_ids_none),
 		cmocka_unit_test(test_find_our_ids_cap),
 		cmocka_unit_test(test_subject_forward),
+		cmocka_unit_test(test_doc_numbers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
