@@ -23,6 +23,7 @@
 
 #include "classify.h"
 #include "compose.h"
+#include "doc.h"
 #include "mime.h"
 #include "reply.h"
 #include "route.h"
@@ -230,6 +231,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_addr("forwarded from", fa);
 		free(fa);
 		free(fn);
+	}
+
+	/* Document numbers as routing reads them: each in the stored form. */
+	const char *where[] = {m->subject, m->text, m->natts ? m->atts[0].filename : NULL};
+	for (size_t w = 0; w < ARRAY_LEN(where); w++) {
+		char nums[8][DOC_NUMBER_MAX];
+		size_t nn = doc_numbers_find(where[w], 65536, nums, 8);
+		FZ_CHECK(nn <= 8, "too many document numbers");
+		for (size_t k = 0; k < nn; k++)
+			FZ_CHECK(strlen(nums[k]) >= 12 && nums[k][2] == '/' && nums[k][7] == '/',
+			    "document number not in the stored form");
 	}
 
 	char **ids = NULL;
