@@ -270,15 +270,11 @@ classify(const struct mime_msg *m, const char *system_address, char *why, size_t
 		snprintf(why, whylen, "Precedence: %s", m->precedence);
 		return CLASS_AUTOREPLY;
 	}
-	if (m->x_auto_response_suppress) {
-		/* Exchange marks its own automatic mail (OOF, DR, NDR, RN) with
-		 * this; "None" is the only value a person's mail carries. */
-		if (!str_ieq(m->x_auto_response_suppress, "none")) {
-			snprintf(why, whylen, "X-Auto-Response-Suppress: %s",
-			    m->x_auto_response_suppress);
-			return CLASS_AUTOREPLY;
-		}
-	}
+	/* X-Auto-Response-Suppress is not read: it asks the receiving side
+	 * not to answer automatically, and Exchange puts it on a person's mail
+	 * too (mail to a distribution group, meeting mail, mail sent by
+	 * applications through Exchange).  Exchange's own automatic replies
+	 * say what they are with Auto-Submitted and their subject. */
 	if (is_autoreply_subject(m->subject)) {
 		snprintf(why, whylen, "auto-reply subject \"%.60s\"", m->subject);
 		return CLASS_AUTOREPLY;

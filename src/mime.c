@@ -3485,7 +3485,6 @@ mime_msg_free(struct mime_msg *m)
 	free(m->precedence);
 	free(m->x_autoreply);
 	free(m->x_autorespond);
-	free(m->x_auto_response_suppress);
 	free(m->x_spam_flag);
 	free(m->x_spam_status);
 	free(m->x_spam);
@@ -3740,7 +3739,6 @@ fill_fields(struct pctx *c, const struct hdr *h, struct mime_msg *m)
 	m->precedence = raw_field(c, h, "Precedence");
 	m->x_autoreply = raw_field(c, h, "X-Autoreply");
 	m->x_autorespond = raw_field(c, h, "X-Autorespond");
-	m->x_auto_response_suppress = raw_field(c, h, "X-Auto-Response-Suppress");
 	m->list_id = raw_field(c, h, "List-Id");
 	m->list_unsubscribe = raw_field(c, h, "List-Unsubscribe");
 	m->x_inkflow_loop = raw_field(c, h, "X-Inkflow-Loop");

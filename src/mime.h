@@ -68,7 +68,6 @@ struct mime_msg {
 	char *precedence;
 	char *x_autoreply;
 	char *x_autorespond;
-	char *x_auto_response_suppress;
 	char *list_id;
 	char *list_unsubscribe;
 	char *x_inkflow_loop;

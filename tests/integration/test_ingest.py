@@ -336,6 +336,29 @@ class Behaviour(unittest.TestCase):
                           if "example" in str(m["To"]) and "bmt.example" not in str(m["To"])
                           or "firma-testowa" in str(m["To"])], [])
 
+    def test_exchange_suppress_header_is_not_an_auto_reply(self):
+        """Exchange puts X-Auto-Response-Suppress on a person's mail too (to a
+        distribution group, from applications): such an inquiry opens a
+        project; Exchange's real out-of-office reply is still ignored."""
+        env = self.env
+        env.put(make_mail("Katarzyna Zielińska <k.zielinska@hotel-morski.pl>",
+                          "Zapytanie o banery na fasadę", "Prosimy o wycenę 3 banerów 6×2 m.",
+                          msgid="<AM0PR01MB1@hotel-morski.pl>",
+                          headers={"X-Auto-Response-Suppress": "All",
+                                   "X-MS-Exchange-Organization-SCL": "1",
+                                   "Thread-Index": "AQHbQ1x2Yw=="}))
+        env.put(make_mail("Katarzyna Zielińska <k.zielinska@hotel-morski.pl>",
+                          "Automatyczna odpowiedź: Oferta", "Jestem na urlopie do 7 grudnia.",
+                          msgid="<AM0PR01MB2@hotel-morski.pl>",
+                          headers={"X-Auto-Response-Suppress": "All",
+                                   "Auto-Submitted": "auto-generated"}))
+        env.once()
+        rows = dict((r[0], r[1:]) for r in env.sql(
+            "SELECT message_id, status, class, coalesce(project_id, 0) FROM messages"))
+        self.assertEqual(rows["AM0PR01MB1@hotel-morski.pl"], ("processed", "normal", 1))
+        self.assertEqual(rows["AM0PR01MB2@hotel-morski.pl"], ("ignored", "auto-reply", 0))
+        self.assertEqual(len([m for m in env.sent_to("k.zielinska@hotel-morski.pl")]), 1)
+
     def test_website_form_answered_to_reply_to(self):
         """A website form sends From the shop's own domain with Reply-To the
         person who filled it in: that person is the client, the contact and

@@ -71,8 +71,6 @@ test_normal_inquiry(void **state)
 	assert_int_equal(cls(&m), CLASS_NORMAL);
 	m.auto_submitted = "no; comment=x";
 	assert_int_equal(cls(&m), CLASS_NORMAL);
-	m.x_auto_response_suppress = "None";
-	assert_int_equal(cls(&m), CLASS_NORMAL);
 	m.precedence = "normal";
 	assert_int_equal(cls(&m), CLASS_NORMAL);
 	m.content_type = "multipart/mixed";
@@ -137,17 +135,6 @@ test_autoreply_headers(void **state)
 	assert_string_equal(why, "Precedence: auto_reply");
 	m.precedence = "Auto_Reply";
 	assert_int_equal(cls(&m), CLASS_AUTOREPLY);
-
-	m = inquiry();
-	m.x_auto_response_suppress = "All";
-	assert_int_equal(cls(&m), CLASS_AUTOREPLY);
-	assert_string_equal(why, "X-Auto-Response-Suppress: All");
-	m.x_auto_response_suppress = "OOF, AutoReply";
-	assert_int_equal(cls(&m), CLASS_AUTOREPLY);
-	m.x_auto_response_suppress = "none";
-	assert_int_equal(cls(&m), CLASS_NORMAL);
-	m.x_auto_response_suppress = "NONE";
-	assert_int_equal(cls(&m), CLASS_NORMAL);
 }
 
 static void
