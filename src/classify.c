@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ical.h"
 #include "mime.h"
@@ -39,6 +40,36 @@ is_daemon_local(const char *addr)
 		if (addr && str_istarts(addr, names[i]))
 			return 1;
 	return 0;
+}
+
+/* 1 when a List-Id names a list of the shop's own domain dom ("Biuro
+ * <biuro.bmt.example>", "<oferty.lists.bmt.example>"): a Google Group or
+ * a mailing list that the shop's address is, passing a sender's mail on. */
+static int
+own_list_id(const char *v, const char *dom)
+{
+	if (!v || !*dom)
+		return 0;
+	const char *s = strrchr(v, '<'), *e;
+	if (s) {
+		s++;
+		e = strchr(s, '>');
+		if (!e)
+			e = s + strlen(s);
+	} else {
+		s = v;
+		e = v + strlen(v);
+	}
+	size_t n = (size_t)(e - s), d = strlen(dom);
+	return n > d + 1 && s[n - d - 1] == '.' && strncasecmp(s + n - d, dom, d) == 0;
+}
+
+/* 1 when a List-Unsubscribe names the shop's own domain or Google Groups:
+ * that of the shop's own group, not of the sender. */
+static int
+own_unsubscribe(const char *v, const char *dom)
+{
+	return v && ((*dom && strcasestr(v, dom)) || strcasestr(v, "googlegroups.com"));
 }
 
 /* Subject openings auto-responders use when they set no header (seen from
@@ -192,6 +223,18 @@ classify(const struct mime_msg *m, const char *system_address, char *why, size_t
 {
 	const char *ourdom = domain_of(system_address);
 	snprintf(why, whylen, "%s", "");
+	/* Mail the shop's own group passed on carries the group's list
+	 * fields on top: they say nothing of the sender, whose own fields
+	 * (a newsletter's, an autoresponder's) follow them. */
+	const char *precedence = m->precedence, *list_id = m->list_id;
+	const char *list_unsubscribe = m->list_unsubscribe;
+	if (own_list_id(m->list_id, ourdom)) {
+		list_id = m->list_id_next;
+		if (precedence && str_ieq(precedence, "list"))
+			precedence = m->precedence_next;
+		if (own_unsubscribe(list_unsubscribe, ourdom))
+			list_unsubscribe = m->list_unsubscribe_next;
+	}
 
 	if (m->x_inkflow_loop) {
 		snprintf(why, whylen, "X-Inkflow-Loop: %s", m->x_inkflow_loop);
@@ -266,8 +309,8 @@ classify(const struct mime_msg *m, const char *system_address, char *why, size_t
 		snprintf(why, whylen, "X-Autorespond: %s", m->x_autorespond);
 		return CLASS_AUTOREPLY;
 	}
-	if (m->precedence && str_ieq(m->precedence, "auto_reply")) {
-		snprintf(why, whylen, "Precedence: %s", m->precedence);
+	if (precedence && str_ieq(precedence, "auto_reply")) {
+		snprintf(why, whylen, "Precedence: %s", precedence);
 		return CLASS_AUTOREPLY;
 	}
 	/* X-Auto-Response-Suppress is not read: it asks the receiving side
@@ -280,17 +323,16 @@ classify(const struct mime_msg *m, const char *system_address, char *why, size_t
 		return CLASS_AUTOREPLY;
 	}
 
-	if (m->list_id) {
-		snprintf(why, whylen, "List-Id: %s", m->list_id);
+	if (list_id) {
+		snprintf(why, whylen, "List-Id: %s", list_id);
 		return CLASS_LIST;
 	}
-	if (m->precedence && (str_ieq(m->precedence, "bulk") ||
-	                         str_ieq(m->precedence, "junk") ||
-	                         str_ieq(m->precedence, "list"))) {
-		snprintf(why, whylen, "Precedence: %s", m->precedence);
+	if (precedence && (str_ieq(precedence, "bulk") || str_ieq(precedence, "junk") ||
+	                      str_ieq(precedence, "list"))) {
+		snprintf(why, whylen, "Precedence: %s", precedence);
 		return CLASS_LIST;
 	}
-	if (m->list_unsubscribe) {
+	if (list_unsubscribe) {
 		snprintf(why, whylen, "List-Unsubscribe present");
 		return CLASS_LIST;
 	}

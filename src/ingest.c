@@ -1162,8 +1162,22 @@ form_sender(struct ing *g)
 	    log_q(m->reply_to_addr));
 	free(m->from_addr);
 	m->from_addr = xstrdup(m->reply_to_addr);
+	/* A group that rewrote the From of a sender whose domain asks for it
+	 * (DMARC) keeps the name: "'Jan Kowalski' via Biuro" (Google Groups),
+	 * "Jan Kowalski via Biuro" (Mailman).  A form's own name goes. */
+	char *via = m->from_name ? strstr(m->from_name, " via ") : NULL;
+	char *name = NULL;
+	if (via) {
+		const char *s = m->from_name, *e = via;
+		if (*s == '\'' && e - s > 2 && e[-1] == '\'') {
+			s++;
+			e--;
+		}
+		if (e > s)
+			name = xstrndup(s, (size_t)(e - s));
+	}
 	free(m->from_name);
-	m->from_name = NULL;
+	m->from_name = name;
 }
 
 /* Everything after the duplicate check, inside the transaction. */

@@ -1155,13 +1155,20 @@ hf_unfold(const struct hfield *f, size_t *outlen)
 	return s;
 }
 
+/* The field called name after skip others of that name, NULL if none. */
+static const struct hfield *
+hdr_get_nth(const struct hdr *h, const char *name, size_t skip)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (ci_eqn(h->f[i].name, h->f[i].nlen, name) && skip-- == 0)
+			return &h->f[i];
+	return NULL;
+}
+
 static const struct hfield *
 hdr_get(const struct hdr *h, const char *name)
 {
-	for (size_t i = 0; i < h->n; i++)
-		if (ci_eqn(h->f[i].name, h->f[i].nlen, name))
-			return &h->f[i];
-	return NULL;
+	return hdr_get_nth(h, name, 0);
 }
 
 /* Checks every field of h against max_header_line. */
@@ -3492,6 +3499,9 @@ mime_msg_free(struct mime_msg *m)
 	free(m->x_forefront);
 	free(m->list_id);
 	free(m->list_unsubscribe);
+	free(m->precedence_next);
+	free(m->list_id_next);
+	free(m->list_unsubscribe_next);
 	free(m->x_inkflow_loop);
 	free(m->x_failed_recipients);
 	free(m->content_type);
@@ -3515,11 +3525,12 @@ mime_limits_default(struct mime_limits *lim)
 	lim->max_attachment = DEF_MAX_ATTACHMENT;
 }
 
-/* Raw classification value: unfolded, trimmed, UTF-8, one line. */
+/* Raw classification value of the field called name after skip others
+ * of that name: unfolded, trimmed, UTF-8, one line. */
 static char *
-raw_field(struct pctx *c, const struct hdr *h, const char *name)
+raw_field_nth(struct pctx *c, const struct hdr *h, const char *name, size_t skip)
 {
-	const struct hfield *f = hdr_get(h, name);
+	const struct hfield *f = hdr_get_nth(h, name, skip);
 	if (!f)
 		return NULL;
 	size_t n;
@@ -3530,6 +3541,12 @@ raw_field(struct pctx *c, const struct hdr *h, const char *name)
 	if (flags)
 		note(c, "8-bit header text without encoding in %s, charset guessed", name);
 	return oneline_inplace(u);
+}
+
+static char *
+raw_field(struct pctx *c, const struct hdr *h, const char *name)
+{
+	return raw_field_nth(c, h, name, 0);
 }
 
 /* Decoded display line of every field called name, joined with ", ". */
@@ -3741,6 +3758,9 @@ fill_fields(struct pctx *c, const struct hdr *h, struct mime_msg *m)
 	m->x_autorespond = raw_field(c, h, "X-Autorespond");
 	m->list_id = raw_field(c, h, "List-Id");
 	m->list_unsubscribe = raw_field(c, h, "List-Unsubscribe");
+	m->precedence_next = raw_field_nth(c, h, "Precedence", 1);
+	m->list_id_next = raw_field_nth(c, h, "List-Id", 1);
+	m->list_unsubscribe_next = raw_field_nth(c, h, "List-Unsubscribe", 1);
 	m->x_inkflow_loop = raw_field(c, h, "X-Inkflow-Loop");
 	m->x_failed_recipients = raw_field(c, h, "X-Failed-Recipients");
 	m->x_spam_flag = raw_field(c, h, "X-Spam-Flag");

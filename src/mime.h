@@ -72,6 +72,12 @@ struct mime_msg {
 	char *list_unsubscribe;
 	char *x_inkflow_loop;
 	char *x_failed_recipients;
+	/* The same fields' second occurrence, NULL when there is none: when
+	 * a list passes mail on, its fields are on top and the original
+	 * sender's (a newsletter's, an autoresponder's) follow. */
+	char *precedence_next;
+	char *list_id_next;
+	char *list_unsubscribe_next;
 	/* Verdicts of the receiving server's spam filter: SpamAssassin
 	 * (X-Spam-Flag, X-Spam-Status), Rspamd (X-Spam), Exchange
 	 * (X-MS-Exchange-Organization-SCL, X-Forefront-Antispam-Report). */

@@ -359,6 +359,42 @@ class Behaviour(unittest.TestCase):
         self.assertEqual(rows["AM0PR01MB2@hotel-morski.pl"], ("ignored", "auto-reply", 0))
         self.assertEqual(len([m for m in env.sent_to("k.zielinska@hotel-morski.pl")]), 1)
 
+    def test_mail_passed_on_by_the_shops_own_group(self):
+        """biuro@ as a Google Group: its List-ID, Precedence: list and
+        List-Unsubscribe are on every mail it passes on and say nothing of
+        the sender. A client's inquiry (its From rewritten for DMARC) opens
+        a project for the client; a newsletter, whose own fields follow the
+        group's, is still list mail."""
+        env = self.env
+        group = ("Precedence: list\r\n"
+                 "Mailing-list: list biuro@bmt.example; contact biuro+owners@bmt.example\r\n"
+                 "List-ID: <biuro.bmt.example>\r\n"
+                 "X-Google-Group-Id: 718273645501\r\n"
+                 "List-Post: <https://groups.google.com/a/bmt.example/group/biuro/post>,"
+                 " <mailto:biuro@bmt.example>\r\n"
+                 "List-Unsubscribe: <mailto:googlegroups-manage+718273645501+unsubscribe@"
+                 "googlegroups.com>,\r\n <https://groups.google.com/a/bmt.example/group/biuro/"
+                 "subscribe>\r\n").encode()
+        env.put(group + make_mail("'Jan Kowalski' via Biuro <biuro@bmt.example>",
+                                  "Naklejki na witrynę", "Proszę o wycenę naklejek 2×1 m.",
+                                  msgid="<CAG7x1@mail.gmail.com>",
+                                  headers={"Reply-To": "Jan Kowalski <jan.kowalski@gmail.com>",
+                                           "X-Original-Sender": "jan.kowalski@gmail.com"}))
+        env.put(group + make_mail("Folie-Hurt <news@folie-hurt.example>", "Nowości w grudniu",
+                                  "Nowe folie wylewane.", msgid="<n1@folie-hurt.example>",
+                                  headers={"Precedence": "bulk", "List-Unsubscribe":
+                                           "<https://folie-hurt.example/u/77>"}))
+        env.once()
+        rows = dict((r[0], r[1:]) for r in env.sql(
+            "SELECT message_id, status, class, coalesce(project_id, 0), reason FROM messages"))
+        self.assertEqual(rows["CAG7x1@mail.gmail.com"][:3], ("processed", "normal", 1))
+        self.assertEqual(rows["n1@folie-hurt.example"],
+                         ("ignored", "list", 0, "list (Precedence: bulk)"))
+        self.assertEqual(env.sql("SELECT email, name FROM contacts"),
+                         [("jan.kowalski@gmail.com", "Jan Kowalski")])
+        self.assertEqual(len(env.sent_to("jan.kowalski@gmail.com")), 1)
+        self.assertEqual(env.sent_to("biuro@bmt.example"), [])
+
     def test_website_form_answered_to_reply_to(self):
         """A website form sends From the shop's own domain with Reply-To the
         person who filled it in: that person is the client, the contact and

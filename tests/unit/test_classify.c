@@ -277,6 +277,50 @@ test_list(void **state)
 	assert_string_equal(why, "Precedence: LIST");
 }
 
+/* The shop's own group (biuro@ as a Google Group, a Mailman list on the
+ * shop's domain) passing mail on: its list fields are not the sender's. */
+static void
+test_own_group(void **state)
+{
+	(void)state;
+	struct mime_msg m = inquiry();
+	m.list_id = "<biuro.bmt.example>";
+	m.precedence = "list";
+	m.list_unsubscribe = "<mailto:googlegroups-manage+1+unsubscribe@googlegroups.com>,"
+	                     " <https://groups.google.com/a/bmt.example/group/biuro/subscribe>";
+	assert_int_equal(cls(&m), CLASS_NORMAL);
+	m.list_id = "Oferty <oferty.lists.BMT.example>";
+	m.list_unsubscribe = "<mailto:oferty-leave@lists.bmt.example>";
+	assert_int_equal(cls(&m), CLASS_NORMAL);
+	/* The sender's own fields below the group's still count. */
+	m.list_unsubscribe_next = "<https://news.supplier.example/u/1>";
+	assert_int_equal(cls(&m), CLASS_LIST);
+	assert_string_equal(why, "List-Unsubscribe present");
+	m.list_unsubscribe_next = NULL;
+	m.precedence_next = "bulk";
+	assert_int_equal(cls(&m), CLASS_LIST);
+	assert_string_equal(why, "Precedence: bulk");
+	m.precedence_next = "auto_reply";
+	assert_int_equal(cls(&m), CLASS_AUTOREPLY);
+	m.precedence_next = NULL;
+	m.list_id_next = "<news.supplier.example>";
+	assert_int_equal(cls(&m), CLASS_LIST);
+	assert_string_equal(why, "List-Id: <news.supplier.example>");
+	/* A newsletter's own unsubscribe line when the group adds none. */
+	m = inquiry();
+	m.list_id = "<biuro.bmt.example>";
+	m.list_unsubscribe = "<https://news.supplier.example/u/1>";
+	assert_int_equal(cls(&m), CLASS_LIST);
+	/* Lists of other domains, and look-alikes, are lists. */
+	static const char *const other[] = {"<biuro.bmt.example.evil.example>",
+	    "<bmt.example>", "<biuro.notbmt.example>", "biuro-bmt.example"};
+	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+		m = inquiry();
+		m.list_id = (char *)other[i];
+		assert_int_equal(cls(&m), CLASS_LIST);
+	}
+}
+
 static void
 test_loop(void **state)
 {
@@ -444,6 +488,7 @@ main(void)
 		cmocka_unit_test(test_autoreply_subjects),
 		cmocka_unit_test(test_bounce),
 		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_own_group),
 		cmocka_unit_test(test_loop),
 		cmocka_unit_test(test_precedence_order),
 		cmocka_unit_test(test_why_truncated),

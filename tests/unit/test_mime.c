@@ -158,7 +158,8 @@ check_utf8(const struct mime_msg *m)
 	const char *s[] = {m->message_id, m->in_reply_to, m->from_name, m->from_addr,
 	    m->sender_addr, m->reply_to_addr, m->to, m->cc, m->subject,
 	    m->return_path, m->auto_submitted, m->precedence, m->x_autoreply,
-	    m->x_autorespond, m->list_id,
+	    m->x_autorespond, m->list_id, m->list_id_next, m->precedence_next,
+	    m->list_unsubscribe_next,
 	    m->list_unsubscribe, m->x_inkflow_loop, m->x_failed_recipients,
 	    m->content_type, m->report_type, m->text};
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
@@ -1440,6 +1441,7 @@ test_classification_fields(void **state)
 	    "X-Autorespond: Urlop\n"
 	    "X-Auto-Response-Suppress: DR, OOF, AutoReply\n"
 	    "List-Id: Lista <lista.wp.pl>\n"
+	    "list-id:  <news.sklep.example>\n"
 	    "List-Unsubscribe: <mailto:off@wp.pl>,\n"
 	    " <https://wp.pl/off>\n"
 	    "X-Inkflow-Loop: 5f0c3a91e2b7\n"
@@ -1471,6 +1473,9 @@ test_classification_fields(void **state)
 	assert_string_equal(m->x_autoreply, "yes");
 	assert_string_equal(m->x_autorespond, "Urlop");
 	assert_string_equal(m->list_id, "Lista <lista.wp.pl>");
+	assert_string_equal(m->list_id_next, "<news.sklep.example>");
+	assert_null(m->precedence_next);
+	assert_null(m->list_unsubscribe_next);
 	assert_string_equal(m->list_unsubscribe, "<mailto:off@wp.pl>, <https://wp.pl/off>");
 	assert_string_equal(m->x_inkflow_loop, "5f0c3a91e2b7");
 	assert_string_equal(m->x_failed_recipients, "x@wp.pl");
