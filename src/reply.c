@@ -15,10 +15,13 @@
  *   - an Outlook header block: a From/Od/Von/De line followed by two
  *     more header lines (Sent/Wysłano/Gesendet/Date, To/Do/An, Cc/DW,
  *     Subject/Temat/Betreff), also as "*From:* X" from HTML and all on
- *     one line; a "____" rule right above it goes too;
+ *     one line; a "____" rule right above it goes too; GMX and web.de
+ *     put the date first ("Gesendet: …", "Von: …", "An: …");
  *   - an attribution line ("On … wrote:", "… napisał(a):", "W dniu …
  *     pisze:", "Am … schrieb …:", "Le … a écrit :", "Wiadomość napisana
- *     przez … :"), also wrapped over up to three lines as Gmail does.
+ *     przez … :", Gmail's "Użytkownik … napisał w wiadomości wysłanej w
+ *     dniu …:", "… napisał(a) dnia …:"), also wrapped over up to three
+ *     lines as Gmail does.
  *     Attributions must contain a digit (a date), so "As you wrote:"
  *     in a person's own text is not a marker.
  *
@@ -298,7 +301,15 @@ static int
 is_header_block(const struct line *l, size_t nl, size_t i)
 {
 	size_t val;
-	if (hdr_line(l[i].f, l[i].fn, &val) != H_FROM || val >= l[i].fn)
+	enum hdr h = hdr_line(l[i].f, l[i].fn, &val);
+	if (h == H_SENT && val < l[i].fn) {
+		/* GMX, web.de: the date, then From, then To or Subject. */
+		long j = next_nonblank(l, nl, i);
+		long k = j < 0 ? -1 : next_nonblank(l, nl, (size_t)j);
+		return k >= 0 && hdr_line(l[j].f, l[j].fn, NULL) == H_FROM &&
+		    hdr_line(l[k].f, l[k].fn, NULL) > H_FROM;
+	}
+	if (h != H_FROM || val >= l[i].fn)
 		return 0;
 	/* All on one line. */
 	unsigned seen = inline_headers(l[i].f, l[i].fn, val);
@@ -344,6 +355,12 @@ is_attribution(const char *j, size_t n)
 		return 1;
 	if (starts(j, n, "wiadomosc napisana przez ") && ends(j, n, ":"))
 		return 1;
+	if (starts(j, n, "uzytkownik ") && contains(j, n, " napisal w wiadomosci ") &&
+	    ends(j, n, ":"))
+		return 1;
+	if ((contains(j, n, " napisal(a) dnia ") || contains(j, n, " napisal dnia ")) &&
+	    ends(j, n, ":"))
+		return 1;
 	if ((contains(j, n, " schrieb ") || ends(j, n, " schrieb:")) && ends(j, n, ":"))
 		return 1;
 	if (starts(j, n, "le ") && (ends(j, n, "a ecrit :") || ends(j, n, "a ecrit:")))
@@ -361,7 +378,7 @@ attribution_opening(const char *f, size_t n)
 {
 	static const char *const word[] = {"on ", "am ", "le ", "el "};
 	static const char *const phrase[] = {"w dniu ", "dnia ",
-	    "wiadomosc napisana przez ", "pon., ", "wt., ", "sr., ", "czw., ",
+	    "wiadomosc napisana przez ", "uzytkownik ", "pon., ", "wt., ", "sr., ", "czw., ",
 	    "pt., ", "sob., ", "niedz., "};
 	if (n && (f[n - 1] == '.' || f[n - 1] == '!' || f[n - 1] == '?'))
 		return 0; /* a sentence of its own, not a wrapped line */

@@ -12,7 +12,8 @@
 /* The new text of a reply: everything before the first quote marker
  * ("-----Original Message-----", "-----Ursprüngliche Nachricht-----",
  * "-----Wiadomość oryginalna-----", an Outlook header block "From: … Sent:"
- * / "Od: … Wysłano:" / "Von: … Gesendet:", "On … wrote:", "W dniu … pisze:",
+ * / "Od: … Wysłano:" / "Von: … Gesendet:" (GMX: "Gesendet: … Von: …"),
+ * "On … wrote:", "W dniu … pisze:", "Użytkownik … napisał w wiadomości …:",
  * "Am … schrieb …:", "Le … a écrit :", lines starting with ">"), with the
  * signature ("-- " line, "Sent from my iPhone", "Wysłane z iPhone'a",
  * "Von meinem iPhone gesendet", "Pozdrawiam"/"Mit freundlichen Grüßen"

@@ -118,6 +118,12 @@ test_outlook_header_block(void **state)
 	    "ok");
 	assert_new("ok\n\nDe : Anna Nowak\nEnvoyé : vendredi 27 novembre 2026 10:15\nÀ : biuro\n",
 	    "ok");
+	/* GMX and web.de: the date first. */
+	assert_new("GENEHMIGT\n\nGesendet: Freitag, 27. November 2026 um 10:15 Uhr\n"
+	    "Von: \"Anna Nowak\" <a.nowak@bmt.example>\nAn: biuro@bmt.example\nBetreff: x\n\nBitte\n",
+	    "GENEHMIGT");
+	assert_new("ok\nGesendet: gestern\nVon: Anna\nDanke", "ok\nGesendet: gestern\nVon: Anna\nDanke");
+	assert_new("ok\nData: jutro\nDo: piątku\nOd: rana", "ok\nData: jutro\nDo: piątku\nOd: rana");
 	/* Person's own "Od:/Do:" lines are not a header block. */
 	assert_new("NOTE termin realizacji\nOd: poniedziałku\nDo: piątku",
 	    "NOTE termin realizacji\nOd: poniedziałku\nDo: piątku");
@@ -160,6 +166,15 @@ test_gmail(void **state)
 	assert_new("Akceptuję\n\npt., 27 lis 2026 o 10:15 Anna Nowak <a.nowak@bmt.example>\n"
 	    "napisał(a):\n\n> Proszę o akceptację\n",
 	    "Akceptuję");
+	/* Polish Gmail, the other wording, also wrapped. */
+	assert_new("Akceptuję\n\nUżytkownik Anna Nowak <a.nowak@bmt.example> napisał w wiadomości "
+	    "wysłanej w dniu pt., 27 lis 2026 o 10:15:\n\n> Proszę o akceptację\n",
+	    "Akceptuję");
+	assert_new("Akceptuję\n\nUżytkownik Anna Nowak <a.nowak@bmt.example> napisał w\n"
+	    "wiadomości wysłanej w dniu pt., 27 lis 2026 o 10:15:\n\n> Proszę o akceptację\n",
+	    "Akceptuję");
+	/* Lotus Notes and older web mail in Polish. */
+	assert_new("ok\n\nAnna Nowak napisał(a) dnia 27.11.2026 10:15:\n\nProszę\n", "ok");
 	/* German Gmail. */
 	assert_new("GENEHMIGT\n\nAm Fr., 27. Nov. 2026 um 10:15 Uhr schrieb Anna Nowak <\n"
 	    "a.nowak@bmt.example>:\n\n> Bitte freigeben\n",
@@ -237,6 +252,9 @@ test_not_attributions(void **state)
 	    "On 2 items only");
 	assert_new("On 3 Dec we ship.\n<a@b.example> wrote:\n> x",
 	    "On 3 Dec we ship.\n<a@b.example> wrote:");
+	assert_new("Kierownik napisał 2 dni temu:\nzgoda", "Kierownik napisał 2 dni temu:\nzgoda");
+	assert_new("Użytkownik końcowy napisał 3 uwagi:\nok",
+	    "Użytkownik końcowy napisał 3 uwagi:\nok");
 }
 
 /* --- signatures --------------------------------------------------------- */
@@ -628,6 +646,10 @@ test_forwarded_from(void **state)
 	    {"Bitte.\n\n________________________________\n*Von:* Jörg [mailto:j@w.de] "
 	     "*Gesendet:* Freitag *An:* Anna *Betreff:* x\n\ny",
 	        "j@w.de", "Jörg"},
+	    /* GMX, web.de: the date first, no banner */
+	    {"Zur Info.\n\nGesendet: Freitag, 27. November 2026 um 08:00 Uhr\nVon: \"Uwe Brandt\" "
+	     "<u.brandt@web.de>\nAn: anna@bmt.example\nBetreff: Anfrage Banner\n\nText",
+	        "u.brandt@web.de", "Uwe Brandt"},
 	    /* Outlook plain text, a bare address */
 	    {"-----Original Message-----\nFrom: jan@firma.pl\nSent: Friday\nTo: x\nSubject: y\n",
 	        "jan@firma.pl", NULL},
