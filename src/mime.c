@@ -61,6 +61,7 @@
  *   address lists with unquoted commas, no '>' ...... test_defect_address_list
  *   message/rfc822 part with base64 encoding ........ test_defect_message_base64
  *   winmail.dat (TNEF) that cannot be read .......... test_tnef_garbage
+ *   text/plain alternative saying "this is HTML" .... test_defect_placeholder_plain
  *
  * Outlook's winmail.dat (application/ms-tnef) is unpacked by tnef.c, in a
  * child process; its files follow it in the attachment list.
@@ -2251,6 +2252,27 @@ tacc_has_plain(const struct tacc *a)
 	return 0;
 }
 
+/* Plain text that only says the message is in HTML ("This is an HTML
+ * message…", "Ihr E-Mail-Programm kann kein HTML…", "Wiadomość w
+ * formacie HTML…"), as some senders put in the text/plain alternative:
+ * short and naming HTML.  Any real text that short and naming HTML says
+ * the same in the HTML alternative. */
+#define PLACEHOLDER_MAX 400
+
+static int
+tacc_placeholder(const struct tacc *a)
+{
+	size_t len = 0;
+	int html = 0;
+	for (size_t i = 0; i < a->n; i++) {
+		if (a->p[i].html)
+			return 0;
+		len += strlen(a->p[i].s);
+		html |= strcasestr(a->p[i].s, "html") != NULL;
+	}
+	return html && len <= PLACEHOLDER_MAX;
+}
+
 /* ------------------------------------------------------------------ */
 /* the tree walk */
 
@@ -2584,11 +2606,16 @@ multi_children(struct pctx *c, struct mailmime *e, const char *subtype,
 			break;
 	}
 	if (alt && r == 0) {
-		/* Prefer text/plain; else the last alternative that has text. */
+		/* Prefer text/plain (unless it only points at the HTML one);
+		 * else the last alternative that has text. */
 		size_t pick = (size_t)-1;
 		for (size_t i = 0; i < nalts && pick == (size_t)-1; i++)
-			if (tacc_has_plain(&alts[i]))
-				pick = i;
+			if (tacc_has_plain(&alts[i])) {
+				if (nalts > 1 && tacc_placeholder(&alts[i]))
+					note(c, "text/plain alternative only points at the HTML one");
+				else
+					pick = i;
+			}
 		for (size_t i = nalts; i-- > 0 && pick == (size_t)-1;)
 			if (alts[i].n)
 				pick = i;

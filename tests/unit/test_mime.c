@@ -1714,6 +1714,47 @@ test_defect_unknown_cte(void **state)
 }
 
 static void
+test_defect_placeholder_plain(void **state)
+{
+	(void)state;
+	struct mime_msg *m = parse(
+	    "From: a@firma.de\n"
+	    "Subject: Anfrage\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/alternative; boundary=b\n"
+	    "\n"
+	    "--b\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "\n"
+	    "Ihr E-Mail-Programm unterstützt keine HTML-Nachrichten.\n"
+	    "--b\n"
+	    "Content-Type: text/html; charset=utf-8\n"
+	    "\n"
+	    "<p>Wir brauchen 4 Banner 3&times;1 m.</p>\n"
+	    "--b--\n");
+	assert_string_equal(m->text, "Wir brauchen 4 Banner 3×1 m.");
+	assert_int_equal(m->text_from_html, 1);
+	want_note(m, "text/plain alternative only points at the HTML one");
+	mime_msg_free(m);
+	/* Real text that names HTML stays, as does a lone placeholder. */
+	m = parse("From: a@firma.de\nSubject: x\nMIME-Version: 1.0\n"
+	          "Content-Type: multipart/alternative; boundary=b\n\n"
+	          "--b\nContent-Type: text/plain; charset=utf-8\n\n"
+	          "Prosimy o stronę HTML i 4 banery.\n"
+	          "--b\nContent-Type: text/html; charset=utf-8\n\n"
+	          "<p>Prosimy o <b>stronę HTML</b> i 4 banery.</p>\n--b--\n");
+	assert_int_equal(m->text_from_html, 1);
+	assert_string_equal(m->text, "Prosimy o stronę HTML i 4 banery.");
+	mime_msg_free(m);
+	m = parse("From: a@firma.de\nSubject: x\nMIME-Version: 1.0\n"
+	          "Content-Type: multipart/alternative; boundary=b\n\n"
+	          "--b\nContent-Type: text/plain; charset=utf-8\n\n"
+	          "This is an HTML message.\n--b--\n");
+	assert_string_equal(m->text, "This is an HTML message.");
+	mime_msg_free(m);
+}
+
+static void
 test_defect_no_blank_line(void **state)
 {
 	(void)state;
@@ -3042,6 +3083,7 @@ main(void)
 		cmocka_unit_test(test_defect_missing_boundary),
 		cmocka_unit_test(test_defect_base64_garbage),
 		cmocka_unit_test(test_defect_unknown_cte),
+		cmocka_unit_test(test_defect_placeholder_plain),
 		cmocka_unit_test(test_defect_no_blank_line),
 		cmocka_unit_test(test_defect_from_line),
 		cmocka_unit_test(test_defect_address_list),
