@@ -338,3 +338,111 @@ classify(const struct mime_msg *m, const char *system_address, char *why, size_t
 	}
 	return CLASS_NORMAL;
 }
+
+/* ---- language ----------------------------------------------------------- */
+
+/* Everyday words of one language only (diacritics also without them, as
+ * people type them on a phone), lowercase. */
+static const char *const words_pl[] = {"się", "sie", "nie", "jest", "proszę", "prosze",
+    "dzień", "dzien", "dobry", "pozdrawiam", "oraz", "na", "dla", "że", "czy", "jak",
+    "ofertę", "oferte", "oferta", "ofertą", "zapytanie", "wycenę", "wycene", "wyceny",
+    "sztuk", "szt", "mamy", "chcemy", "potrzebujemy", "bardzo", "dziękuję", "dziekuje",
+    "pani", "państwa", "panstwa", "witam", "uprzejmie", "będzie", "bedzie", "jeśli",
+    "jesli", "który", "ktory", "która", "ktora", "które", "ktore", "przez", "już", "juz",
+    "tylko", "także", "takze", "ile", "koszt", "kosztuje", "termin", "realizacji",
+    "zamówienie", "zamowienie", "baner", "banery", "naklejki", "wymiar", "wymiary",
+    "cena", "ceny", "pilne", "jutro", "tydzień", "tydzien", "pozdrowienia"};
+static const char *const words_de[] = {"und", "der", "die", "das", "ist", "nicht", "mit",
+    "für", "fur", "wir", "ihnen", "bitte", "danke", "sehr", "geehrte", "geehrter",
+    "herren", "damen", "guten", "grüße", "grusse", "gruß", "gruss", "freundlichen",
+    "angebot", "anfrage", "benötigen", "benotigen", "würden", "wurden", "können",
+    "konnen", "möchten", "mochten", "auf", "von", "eine", "einen", "ein", "zu", "bei",
+    "stück", "stuck", "vielen", "dank", "hallo", "liebe", "lieber", "wäre", "ware",
+    "uns", "unser", "unsere", "oder", "auch", "noch", "über", "uber", "preis", "menge",
+    "werbebanner", "planen", "aufkleber", "größe", "grosse", "lieferung", "dringend"};
+
+static int
+in_words(const char *w, size_t n, const char *const *list, size_t nlist)
+{
+	for (size_t i = 0; i < nlist; i++)
+		if (strlen(list[i]) == n && memcmp(list[i], w, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Letters of one language only, as UTF-8 (both cases). */
+static int
+letter_of(const unsigned char *p, size_t n, int *pl, int *de)
+{
+	if (n < 2)
+		return 0;
+	unsigned c = (unsigned)p[0] << 8 | p[1];
+	switch (c) {
+	case 0xc485: case 0xc484: /* ą Ą */
+	case 0xc499: case 0xc498: /* ę Ę */
+	case 0xc582: case 0xc581: /* ł Ł */
+	case 0xc59b: case 0xc59a: /* ś Ś */
+	case 0xc5bc: case 0xc5bb: /* ż Ż */
+	case 0xc5ba: case 0xc5b9: /* ź Ź */
+	case 0xc487: case 0xc486: /* ć Ć */
+	case 0xc584: case 0xc583: /* ń Ń */
+		(*pl)++;
+		return 2;
+	case 0xc3a4: case 0xc384: /* ä Ä */
+	case 0xc3b6: case 0xc396: /* ö Ö */
+	case 0xc3bc: case 0xc39c: /* ü Ü */
+	case 0xc39f:              /* ß */
+		(*de)++;
+		return 2;
+	}
+	return 0;
+}
+
+static void
+lang_count(const char *s, size_t n, int *pl, int *de)
+{
+	char w[32];
+	size_t wn = 0;
+	int too_long = 0;
+	for (size_t i = 0; i <= n; i++) {
+		unsigned char ch = i < n ? (unsigned char)s[i] : ' ';
+		if (i < n)
+			letter_of((const unsigned char *)s + i, n - i, pl, de);
+		int letter = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch >= 0x80;
+		if (letter) {
+			if (wn < sizeof(w))
+				w[wn++] = (char)((ch >= 'A' && ch <= 'Z') ? ch + 32 : ch);
+			else
+				too_long = 1;
+			continue;
+		}
+		if (wn && !too_long) {
+			/* Lowercase the Polish and German capitals too (first
+			 * letter of a sentence: "Dzień", "Über", "Ärger"). */
+			if (wn >= 2 && (unsigned char)w[0] == 0xc3 && (unsigned char)w[1] >= 0x80 &&
+			    (unsigned char)w[1] <= 0x9e)
+				w[1] = (char)((unsigned char)w[1] + 0x20);
+			if (in_words(w, wn, words_pl, ARRAY_LEN(words_pl)))
+				(*pl)++;
+			else if (in_words(w, wn, words_de, ARRAY_LEN(words_de)))
+				(*de)++;
+		}
+		wn = 0;
+		too_long = 0;
+	}
+}
+
+const char *
+classify_lang(const char *subject, const char *text)
+{
+	int pl = 0, de = 0;
+	if (subject)
+		lang_count(subject, strnlen(subject, LANG_SCAN), &pl, &de);
+	if (text)
+		lang_count(text, strnlen(text, LANG_SCAN), &pl, &de);
+	if (pl >= 3 && pl > 2 * de)
+		return "pl";
+	if (de >= 3 && de > 2 * pl)
+		return "de";
+	return NULL;
+}

@@ -43,4 +43,13 @@ const struct mime_att *classify_calendar_answer(const struct mime_msg *m,
  * from a client or a colleague the filter misjudged is never lost. */
 int classify_spam(const struct mime_msg *m, char *why, size_t whylen);
 
+/* The language a person wrote the subject and text in, for a new client
+ * no assignment rule gives one: "pl" or "de" when the words and letters
+ * clearly say so (the letters ą ę ł ś ż… or ä ö ü ß, and everyday words
+ * of each: "proszę", "oferta", "und", "Angebot"…), NULL when they do not
+ * (English, too short, mixed).  At most the first LANG_SCAN bytes of
+ * text are read. */
+#define LANG_SCAN 8192
+const char *classify_lang(const char *subject, const char *text);
+
 #endif

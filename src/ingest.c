@@ -517,8 +517,15 @@ find_client(struct ing *g, int64_t *client, int64_t *contact, int *created)
 	                                   " LIMIT 1", "t", dom) < 0)
 		return -1;
 	if (!*client) {
+		/* The language: an assignment rule's, else the one the client
+		 * wrote in (a German writing from gmail.com or a .com domain
+		 * gets German), else the shop's default. */
 		const struct cfg_rule *rule = config_rule_for(app->cfg, dom);
-		const char *lang = rule && rule->lang ? rule->lang : app->cfg->default_lang;
+		const char *lang = rule && rule->lang ? rule->lang : NULL;
+		if (!lang)
+			lang = classify_lang(g->m->subject, g->m->text);
+		if (!lang)
+			lang = app->cfg->default_lang;
 		const char *cur = rule && rule->currency ? rule->currency
 		                  : strcmp(lang, "de") == 0 ? "EUR" : app->cfg->default_currency;
 		int64_t owner = rule && rule->owner ? store_user_id(db, rule->owner) : 0;

@@ -233,6 +233,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(fn);
 	}
 
+	const char *lang = classify_lang(m->subject, m->text);
+	FZ_CHECK(!lang || strcmp(lang, "pl") == 0 || strcmp(lang, "de") == 0, "language");
+
 	/* Document numbers as routing reads them: each in the stored form. */
 	const char *where[] = {m->subject, m->text, m->natts ? m->atts[0].filename : NULL};
 	for (size_t w = 0; w < ARRAY_LEN(where); w++) {

@@ -395,6 +395,30 @@ class Behaviour(unittest.TestCase):
         self.assertEqual(len(env.sent_to("jan.kowalski@gmail.com")), 1)
         self.assertEqual(env.sent_to("biuro@bmt.example"), [])
 
+    def test_language_of_a_new_client_from_the_text(self):
+        """No assignment rule names a language for gmail.com or a .com domain:
+        a client who writes German gets German (and euros), one who writes
+        Polish Polish, one who writes English the shop's default."""
+        env = self.env
+        env.put(make_mail("Uwe Brandt <uwe.brandt@gmail.com>", "Anfrage Planen mit Ösen",
+                          "Guten Tag,\nwir benötigen 6 Planen 4×2 m für eine Baustelle.\n"
+                          "Mit freundlichen Grüßen\nUwe Brandt", msgid="<de1@gmail.com>"))
+        env.put(make_mail("Jan <jan@zielona-firma.com>", "Naklejki",
+                          "Dzień dobry, proszę o wycenę 200 naklejek 10×10 cm.",
+                          msgid="<pl1@zielona-firma.com>"))
+        env.put(make_mail("Ann <ann@studio.example>", "Quote", "Could you quote 3 banners?",
+                          msgid="<en1@studio.example>"))
+        env.once()
+        got = dict(env.sql("SELECT ct.email, c.lang || '/' || c.currency FROM clients c"
+                           " JOIN contacts ct ON ct.client_id = c.id"))
+        self.assertEqual(got, {"uwe.brandt@gmail.com": "de/EUR",
+                               "jan@zielona-firma.com": "pl/PLN",
+                               "ann@studio.example": "pl/PLN"})
+        ack = [m for m in env.sent_to("uwe.brandt@gmail.com")]
+        self.assertEqual(len(ack), 1)
+        self.assertTrue(str(ack[0]["Subject"]).startswith("Eingangsbestätigung"))
+        self.assertIn("Mit freundlichen Grüßen", body_text(ack[0]))
+
     def test_website_form_answered_to_reply_to(self):
         """A website form sends From the shop's own domain with Reply-To the
         person who filled it in: that person is the client, the contact and

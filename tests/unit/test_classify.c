@@ -478,6 +478,44 @@ test_spam(void **state)
 	assert_int_equal(spam(&m), 0);
 }
 
+static void
+test_lang(void **state)
+{
+	(void)state;
+	/* Polish, with and without diacritics (typed on a phone). */
+	assert_string_equal(classify_lang("Zapytanie o baner",
+	                        "Dzień dobry,\nproszę o wycenę 4 banerów 300x100 cm z oczkami.\n"
+	                        "Pozdrawiam\nJan Kowalski"),
+	    "pl");
+	assert_string_equal(classify_lang("zapytanie",
+	                        "dzien dobry prosze o wycene 20 szt naklejek, termin realizacji?"),
+	    "pl");
+	/* German, from a domain no rule knows. */
+	assert_string_equal(classify_lang("Anfrage Werbebanner 3x1 m",
+	                        "Sehr geehrte Damen und Herren,\nwir benötigen 10 Planen mit Ösen.\n"
+	                        "Mit freundlichen Grüßen\nJürgen Müller"),
+	    "de");
+	assert_string_equal(classify_lang("Angebot", "Hallo, bitte um ein Angebot für 5 Roll-ups. "
+	                                             "Danke!"),
+	    "de");
+	assert_string_equal(classify_lang("ÜBER DAS ANGEBOT", "Gruss"), "de");
+	/* English, too little, mixed, nothing: no verdict. */
+	static const char *const none[][2] = {
+	    {"Quote request", "Hello, could you quote 5 roll-up banners 85x200? Thanks, John"},
+	    {"Banner", "300x100"},
+	    {"Zapytanie / Anfrage", "Proszę o ofertę. Bitte um ein Angebot."},
+	    {"", ""},
+	};
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++)
+		assert_null(classify_lang(none[i][0], none[i][1]));
+	assert_null(classify_lang(NULL, NULL));
+	/* A word longer than any of the lists' is skipped whole. */
+	char longw[200];
+	memset(longw, 'a', sizeof(longw) - 1);
+	longw[sizeof(longw) - 1] = '\0';
+	assert_null(classify_lang(longw, longw));
+}
+
 int
 main(void)
 {
@@ -489,6 +527,7 @@ main(void)
 		cmocka_unit_test(test_bounce),
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_own_group),
+		cmocka_unit_test(test_lang),
 		cmocka_unit_test(test_loop),
 		cmocka_unit_test(test_precedence_order),
 		cmocka_unit_test(test_why_truncated),
