@@ -356,6 +356,7 @@ test_command_words(void **state)
 		{"CORRECT", CMD_CORRECT}, {"KORYGUJ", CMD_CORRECT}, {"Korrektur", CMD_CORRECT},
 		{"REJECT", CMD_REJECT}, {"ODRZUĆ", CMD_REJECT}, {"odrzuć", CMD_REJECT},
 		{"Odrzuć", CMD_REJECT}, {"ODRZUC", CMD_REJECT}, {"odrzuc", CMD_REJECT},
+		{"Odrzucam", CMD_REJECT}, {"ABGELEHNT", CMD_REJECT},
 		{"ABLEHNEN", CMD_REJECT},
 		{"CONFIRM", CMD_CONFIRM}, {"POTWIERDZAM", CMD_CONFIRM},
 		{"BESTÄTIGT", CMD_CONFIRM}, {"bestätigt", CMD_CONFIRM},
