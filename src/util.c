@@ -669,6 +669,29 @@ sanitize_filename(const char *name)
 	struct sbuf sb = {0};
 	for (unsigned char *p = (unsigned char *)base; *p; p++) {
 		unsigned char c = *p;
+		/* Invisible characters that change how a name reads: zero
+		 * widths, direction marks, embeddings and overrides
+		 * ("invoice\u202Efdp.exe" shows as "invoiceexe.pdf"), isolates,
+		 * the BOM.  Dropped. */
+		if (c == 0xe2 && p[1] == 0x80 &&
+		    ((p[2] >= 0x8b && p[2] <= 0x8f) || (p[2] >= 0xaa && p[2] <= 0xae))) {
+			p += 2;
+			continue;
+		}
+		if (c == 0xe2 && p[1] == 0x81 &&
+		    ((p[2] >= 0xa0 && p[2] <= 0xa4) || (p[2] >= 0xa6 && p[2] <= 0xa9))) {
+			p += 2;
+			continue;
+		}
+		if (c == 0xef && p[1] == 0xbb && p[2] == 0xbf) {
+			p += 2;
+			continue;
+		}
+		if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) { /* C1 controls */
+			sb_addc(&sb, '_');
+			p++;
+			continue;
+		}
 		if (c < 0x20 || c == 0x7f || strchr("<>:\"|?*", c))
 			sb_addc(&sb, '_');
 		else

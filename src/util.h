@@ -117,7 +117,9 @@ int file_write_durable(const char *path, const void *data, size_t len, mode_t mo
 int dir_fsync(const char *path);
 
 /* A file name safe on every common file system: path separators, control
- * characters and characters Windows refuses become '_', leading dots and
+ * characters and characters Windows refuses become '_', invisible ones
+ * that change how a name reads (direction overrides, zero widths) are
+ * dropped, leading dots and
  * trailing dots/spaces are dropped, at most 120 bytes (cut at a UTF-8
  * boundary, extension kept).  Never empty: "attachment" when nothing is
  * left.  Caller frees. */

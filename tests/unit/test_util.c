@@ -91,6 +91,14 @@ test_sanitize_characters(void **state)
 	assert_sanitized("Zażółć gęślą jaźń.pdf", "Zażółć gęślą jaźń.pdf");
 	/* Invalid UTF-8 becomes U+FFFD, the rest stays. */
 	assert_sanitized("a\xff" "b.pdf", "a\xef\xbf\xbd" "b.pdf");
+	/* Invisible characters that disguise a name go: a right-to-left
+	 * override ("faktura<RLO>fdp.exe" reads "fakturaexe.pdf"), isolates,
+	 * zero widths, the BOM; C1 controls become '_'. */
+	assert_sanitized("faktura\u202Efdp.exe", "fakturafdp.exe");
+	assert_sanitized("\u2066a\u2069\u200B\u200Fb\uFEFF.pdf", "ab.pdf");
+	assert_sanitized("a\u0085" "b.pdf", "a_b.pdf");
+	assert_sanitized("\u202E", "attachment");
+	assert_sanitized("\u2013 \u201Eskan\u201D.pdf", "\u2013 \u201Eskan\u201D.pdf");
 }
 
 static void
