@@ -856,10 +856,10 @@ staff_mail(struct ing *g, const struct cfg_user *staff)
 		return hold(g, reason);
 	}
 	char *state = NULL;
-	char how[64];
+	char how[64] = "staff";
 	if (*num)
 		snprintf(how, sizeof(how), "staff, document %s", num);
-	if (mail_in(g, p, staff->login, *num ? how : "staff",
+	if (mail_in(g, p, staff->login, how,
 	        "staff mail to the project (no command)") < 0 ||
 	    db_1s(app->db, &state, "SELECT state FROM projects WHERE id=?1", "i", p) < 0) {
 		free(state);
