@@ -62,7 +62,8 @@ struct ing {
 	char **spills;            /* files of attachments decoded to disk */
 	size_t nspills;
 	char lib_error[256];      /* set when the MIME parser could not be loaded */
-	const struct cfg_user *forwarded_by; /* staff member who forwarded this inquiry */
+	const struct cfg_user *forwarded_by; /* staff member who forwarded this inquiry,
+	                                      * or a client's file to a project */
 };
 
 /* Hash raw[off..off+n) into c; a mapped message hands back each window's
@@ -338,10 +339,18 @@ client_message(struct ing *g, int64_t project)
 		        "the client accepted the offer") < 0 || wf_fire(app, project, "accepted", &ctx) < 0
 		    ? -1 : 0;
 	} else if (strcmp(state, "awaiting-signature") == 0 && has_document(g->m) && owner) {
-		char *desc = xasprintf(de ? "Der Kunde hat eine Datei geschickt – ist das der "
-		                            "unterschriebene Auftrag? CONFIRM speichert sie als solchen.\n\n%s"
-		                          : "Klient przysłał plik – czy to podpisane zamówienie? CONFIRM "
-		                            "zapisze go jako podpisane zamówienie.\n\n%s", text);
+		/* Who sent it: the client, or a colleague passing on what the
+		 * client sent them. */
+		const struct cfg_user *fw = g->forwarded_by;
+		char *who = fw ? xasprintf(de ? "%s hat eine Datei weitergeleitet"
+		                              : "%s przekazał(a) plik", fw->name)
+		               : xstrdup(de ? "Der Kunde hat eine Datei geschickt"
+		                            : "Klient przysłał plik");
+		char *desc = xasprintf(de ? "%s – ist das der unterschriebene Auftrag? CONFIRM "
+		                            "speichert sie als solchen.\n\n%s"
+		                          : "%s – czy to podpisane zamówienie? CONFIRM zapisze go jako "
+		                            "podpisane zamówienie.\n\n%s", who, text);
+		free(who);
 		r = task_open(app, project, g->msg, "confirm-signed-order", owner,
 		        de ? "Unterschriebenen Auftrag prüfen" : "Sprawdź podpisane zamówienie", desc,
 		        (1u << CMD_CONFIRM) | (1u << CMD_REFUSE) | (1u << CMD_NOTE), now_epoch() + 86400,
@@ -866,8 +875,10 @@ staff_mail(struct ing *g, const struct cfg_user *staff)
 		return -1;
 	}
 	int r = 0;
-	if (state && strcmp(state, "awaiting-signature") == 0 && has_document(m))
+	if (state && strcmp(state, "awaiting-signature") == 0 && has_document(m)) {
+		g->forwarded_by = staff;
 		r = client_message(g, p);
+	}
 	free(state);
 	return r;
 }

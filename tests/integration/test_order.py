@@ -175,6 +175,7 @@ class OrderByMail(unittest.TestCase):
         cand = self.task_mail(REP, "podpisane zamówienie")
         self.assertEqual([p.get_filename() for p in cand.iter_attachments()],
                          ["skan_od_klientki.pdf", "zadanie.ics"])
+        self.assertIn("Anna Nowak przekazał(a) plik", body_text(cand))
         self.assertEqual(env.json("mail", "list", "--status", "refused"), [])
         self.step(reply(cand, REP, "REFUSE to stara wersja"))
         self.assertEqual(self.state(), "awaiting-signature")
@@ -188,6 +189,7 @@ class OrderByMail(unittest.TestCase):
         cand = self.task_mail(REP, "podpisane zamówienie")
         self.assertEqual([p.get_filename() for p in cand.iter_attachments()],
                          ["scan.pdf", "zadanie.ics"])
+        self.assertIn("Klient przysłał plik", body_text(cand))
         self.step(reply(cand, REP, "REFUSE brak pieczątki"))
         self.step(fresh_mail("Jan <jan.obcy@example.net>", "Zamówienie " + za.replace("-", "/"),
                              "Proszę o status."))
