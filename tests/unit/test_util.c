@@ -96,7 +96,7 @@ test_sanitize_characters(void **state)
 	 * zero widths, the BOM; C1 controls become '_'. */
 	assert_sanitized("faktura\u202Efdp.exe", "fakturafdp.exe");
 	assert_sanitized("\u2066a\u2069\u200B\u200Fb\uFEFF.pdf", "ab.pdf");
-	assert_sanitized("a\u0085" "b.pdf", "a_b.pdf");
+	assert_sanitized("a\xc2\x85" "b.pdf", "a_b.pdf");
 	assert_sanitized("\u202E", "attachment");
 	assert_sanitized("\u2013 \u201Eskan\u201D.pdf", "\u2013 \u201Eskan\u201D.pdf");
 }
