@@ -334,7 +334,10 @@ client_message(struct ing *g, int64_t project)
 	struct wf_ctx ctx = {.actor_name = g->m->from_addr, .message = g->msg,
 	    .thread_id = g->m->message_id};
 	int r = 0;
-	if (strcmp(state, "offer") == 0 && rp.cmd == CMD_ACCEPTED) {
+	/* An acceptance with words after it on its line ("akceptuję ofertę
+	 * pod warunkiem …", "…, ale …") is for the owner to read, not to act
+	 * on by itself. */
+	if (strcmp(state, "offer") == 0 && rp.cmd == CMD_ACCEPTED && !*rp.arg) {
 		r = hist_add(app->db, project, g->msg, g->m->from_addr, "accepted",
 		        "the client accepted the offer") < 0 || wf_fire(app, project, "accepted", &ctx) < 0
 		    ? -1 : 0;

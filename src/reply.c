@@ -753,6 +753,53 @@ trimmed_copy(const char *p, const char *e)
 	return out;
 }
 
+/* A greeting people type out of habit before the command ("Dzień dobry,",
+ * "Hallo Anna,", "Hi!"): a short line that opens with a greeting and ends
+ * with ',' or '!', or is at most four words.  *cont is set past the first
+ * comma when more follows it on the line ("Witam, zatwierdzam"), else to
+ * e. */
+#define GREETING_MAX 80
+
+static int
+is_greeting(const char *s, const char *e, const char **cont)
+{
+	static const char *const open[] = {"dzień dobry", "dzien dobry", "dobry wieczór",
+	    "dobry wieczor", "witam", "witaj", "cześć", "czesc", "hej", "szanown", "pani ",
+	    "panie ", "hallo", "hello", "hi", "hey", "guten tag", "guten morgen",
+	    "guten abend", "moin", "servus", "grüß gott", "gruss gott", "grüezi",
+	    "sehr geehrte", "liebe ", "lieber ", "dear ", "good morning", "good afternoon"};
+	s = skip_ws(s, e);
+	while (e > s && is_blank_byte((unsigned char)e[-1]))
+		e--;
+	size_t n = (size_t)(e - s);
+	if (!n || n > GREETING_MAX)
+		return 0;
+	int hit = 0;
+	for (size_t i = 0; i < ARRAY_LEN(open) && !hit; i++) {
+		size_t k = strlen(open[i]);
+		if (k > n || strncasecmp(s, open[i], k) != 0)
+			continue;
+		/* A whole word: "hi" is not "Hilfe", "hej" not "Hejnał". */
+		unsigned char after = k < n ? (unsigned char)s[k] : ' ';
+		hit = open[i][k - 1] == ' ' || after == ' ' || after == ',' || after == '!' ||
+		    after == '.';
+	}
+	if (!hit)
+		return 0;
+	const char *comma = memchr(s, ',', n);
+	if (comma && !line_blank(comma + 1, e)) {
+		*cont = comma + 1;
+		return 1;
+	}
+	*cont = e;
+	if (e[-1] == ',' || e[-1] == '!')
+		return 1;
+	size_t words = 1;
+	for (const char *p = s; p < e; p++)
+		words += *p == ' ' && p + 1 < e && p[1] != ' ';
+	return words <= 4;
+}
+
 void
 reply_parse(const char *new_text, struct reply *out)
 {
@@ -778,6 +825,31 @@ reply_parse(const char *new_text, struct reply *out)
 	}
 	if (!s)
 		goto none;
+	/* A greeting first: the command follows it on the line, or on the
+	 * next non-blank one. */
+	const char *cont;
+	if (is_greeting(s, e, &cont)) {
+		if (cont < e) {
+			s = cont;
+		} else {
+			p = *e ? e + 1 : e;
+			s = NULL;
+			while (*p) {
+				const char *eol = strchr(p, '\n');
+				if (!eol)
+					eol = p + strlen(p);
+				line++;
+				if (!line_blank(p, eol)) {
+					s = p;
+					e = eol;
+					break;
+				}
+				p = *eol ? eol + 1 : eol;
+			}
+			if (!s)
+				goto none;
+		}
+	}
 
 	char w1[WORD_MAX + 1], w2[WORD_MAX + 1], both[2 * WORD_MAX + 2];
 	size_t n1, n2;

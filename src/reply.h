@@ -75,13 +75,17 @@ struct reply {
 
 /* Parse the first non-empty line of the new text (after reply_new_text)
  * as a command, also when written as "Re: APPROVE" or "APPROVE." or with
- * the subject prefix of an action link ("[INK-12] APPROVE").  The words
- * are matched case-insensitively.  Always fills out (cmd CMD_NONE when the
- * first line is not a command).  Free with reply_free.
+ * the subject prefix of an action link ("[INK-12] APPROVE").  A greeting
+ * typed out of habit comes first: "Dzień dobry,", "Hallo Anna," or "Hi!"
+ * (a short line opening with a greeting) and the command is the next
+ * non-empty line, or follows the greeting's comma ("Witam, zatwierdzam").
+ * The words are matched case-insensitively.  Always fills out (cmd
+ * CMD_NONE when that line is not a command).  Free with reply_free.
  * Prefixes Re:/Odp:/AW:/Antw:/SV: and the tag may repeat in any order;
  * the argument may follow after a space, ':' or " - " ("REJECT: reason");
  * trailing . ! : , ; on the word are ignored.  With CMD_NONE, arg and rest
- * are "" (the caller has the new text).  No other line is ever searched. */
+ * are "" (the caller has the new text).  No other line is ever searched:
+ * a command further down, or quoted, never acts. */
 void reply_parse(const char *new_text, struct reply *out);
 void reply_free(struct reply *r);
 

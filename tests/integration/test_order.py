@@ -122,8 +122,15 @@ class OrderByMail(unittest.TestCase):
                 "przelew 30 dni", "--as", "m.zak")
         c = env.json("client", "show", CLIENT)
         self.assertEqual((c["docs_on_file"], c["payment_terms"]), (True, "przelew 30 dni"))
-        # acceptance by reply through the link
-        self.step(client_reply(offer, "AKCEPTUJĘ OFERTĘ\n\nPozdrawiam"))
+        # an acceptance with a condition is for the rep to read
+        asked = len([m for m in env.sent_to(REP) if "Klient odpowiedział" in str(m["Subject"])])
+        self.step(client_reply(offer, "Dzień dobry,\nakceptuję ofertę pod warunkiem dostawy "
+                                      "do 10 grudnia"))
+        self.assertEqual(self.state(), "offer")
+        self.assertEqual(len([m for m in env.sent_to(REP)
+                              if "Klient odpowiedział" in str(m["Subject"])]), asked + 1)
+        # acceptance by reply through the link, after a greeting
+        self.step(client_reply(offer, "Dzień dobry,\n\nAKCEPTUJĘ OFERTĘ\n\nPozdrawiam"))
         self.assertEqual(self.state(), "order-checks")
         pay = self.task_mail(ACC, "zaległe płatności")
         self.assertIn("Dokumenty rejestrowe: są; warunki płatności: przelew 30 dni",

@@ -439,7 +439,7 @@ test_command_args(void **state)
 	assert_cmd("\r\n \r\nREJECT za drogo\r\nbo tak\r\n\r\nnaprawdę\r\n", CMD_REJECT, "za drogo",
 	    "bo tak\n\nnaprawdę", 3);
 	/* Not a command: nothing else is filled. */
-	assert_cmd("Dzień dobry,\nAPPROVE\n", CMD_NONE, "", "", 0);
+	assert_cmd("Dziękuję,\nAPPROVE\n", CMD_NONE, "", "", 0);
 	assert_cmd("", CMD_NONE, "", "", 0);
 	assert_cmd(" \n\t\n", CMD_NONE, "", "", 0);
 	struct reply r;
@@ -452,6 +452,31 @@ test_command_args(void **state)
 
 /* The quoted original of a task mail says APPROVE; only the first line of
  * the new text may act. */
+/* A greeting typed before the command. */
+static void
+test_greeting_first(void **state)
+{
+	(void)state;
+	assert_cmd("Dzień dobry,\nZATWIERDZAM", CMD_APPROVE, "", "", 2);
+	assert_cmd("Hallo Anna,\n\nGenehmigt.", CMD_APPROVE, "", "", 3);
+	assert_cmd("Witam, zatwierdzam", CMD_APPROVE, "", "", 1);
+	assert_cmd("Hi!\nREJECT: too low\nsee line 2", CMD_REJECT, "too low", "see line 2", 2);
+	assert_cmd("Dzień dobry Pani Anno\nPOTWIERDZAM", CMD_CONFIRM, "", "", 2);
+	assert_cmd("Sehr geehrte Frau Nowak,\nBESTÄTIGT", CMD_CONFIRM, "", "", 2);
+	/* Only the one line after the greeting. */
+	assert_cmd("Dzień dobry,\nproszę o zmianę\nZATWIERDZAM", CMD_NONE, "", "", 0);
+	assert_cmd("Dzień dobry, proszę o zmianę ceny.\nZATWIERDZAM", CMD_NONE, "", "", 0);
+	/* Not greetings: a word that only starts like one, a long line, a
+	 * sentence that opens with one. */
+	assert_cmd("Hilfe\nAPPROVE", CMD_NONE, "", "", 0);
+	assert_cmd("Hejnał gra o 12 i jutro też będzie grał na wieży kościoła mariackiego w "
+	           "Krakowie, zawsze\nAPPROVE",
+	    CMD_NONE, "", "", 0);
+	assert_cmd("Witam serdecznie wszystkich w nowym tygodniu pracy\nAPPROVE", CMD_NONE, "", "",
+	    0);
+	assert_cmd("Dzień dobry,", CMD_NONE, "", "", 0);
+}
+
 static void
 test_quoted_approve_trap(void **state)
 {
@@ -701,6 +726,7 @@ main(void)
 		cmocka_unit_test(test_whitespace),
 		cmocka_unit_test(test_command_words),
 		cmocka_unit_test(test_command_args),
+		cmocka_unit_test(test_greeting_first),
 		cmocka_unit_test(test_quoted_approve_trap),
 		cmocka_unit_test(test_end_to_end),
 		cmocka_unit_test(test_cmd_names),
