@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1160,12 +1161,35 @@ route_client(struct ing *g)
 	return new_inquiry(g);
 }
 
-/* Mail from the shop's own website: the form sends From the shop's own
- * domain (noreply@, or the system address itself) with Reply-To the
- * person who filled it in.  That person is the sender: the client, the
- * contact and the address the acknowledgement goes to.  Not for staff,
- * and not for our own mail (X-Inkflow-Loop, our Message-IDs), which
- * classify() recognises as it did.  The raw message keeps both. */
+/* 1 for an address nobody reads: "noreply@", "no-reply+x@",
+ * "donotreply@", "nie-odpowiadaj@", "keine-antwort@"… */
+static int
+noreply_address(const char *addr)
+{
+	static const char *const local[] = {"noreply", "no-reply", "no_reply", "donotreply",
+	    "do-not-reply", "do_not_reply", "nie-odpowiadaj", "nieodpowiadaj", "keine-antwort",
+	    "keineantwort", "bitte-nicht-antworten"};
+	const char *at = strrchr(addr, '@');
+	if (!at)
+		return 0;
+	for (size_t i = 0; i < ARRAY_LEN(local); i++) {
+		size_t n = strlen(local[i]);
+		if ((size_t)(at - addr) >= n && strncasecmp(addr, local[i], n) == 0 &&
+		    (addr + n == at || addr[n] == '+' || addr[n] == '-' || addr[n] == '.' ||
+		        addr[n] == '_'))
+			return 1;
+	}
+	return 0;
+}
+
+/* Mail a form or a platform sends for a person: the shop's own website
+ * (From the shop's own domain: noreply@, or the system address itself),
+ * a lead platform or a marketplace (From a noreply@ address), a group
+ * that rewrote the From, each with Reply-To the person who wrote.  That
+ * person is the sender: the client, the contact and the address the
+ * acknowledgement goes to.  Not for staff, and not for our own mail
+ * (X-Inkflow-Loop, our Message-IDs), which classify() recognises as it
+ * did.  The raw message keeps both. */
 static void
 form_sender(struct ing *g)
 {
@@ -1173,7 +1197,8 @@ form_sender(struct ing *g)
 	const struct config *cfg = g->app->cfg;
 	if (!m->from_addr || !m->reply_to_addr || !strchr(m->reply_to_addr, '@') ||
 	    m->x_inkflow_loop || !cfg->domain || !*cfg->domain ||
-	    !str_ieq(domain_of(m->from_addr), cfg->domain) ||
+	    !(str_ieq(domain_of(m->from_addr), cfg->domain) || noreply_address(m->from_addr)) ||
+	    str_ieq(m->reply_to_addr, m->from_addr) ||
 	    str_ieq(domain_of(m->reply_to_addr), cfg->domain) ||
 	    config_user_by_email(cfg, m->from_addr))
 		return;

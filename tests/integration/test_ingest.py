@@ -428,9 +428,16 @@ class Behaviour(unittest.TestCase):
                                headers={"Reply-To": "Jan Wzór <jan@drukarnia-wzor.pl>"}))
         self.env.put(make_mail("biuro@bmt.example", "Kontakt ze strony",
                                "Roll-up 85x200", headers={"Reply-To": "ewa@gmail.com"}))
+        # a lead platform writes for its user from an address nobody reads
+        self.env.put(make_mail("Zlecenia24 <no-reply+lead8812@zlecenia24.example>",
+                               "Nowe zapytanie: oklejenie witryny",
+                               "Klient: Marek Lis\nWitryna 4 x 2 m, folia OWV",
+                               headers={"Reply-To": "Marek Lis <marek.lis@wp.pl>"}))
         self.env.once()
         projects = self.env.json("project", "list")
-        self.assertEqual(len(projects), 2, projects)
+        self.assertEqual(len(projects), 3, projects)
+        self.assertEqual(len(self.env.sent_to("marek.lis@wp.pl")), 1)
+        self.assertEqual(self.env.sent_to("no-reply+lead8812@zlecenia24.example"), [])
         self.assertEqual(len(self.env.sent_to("jan@drukarnia-wzor.pl")), 1)
         self.assertEqual(len(self.env.sent_to("ewa@gmail.com")), 1)
         self.assertEqual(self.env.sent_to("noreply@bmt.example"), [])
