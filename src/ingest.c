@@ -502,6 +502,91 @@ project_by_doc_number(struct ing *g, int client, char num[DOC_NUMBER_MAX])
 	return 0;
 }
 
+/* A client who resends an inquiry (no answer yet, or to a second address
+ * of the shop, or as a forward of their own mail) writes no tag and no
+ * reply.  It is that project's when all three hold for a recent inquiry
+ * of theirs: its text is inside the new one (whitespace and quote marks
+ * ignored; its first RESEND_NEEDLE bytes), its title is in the new
+ * subject, and every file of the new mail was in it.  A client whose
+ * every mail has the same words and subject but another file opens a new
+ * project each time. */
+#define RESEND_DAYS 30
+#define RESEND_NEEDLE 400
+#define RESEND_MIN 40
+#define RESEND_PROJECTS 20
+
+/* text without blanks and '>' quote marks, at most max bytes of it read. */
+static char *
+squeeze(const char *text, size_t max)
+{
+	size_t n = strnlen(text, max);
+	char *out = xmalloc(n + 1), *o = out;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if (c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != '>')
+			*o++ = (char)c;
+	}
+	*o = '\0';
+	return out;
+}
+
+static int64_t
+project_by_resend(struct ing *g)
+{
+	struct db *db = g->app->db;
+	int64_t contact = 0, client = 0;
+	struct db_stmt *q = db_q(db, "SELECT id, client_id FROM contacts WHERE email=?1", "t",
+	    g->m->from_addr);
+	if (!q)
+		return -1;
+	int rc = db_step(q);
+	if (rc == 1) {
+		contact = db_int(q, 0);
+		client = db_int(q, 1);
+	}
+	db_done(q);
+	if (rc != 1)
+		return rc < 0 ? -1 : 0;
+	q = db_q(db,
+	    "SELECT p.id, p.title, m.id, m.body FROM projects p JOIN messages m ON m.id ="
+	    " (SELECT min(id) FROM messages WHERE project_id=p.id)"
+	    " WHERE p.client_id=?1 AND p.contact_id=?2 AND p.created>=?3"
+	    " ORDER BY p.id DESC LIMIT ?4",
+	    "iiii", client, contact, now_epoch() - RESEND_DAYS * 86400, (int64_t)RESEND_PROJECTS);
+	if (!q)
+		return -1;
+	char *hay = NULL, *subject = route_clean_subject(g->m->subject);
+	int64_t found = 0, orig = 0;
+	while (!found && (rc = db_step(q)) == 1) {
+		const char *title = db_text(q, 1), *body = db_text(q, 3);
+		if (!body || !title || !*subject || !strcasestr(subject, title))
+			continue;
+		char *needle = squeeze(body, 16 * RESEND_NEEDLE);
+		if (strlen(needle) >= RESEND_MIN) {
+			needle[strnlen(needle, RESEND_NEEDLE)] = '\0';
+			if (!hay)
+				hay = squeeze(g->m->text, (size_t)64 << 10);
+			if (strstr(hay, needle)) {
+				found = db_int(q, 0);
+				orig = db_int(q, 2);
+			}
+		}
+		free(needle);
+	}
+	db_done(q);
+	free(hay);
+	free(subject);
+	if (rc < 0)
+		return -1;
+	int64_t other = 0;
+	if (found && db_1i(db, &other,
+	                 "SELECT count(*) FROM attachments WHERE message_id=?1 AND embedded=0 AND"
+	                 " sha256 NOT IN (SELECT sha256 FROM attachments WHERE message_id=?2)",
+	                 "ii", g->msg, orig) < 0)
+		return -1;
+	return other ? 0 : found;
+}
+
 /* Find or create the client and contact of the sender. */
 static int
 find_client(struct ing *g, int64_t *client, int64_t *contact, int *created)
@@ -1152,6 +1237,10 @@ route_client(struct ing *g)
 		snprintf(how, sizeof(how), "document number %s", num);
 		return attach(g, p, how);
 	}
+	if ((p = project_by_resend(g)) < 0)
+		return -1;
+	if (p)
+		return attach(g, p, "the same inquiry sent again");
 	/* Spam opens no project and gets no acknowledgement (no backscatter);
 	 * it stays recorded with the filter's verdict. */
 	char why[200];

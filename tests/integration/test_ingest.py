@@ -419,6 +419,44 @@ class Behaviour(unittest.TestCase):
         self.assertTrue(str(ack[0]["Subject"]).startswith("Eingangsbestätigung"))
         self.assertIn("Mit freundlichen Grüßen", body_text(ack[0]))
 
+    def test_resent_inquiry_joins_its_project(self):
+        """A client who resends an inquiry (a forward of their own mail, or
+        the same mail again) adds to its project; the same words with another
+        file, another subject, or from someone else are new inquiries."""
+        from email.message import EmailMessage
+        env = self.env
+        body = ("Dzień dobry,\nprosimy o wycenę 12 banerów 3×1 m z oczkami co 50 cm,\n"
+                "druk jednostronny, termin do 15 grudnia.\nPozdrawiam\nOla Lis")
+
+        def mail(frm, subject, text, pdf, msgid):
+            m = EmailMessage()
+            m["From"], m["To"], m["Subject"] = frm, "biuro@bmt.example", subject
+            m["Message-ID"] = msgid
+            m.set_content(text)
+            if pdf:
+                m.add_attachment(pdf, maintype="application", subtype="pdf",
+                                 filename="projekt.pdf")
+            return m.as_bytes()
+        pdf_a = b"%PDF-1.4\n% A\n%%EOF\n"
+        pdf_b = b"%PDF-1.4\n% B\n%%EOF\n"
+        ola = "Ola Lis <ola.lis@ogrody-lis.pl>"
+        env.put(mail(ola, "Banery na płot", body, pdf_a, "<r1@ogrody-lis.pl>"))
+        env.once()
+        env.put(mail(ola, "Fwd: Banery na płot", "Ponawiam prośbę.\n\n"
+                     "---------- Forwarded message ---------\nOd: " + ola + "\n\n" + body,
+                     pdf_a, "<r2@ogrody-lis.pl>"))
+        env.put(mail(ola, "Banery na płot", body, pdf_b, "<r3@ogrody-lis.pl>"))
+        env.put(mail(ola, "Siatka na rusztowanie", body, None, "<r4@ogrody-lis.pl>"))
+        env.put(mail("Jan <jan@ogrody-lis.pl>", "Banery na płot", body, pdf_a,
+                     "<r5@ogrody-lis.pl>"))
+        env.once()
+        rows = dict(env.sql("SELECT message_id, coalesce(project_id, 0) FROM messages"))
+        self.assertEqual(rows["r2@ogrody-lis.pl"], rows["r1@ogrody-lis.pl"])
+        others = [rows["r%d@ogrody-lis.pl" % i] for i in (3, 4, 5)]
+        self.assertEqual(len(set(others + [rows["r1@ogrody-lis.pl"]])), 4, rows)
+        reason = env.sql("SELECT reason FROM messages WHERE message_id='r2@ogrody-lis.pl'")
+        self.assertEqual(reason, [("the same inquiry sent again",)])
+
     def test_website_form_answered_to_reply_to(self):
         """A website form sends From the shop's own domain with Reply-To the
         person who filled it in: that person is the client, the contact and
