@@ -62,6 +62,7 @@
  *   message/rfc822 part with base64 encoding ........ test_defect_message_base64
  *   winmail.dat (TNEF) that cannot be read .......... test_tnef_garbage
  *   text/plain alternative saying "this is HTML" .... test_defect_placeholder_plain
+ *   Exchange's ATT00001.txt / .htm text parts ....... test_defect_exchange_att_text
  *
  * Outlook's winmail.dat (application/ms-tnef) is unpacked by tnef.c, in a
  * child process; its files follow it in the attachment list.
@@ -78,6 +79,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lazyetpan.h"
 #include "lazyxml.h"
@@ -2569,6 +2571,26 @@ eml_name(struct pctx *c, const char *m, size_t n)
 	return name;
 }
 
+/* Exchange turns the text Apple Mail and iOS put after an inline image
+ * into attachments named "ATT00001.txt" / "ATT00002.htm": the rest of
+ * the person's message, not a file they sent. */
+static int
+exchange_text_part(const char *fn, const char *type)
+{
+	if (!fn || (strcmp(type, "text/plain") != 0 && strcmp(type, "text/html") != 0))
+		return 0;
+	if (strncasecmp(fn, "ATT", 3) != 0)
+		return 0;
+	size_t d = 0;
+	while (fn[3 + d] >= '0' && fn[3 + d] <= '9')
+		d++;
+	if (d < 4 || d > 6)
+		return 0;
+	const char *ext = fn + 3 + d;
+	return strcasecmp(ext, ".txt") == 0 || strcasecmp(ext, ".htm") == 0 ||
+	    strcasecmp(ext, ".html") == 0;
+}
+
 static int ent_walk(struct pctx *c, struct mailmime *e, const char *hs,
     const char *he, size_t depth, struct tacc *acc, int count_only,
     struct einfo *top);
@@ -3000,6 +3022,10 @@ leaf_walk(struct pctx *c, struct mailmime *e, const struct einfo *ei,
 	int is_att = fn != NULL ||
 	    (ei->cd.token && strcmp(ei->cd.token, "attachment") == 0) ||
 	    (strcmp(ei->type, "text/plain") != 0 && strcmp(ei->type, "text/html") != 0);
+	if (is_att && exchange_text_part(fn, ei->type)) {
+		note(c, "Exchange's %s read as the text it holds", fn);
+		is_att = 0;
+	}
 	if (!is_att || !acc) {
 		free(fn);
 		if (!acc)

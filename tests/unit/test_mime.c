@@ -1755,6 +1755,48 @@ test_defect_placeholder_plain(void **state)
 }
 
 static void
+test_defect_exchange_att_text(void **state)
+{
+	(void)state;
+	/* Apple Mail's text around a photo, as Exchange passes it on. */
+	struct mime_msg *m = parse(
+	    "From: a@firma.pl\n"
+	    "Subject: Witryna\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=b\n"
+	    "\n"
+	    "--b\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "\n"
+	    "Tak wygląda witryna:\n"
+	    "--b\n"
+	    "Content-Type: image/jpeg; name=\"IMG_0042.jpg\"\n"
+	    "Content-Disposition: attachment; filename=\"IMG_0042.jpg\"\n"
+	    "Content-Transfer-Encoding: base64\n"
+	    "\n"
+	    "/9j/4AAQ\n"
+	    "--b\n"
+	    "Content-Type: text/plain; charset=\"utf-8\"; name=\"ATT00001.txt\"\n"
+	    "Content-Disposition: attachment; filename=\"ATT00001.txt\"\n"
+	    "Content-Transfer-Encoding: base64\n"
+	    "\n"
+	    "UHJvc3rEmSBvIHd5Y2VuxJkgb2tsZWplbmlhLgo=\n"
+	    "--b\n"
+	    "Content-Type: text/plain; name=\"ATT1.txt\"\n"
+	    "Content-Disposition: attachment; filename=\"ATT1.txt\"\n"
+	    "\n"
+	    "a file\n"
+	    "--b--\n");
+	assert_non_null(strstr(m->text, "Tak wygląda witryna:"));
+	assert_non_null(strstr(m->text, "Proszę o wycenę oklejenia."));
+	assert_int_equal(m->natts, 2);
+	assert_string_equal(m->atts[0].filename, "IMG_0042.jpg");
+	assert_string_equal(m->atts[1].filename, "ATT1.txt");
+	want_note(m, "Exchange's ATT00001.txt read as the text it holds");
+	mime_msg_free(m);
+}
+
+static void
 test_defect_no_blank_line(void **state)
 {
 	(void)state;
@@ -3084,6 +3126,7 @@ main(void)
 		cmocka_unit_test(test_defect_base64_garbage),
 		cmocka_unit_test(test_defect_unknown_cte),
 		cmocka_unit_test(test_defect_placeholder_plain),
+		cmocka_unit_test(test_defect_exchange_att_text),
 		cmocka_unit_test(test_defect_no_blank_line),
 		cmocka_unit_test(test_defect_from_line),
 		cmocka_unit_test(test_defect_address_list),
