@@ -800,6 +800,26 @@ is_greeting(const char *s, const char *e, const char **cont)
 	return words <= 4;
 }
 
+/* The first non-blank line at or after p: [*s, *e), with *line counted on
+ * from its value.  0 when there is none. */
+static int
+nonblank_line(const char *p, const char **s, const char **e, int *line)
+{
+	while (*p) {
+		const char *eol = strchr(p, '\n');
+		if (!eol)
+			eol = p + strlen(p);
+		(*line)++;
+		if (!line_blank(p, eol)) {
+			*s = p;
+			*e = eol;
+			return 1;
+		}
+		p = *eol ? eol + 1 : eol;
+	}
+	return 0;
+}
+
 void
 reply_parse(const char *new_text, struct reply *out)
 {
@@ -808,47 +828,18 @@ reply_parse(const char *new_text, struct reply *out)
 	out->rest = NULL;
 	out->line = 0;
 
-	const char *p = new_text ? new_text : "";
-	const char *s = NULL, *e = NULL;
+	const char *s, *e;
 	int line = 0;
-	while (*p) {
-		const char *eol = strchr(p, '\n');
-		if (!eol)
-			eol = p + strlen(p);
-		line++;
-		if (!line_blank(p, eol)) {
-			s = p;
-			e = eol;
-			break;
-		}
-		p = *eol ? eol + 1 : eol;
-	}
-	if (!s)
+	if (!nonblank_line(new_text ? new_text : "", &s, &e, &line))
 		goto none;
 	/* A greeting first: the command follows it on the line, or on the
 	 * next non-blank one. */
 	const char *cont;
 	if (is_greeting(s, e, &cont)) {
-		if (cont < e) {
+		if (cont < e)
 			s = cont;
-		} else {
-			p = *e ? e + 1 : e;
-			s = NULL;
-			while (*p) {
-				const char *eol = strchr(p, '\n');
-				if (!eol)
-					eol = p + strlen(p);
-				line++;
-				if (!line_blank(p, eol)) {
-					s = p;
-					e = eol;
-					break;
-				}
-				p = *eol ? eol + 1 : eol;
-			}
-			if (!s)
-				goto none;
-		}
+		else if (!nonblank_line(*e ? e + 1 : e, &s, &e, &line))
+			goto none;
 	}
 
 	char w1[WORD_MAX + 1], w2[WORD_MAX + 1], both[2 * WORD_MAX + 2];
