@@ -757,7 +757,7 @@ trimmed_copy(const char *p, const char *e)
  * "Hallo Anna,", "Hi!"): a short line that opens with a greeting and ends
  * with ',' or '!', or is at most four words.  *cont is set past the first
  * comma when more follows it on the line ("Witam, zatwierdzam"), else to
- * e. */
+ * NULL (the command is on a line below). */
 #define GREETING_MAX 80
 
 static int
@@ -791,7 +791,7 @@ is_greeting(const char *s, const char *e, const char **cont)
 		*cont = comma + 1;
 		return 1;
 	}
-	*cont = e;
+	*cont = NULL;
 	if (e[-1] == ',' || e[-1] == '!')
 		return 1;
 	size_t words = 1;
@@ -836,7 +836,7 @@ reply_parse(const char *new_text, struct reply *out)
 	 * next non-blank one. */
 	const char *cont;
 	if (is_greeting(s, e, &cont)) {
-		if (cont < e)
+		if (cont)
 			s = cont;
 		else if (!nonblank_line(*e ? e + 1 : e, &s, &e, &line))
 			goto none;

@@ -460,6 +460,10 @@ test_greeting_first(void **state)
 	assert_cmd("Dzień dobry,\nZATWIERDZAM", CMD_APPROVE, "", "", 2);
 	assert_cmd("Hallo Anna,\n\nGenehmigt.", CMD_APPROVE, "", "", 3);
 	assert_cmd("Witam, zatwierdzam", CMD_APPROVE, "", "", 1);
+	/* Blanks after the greeting, CRLF line ends. */
+	assert_cmd("Dzień dobry, \nZATWIERDZAM", CMD_APPROVE, "", "", 2);
+	assert_cmd("Hallo Anna,\r\nGenehmigt", CMD_APPROVE, "", "", 2);
+	assert_cmd("Hi! \t\nDONE", CMD_DONE, "", "", 2);
 	assert_cmd("Hi!\nREJECT: too low\nsee line 2", CMD_REJECT, "too low", "see line 2", 2);
 	assert_cmd("Dzień dobry Pani Anno\nPOTWIERDZAM", CMD_CONFIRM, "", "", 2);
 	assert_cmd("Sehr geehrte Frau Nowak,\nBESTÄTIGT", CMD_CONFIRM, "", "", 2);
