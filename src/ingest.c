@@ -473,12 +473,8 @@ project_by_doc_number(struct ing *g, int client, char num[DOC_NUMBER_MAX])
 	const struct mime_msg *m = g->m;
 	char found[DOC_NUMBERS][DOC_NUMBER_MAX];
 	size_t n = doc_numbers_find(m->subject, DOC_SCAN, found, DOC_NUMBERS);
-	for (size_t i = 0; i < m->natts && n < DOC_NUMBERS; i++) {
-		char one[DOC_NUMBERS][DOC_NUMBER_MAX];
-		size_t k = doc_numbers_find(m->atts[i].filename, DOC_SCAN, one, DOC_NUMBERS - n);
-		for (size_t j = 0; j < k; j++)
-			memcpy(found[n++], one[j], DOC_NUMBER_MAX);
-	}
+	for (size_t i = 0; i < m->natts && n < DOC_NUMBERS; i++)
+		n += doc_numbers_find(m->atts[i].filename, DOC_SCAN, found + n, DOC_NUMBERS - n);
 	if (n < DOC_NUMBERS)
 		n += doc_numbers_find(m->text, DOC_SCAN, found + n, DOC_NUMBERS - n);
 	for (size_t i = 0; i < n; i++) {
@@ -515,6 +511,23 @@ project_by_doc_number(struct ing *g, int client, char num[DOC_NUMBER_MAX])
 #define RESEND_MIN 40
 #define RESEND_PROJECTS 20
 
+/* The contact with address addr and its client: 1 with both set, 0 when
+ * there is none, -1 on a database error. */
+static int
+contact_of(struct db *db, const char *addr, int64_t *contact, int64_t *client)
+{
+	struct db_stmt *q = db_q(db, "SELECT id, client_id FROM contacts WHERE email=?1", "t", addr);
+	if (!q)
+		return -1;
+	int rc = db_step(q);
+	if (rc == 1) {
+		*contact = db_int(q, 0);
+		*client = db_int(q, 1);
+	}
+	db_done(q);
+	return rc;
+}
+
 /* text without blanks and '>' quote marks, at most max bytes of it read. */
 static char *
 squeeze(const char *text, size_t max)
@@ -535,19 +548,10 @@ project_by_resend(struct ing *g)
 {
 	struct db *db = g->app->db;
 	int64_t contact = 0, client = 0;
-	struct db_stmt *q = db_q(db, "SELECT id, client_id FROM contacts WHERE email=?1", "t",
-	    g->m->from_addr);
-	if (!q)
-		return -1;
-	int rc = db_step(q);
-	if (rc == 1) {
-		contact = db_int(q, 0);
-		client = db_int(q, 1);
-	}
-	db_done(q);
+	int rc = contact_of(db, g->m->from_addr, &contact, &client);
 	if (rc != 1)
 		return rc < 0 ? -1 : 0;
-	q = db_q(db,
+	struct db_stmt *q = db_q(db,
 	    "SELECT p.id, p.title, m.id, m.body FROM projects p JOIN messages m ON m.id ="
 	    " (SELECT min(id) FROM messages WHERE project_id=p.id)"
 	    " WHERE p.client_id=?1 AND p.contact_id=?2 AND p.created>=?3"
@@ -595,15 +599,7 @@ find_client(struct ing *g, int64_t *client, int64_t *contact, int *created)
 	struct db *db = app->db;
 	const char *addr = g->m->from_addr;
 	const char *dom = domain_of(addr);
-	struct db_stmt *q = db_q(db, "SELECT id, client_id FROM contacts WHERE email=?1", "t", addr);
-	if (!q)
-		return -1;
-	int rc = db_step(q);
-	if (rc == 1) {
-		*contact = db_int(q, 0);
-		*client = db_int(q, 1);
-	}
-	db_done(q);
+	int rc = contact_of(db, addr, contact, client);
 	if (rc < 0)
 		return -1;
 	if (rc == 1)
