@@ -370,12 +370,12 @@ in_words(const char *w, size_t n, const char *const *list, size_t nlist)
 	return 0;
 }
 
-/* Letters of one language only, as UTF-8 (both cases). */
-static int
+/* Counts a letter of one language only at p, as UTF-8 (both cases). */
+static void
 letter_of(const unsigned char *p, size_t n, int *pl, int *de)
 {
 	if (n < 2)
-		return 0;
+		return;
 	unsigned c = (unsigned)p[0] << 8 | p[1];
 	switch (c) {
 	case 0xc485: case 0xc484: /* ą Ą */
@@ -387,15 +387,14 @@ letter_of(const unsigned char *p, size_t n, int *pl, int *de)
 	case 0xc487: case 0xc486: /* ć Ć */
 	case 0xc584: case 0xc583: /* ń Ń */
 		(*pl)++;
-		return 2;
+		break;
 	case 0xc3a4: case 0xc384: /* ä Ä */
 	case 0xc3b6: case 0xc396: /* ö Ö */
 	case 0xc3bc: case 0xc39c: /* ü Ü */
 	case 0xc39f:              /* ß */
 		(*de)++;
-		return 2;
+		break;
 	}
-	return 0;
 }
 
 static void
