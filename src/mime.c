@@ -63,6 +63,8 @@
  *   winmail.dat (TNEF) that cannot be read .......... test_tnef_garbage
  *   text/plain alternative saying "this is HTML" .... test_defect_placeholder_plain
  *   Exchange's ATT00001.txt / .htm text parts ....... test_defect_exchange_att_text
+ *   body as text/rtf, text/enriched, text/richtext .. test_defect_rich_text
+ *   winmail.dat the only text (RTF, Outlook) ........ test_tnef_body
  *
  * Outlook's winmail.dat (application/ms-tnef) is unpacked by tnef.c, in a
  * child process; its files follow it in the attachment list.
@@ -84,6 +86,7 @@
 #include "lazyetpan.h"
 #include "lazyxml.h"
 #include "log.h"
+#include "rtf.h"
 #include "tnef.h"
 
 /* Defaults (the same as conf/inkflow.xml) for a NULL limits pointer or a
@@ -2937,6 +2940,22 @@ pgp_clear(struct pctx *c, char *t)
 	return sb.s ? sb_steal(&sb) : xstrdup("");
 }
 
+/* Rich text some clients send as the message body: RTF (Outlook, Lotus
+ * Notes), text/enriched (Eudora, old Apple Mail), text/richtext. */
+enum rich { RICH_NONE, RICH_RTF, RICH_ENRICHED, RICH_RICHTEXT };
+
+static enum rich
+rich_type(const char *type)
+{
+	if (strcmp(type, "text/rtf") == 0)
+		return RICH_RTF;
+	if (strcmp(type, "text/enriched") == 0)
+		return RICH_ENRICHED;
+	if (strcmp(type, "text/richtext") == 0)
+		return RICH_RICHTEXT;
+	return RICH_NONE;
+}
+
 static int
 leaf_text(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
     struct tacc *acc, int as_plain)
@@ -2945,6 +2964,22 @@ leaf_text(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
 	size_t len;
 	if (decode_cte(c, ei, p, n, &data, &len) < 0)
 		return -1;
+	enum rich rich = as_plain ? RICH_NONE : rich_type(ei->type);
+	if (rich == RICH_RTF) {
+		int html = 0;
+		char *t = rtf_to_text(data, len, &html);
+		if (t) { /* else not RTF after all: read as the text it is */
+			free(data);
+			if (html) {
+				char *h = t;
+				t = mime_html_to_text(h, strlen(h));
+				free(h);
+			}
+			note(c, "text read from a text/rtf part");
+			tacc_add(acc, t, 0);
+			return 0;
+		}
+	}
 	const char *cs = plist_raw(&ei->ct, "charset");
 	int html = !as_plain && strcmp(ei->type, "text/html") == 0;
 	char sniff[48] = "";
@@ -2978,6 +3013,13 @@ leaf_text(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
 		note(c, "undeclared 8-bit text in a body part, charset guessed");
 	if (html) {
 		tacc_add(acc, u, 1);
+		return 0;
+	}
+	if (rich == RICH_ENRICHED || rich == RICH_RICHTEXT) {
+		char *t = enriched_to_text(u, strlen(u), rich == RICH_RICHTEXT);
+		free(u);
+		note(c, "text read from a %s part", ei->type);
+		tacc_add(acc, t, 0);
 		return 0;
 	}
 	char *t = pgp_clear(c, uu_extract(c, ei, text_lf(u)));
@@ -3026,6 +3068,11 @@ leaf_walk(struct pctx *c, struct mailmime *e, const struct einfo *ei,
 		note(c, "Exchange's %s read as the text it holds", fn);
 		is_att = 0;
 	}
+	/* Rich text without a file name that is not marked as an
+	 * attachment is the message's body in that format. */
+	if (is_att && !fn && rich_type(ei->type) != RICH_NONE &&
+	    !(ei->cd.token && strcmp(ei->cd.token, "attachment") == 0))
+		is_att = 0;
 	if (!is_att || !acc) {
 		free(fn);
 		if (!acc)
@@ -4166,6 +4213,15 @@ tnef_part(const struct mime_att *a)
 	    (a->filename && str_ieq(a->filename, "winmail.dat"));
 }
 
+static int
+text_blank(const char *s)
+{
+	for (; s && *s; s++)
+		if (!is_lws((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
 static void
 tnef_unpack(struct mime_msg *msg, const struct mime_limits *lim)
 {
@@ -4205,6 +4261,15 @@ tnef_unpack(struct mime_msg *msg, const struct mime_limits *lim)
 			a->data = tr.files[k].data;
 			a->len = tr.files[k].len;
 			tr.files[k].name = tr.files[k].data = NULL;
+		}
+		/* Outlook's "Rich Text" mail: the winmail.dat is the message,
+		 * with no text part beside it (or an empty one). */
+		if (tr.body && text_blank(msg->text)) {
+			free(msg->text);
+			msg->text = tr.body;
+			tr.body = NULL;
+			msg->text_from_html = strstr(tr.body_from, "HTML") != NULL;
+			msg_note(msg, "text read from winmail.dat (%s)", tr.body_from);
 		}
 		tnef_result_free(&tr);
 	}

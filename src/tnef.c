@@ -28,13 +28,18 @@
  *
  * The pipe carries, in the machine's byte order:
  *   'F' u32 codepage, u32 namelen, name, u64 datalen, data   (per file)
+ *   'B' u8 kind, u32 codepage, u64 datalen, data             (per body)
  *   'E' u64 skipped, u8 more                                 (once, last)
  * codepage is the TNEF's attOemCodepage for a PT_STRING8 or attAttachTitle
- * name, TNEF_CP_YTNEF_UTF8 for a PT_UNICODE one.
+ * name, TNEF_CP_YTNEF_UTF8 for a PT_UNICODE one.  A body is the message's
+ * own text in one of its forms: plain ('T', 'U' for libytnef's UTF-8),
+ * HTML ('H') or compressed RTF ('R', uncompressed in the parent, which
+ * does so within bounds: libytnef's DecompressRTF exits on a bad stream).
  */
 #include "tnef.h"
 
 #include "mime.h"
+#include "rtf.h"
 #include "util.h"
 
 #include <errno.h>
@@ -136,6 +141,52 @@ att_data(Attachment *a, size_t *len)
 	return NULL;
 }
 
+/* The message's text in each form the stream holds, each at most max
+ * bytes: its plain body (the MAPI property, then the TNEF attribute), its
+ * HTML, its compressed RTF. */
+static void
+child_bodies(int wfd, TNEFStruct *t, uint32_t cp, size_t max)
+{
+	uint32_t icp = cp; /* what HTML is written in: the Internet code page */
+	variableLength *v =
+	    MAPIFindProperty(&t->MapiProperties, PROP_TAG(PT_LONG, PR_INTERNET_CPID));
+	if (v != MAPI_UNDEFINED && v && v->data && v->size >= 4)
+		icp = SwapDWord(v->data, 4);
+	static const struct { ULONG tag; char kind; } pick[] = {
+		{PROP_TAG(PT_UNICODE, PR_BODY), 'U'}, {PROP_TAG(PT_STRING8, PR_BODY), 'T'},
+		{PROP_TAG(PT_BINARY, PR_BODY_HTML), 'H'}, {PROP_TAG(PT_STRING8, PR_BODY_HTML), 'H'},
+		{PROP_TAG(PT_BINARY, PR_RTF_COMPRESSED), 'R'},
+	};
+	for (size_t i = 0; i <= ARRAY_LEN(pick); i++) {
+		const BYTE *d;
+		size_t n;
+		char kind;
+		if (i == ARRAY_LEN(pick)) { /* attBody, in the OEM code page */
+			d = t->body.data;
+			n = t->body.size > 0 ? (size_t)t->body.size : 0;
+			kind = 'T';
+		} else {
+			v = MAPIFindProperty(&t->MapiProperties, pick[i].tag);
+			if (v == MAPI_UNDEFINED || !v || !v->data || v->size <= 0)
+				continue;
+			d = v->data;
+			kind = pick[i].kind;
+			/* libytnef's UTF-8: at most 3 bytes per UTF-16 unit, NUL */
+			n = kind == 'U' ? strnlen((const char *)d, (size_t)v->size / 2 * 3 + 1)
+			                : (size_t)v->size;
+		}
+		if (!d || n == 0 || n > max)
+			continue;
+		uint32_t bcp = kind == 'H' ? icp : cp;
+		uint64_t n64 = n;
+		put(wfd, "B", 1);
+		put(wfd, &kind, 1);
+		put(wfd, &bcp, sizeof(bcp));
+		put(wfd, &n64, sizeof(n64));
+		put(wfd, d, n);
+	}
+}
+
 static void
 child_limits(size_t vm_now, size_t len)
 {
@@ -203,6 +254,7 @@ child_run(int wfd, const char *data, size_t len, const struct tnef_limits *lim, 
 		nfiles++;
 		total += dlen;
 	}
+	child_bodies(wfd, &t, cp, lim->max_file);
 	TNEFFree(&t);
 	put(wfd, "E", 1);
 	put(wfd, &skipped, sizeof(skipped));
@@ -319,16 +371,128 @@ name_to_utf8(uint32_t cp, char *name, size_t n)
 	return mime_to_utf8(cs, name, n);
 }
 
+/* The message's text in the forms the child sent. */
+struct bodies {
+	char *plain; /* UTF-8 */
+	char *html;  /* UTF-8 */
+	char *rtf;   /* compressed, as sent */
+	size_t rtf_len;
+	size_t n;
+};
+
+static void
+bodies_free(struct bodies *b)
+{
+	free(b->plain);
+	free(b->html);
+	free(b->rtf);
+	memset(b, 0, sizeof(*b));
+}
+
+static int
+blank(const char *s)
+{
+	for (; s && *s; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n')
+			return 0;
+	return 1;
+}
+
+/* One 'B' record (after its tag), data[0..n) owned by the caller. */
+static void
+body_take(struct bodies *b, char kind, uint32_t cp, char *data, size_t n)
+{
+	if (kind == 'R') {
+		if (!b->rtf) {
+			b->rtf = xmalloc(n + 1);
+			memcpy(b->rtf, data, n);
+			b->rtf_len = n;
+		}
+		return;
+	}
+	char *u = name_to_utf8(kind == 'U' ? TNEF_CP_YTNEF_UTF8 : cp, data, n);
+	if (kind != 'H') { /* CRLF line ends, as Outlook writes them */
+		size_t o = 0;
+		for (size_t i = 0; u[i]; i++)
+			if (u[i] != '\r' || u[i + 1] != '\n')
+				u[o++] = u[i];
+		u[o] = '\0';
+	}
+	char **slot = kind == 'H' ? &b->html : &b->plain;
+	if (!*slot && !blank(u))
+		*slot = u;
+	else
+		free(u);
+}
+
+/* The text of the message from the best of its forms, or NULL. */
+static char *
+body_text(struct bodies *b, size_t max, const char **from)
+{
+	if (b->plain) {
+		*from = "plain text";
+		char *t = b->plain;
+		b->plain = NULL;
+		return t;
+	}
+	if (b->html) {
+		char *t = mime_html_to_text(b->html, strlen(b->html));
+		*from = "HTML";
+		if (!blank(t))
+			return t;
+		free(t);
+	}
+	char *rtf;
+	size_t len;
+	if (!b->rtf || rtf_decompress((const unsigned char *)b->rtf, b->rtf_len, max, &rtf, &len) < 0)
+		return NULL;
+	int html = 0;
+	char *t = rtf_to_text(rtf, len, &html);
+	free(rtf);
+	if (t && html) {
+		char *h = t;
+		t = mime_html_to_text(h, strlen(h));
+		free(h);
+	}
+	*from = html ? "HTML in RTF" : "RTF";
+	if (t && !blank(t))
+		return t;
+	free(t);
+	return NULL;
+}
+
 /* Reads the child's answer into out: 0, or -1 with why. */
 static int
 read_answer(int fd, const struct tnef_limits *lim, int64_t deadline, struct tnef_result *out,
-    char *why, size_t whylen)
+    struct bodies *bodies, char *why, size_t whylen)
 {
 	size_t total = 0;
 	for (;;) {
 		char tag;
 		if (rd(fd, &tag, 1, deadline, why, whylen) < 0)
 			return -1;
+		if (tag == 'B') {
+			char kind;
+			uint32_t cp;
+			uint64_t blen;
+			if (rd(fd, &kind, 1, deadline, why, whylen) < 0 ||
+			    rd(fd, &cp, sizeof(cp), deadline, why, whylen) < 0 ||
+			    rd(fd, &blen, sizeof(blen), deadline, why, whylen) < 0)
+				return -1;
+			if (blen > lim->max_file || ++bodies->n > 8 || !kind || !strchr("TUHR", kind)) {
+				snprintf(why, whylen, "malformed decoder answer");
+				return -1;
+			}
+			char *data = xmalloc((size_t)blen + 1);
+			if (rd(fd, data, (size_t)blen, deadline, why, whylen) < 0) {
+				free(data);
+				return -1;
+			}
+			data[blen] = '\0';
+			body_take(bodies, kind, cp, data, (size_t)blen);
+			free(data);
+			continue;
+		}
 		if (tag == 'E') {
 			uint64_t skipped;
 			uint8_t more;
@@ -421,7 +585,8 @@ tnef_extract(const char *data, size_t len, const struct tnef_limits *lim,
 	}
 	close(p[1]);
 	int64_t deadline = mono_ms() + TNEF_DEADLINE_MS;
-	int r = read_answer(p[0], lim, deadline, out, why, whylen);
+	struct bodies bodies = {0};
+	int r = read_answer(p[0], lim, deadline, out, &bodies, why, whylen);
 	close(p[0]);
 	/* The child exits as soon as its answer is written; one that has
 	 * not by the deadline (or whose answer was refused) is killed. */
@@ -458,9 +623,12 @@ tnef_extract(const char *data, size_t len, const struct tnef_limits *lim,
 	else if (r < 0 && reaped && WIFEXITED(status) && WEXITSTATUS(status) == CHILD_NOPARSE)
 		snprintf(why, whylen, "libytnef cannot parse it");
 	if (r < 0) {
+		bodies_free(&bodies);
 		tnef_result_free(out);
 		return -1;
 	}
+	out->body = body_text(&bodies, lim->max_file, &out->body_from);
+	bodies_free(&bodies);
 	return 0;
 }
 
@@ -474,5 +642,6 @@ tnef_result_free(struct tnef_result *r)
 		free(r->files[i].data);
 	}
 	free(r->files);
+	free(r->body);
 	memset(r, 0, sizeof(*r));
 }

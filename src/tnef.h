@@ -27,17 +27,21 @@ struct tnef_result {
 	size_t n;
 	size_t skipped;   /* files left out for max_file or max_total */
 	int more;         /* the stream holds more than max_files files */
+	char *body;       /* the message's own text (UTF-8, from its plain,
+	                   * HTML or RTF body), NULL when it has none */
+	const char *body_from; /* "plain text", "HTML", "RTF", "HTML in RTF" */
 };
 
 /* 1 when data[0..len) starts with the TNEF signature. */
 int tnef_is_stream(const char *data, size_t len);
 
 /* Read the attachments of the TNEF stream data[0..len) (files with data:
- * embedded Outlook items and the message body are left out).  Returns 0 and
- * fills *out (free with tnef_result_free), or -1 with a one-line reason in
- * why ("not a TNEF stream", "decoder killed by signal 11", ...) and *out
- * empty.  Forks: the child parses with stdout and stderr on /dev/null and
- * limited memory and CPU time; the parent waits at most a few seconds. */
+ * embedded Outlook items are left out) and the message's own text.
+ * Returns 0 and fills *out (free with tnef_result_free), or -1 with a
+ * one-line reason in why ("not a TNEF stream", "decoder killed by signal
+ * 11", ...) and *out empty.  Forks: the child parses with stdout and
+ * stderr on /dev/null and limited memory and CPU time; the parent waits at
+ * most a few seconds. */
 int tnef_extract(const char *data, size_t len, const struct tnef_limits *lim,
     struct tnef_result *out, char *why, size_t whylen);
 void tnef_result_free(struct tnef_result *r);

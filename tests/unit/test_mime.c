@@ -1797,6 +1797,89 @@ test_defect_exchange_att_text(void **state)
 }
 
 static void
+test_defect_rich_text(void **state)
+{
+	(void)state;
+	/* Lotus Notes / Outlook: the body as text/rtf, nothing beside it */
+	struct mime_msg *m = parse(
+	    "From: a@firma.pl\n"
+	    "Subject: Zapytanie\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: text/rtf\n"
+	    "\n"
+	    "{\\rtf1\\ansi\\ansicpg1250{\\fonttbl{\\f0\\fcharset238 Arial;}}\\f0\n"
+	    "Prosz\\'ea o wycen\\'ea 300 plakat\\'f3w B1.\\par}\n");
+	assert_string_equal(m->text, "Proszę o wycenę 300 plakatów B1.");
+	assert_int_equal(m->natts, 0);
+	want_note(m, "text read from a text/rtf part");
+	mime_msg_free(m);
+
+	/* text/enriched beside text/plain: the plain one is the body */
+	m = parse(
+	    "From: a@firma.de\n"
+	    "Subject: Anfrage\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/alternative; boundary=b\n"
+	    "\n"
+	    "--b\n"
+	    "Content-Type: text/plain; charset=iso-8859-1\n"
+	    "Content-Transfer-Encoding: quoted-printable\n"
+	    "\n"
+	    "Bitte um ein Angebot f=FCr 200 Plakate.\n"
+	    "--b\n"
+	    "Content-Type: text/enriched; charset=iso-8859-1\n"
+	    "Content-Transfer-Encoding: quoted-printable\n"
+	    "\n"
+	    "<bold>Bitte</bold> um ein Angebot f=FCr 200 Plakate.\n"
+	    "--b--\n");
+	assert_string_equal(m->text, "Bitte um ein Angebot für 200 Plakate.");
+	mime_msg_free(m);
+
+	/* text/enriched alone, Latin-1 */
+	m = parse(
+	    "From: a@firma.de\n"
+	    "Subject: Anfrage\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: text/enriched; charset=iso-8859-1\n"
+	    "Content-Transfer-Encoding: quoted-printable\n"
+	    "\n"
+	    "<bold>Guten Tag,</bold>\n"
+	    "\n"
+	    "bitte um ein Angebot f=FCr\n"
+	    "200 Plakate.\n");
+	assert_string_equal(m->text, "Guten Tag,\nbitte um ein Angebot für 200 Plakate.");
+	want_note(m, "text read from a text/enriched part");
+	mime_msg_free(m);
+
+	/* an RTF file sent as a file stays a file */
+	m = parse(
+	    "From: a@firma.pl\n"
+	    "Subject: Tekst\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=b\n"
+	    "\n"
+	    "--b\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "\n"
+	    "Tekst ulotki w załączniku.\n"
+	    "--b\n"
+	    "Content-Type: text/rtf; name=\"ulotka.rtf\"\n"
+	    "Content-Disposition: attachment; filename=\"ulotka.rtf\"\n"
+	    "\n"
+	    "{\\rtf1 Tekst}\n"
+	    "--b\n"
+	    "Content-Type: text/rtf\n"
+	    "Content-Disposition: attachment\n"
+	    "\n"
+	    "{\\rtf1 Inny}\n"
+	    "--b--\n");
+	assert_string_equal(m->text, "Tekst ulotki w załączniku.");
+	assert_int_equal(m->natts, 2);
+	assert_string_equal(m->atts[0].filename, "ulotka.rtf");
+	mime_msg_free(m);
+}
+
+static void
 test_defect_no_blank_line(void **state)
 {
 	(void)state;
@@ -2833,6 +2916,35 @@ tnef_begin(struct sbuf *sb, uint32_t codepage)
 	sb_free(&cp);
 }
 
+/* utf8 as UTF-16LE with a terminating NUL unit. */
+static void
+utf16le(struct sbuf *u, const char *utf8)
+{
+	const unsigned char *s = (const unsigned char *)utf8;
+	while (*s) {
+		uint32_t c;
+		if (*s < 0x80)
+			c = *s++;
+		else if (*s < 0xe0) {
+			c = ((s[0] & 0x1fu) << 6) | (s[1] & 0x3fu);
+			s += 2;
+		} else if (*s < 0xf0) {
+			c = ((s[0] & 0x0fu) << 12) | ((s[1] & 0x3fu) << 6) | (s[2] & 0x3fu);
+			s += 3;
+		} else {
+			c = ((s[0] & 0x07u) << 18) | ((s[1] & 0x3fu) << 12) |
+			    ((s[2] & 0x3fu) << 6) | (s[3] & 0x3fu);
+			s += 4;
+		}
+		if (c >= 0x10000) {
+			le16(u, 0xd800 + ((c - 0x10000) >> 10));
+			le16(u, 0xdc00 + ((c - 0x10000) & 0x3ff));
+		} else
+			le16(u, c);
+	}
+	le16(u, 0);
+}
+
 /* One attachment: title (8-bit, in the stream's code page) and, when
  * long_utf8 is given, PR_ATTACH_LONG_FILENAME as PT_UNICODE (UTF-16LE
  * written from the UTF-8 here). */
@@ -2852,29 +2964,7 @@ tnef_file(struct sbuf *sb, const char *title, const char *long_utf8, const void 
 	tnef_attr(sb, T_LVL_ATT, T_ATT_DATA, data, n);
 	if (long_utf8) {
 		struct sbuf u = {0};
-		const unsigned char *s = (const unsigned char *)long_utf8;
-		while (*s) {
-			uint32_t c;
-			if (*s < 0x80)
-				c = *s++;
-			else if (*s < 0xe0) {
-				c = ((s[0] & 0x1fu) << 6) | (s[1] & 0x3fu);
-				s += 2;
-			} else if (*s < 0xf0) {
-				c = ((s[0] & 0x0fu) << 12) | ((s[1] & 0x3fu) << 6) | (s[2] & 0x3fu);
-				s += 3;
-			} else {
-				c = ((s[0] & 0x07u) << 18) | ((s[1] & 0x3fu) << 12) |
-				    ((s[2] & 0x3fu) << 6) | (s[3] & 0x3fu);
-				s += 4;
-			}
-			if (c >= 0x10000) {
-				le16(&u, 0xd800 + ((c - 0x10000) >> 10));
-				le16(&u, 0xdc00 + ((c - 0x10000) & 0x3ff));
-			} else
-				le16(&u, c);
-		}
-		le16(&u, 0);
+		utf16le(&u, long_utf8);
 		struct sbuf mp = {0};
 		le32(&mp, 1); /* properties */
 		le32(&mp, (T_PR_ATTACH_LONG_FILENAME << 16) | T_PT_UNICODE);
@@ -2887,6 +2977,70 @@ tnef_file(struct sbuf *sb, const char *title, const char *long_utf8, const void 
 		sb_free(&mp);
 		sb_free(&u);
 	}
+}
+
+/* A message-level MAPI property of a variable type (PT_BINARY,
+ * PT_STRING8, PT_UNICODE): what carries the body of Outlook's "Rich Text"
+ * mail (PR_RTF_COMPRESSED, PR_BODY, PR_HTML). */
+#define T_ATT_MSG_MAPI 0x00069003u
+#define T_PT_BINARY 0x0102u
+#define T_PR_BODY 0x1000u
+#define T_PR_RTF_COMPRESSED 0x1009u
+#define T_PR_HTML 0x1013u
+
+struct tprop {
+	unsigned type, id;
+	const void *data;
+	size_t n;
+};
+
+/* The message's MAPI properties, in one attribute as Outlook writes them. */
+static void
+tnef_msg_props(struct sbuf *sb, const struct tprop *p, size_t n)
+{
+	struct sbuf mp = {0};
+	le32(&mp, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		le32(&mp, (p[i].id << 16) | p[i].type);
+		le32(&mp, 1);
+		le32(&mp, (uint32_t)p[i].n);
+		sb_add(&mp, p[i].data, p[i].n);
+		while (mp.len % 4)
+			sb_addc(&mp, 0);
+	}
+	tnef_attr(sb, T_LVL_MSG, T_ATT_MSG_MAPI, mp.s, mp.len);
+	sb_free(&mp);
+}
+
+/* RTF in the compressed-RTF container, stored without compression. */
+static void
+rtf_stored(struct sbuf *c, const char *rtf)
+{
+	le32(c, (uint32_t)(strlen(rtf) + 12));
+	le32(c, (uint32_t)strlen(rtf));
+	sb_add(c, "MELA", 4);
+	le32(c, 0);
+	sb_adds(c, rtf);
+}
+
+/* A message that is only data[0..n) as winmail.dat, as Outlook sends
+ * "Rich Text" mail when the recipient is marked for it. */
+static char *
+tnef_only_mail(const char *data, size_t n, size_t *len)
+{
+	struct sbuf sb = {0};
+	sb_adds(&sb, "From: Jan Kowalski <jan@firma.pl>\r\n"
+	    "Subject: Zapytanie\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: application/ms-tnef; name=\"winmail.dat\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n"
+	    "\r\n");
+	char *b64 = compose_base64(data, n);
+	for (const char *c = b64; *c; c++)
+		sb_adds(&sb, *c == '\n' ? "\r\n" : (char[2]){*c, '\0'});
+	free(b64);
+	*len = sb.len;
+	return sb_steal(&sb);
 }
 
 /* A message whose second part is data[0..n) as winmail.dat in base64. */
@@ -3076,6 +3230,104 @@ test_tnef_file_cap(void **state)
 	sb_free(&t);
 }
 
+static void
+test_tnef_body(void **state)
+{
+	(void)state;
+	static const char RTF[] =
+	    "{\\rtf1\\ansi\\ansicpg1250\\deff0{\\fonttbl{\\f0\\fswiss\\fcharset238 Arial;}}"
+	    "\\f0\\fs20 Dzie\\'f1 dobry,\\par\\par prosz\\'ea o wycen\\'ea 500 ulotek A5."
+	    "\\par Jan\\par}";
+	struct sbuf t = {0};
+	size_t len;
+	struct mime_msg *m;
+	char reason[256];
+
+	/* RTF only, the stream the whole message, a file beside it */
+	struct sbuf c = {0};
+	rtf_stored(&c, RTF);
+	tnef_begin(&t, 1250);
+	tnef_msg_props(&t, &(struct tprop){T_PT_BINARY, T_PR_RTF_COMPRESSED, c.s, c.len}, 1);
+	sb_free(&c);
+	tnef_file(&t, "ULOTKA.PDF", "ulotka.pdf", T_PDF, sizeof(T_PDF) - 1);
+	char *raw = tnef_only_mail(t.s, t.len, &len);
+	assert_int_equal(mime_parse(raw, len, NULL, &m, reason, sizeof(reason)), 0);
+	assert_string_equal(m->text, "Dzień dobry,\n\nproszę o wycenę 500 ulotek A5.\nJan");
+	assert_int_equal(m->text_from_html, 0);
+	want_note(m, "text read from winmail.dat (RTF)");
+	assert_int_equal(m->natts, 2);
+	assert_string_equal(m->atts[1].filename, "ulotka.pdf");
+	mime_msg_free(m);
+	free(raw);
+
+	/* a text part beside it says it all: the RTF is not read into it */
+	raw = tnef_mail("application/ms-tnef", t.s, t.len, &len);
+	assert_int_equal(mime_parse(raw, len, NULL, &m, reason, sizeof(reason)), 0);
+	assert_string_equal(m->text, "W załączniku zamówienie.");
+	mime_msg_free(m);
+	free(raw);
+	sb_free(&t);
+
+	/* the plain body (UTF-16) wins over the RTF */
+	struct sbuf u = {0};
+	utf16le(&u, "Guten Tag,\r\nwir bitten um ein Angebot für 200 Plakate.\r\n");
+	rtf_stored(&c, "{\\rtf1 nicht dieser Text}");
+	tnef_begin(&t, 1252);
+	struct tprop both[] = {{T_PT_UNICODE, T_PR_BODY, u.s, u.len},
+	    {T_PT_BINARY, T_PR_RTF_COMPRESSED, c.s, c.len}};
+	tnef_msg_props(&t, both, 2);
+	sb_free(&u);
+	sb_free(&c);
+	raw = tnef_only_mail(t.s, t.len, &len);
+	assert_int_equal(mime_parse(raw, len, NULL, &m, reason, sizeof(reason)), 0);
+	assert_string_equal(m->text, "Guten Tag,\nwir bitten um ein Angebot für 200 Plakate.\n");
+	want_note(m, "text read from winmail.dat (plain text)");
+	mime_msg_free(m);
+	free(raw);
+	sb_free(&t);
+
+	/* HTML Outlook wrapped in RTF */
+	rtf_stored(&c, "{\\rtf1\\ansi\\ansicpg1250\\fromhtml1 {\\*\\htmltag19 <html>}"
+	    "{\\*\\htmltag50 <body>}\\htmlrtf {\\htmlrtf0 Zatwierdzam"
+	    "{\\*\\htmltag116 <br>}\\htmlrtf \\line \\htmlrtf0 Anna Nowak\\htmlrtf }"
+	    "\\htmlrtf0 {\\*\\htmltag58 </body>}{\\*\\htmltag27 </html>}}");
+	tnef_begin(&t, 1250);
+	tnef_msg_props(&t, &(struct tprop){T_PT_BINARY, T_PR_RTF_COMPRESSED, c.s, c.len}, 1);
+	sb_free(&c);
+	raw = tnef_only_mail(t.s, t.len, &len);
+	assert_int_equal(mime_parse(raw, len, NULL, &m, reason, sizeof(reason)), 0);
+	assert_string_equal(m->text, "Zatwierdzam\nAnna Nowak");
+	assert_int_equal(m->text_from_html, 1);
+	want_note(m, "text read from winmail.dat (HTML in RTF)");
+	mime_msg_free(m);
+	free(raw);
+	sb_free(&t);
+
+	/* compressed: MS-OXRTFCP's own example */
+	static const unsigned char LZFU[] =
+	    "-\0\0\0+\0\0\0LZFu\xf1\xc5\xc7\xa7\x03\0\n\0rcpg125B2\n\xf3 hel\t\0 bw\x05\xb0"
+	    "ld}\n\x80\x0f\xa0";
+	tnef_begin(&t, 1252);
+	tnef_msg_props(&t, &(struct tprop){T_PT_BINARY, T_PR_RTF_COMPRESSED, LZFU, sizeof(LZFU) - 1}, 1);
+	raw = tnef_only_mail(t.s, t.len, &len);
+	assert_int_equal(mime_parse(raw, len, NULL, &m, reason, sizeof(reason)), 0);
+	assert_string_equal(m->text, "hello world");
+	mime_msg_free(m);
+	free(raw);
+	sb_free(&t);
+
+	/* a broken compressed stream: no text, the message still read */
+	static const unsigned char BAD[] = "\x30\0\0\0\xff\xff\0\0LZFu\0\0\0\0\xff\xff\xff";
+	tnef_begin(&t, 1252);
+	tnef_msg_props(&t, &(struct tprop){T_PT_BINARY, T_PR_RTF_COMPRESSED, BAD, sizeof(BAD) - 1}, 1);
+	raw = tnef_only_mail(t.s, t.len, &len);
+	assert_int_equal(mime_parse(raw, len, NULL, &m, reason, sizeof(reason)), 0);
+	assert_string_equal(m->text, "");
+	mime_msg_free(m);
+	free(raw);
+	sb_free(&t);
+}
+
 int
 main(void)
 {
@@ -3114,6 +3366,7 @@ main(void)
 		cmocka_unit_test(test_tnef_unpack),
 		cmocka_unit_test(test_tnef_garbage),
 		cmocka_unit_test(test_tnef_file_cap),
+		cmocka_unit_test(test_tnef_body),
 		cmocka_unit_test(test_attachment_rules),
 		cmocka_unit_test(test_format_flowed),
 		cmocka_unit_test(test_html_to_text),
@@ -3127,6 +3380,7 @@ main(void)
 		cmocka_unit_test(test_defect_unknown_cte),
 		cmocka_unit_test(test_defect_placeholder_plain),
 		cmocka_unit_test(test_defect_exchange_att_text),
+		cmocka_unit_test(test_defect_rich_text),
 		cmocka_unit_test(test_defect_no_blank_line),
 		cmocka_unit_test(test_defect_from_line),
 		cmocka_unit_test(test_defect_address_list),
