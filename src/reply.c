@@ -756,8 +756,9 @@ trimmed_copy(const char *p, const char *e)
 /* A greeting people type out of habit before the command ("Dzień dobry,",
  * "Hallo Anna,", "Hi!"): a short line that opens with a greeting and ends
  * with ',' or '!', or is at most four words.  *cont is set past the first
- * comma when more follows it on the line ("Witam, zatwierdzam"), else to
- * NULL (the command is on a line below). */
+ * comma when more follows it on the line ("Witam, zatwierdzam"; the
+ * caller passes over a form of address there), else to NULL (the command
+ * is on a line below). */
 #define GREETING_MAX 80
 
 static int
@@ -800,6 +801,50 @@ is_greeting(const char *s, const char *e, const char **cont)
 	return words <= 4;
 }
 
+/* A capital letter at p (ASCII, or a Polish or German one in UTF-8). */
+static int
+capital(const char *p, const char *e)
+{
+	static const char *const upper[] = {"Ą", "Ć", "Ę", "Ł", "Ń", "Ó", "Ś", "Ź", "Ż", "Ä",
+	    "Ö", "Ü"};
+	if (p < e && *p >= 'A' && *p <= 'Z')
+		return 1;
+	for (size_t i = 0; i < ARRAY_LEN(upper); i++)
+		if (e - p >= 2 && memcmp(p, upper[i], 2) == 0)
+			return 1;
+	return 0;
+}
+
+/* After a greeting's comma, the person greeted ("Dzień dobry, Pani Anno,
+ * zatwierdzam", "Hallo, Frau Nowak, genehmigt"): one to three words before
+ * another comma with more after it on the line, each capitalised or the
+ * first a form of address, none a command.  Returns the position after
+ * that comma, or NULL when [p, e) does not open with one. */
+static const char *
+address_form(const char *p, const char *e)
+{
+	static const char *const forms[] = {"pani", "panie", "pan", "panstwo", "frau", "herr",
+	    "liebe", "lieber", "dear", "mr", "mrs", "ms"};
+	const char *comma = memchr(p, ',', (size_t)(e - p));
+	if (!comma || line_blank(comma + 1, e))
+		return NULL;
+	size_t words = 0;
+	for (const char *q = skip_ws(p, comma); q < comma; q = skip_ws(q, comma)) {
+		char w[WORD_MAX + 1];
+		size_t n;
+		const char *we = next_word(q, comma, w, &n);
+		if (!we || n == 0 || ++words > 3 || cmd_lookup(w, n) != CMD_NONE)
+			return NULL;
+		int form = 0;
+		for (size_t i = 0; i < ARRAY_LEN(forms) && words == 1; i++)
+			form |= strlen(forms[i]) == n && memcmp(forms[i], w, n) == 0;
+		if (!form && !capital(q, comma))
+			return NULL;
+		q = we;
+	}
+	return words ? comma + 1 : NULL;
+}
+
 /* The first non-blank line at or after p: [*s, *e), with *line counted on
  * from its value.  0 when there is none. */
 static int
@@ -836,8 +881,11 @@ reply_parse(const char *new_text, struct reply *out)
 	 * next non-blank one. */
 	const char *cont;
 	if (is_greeting(s, e, &cont)) {
-		if (cont)
+		if (cont) {
+			for (const char *after; (after = address_form(cont, e));)
+				cont = after;
 			s = cont;
+		}
 		else if (!nonblank_line(*e ? e + 1 : e, &s, &e, &line))
 			goto none;
 	}

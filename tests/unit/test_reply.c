@@ -467,6 +467,16 @@ test_greeting_first(void **state)
 	assert_cmd("Hi!\nREJECT: too low\nsee line 2", CMD_REJECT, "too low", "see line 2", 2);
 	assert_cmd("Dzień dobry Pani Anno\nPOTWIERDZAM", CMD_CONFIRM, "", "", 2);
 	assert_cmd("Sehr geehrte Frau Nowak,\nBESTÄTIGT", CMD_CONFIRM, "", "", 2);
+	/* The person greeted between commas. */
+	assert_cmd("Dzień dobry, Pani Anno, zatwierdzam", CMD_APPROVE, "", "", 1);
+	assert_cmd("Hallo, Frau Nowak, GENEHMIGT", CMD_APPROVE, "", "", 1);
+	assert_cmd("Witam, Panie Tomku, odrzucam: za drogo", CMD_REJECT, "za drogo", "", 1);
+	assert_cmd("Dzień dobry, Łukasz, Żaneta, zatwierdzam", CMD_APPROVE, "", "", 1);
+	/* Not a form of address: lower case, a command, too many words. */
+	assert_cmd("Dzień dobry, proszę o zmianę, zatwierdzam", CMD_NONE, "", "", 0);
+	assert_cmd("Hallo Anna, genehmigt, danke", CMD_APPROVE, "danke", "", 1);
+	assert_cmd("Dzień dobry, Pani Anno Nowak Kowalska, zatwierdzam", CMD_NONE, "", "", 0);
+	assert_cmd("Dzień dobry, Pani Anno,", CMD_NONE, "", "", 0);
 	/* Only the one line after the greeting. */
 	assert_cmd("Dzień dobry,\nproszę o zmianę\nZATWIERDZAM", CMD_NONE, "", "", 0);
 	assert_cmd("Dzień dobry, proszę o zmianę ceny.\nZATWIERDZAM", CMD_NONE, "", "", 0);
