@@ -63,6 +63,7 @@ struct ing {
 	char **spills;            /* files of attachments decoded to disk */
 	size_t nspills;
 	char lib_error[256];      /* set when the MIME parser could not be loaded */
+	const char *src_path;     /* the source's own file (a Maildir message), or NULL */
 	const struct cfg_user *forwarded_by; /* staff member who forwarded this inquiry,
 	                                      * or a client's file to a project */
 };
@@ -1829,6 +1830,34 @@ stage_file(struct app *app, struct stage *sg, size_t owner, const char *rel, con
 	return 0;
 }
 
+/* The raw message as a second name of the source's own file (a Maildir
+ * message: never changed in place, only renamed or removed), so that its
+ * bytes are not written again.  0 when linked or already there, -1 when
+ * not possible (another file system, a file of another user, the file
+ * renamed meanwhile): then it is copied. */
+static int
+stage_link(struct app *app, struct stage *sg, size_t owner, const char *rel, const char *src,
+    size_t len)
+{
+	char *path;
+	int r = stage_target(app, sg, rel, len, 1, &path);
+	if (r != 0)
+		return r > 0 ? 0 : -1;
+	char rnd[17];
+	random_hex(rnd, 8);
+	char *tmp = xasprintf("%s.tmp-%s", path, rnd);
+	struct stat st;
+	/* The same size as read: the same file, not one put in its place. */
+	if (link(src, tmp) < 0 || stat(tmp, &st) < 0 || (size_t)st.st_size != len) {
+		unlink(tmp);
+		free(tmp);
+		free(path);
+		return -1;
+	}
+	stage_add(sg, tmp, path, owner);
+	return 0;
+}
+
 /* An attachment already decoded to a file (spill_att): that file becomes
  * rel at the barrier, unless rel is there already. */
 static int
@@ -1849,7 +1878,10 @@ stage_message(struct ing *g, struct stage *sg, size_t owner)
 {
 	char raw_rel[96];
 	snprintf(raw_rel, sizeof(raw_rel), "raw/%.2s/%s.eml", g->raw_sha, g->raw_sha);
-	if (stage_file(g->app, sg, owner, raw_rel, g->raw, g->len, g->mapped) < 0 || !g->m)
+	if ((!g->src_path || stage_link(g->app, sg, owner, raw_rel, g->src_path, g->len) < 0) &&
+	    stage_file(g->app, sg, owner, raw_rel, g->raw, g->len, g->mapped) < 0)
+		return;
+	if (!g->m)
 		return;
 	if (!g->att_sha)
 		g->att_sha = xcalloc(g->m->natts ? g->m->natts : 1, sizeof(*g->att_sha));
@@ -1962,7 +1994,8 @@ ingest_stage(struct app *app, const char *source, struct ingest_input *v, size_t
 			v[i].len = len;
 		}
 		*g = (struct ing){.app = app, .source = source, .source_key = v[i].source_key,
-		    .raw = v[i].raw, .len = v[i].len, .res = &v[i].res, .mapped = v[i].mapped};
+		    .raw = v[i].raw, .len = v[i].len, .res = &v[i].res, .mapped = v[i].mapped,
+		    .src_path = v[i].path};
 		ing_parse(g);
 		/* A twin by content in this batch stages nothing: the earlier
 		 * one's files are its files. */

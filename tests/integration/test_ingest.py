@@ -187,6 +187,16 @@ class SampleInbox(unittest.TestCase):
             with open(os.path.join(self.env.data, path), "rb") as f:
                 self.assertEqual(hashlib.sha256(f.read()).hexdigest(), sha)
 
+    def test_raw_is_the_maildir_file_not_a_copy(self):
+        # The Maildir is on the data directory's file system: each stored
+        # message is a second name of the message file, not written again.
+        stored = {os.stat(os.path.join(self.env.data, p)).st_ino
+                  for (p,) in self.env.sql("SELECT raw_path FROM messages")}
+        cur = os.path.join(self.env.inbox, "cur")
+        inbox = {os.stat(os.path.join(cur, n)).st_ino for n in os.listdir(cur)}
+        self.assertTrue(inbox)
+        self.assertLessEqual(inbox, stored)
+
 
 class Behaviour(unittest.TestCase):
     def setUp(self):
