@@ -1143,12 +1143,41 @@ read_password(struct rd *r, xmlNode *n)
 
 static const char *const tls_words[] = {"imaps", "smtps", "starttls", "none", NULL};
 
+/* How a mail account signs in: auth="password" (password= or
+ * password-file=) or auth="oauth2" (token-command=, see oauth.h).  Fills
+ * *password or *token_command. */
+static void
+read_sign_in(struct rd *r, xmlNode *n, char **password, char **token_command)
+{
+	static const char *const modes[] = {"password", "oauth2", NULL};
+	char *auth = attr_word(r, n, "auth", modes, OPT);
+	int oauth = auth && strcmp(auth, "oauth2") == 0;
+	free(auth);
+	char *cmd = attr(r, n, "token-command", OPT);
+	if (!oauth) {
+		if (cmd)
+			rd_err(r, n, "<%s> token-command: only with auth=\"oauth2\"", ename(n));
+		free(cmd);
+		*password = read_password(r, n);
+		if (!*password)
+			rd_err(r, n, "<%s>: missing attribute \"password\" or \"password-file\"",
+			    ename(n));
+		return;
+	}
+	if (has_value(n, "password") || has_value(n, "password-file"))
+		rd_err(r, n, "<%s> auth=\"oauth2\": give token-command, not a password", ename(n));
+	if (!cmd || !*cmd)
+		rd_err(r, n, "<%s> auth=\"oauth2\" needs token-command=\"COMMAND\" (it prints an "
+		    "access token)", ename(n));
+	*token_command = cmd;
+}
+
 static void
 read_source_imap(struct rd *r, xmlNode *n, struct config *c)
 {
-	static const char *const at[] = {"type", "host", "port", "tls", "user", "password",
-	    "password-file", "ca-file", "mailboxes", "after", "move-to", "idle", "poll",
-	    "timeout", NULL};
+	static const char *const at[] = {"type", "host", "port", "tls", "user", "auth",
+	    "password", "password-file", "token-command", "ca-file", "mailboxes", "after",
+	    "move-to", "idle", "poll", "timeout", NULL};
 	static const char *const after[] = {"seen", "move", "delete", NULL};
 	static const char *const yesno[] = {"yes", "no", NULL};
 	check_attrs(r, n, at);
@@ -1167,9 +1196,7 @@ read_source_imap(struct rd *r, xmlNode *n, struct config *c)
 	free(tls);
 	m->port = attr_int(r, n, "port", 1, 65535, m->tls == IMAP_TLS_IMAPS ? 993 : 143);
 	m->user = attr(r, n, "user", REQ);
-	m->password = read_password(r, n);
-	if (!m->password)
-		rd_err(r, n, "<source>: missing attribute \"password\" or \"password-file\"");
+	read_sign_in(r, n, &m->password, &m->token_command);
 	m->ca_file = attr_path(r, n, "ca-file", OPT);
 	if (m->ca_file && access(m->ca_file, R_OK) < 0)
 		rd_err(r, n, "<source> ca-file: cannot read %s: %s", m->ca_file, strerror(errno));
@@ -1202,8 +1229,9 @@ read_source_imap(struct rd *r, xmlNode *n, struct config *c)
 static void
 read_outbox_smtp(struct rd *r, xmlNode *n, struct config *c)
 {
-	static const char *const at[] = {"type", "host", "port", "tls", "user", "password",
-	    "password-file", "ca-file", "envelope-from", "helo", "timeout", NULL};
+	static const char *const at[] = {"type", "host", "port", "tls", "user", "auth",
+	    "password", "password-file", "token-command", "ca-file", "envelope-from", "helo",
+	    "timeout", NULL};
 	check_attrs(r, n, at);
 	struct smtp_conf *m = xcalloc(1, sizeof(*m));
 	c->smtp = m;
@@ -1220,11 +1248,10 @@ read_outbox_smtp(struct rd *r, xmlNode *n, struct config *c)
 	free(tls);
 	m->port = attr_int(r, n, "port", 1, 65535, m->tls == SMTP_TLS_SMTPS ? 465 : 587);
 	m->user = attr(r, n, "user", OPT);
-	if (m->user) {
-		m->password = read_password(r, n);
-		if (!m->password)
-			rd_err(r, n, "<outbox>: user= needs password= or password-file=");
-	}
+	if (m->user)
+		read_sign_in(r, n, &m->password, &m->token_command);
+	else if (has_value(n, "auth") || has_value(n, "token-command"))
+		rd_err(r, n, "<outbox>: auth= and token-command= need user=");
 	m->ca_file = attr_path(r, n, "ca-file", OPT);
 	if (m->ca_file && access(m->ca_file, R_OK) < 0)
 		rd_err(r, n, "<outbox> ca-file: cannot read %s: %s", m->ca_file, strerror(errno));
@@ -2688,6 +2715,7 @@ config_free(struct config *cfg)
 		free(m->host);
 		free(m->user);
 		free(m->password);
+		free(m->token_command);
 		free(m->ca_file);
 		for (size_t i = 0; i < m->nmailboxes; i++)
 			free(m->mailboxes[i]);
@@ -2700,6 +2728,7 @@ config_free(struct config *cfg)
 		free(m->host);
 		free(m->user);
 		free(m->password);
+		free(m->token_command);
 		free(m->ca_file);
 		free(m->envelope_from);
 		free(m->helo);

@@ -53,6 +53,7 @@
 
 #include "lazyetpan.h"
 #include "log.h"
+#include "oauth.h"
 #include "util.h"
 
 /* Bytes one response may hold, literals included, for everything but a
@@ -916,34 +917,29 @@ caps_fetch(struct imap_conn *ic, char *err, size_t errlen)
 	return IMAP_OK;
 }
 
-/* AUTHENTICATE PLAIN (RFC 4616) with an empty authorization identity: in
- * one line with SASL-IR (RFC 4959), else after the server's "+".  The
- * response goes through mailimap_parse_response, so the capabilities in the
- * tagged OK are kept.  Returns a libetpan code like mailimap_login. */
+/* AUTHENTICATE mech with the client's response msg[0..len): in one line
+ * with SASL-IR (RFC 4959), else after the server's "+".  PLAIN (RFC 4616)
+ * has no challenge after it; XOAUTH2 answers a refused token with a
+ * challenge holding the reason (JSON), to which an empty line is the
+ * answer before the tagged NO (error_challenge set).  The response goes
+ * through mailimap_parse_response, so the capabilities in the tagged OK are
+ * kept.  Returns a libetpan code like mailimap_login. */
 static int
-auth_plain(struct imap_conn *ic, const char *user, const char *password, int ir)
+auth_sasl(struct imap_conn *ic, const char *mech, const unsigned char *msg, size_t len,
+    int ir, int error_challenge)
 {
 	mailimap *imap = ic->imap;
 	mailstream *s = imap->imap_stream;
-	size_t ul = strlen(user), pl = strlen(password);
-	unsigned char *msg = xmalloc(ul + pl + 2);
 	struct mailimap_response *resp;
-	char *b64, *line;
+	char *b64 = base64(msg, len), *line;
 	int r, code;
-
-	msg[0] = '\0';
-	memcpy(msg + 1, user, ul);
-	msg[ul + 1] = '\0';
-	memcpy(msg + ul + 2, password, pl);
-	b64 = base64(msg, ul + pl + 2);
-	explicit_bzero(msg, ul + pl + 2);
-	free(msg);
 
 	mailstream_set_privacy(s, 0);
 	r = mailimap_send_current_tag(imap);
 	if (r != MAILIMAP_NO_ERROR)
 		goto out;
-	if (mailstream_write(s, "AUTHENTICATE PLAIN", 18) < 0 ||
+	if (mailstream_write(s, "AUTHENTICATE ", 13) < 0 ||
+	    mailstream_write(s, mech, strlen(mech)) < 0 ||
 	    (ir && (mailstream_write(s, " ", 1) < 0 ||
 	    mailstream_write(s, b64, strlen(b64)) < 0)) ||
 	    mailstream_write(s, "\r\n", 2) < 0 || mailstream_flush(s) < 0) {
@@ -956,17 +952,24 @@ auth_plain(struct imap_conn *ic, const char *user, const char *password, int ir)
 		goto out;
 	}
 	if (!ir && line[0] == '+') {
-		/* the continuation carries no challenge for PLAIN */
+		/* the continuation carries no challenge for PLAIN or XOAUTH2 */
 		if (mailstream_write(s, b64, strlen(b64)) < 0 ||
 		    mailstream_write(s, "\r\n", 2) < 0 || mailstream_flush(s) < 0 ||
+		    (line = mailimap_read_line(imap)) == NULL) {
+			r = MAILIMAP_ERROR_STREAM;
+			goto out;
+		}
+	}
+	if (line[0] == '+') {
+		if (!error_challenge) { /* PLAIN has no challenge after the response */
+			r = MAILIMAP_ERROR_PARSE;
+			goto out;
+		}
+		if (mailstream_write(s, "\r\n", 2) < 0 || mailstream_flush(s) < 0 ||
 		    mailimap_read_line(imap) == NULL) {
 			r = MAILIMAP_ERROR_STREAM;
 			goto out;
 		}
-	} else if (line[0] == '+') {
-		/* a challenge after an initial response: PLAIN has none */
-		r = MAILIMAP_ERROR_PARSE;
-		goto out;
 	}
 	r = mailimap_parse_response(imap, &resp);
 	if (r != MAILIMAP_NO_ERROR)
@@ -984,6 +987,65 @@ out:
 	explicit_bzero(b64, strlen(b64));
 	free(b64);
 	return r;
+}
+
+/* AUTHENTICATE PLAIN with an empty authorization identity. */
+static int
+auth_plain(struct imap_conn *ic, const char *user, const char *password, int ir)
+{
+	size_t ul = strlen(user), pl = strlen(password);
+	unsigned char *msg = xmalloc(ul + pl + 2);
+	msg[0] = '\0';
+	memcpy(msg + 1, user, ul);
+	msg[ul + 1] = '\0';
+	memcpy(msg + ul + 2, password, pl);
+	int r = auth_sasl(ic, "PLAIN", msg, ul + pl + 2, ir, 0);
+	explicit_bzero(msg, ul + pl + 2);
+	free(msg);
+	return r;
+}
+
+/* Sign in with an OAuth 2.0 access token from the token command (SASL
+ * XOAUTH2, as Microsoft 365 and Gmail take it).  A refused token is
+ * forgotten, so the next connection asks the command again. */
+static enum imap_status
+login_oauth2(struct imap_conn *ic, const char *user, const char *command, char *err,
+    size_t errlen)
+{
+	char text[IMAP_TEXT_MAX + 1];
+	if (!mailimap_has_authentication(ic->imap, "XOAUTH2")) {
+		set_err(err, errlen, "OAuth 2.0 sign-in impossible: the server offers no "
+		    "AUTH=XOAUTH2");
+		return IMAP_ERR_CONFIG;
+	}
+	char why[512];
+	char *token = oauth_token(command, why, sizeof(why));
+	if (!token) {
+		/* the identity provider or the helper may be back later */
+		set_err(err, errlen, "no access token for %s: %s", user, why);
+		return IMAP_ERR_CONN;
+	}
+	size_t len;
+	char *msg = oauth_xoauth2(user, token, &len);
+	explicit_bzero(token, strlen(token));
+	free(token);
+	caps_forget(ic);
+	budget(ic, IMAP_RESPONSE_MAX);
+	int r = auth_sasl(ic, "XOAUTH2", (const unsigned char *)msg, len,
+	    mailimap_has_extension(ic->imap, "SASL-IR"), 1);
+	explicit_bzero(msg, len);
+	free(msg);
+	if (r != MAILIMAP_NO_ERROR) {
+		if (!is_refusal(r) || ic->dead)
+			return fail_conn(ic, r, err, errlen, "login failed");
+		oauth_forget(command);
+		set_err(err, errlen, "login as %s failed (AUTHENTICATE XOAUTH2): %s", user,
+		    server_text(ic, text));
+		return str_ieq(server_code(ic), "UNAVAILABLE") ? IMAP_ERR_CONN : IMAP_ERR_CONFIG;
+	}
+	log_debug("event=imap_login host=%s user=%s method=xoauth2", log_q(ic->host),
+	    log_q(user));
+	return caps_fetch(ic, err, errlen);
 }
 
 /* Log in: LOGIN, or AUTHENTICATE PLAIN when the server disables LOGIN or
@@ -1108,11 +1170,12 @@ check_conf(const struct imap_conf *c, char *err, size_t errlen)
 		set_err(err, errlen, "IMAP configuration: unknown TLS mode %d", (int)c->tls);
 		return IMAP_ERR_CONFIG;
 	}
-	if (c->user == NULL || c->user[0] == '\0' || c->password == NULL) {
-		set_err(err, errlen, "IMAP configuration: user and password are required");
+	if (c->user == NULL || c->user[0] == '\0' || (c->password == NULL && !c->token_command)) {
+		set_err(err, errlen, "IMAP configuration: user and password (or token command) "
+		    "are required");
 		return IMAP_ERR_CONFIG;
 	}
-	if (has_ctl(c->host) || has_ctl(c->user) || has_ctl(c->password)) {
+	if (has_ctl(c->host) || has_ctl(c->user) || (c->password && has_ctl(c->password))) {
 		set_err(err, errlen, "IMAP configuration: control characters in host, user "
 		    "or password");
 		return IMAP_ERR_CONFIG;
@@ -1224,7 +1287,8 @@ imap_open(const struct imap_conf *c, struct imap_conn **out, char *err, size_t e
 	if (!preauth) {
 		st = caps_fetch(ic, err, errlen);
 		if (st == IMAP_OK)
-			st = login(ic, c->user, c->password, err, errlen);
+			st = c->token_command ? login_oauth2(ic, c->user, c->token_command, err, errlen)
+			                      : login(ic, c->user, c->password, err, errlen);
 	} else {
 		st = caps_fetch(ic, err, errlen);
 	}

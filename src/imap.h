@@ -40,7 +40,9 @@ struct imap_conf {
 	int port;
 	enum imap_tls tls;
 	char *user;
-	char *password;
+	char *password;       /* NULL when token_command is set */
+	char *token_command;  /* OAuth 2.0: prints an access token (oauth.h);
+	                         NULL: sign in with the password */
 	char *ca_file;        /* PEM; NULL: the system's CA store */
 	char **mailboxes;     /* e.g. {"INBOX", "Zamowienia"}; at least one
 	                         (UTF-8; sent as modified UTF-7) */

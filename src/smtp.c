@@ -33,6 +33,7 @@
 
 #include "lazycurl.h"
 #include "log.h"
+#include "oauth.h"
 #include "sonames.h"
 #include "util.h"
 
@@ -531,8 +532,8 @@ smtp_check_conf(const struct smtp_conf *c, char *err, size_t errlen)
 		smtp_err(err, errlen, "smtp: invalid EHLO name (a DNS name is needed)");
 		return -1;
 	}
-	if (c->user && (!c->user[0] || !c->password)) {
-		smtp_err(err, errlen, "smtp: user set without a password");
+	if (c->user && (!c->user[0] || (!c->password && !c->token_command))) {
+		smtp_err(err, errlen, "smtp: user set without a password or token command");
 		return -1;
 	}
 	if (!c->envelope_from || !smtp_valid_addr(c->envelope_from)) {
@@ -579,7 +580,7 @@ smtp_send(const struct smtp_conf *c, const char *const *rcpts, size_t nrcpt,
 	struct smtp_body body;
 	struct curl_slist *rl = NULL;
 	char cerr[CURL_ERROR_SIZE];
-	char *url = NULL;
+	char *url = NULL, *token = NULL;
 	CURL *h = NULL;
 	CURLcode rc;
 	long resp = 0, timeout;
@@ -665,7 +666,18 @@ smtp_send(const struct smtp_conf *c, const char *const *rcpts, size_t nrcpt,
 	/* AUTH only inside TLS, or in plaintext when that was configured on
 	 * purpose (tls none); STARTTLS uses CURLUSESSL_ALL, so curl gives up
 	 * rather than authenticate before the upgrade. */
-	if (c->user) {
+	if (c->user && c->token_command) {
+		/* OAuth 2.0: curl offers the bearer token as OAUTHBEARER or
+		 * XOAUTH2, whichever the server lists. */
+		char why[512];
+		token = oauth_token(c->token_command, why, sizeof(why));
+		if (!token) {
+			smtp_err(err, errlen, "no access token for %s: %s", c->user, why);
+			goto out;
+		}
+		SETOPT(h, CURLOPT_USERNAME, c->user);
+		SETOPT(h, CURLOPT_XOAUTH2_BEARER, token);
+	} else if (c->user) {
 		SETOPT(h, CURLOPT_USERNAME, c->user);
 		SETOPT(h, CURLOPT_PASSWORD, c->password);
 	}
@@ -695,6 +707,8 @@ smtp_send(const struct smtp_conf *c, const char *const *rcpts, size_t nrcpt,
 		    c->host, c->port, nrcpt, body.len);
 	} else {
 		res = smtp_classify(c, rc, resp, &dialog, cerr, err, errlen);
+		if (token && (rc == CURLE_LOGIN_DENIED || smtp_stage_of(&dialog) == STAGE_AUTH))
+			oauth_forget(c->token_command); /* refused: ask the command again */
 		log_debug("smtp_failed host=%s port=%d result=%s err=%s", c->host,
 		    c->port, res == SMTP_PERMFAIL ? "permfail" : "tempfail",
 		    log_q(err && errlen ? err : ""));
@@ -704,6 +718,10 @@ out:
 		curl_easy_cleanup(h);
 	curl_slist_free_all(rl);
 	free(url);
+	if (token) {
+		explicit_bzero(token, strlen(token));
+		free(token);
+	}
 	return res;
 }
 

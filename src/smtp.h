@@ -20,7 +20,8 @@ struct smtp_conf {
 	int port;
 	enum smtp_tls tls;
 	char *user;          /* NULL: no AUTH */
-	char *password;
+	char *password;      /* NULL when token_command is set */
+	char *token_command; /* OAuth 2.0: prints an access token (oauth.h) */
 	char *ca_file;       /* PEM bundle; NULL: the system's CA store */
 	char *helo;          /* EHLO name, NULL: curl's default */
 	char *envelope_from; /* MAIL FROM (a bounce address we read), required */

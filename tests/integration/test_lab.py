@@ -780,6 +780,154 @@ class SecurityFailures(LabTest):
 # ---------------------------------------------------------------------------
 # 5. A permanent SMTP failure
 
+class Introspection:
+    """The identity provider's token introspection endpoint (RFC 7662) that
+    the lab's Dovecot asks about a bearer token, on LAB_OAUTH_URL: tokens
+    maps a token to its user; every token asked about is kept."""
+
+    def __init__(self, tokens):
+        import http.server
+        import urllib.parse
+        self.tokens, self.asked = tokens, []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                form = urllib.parse.parse_qs(self.rfile.read(n).decode())
+                token = form.get("token", [""])[0]
+                outer.asked.append(token)
+                user = outer.tokens.get(token)
+                body = json.dumps({"active": "true", "username": user} if user
+                                  else {"active": "false"}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", int(LAB.env["LAB_OAUTH_PORT"])), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class OAuth2SignIn(LabTest):
+    """Microsoft 365 and Gmail take no password for IMAP and SMTP: inkflow
+    signs in with an access token that the operator's token command prints
+    (SASL XOAUTH2 over IMAP, OAUTHBEARER or XOAUTH2 over SMTP)."""
+
+    def setUp(self):
+        self.idp = Introspection({"ya29.good-token-for-biuro": "t6obiuro"})
+        self.addCleanup(self.idp.close)
+
+    def oauth_env(self, biuro, command):
+        from xml.sax.saxutils import quoteattr
+        src = imap_conf(LAB, biuro).replace(' password-file="imap.pw"',
+                                            ' auth="oauth2" token-command=%s' % quoteattr(command))
+        out = smtp_conf(LAB, biuro).replace(' password-file="smtp.pw"',
+                                            ' auth="oauth2" token-command=%s' % quoteattr(command))
+        return self.lab_env(biuro, source=src, outbox=out)
+
+    def test_imap_and_smtp_with_a_token(self):
+        # The lab user's password is one inkflow never learns.
+        biuro, client = self.users("t6obiuro:not-given-to-inkflow", "t6oclient")
+        tmp = tempfile.mkdtemp(prefix="inkoauth.")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        token_file, runs = os.path.join(tmp, "token"), os.path.join(tmp, "runs")
+        with open(token_file, "w") as f:
+            f.write("ya29.revoked-token\n")
+        env = self.oauth_env(biuro, "echo run >> %s; cat %s" % (runs, token_file))
+        LAB.drop(biuro, make_mail("%s@lab6.example" % client, "Zapytanie o roll-up",
+                                  "Ile za 3 roll-upy 85x200?", to="%s@bmt.example" % biuro,
+                                  msgid=msgid()))
+        # A token the provider does not know: a clear error, nothing lost,
+        # and the token itself is not in the log or the status.
+        p = env.run("run", "--once", "--json", check=False, timeout=90)
+        err = p.stderr.decode(errors="replace")
+        self.assertEqual(p.returncode, 1, err)
+        st = env.status()
+        note("refused token: %s" % st["last_error"])
+        self.assertIn("AUTHENTICATE XOAUTH2", st["last_error"])
+        self.assertEqual(st["messages"], 0)
+        self.assertNotIn("revoked-token", err + json.dumps(st))
+        self.assertIn("ya29.revoked-token", self.idp.asked)
+        # The provider's helper has a fresh token: the command is asked
+        # again (a refused token is not kept), the inquiry is read and the
+        # acknowledgement goes out through Postfix with the same token.
+        with open(token_file, "w") as f:
+            f.write("ya29.good-token-for-biuro\n")
+        p = env.run("run", "--once", "--json", check=False, timeout=90)
+        self.assertEqual(p.returncode, 0, p.stderr.decode(errors="replace"))
+        self.assertEqual(len(env.json("mail", "list")), 1)
+        wait_until(lambda: LAB.count(client), 30, "the ack sent with the token")
+        self.assertEqual(env.outbox_list("queued"), [])
+        with open(LAB.env["LAB_DOVECOT_LOG"]) as f:
+            self.assertRegex(f.read(), r"Login: user=<%s>, method=XOAUTH2" % biuro)
+        self.assertIn("ya29.good-token-for-biuro", self.idp.asked)
+        with open(runs) as f:
+            self.assertGreaterEqual(len(f.read().split()), 2)
+
+    def test_smtp_token_refused_then_renewed(self):
+        biuro, client = self.users("t6sbiuro:pw-six", "t6sclient")
+        self.idp.tokens["ya29.smtp-token"] = biuro
+        tmp = tempfile.mkdtemp(prefix="inkoauth.")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        token_file = os.path.join(tmp, "token")
+        with open(token_file, "w") as f:
+            f.write("ya29.expired\n")
+        from xml.sax.saxutils import quoteattr
+        out = smtp_conf(LAB, biuro).replace(
+            ' password-file="smtp.pw"',
+            ' auth="oauth2" token-command=%s' % quoteattr("cat " + token_file))
+        env = self.lab_env(biuro, outbox=out, imap_pw="pw-six")
+        LAB.drop(biuro, make_mail("%s@lab6.example" % client, "Zapytanie o baner",
+                                  "Baner 3x1 m?", to="%s@bmt.example" % biuro, msgid=msgid()))
+        p = env.run("run", "--once", "--json", check=False, timeout=90)
+        queued = env.outbox_list("queued")
+        self.assertEqual(len(queued), 2, p.stderr.decode(errors="replace"))
+        note("refused SMTP token: %s" % queued[0]["last_error"])
+        self.assertRegex(queued[0]["last_error"], r"^authentication failed")
+        self.assertNotIn("ya29.expired", p.stderr.decode(errors="replace") +
+                         json.dumps(queued) + json.dumps(env.status()))
+        with open(token_file, "w") as f:
+            f.write("ya29.smtp-token\n")
+        p = env.run("outbox", "flush")
+        self.assertIn("2 sent", p.stdout.decode())
+        wait_until(lambda: LAB.count(client), 30, "the ack after the token was renewed")
+
+    def test_token_command_failing(self):
+        biuro, client = self.users("t6fbiuro", "t6fclient")
+        env = self.oauth_env(biuro, "echo 'refresh token expired, sign in again' >&2; exit 2")
+        LAB.drop(biuro, make_mail("%s@lab6.example" % client, "Zapytanie", "Cena?",
+                                  to="%s@bmt.example" % biuro, msgid=msgid()))
+        p = env.run("run", "--once", "--json", check=False, timeout=90)
+        self.assertEqual(p.returncode, 1)
+        st = env.status()
+        self.assertIn("token command exited with 2: refresh token expired, sign in again",
+                      st["last_error"])
+        self.assertEqual(st["messages"], 0)
+        self.assertEqual(self.idp.asked, [])
+
+    def test_configuration_errors(self):
+        biuro, = self.users("t6cbiuro")
+        env = self.oauth_env(biuro, "cat /dev/null")
+        env.edit_conf(lambda t: t.replace('auth="oauth2" token-command="cat /dev/null"',
+                                          'auth="oauth2" password-file="imap.pw"', 1))
+        p = env.run("check-config", check=False)
+        out = (p.stdout + p.stderr).decode()
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn('auth="oauth2": give token-command, not a password', out)
+        self.assertIn('needs token-command="COMMAND"', out)
+
+
 class PermanentFailure(LabTest):
     def test_unknown_recipient_fails_and_is_reported(self):
         biuro, = self.users("t5biuro")
