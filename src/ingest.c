@@ -1788,6 +1788,21 @@ stage_add(struct stage *sg, char *tmp, char *path, size_t owner)
 	sg->v[sg->n++] = (struct staged){tmp, path, owner};
 }
 
+/* rel's target and a temporary name beside it: 0 with *path and *tmp, 1
+ * when rel is there already, -1 on error. */
+static int
+stage_names(struct app *app, const struct stage *sg, const char *rel, size_t len, int mkdir,
+    char **path, char **tmp)
+{
+	int r = stage_target(app, sg, rel, len, mkdir, path);
+	if (r != 0)
+		return r;
+	char rnd[17];
+	random_hex(rnd, 8);
+	*tmp = xasprintf("%s.tmp-%s", *path, rnd);
+	return 0;
+}
+
 /* Write data to a temporary name beside rel, unless rel is there already
  * with that size (content-addressed).  Not synced: the batch's barrier
  * does that for every file at once.  -1 when it could not be written (the
@@ -1796,13 +1811,10 @@ static int
 stage_file(struct app *app, struct stage *sg, size_t owner, const char *rel, const void *data,
     size_t len, int mapped)
 {
-	char *path;
-	int r = stage_target(app, sg, rel, len, 0, &path);
+	char *path, *tmp;
+	int r = stage_names(app, sg, rel, len, 0, &path, &tmp);
 	if (r != 0)
 		return r > 0 ? 0 : -1;
-	char rnd[17];
-	random_hex(rnd, 8);
-	char *tmp = xasprintf("%s.tmp-%s", path, rnd);
 	/* The fan-out directory is mostly there: made only when missing. */
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (fd < 0 && errno == ENOENT && make_parent(path) == 0)
@@ -1839,13 +1851,10 @@ static int
 stage_link(struct app *app, struct stage *sg, size_t owner, const char *rel, const char *src,
     size_t len)
 {
-	char *path;
-	int r = stage_target(app, sg, rel, len, 1, &path);
+	char *path, *tmp;
+	int r = stage_names(app, sg, rel, len, 1, &path, &tmp);
 	if (r != 0)
 		return r > 0 ? 0 : -1;
-	char rnd[17];
-	random_hex(rnd, 8);
-	char *tmp = xasprintf("%s.tmp-%s", path, rnd);
 	struct stat st;
 	/* The same size as read: the same file, not one put in its place. */
 	if (link(src, tmp) < 0 || stat(tmp, &st) < 0 || (size_t)st.st_size != len) {
