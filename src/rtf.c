@@ -213,6 +213,7 @@ no_text_destination(const char *w)
 		"generator", "themedata", "colorschememapping", "datastore", "latentstyles",
 		"objdata", "objclass", "nonshppict", "pntext", "pntxta", "pntxtb", "template",
 		"xe", "tc", "txe", "rxe", "bkmkstart", "bkmkend", "mhtmltag", "private",
+		"listtext", "ftnsep", "ftnsepc", "ftncn", "aftnsep", "aftnsepc",
 	};
 	for (size_t i = 0; i < ARRAY_LEN(words); i++)
 		if (strcmp(w, words[i]) == 0)

@@ -72,6 +72,10 @@ test_destinations_without_text(void **state)
 	     "Zobacz {\\field{\\*\\fldinst HYPERLINK \"https://bmt.example\"}"
 	     "{\\fldrslt nasz\\~cennik}}.\\line Koniec\\tab x\\emdash y\\par}",
 	    "Zobacz nasz cennik.\nKoniec\tx—y", 0);
+	/* Word's list numbering text is its rendering of a bullet */
+	want("{\\rtf1\\ansi {\\listtext\\pard\\plain\\f3 \\'b7\\tab}500 ulotek\\par"
+	     "{\\listtext\\pard\\plain\\f3 \\'b7\\tab}200 plakat\\'f3w\\par}",
+	    "500 ulotek\n200 plakatów", 0);
 	/* \bin data is skipped whatever it holds */
 	want("{\\rtf1 a\\bin4 {}\\\\b}", "ab", 0);
 	/* escaped braces and backslash, and an optional hyphen */
