@@ -2966,15 +2966,9 @@ leaf_text(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
 		return -1;
 	enum rich rich = as_plain ? RICH_NONE : rich_type(ei->type);
 	if (rich == RICH_RTF) {
-		int html = 0;
-		char *t = rtf_to_text(data, len, &html);
+		char *t = rtf_plain_text(data, len, NULL);
 		if (t) { /* else not RTF after all: read as the text it is */
 			free(data);
-			if (html) {
-				char *h = t;
-				t = mime_html_to_text(h, strlen(h));
-				free(h);
-			}
 			note(c, "text read from a text/rtf part");
 			tacc_add(acc, t, 0);
 			return 0;

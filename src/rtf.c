@@ -465,6 +465,21 @@ rtf_to_text(const char *data, size_t len, int *html)
 	return out;
 }
 
+char *
+rtf_plain_text(const char *data, size_t len, int *html)
+{
+	int wrapped = 0;
+	char *t = rtf_to_text(data, len, &wrapped);
+	if (t && wrapped) {
+		char *h = t;
+		t = mime_html_to_text(h, strlen(h));
+		free(h);
+	}
+	if (html)
+		*html = wrapped;
+	return t;
+}
+
 /* ------------------------------------------------------------------ */
 /* compressed RTF (MS-OXRTFCP) */
 

@@ -23,6 +23,10 @@
 #define RTF_DEPTH_MAX 200
 char *rtf_to_text(const char *data, size_t len, int *html);
 
+/* The same reduced to plain text: HTML wrapped in the RTF goes through
+ * mime_html_to_text.  *html (when not NULL) says whether it was HTML. */
+char *rtf_plain_text(const char *data, size_t len, int *html);
+
 /* Compressed RTF (MS-OXRTFCP, "LZFu", or "MELA" stored as it is) to the
  * RTF it holds: 0 with *out (NUL-terminated, caller frees) and *outlen, or
  * -1 when it is malformed or would be larger than max bytes. */

@@ -398,19 +398,20 @@ blank(const char *s)
 	return 1;
 }
 
-/* One 'B' record (after its tag), data[0..n) owned by the caller. */
+/* One 'B' record (after its tag); takes data[0..n) (NUL-terminated). */
 static void
 body_take(struct bodies *b, char kind, uint32_t cp, char *data, size_t n)
 {
 	if (kind == 'R') {
 		if (!b->rtf) {
-			b->rtf = xmalloc(n + 1);
-			memcpy(b->rtf, data, n);
+			b->rtf = data;
 			b->rtf_len = n;
-		}
+		} else
+			free(data);
 		return;
 	}
 	char *u = name_to_utf8(kind == 'U' ? TNEF_CP_YTNEF_UTF8 : cp, data, n);
+	free(data);
 	if (kind != 'H') { /* CRLF line ends, as Outlook writes them */
 		size_t o = 0;
 		for (size_t i = 0; u[i]; i++)
@@ -447,13 +448,8 @@ body_text(struct bodies *b, size_t max, const char **from)
 	if (!b->rtf || rtf_decompress((const unsigned char *)b->rtf, b->rtf_len, max, &rtf, &len) < 0)
 		return NULL;
 	int html = 0;
-	char *t = rtf_to_text(rtf, len, &html);
+	char *t = rtf_plain_text(rtf, len, &html);
 	free(rtf);
-	if (t && html) {
-		char *h = t;
-		t = mime_html_to_text(h, strlen(h));
-		free(h);
-	}
 	*from = html ? "HTML in RTF" : "RTF";
 	if (t && !blank(t))
 		return t;
@@ -490,7 +486,6 @@ read_answer(int fd, const struct tnef_limits *lim, int64_t deadline, struct tnef
 			}
 			data[blen] = '\0';
 			body_take(bodies, kind, cp, data, (size_t)blen);
-			free(data);
 			continue;
 		}
 		if (tag == 'E') {
