@@ -399,6 +399,24 @@ client_message(struct ing *g, int64_t project)
 	return r;
 }
 
+/* An encrypted message in the project's history: whoever handles it sees
+ * why its text is missing, and the task mail quoting it says so. */
+static int
+note_encrypted(struct ing *g, int64_t project)
+{
+	unsigned e = g->m->encrypted;
+	if (!e)
+		return 0;
+	const char *kind = (e & MIME_ENC_SMIME) && (e & MIME_ENC_PGP) ? "S/MIME and OpenPGP"
+	                   : e & MIME_ENC_SMIME                     ? "S/MIME"
+	                   : e & MIME_ENC_PGP                       ? "OpenPGP"
+	                                                            : "multipart/encrypted";
+	return hist_add(g->app->db, project, g->msg, "system", "encrypted",
+	    "%s: message from %s is encrypted and cannot be read without the recipient's key;"
+	    " ask the sender for an unencrypted copy",
+	    kind, g->m->from_addr ? g->m->from_addr : "");
+}
+
 /* Attach the message to an existing project. */
 /* The message joins project: its history ("mail from X (how): subject",
  * by actor) and its status, processed with reason. */
@@ -410,7 +428,8 @@ mail_in(struct ing *g, int64_t project, const char *actor, const char *how,
 	if (db_x(g->app->db, "UPDATE projects SET updated=?2 WHERE id=?1", "ii", project,
 	        now_epoch()) < 0 ||
 	    hist_add(g->app->db, project, g->msg, actor, "mail-in", "mail from %s (%s): %s",
-	        g->m->from_addr, how, g->m->subject) < 0)
+	        g->m->from_addr, how, g->m->subject) < 0 ||
+	    note_encrypted(g, project) < 0)
 		return -1;
 	return set_status(g, ING_PROCESSED, "normal", reason);
 }
@@ -715,6 +734,7 @@ new_inquiry(struct ing *g)
 	if (db_x(db, "UPDATE messages SET project_id=?2 WHERE id=?1", "ii", g->msg, project) < 0 ||
 	    hist_add(db, project, g->msg, g->m->from_addr, "mail-in", "inquiry from %s: %s",
 	        g->m->from_addr, g->m->subject) < 0 ||
+	    note_encrypted(g, project) < 0 ||
 	    hist_add(db, project, g->msg, "system", "project-created",
 	        "project INK-%lld created for client %s%s (%s, %s)", (long long)project, cname,
 	        client_created ? " (new client)" : "", lang, cur) < 0)

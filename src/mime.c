@@ -556,6 +556,7 @@ struct pctx {
 	const char *base;    /* the top-level buffer, for mime_att.body_off */
 	size_t baselen;
 	int related;         /* walking the parts of a multipart/related */
+	unsigned encrypted;  /* MIME_ENC_* found so far */
 };
 
 static void note(struct pctx *c, const char *fmt, ...)
@@ -2940,6 +2941,38 @@ pgp_clear(struct pctx *c, char *t)
 	return sb.s ? sb_steal(&sb) : xstrdup("");
 }
 
+/* Encrypted mail (RFC 1847 multipart/encrypted: PGP/MIME from Thunderbird,
+ * Enigmail, Mailvelope, GpgOL; or an inline "BEGIN PGP MESSAGE" block)
+ * cannot be read without the recipient's key.  Its parts stay as they are
+ * (the raw message is kept); the message says it is encrypted, so the
+ * people who get the inquiry know why there is no text. */
+static void
+encrypted_multipart(struct pctx *c, const struct einfo *ei)
+{
+	const char *proto = plist_raw(&ei->ct, "protocol");
+	if (proto && str_ieq(proto, "application/pgp-encrypted")) {
+		c->encrypted |= MIME_ENC_PGP;
+		note(c, "encrypted OpenPGP message (PGP/MIME) cannot be read without the "
+		        "recipient's key");
+	} else {
+		c->encrypted |= MIME_ENC_OTHER;
+		note(c, "encrypted message (multipart/encrypted, protocol %s) cannot be read",
+		    proto && *proto ? proto : "not given");
+	}
+}
+
+static void
+pgp_encrypted_text(struct pctx *c, const char *t)
+{
+	static const char armour[] = "-----BEGIN PGP MESSAGE-----";
+	for (const char *p = strstr(t, armour); p; p = strstr(p + 1, armour))
+		if (p == t || p[-1] == '\n') {
+			c->encrypted |= MIME_ENC_PGP;
+			note(c, "encrypted OpenPGP text cannot be read without the recipient's key");
+			return;
+		}
+}
+
 /* Rich text some clients send as the message body: RTF (Outlook, Lotus
  * Notes), text/enriched (Eudora, old Apple Mail), text/richtext. */
 enum rich { RICH_NONE, RICH_RTF, RICH_ENRICHED, RICH_RICHTEXT };
@@ -3018,6 +3051,7 @@ leaf_text(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
 	}
 	char *t = pgp_clear(c, uu_extract(c, ei, text_lf(u)));
 	free(u);
+	pgp_encrypted_text(c, t);
 	const char *fmt = plist_raw(&ei->ct, "format");
 	if (fmt && str_ieq(fmt, "flowed")) {
 		const char *ds = plist_raw(&ei->ct, "delsp");
@@ -3181,8 +3215,11 @@ ent_walk(struct pctx *c, struct mailmime *e, const char *hs, const char *he,
 			st = sl ? sl + 1 : "mixed";
 		}
 		char *subtype = lower_dup(st, strlen(st));
-		if (!count_only)
+		if (!count_only) {
 			check_close(c, e);
+			if (strcmp(subtype, "encrypted") == 0)
+				encrypted_multipart(c, &ei);
+		}
 		r = multi_children(c, e, subtype, depth + 1, acc, count_only);
 		free(subtype);
 	} else if (e->mm_type == MAILMIME_MESSAGE)
@@ -4020,6 +4057,7 @@ p7m_content(struct mime_msg *m, const struct mime_att *a, char **out, size_t *ou
 {
 	const char *name = a->filename ? a->filename : "smime.p7m";
 	if (p7m_enveloped((const unsigned char *)a->data, a->len)) {
+		m->encrypted |= MIME_ENC_SMIME;
 		msg_note(m, "encrypted S/MIME part %s cannot be read without the recipient's key",
 		    name);
 		return -1;
@@ -4084,6 +4122,7 @@ smime_unwrap(struct mime_msg *msg, const struct mime_limits *lim)
 				msg->text_from_html = in->text_from_html;
 			}
 		}
+		msg->encrypted |= in->encrypted;
 		/* The .p7m's place goes to the signed attachments, in order. */
 		atts_splice(msg, i, 1, in);
 		msg_note(msg, "opaque S/MIME signed message unpacked (signature not checked)");
@@ -4416,6 +4455,7 @@ parse_msg(const char *raw, size_t len, const struct mime_limits *lim,
 		c.natts = 0;
 		msg->notes = c.notes;
 		msg->nnotes = c.nnotes;
+		msg->encrypted = c.encrypted;
 		c.notes = NULL;
 		c.nnotes = 0;
 		*out = msg;

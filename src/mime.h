@@ -42,6 +42,11 @@ struct mime_att {
 	char *spill;         /* set by the caller: data is in this file (data NULL) */
 };
 
+/* mime_msg.encrypted: which kinds of encryption the message holds. */
+#define MIME_ENC_SMIME 1u  /* S/MIME enveloped-data (application/pkcs7-mime) */
+#define MIME_ENC_PGP 2u    /* OpenPGP: PGP/MIME or an inline PGP MESSAGE block */
+#define MIME_ENC_OTHER 4u  /* multipart/encrypted of another protocol */
+
 struct mime_msg {
 	/* Addressing and threading; strings are UTF-8, addresses lowercase. */
 	char *message_id;    /* without <>, NULL if absent */
@@ -94,6 +99,8 @@ struct mime_msg {
 	                      * ends, format=flowed lines joined, inline text
 	                      * parts joined in order */
 	int text_from_html;  /* 1 if text was reduced from text/html */
+	unsigned encrypted;  /* MIME_ENC_* bits: content that needs the
+	                      * recipient's key (its text is not in text) */
 	struct mime_att *atts;
 	size_t natts;
 	char **notes;        /* tolerated defects found, human readable (at

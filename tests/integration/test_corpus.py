@@ -14,7 +14,7 @@ EXPECT = {
     "09": ("ignored", "auto-reply"), "10": ("ignored", "auto-reply"),
     "11": ("ignored", "bounce"), "12": ("ignored", "list"), "13": ("ignored", "list"),
     "14": ("processed", "normal"), "18": ("quarantined", None), "19": ("quarantined", None),
-    "25": ("ignored", "loop"), "26": ("processed", "normal"),
+    "25": ("ignored", "loop"), "26": ("processed", "normal"), "27": ("processed", "normal"),
 }
 
 
@@ -53,7 +53,7 @@ class Corpus(unittest.TestCase):
                 self.assertTrue(path.startswith(os.path.realpath(env.data) + os.sep))
             # every inquiry became a project with exactly one acknowledgement
             projects = env.json("project", "list")
-            for prefix in ("01", "02", "03", "04", "05", "07", "14", "26"):
+            for prefix in ("01", "02", "03", "04", "05", "07", "14", "26", "27"):
                 self.assertIsNotNone(by_file[prefix]["project"], prefix)
             acks = env.sql("SELECT project_id, count(*) FROM outbox WHERE kind='ack'"
                            " GROUP BY project_id")
@@ -63,6 +63,25 @@ class Corpus(unittest.TestCase):
             # decoded subjects and names reach the projects intact
             titles = [p["title"] for p in env.json("project", "list")]
             self.assertTrue(any("Werbebanner 3×1 m" in t for t in titles), titles)
+            # an encrypted inquiry: said so in its history and in BOK's task
+            enc = by_file["27"]
+            ev = env.sql("SELECT text FROM events WHERE message_id=? AND kind='encrypted'",
+                         enc["id"])
+            self.assertEqual(len(ev), 1, ev)
+            self.assertTrue(ev[0][0].startswith("OpenPGP: message from "
+                                                "b.grabczewski@druk-serwis.example"), ev)
+            tasks = [m for m in env.sent_to("bok@bmt.example")
+                     if "[INK-%d]" % enc["project"] in str(m["Subject"])]
+            self.assertEqual(len(tasks), 1)
+            body = tasks[0].get_body(("plain",)).get_content()
+            self.assertIn("[Wiadomość jest zaszyfrowana (OpenPGP) i bez klucza odbiorcy nie da"
+                          " się jej odczytać.", body)
+            # the notice stands where the client's words would be quoted
+            quoted = body.split("temat „Zapytanie o oklejenie witryny – poufne”:", 1)[1]
+            self.assertIn("zaszyfrowana", quoted.split("-" * 70)[1])
+            # the other inquiries say nothing of the kind
+            self.assertEqual(env.sql("SELECT count(*) FROM events WHERE kind='encrypted'"),
+                             [(1,)])
             self.assertEqual(env.sql("PRAGMA integrity_check"), [("ok",)])
         finally:
             env.close()

@@ -912,6 +912,7 @@ test_smime_opaque(void **state)
 	assert_int_equal(m->natts, 1);
 	assert_string_equal(m->atts[0].filename, "smime.p7m");
 	assert_true(has_note(m, "encrypted S/MIME part smime.p7m"));
+	assert_int_equal(m->encrypted, MIME_ENC_SMIME);
 	mime_msg_free(m);
 
 	/* cut short: not readable, kept, said so */
@@ -920,6 +921,95 @@ test_smime_opaque(void **state)
 	assert_int_equal(m->natts, 1);
 	assert_string_equal(m->atts[0].content_type, "application/pkcs7-mime");
 	assert_true(has_note(m, "holds no signed content that could be read"));
+	mime_msg_free(m);
+}
+
+/* PGP/MIME (RFC 3156) and inline OpenPGP: not readable, parts kept, said so */
+static void
+test_pgp_encrypted(void **state)
+{
+	(void)state;
+	struct mime_msg *m = parse("From: Jan Kowalski <jan@klient.example>\n"
+	    "Subject: Zapytanie\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/encrypted;\n"
+	    " protocol=\"application/pgp-encrypted\"; boundary=\"enc\"\n"
+	    "\n"
+	    "This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)\n"
+	    "--enc\n"
+	    "Content-Type: application/pgp-encrypted\n"
+	    "Content-Description: PGP/MIME version identification\n"
+	    "\n"
+	    "Version: 1\n"
+	    "\n"
+	    "--enc\n"
+	    "Content-Type: application/octet-stream; name=\"encrypted.asc\"\n"
+	    "Content-Disposition: inline; filename=\"encrypted.asc\"\n"
+	    "\n"
+	    "-----BEGIN PGP MESSAGE-----\n"
+	    "\n"
+	    "hF4DAAAAAAAAAAASAQdAZ2FyYmFnZQ==\n"
+	    "=abcd\n"
+	    "-----END PGP MESSAGE-----\n"
+	    "\n"
+	    "--enc--\n");
+	assert_int_equal(m->encrypted, MIME_ENC_PGP);
+	assert_true(has_note(m, "encrypted OpenPGP message (PGP/MIME)"));
+	assert_string_equal(m->text, "");
+	assert_int_equal(m->natts, 2);
+	assert_string_equal(m->atts[1].filename, "encrypted.asc");
+	mime_msg_free(m);
+
+	/* another protocol: encrypted all the same */
+	m = parse("From: a@klient.example\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/encrypted; protocol=\"application/x-pkcs7-mime\";"
+	    " boundary=b\n"
+	    "\n"
+	    "--b\n"
+	    "Content-Type: application/octet-stream\n"
+	    "\n"
+	    "xx\n"
+	    "--b--\n");
+	assert_int_equal(m->encrypted, MIME_ENC_OTHER);
+	assert_true(has_note(m, "protocol application/x-pkcs7-mime"));
+	mime_msg_free(m);
+
+	/* inline: the armoured block stays the text, the message says why */
+	m = parse("From: a@klient.example\n"
+	    "Subject: Zapytanie 2\n"
+	    "Content-Type: text/plain; charset=us-ascii\n"
+	    "\n"
+	    "-----BEGIN PGP MESSAGE-----\n"
+	    "\n"
+	    "hF4DAAAAAAAAAAASAQdAZ2FyYmFnZQ==\n"
+	    "-----END PGP MESSAGE-----\n");
+	assert_int_equal(m->encrypted, MIME_ENC_PGP);
+	assert_true(has_note(m, "encrypted OpenPGP text"));
+	assert_non_null(strstr(m->text, "BEGIN PGP MESSAGE"));
+	mime_msg_free(m);
+
+	/* the words inside a sentence are not an armoured block; a signed
+	 * text is not encrypted */
+	m = parse("From: a@klient.example\n"
+	    "Content-Type: text/plain; charset=us-ascii\n"
+	    "\n"
+	    "Our tool prints -----BEGIN PGP MESSAGE----- lines, see below.\n");
+	assert_int_equal(m->encrypted, 0);
+	mime_msg_free(m);
+	m = parse("From: a@klient.example\n"
+	    "Content-Type: text/plain; charset=us-ascii\n"
+	    "\n"
+	    "-----BEGIN PGP SIGNED MESSAGE-----\n"
+	    "Hash: SHA256\n"
+	    "\n"
+	    "APPROVE\n"
+	    "-----BEGIN PGP SIGNATURE-----\n"
+	    "\n"
+	    "iQEzBAEBCAAdFiEE\n"
+	    "-----END PGP SIGNATURE-----\n");
+	assert_int_equal(m->encrypted, 0);
+	assert_string_equal(m->text, "APPROVE\n");
 	mime_msg_free(m);
 }
 
@@ -2713,6 +2803,9 @@ static const struct corpus_case CORPUS[] = {
 	    "inkflow-token: t17-3k9xq2m8vd4c6b1n7h5j", 1, NULL, NULL},
 	{"26-plain-inquiry-cc.eml", NULL, "ewa.zajac@wp.pl", "Siatka mesh na rusztowanie 12×3 m",
 	    "siatki mesh z nadrukiem na rusztowanie: 12 × 3 m", 0, NULL, NULL},
+	{"27-thunderbird-pgp-mime-encrypted.eml", NULL, "b.grabczewski@druk-serwis.example",
+	    "Zapytanie o oklejenie witryny – poufne", "", 2, "encrypted.asc",
+	    "encrypted OpenPGP message (PGP/MIME)"},
 };
 
 static void
@@ -3358,6 +3451,7 @@ main(void)
 		cmocka_unit_test(test_body_multiple_inline_plain),
 		cmocka_unit_test(test_message_rfc822_kept),
 		cmocka_unit_test(test_smime_opaque),
+		cmocka_unit_test(test_pgp_encrypted),
 		cmocka_unit_test(test_uuencode),
 		cmocka_unit_test(test_attachment_types),
 		cmocka_unit_test(test_shown_by_content_id),
