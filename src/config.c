@@ -1197,6 +1197,7 @@ read_source_imap(struct rd *r, xmlNode *n, struct config *c)
 	m->port = attr_int(r, n, "port", 1, 65535, m->tls == IMAP_TLS_IMAPS ? 993 : 143);
 	m->user = attr(r, n, "user", REQ);
 	read_sign_in(r, n, &m->password, &m->token_command);
+	m->token_line = xmlGetLineNo(n);
 	m->ca_file = attr_path(r, n, "ca-file", OPT);
 	if (m->ca_file && access(m->ca_file, R_OK) < 0)
 		rd_err(r, n, "<source> ca-file: cannot read %s: %s", m->ca_file, strerror(errno));
@@ -1248,8 +1249,10 @@ read_outbox_smtp(struct rd *r, xmlNode *n, struct config *c)
 	free(tls);
 	m->port = attr_int(r, n, "port", 1, 65535, m->tls == SMTP_TLS_SMTPS ? 465 : 587);
 	m->user = attr(r, n, "user", OPT);
-	if (m->user)
+	if (m->user) {
 		read_sign_in(r, n, &m->password, &m->token_command);
+		m->token_line = xmlGetLineNo(n);
+	}
 	else if (has_value(n, "auth") || has_value(n, "token-command"))
 		rd_err(r, n, "<outbox>: auth= and token-command= need user=");
 	m->ca_file = attr_path(r, n, "ca-file", OPT);

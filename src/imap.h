@@ -43,6 +43,7 @@ struct imap_conf {
 	char *password;       /* NULL when token_command is set */
 	char *token_command;  /* OAuth 2.0: prints an access token (oauth.h);
 	                         NULL: sign in with the password */
+	long token_line;      /* line of <source> in the configuration */
 	char *ca_file;        /* PEM; NULL: the system's CA store */
 	char **mailboxes;     /* e.g. {"INBOX", "Zamowienia"}; at least one
 	                         (UTF-8; sent as modified UTF-7) */

@@ -23,8 +23,10 @@
 #include "db.h"
 #include "ingest.h"
 #include "log.h"
+#include "imap.h"
 #include "maildir.h"
 #include "smtp.h"
+#include "oauth.h"
 #include "outbox.h"
 #include "pdf.h"
 #include "report.h"
@@ -213,11 +215,39 @@ report_line(void *ctx, const char *msg)
 	fprintf(stderr, "%s\n", msg);
 }
 
+/* Run an OAuth 2.0 token command as a connection would: a wrong command
+ * shows here, not at the daemon's first connection.  The token is never
+ * printed.  1 when it failed. */
+static size_t
+check_token(const char *path, const char *element, const char *command, long line)
+{
+	if (!command)
+		return 0;
+	char err[512];
+	char *tok = oauth_token(command, err, sizeof(err));
+	if (!tok) {
+		fprintf(stderr, "%s:%ld: <%s> token-command: %s\n", path, line, element, err);
+		return 1;
+	}
+	printf("%s:%ld: <%s> token-command printed an access token (%zu bytes)\n", path, line,
+	    element, strlen(tok));
+	explicit_bzero(tok, strlen(tok));
+	free(tok);
+	return 0;
+}
+
 static int
 cmd_check_config(struct app *app)
 {
 	size_t problems = tmpl_check_dir(app->cfg->templates_dir, report_line, NULL);
 	problems += pdf_check_templates(app->cfg->templates_dir, report_line, NULL);
+	const struct config *cfg = app->cfg;
+	if (cfg->imap)
+		problems += check_token(cfg->path, "source", cfg->imap->token_command,
+		    cfg->imap->token_line);
+	if (cfg->smtp)
+		problems += check_token(cfg->path, "outbox", cfg->smtp->token_command,
+		    cfg->smtp->token_line);
 	if (problems)
 		return EX_USAGE_ERR;
 	printf("%s: ok (%zu users, %zu products, %zu assignment rules)\n", app->cfg->path,

@@ -22,6 +22,7 @@ struct smtp_conf {
 	char *user;          /* NULL: no AUTH */
 	char *password;      /* NULL when token_command is set */
 	char *token_command; /* OAuth 2.0: prints an access token (oauth.h) */
+	long token_line;     /* line of <outbox> in the configuration */
 	char *ca_file;       /* PEM bundle; NULL: the system's CA store */
 	char *helo;          /* EHLO name, NULL: curl's default */
 	char *envelope_from; /* MAIL FROM (a bounce address we read), required */

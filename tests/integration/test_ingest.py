@@ -1030,6 +1030,37 @@ class Cli(unittest.TestCase):
         finally:
             env.close()
 
+    def test_check_config_runs_the_token_commands(self):
+        # OAuth 2.0: check-config asks each token command for a token, so a
+        # wrong command shows before the daemon's first connection.
+        imap = ('<source type="imap" host="127.0.0.1" port="993" tls="imaps" user="biuro" '
+                'auth="oauth2" token-command="printf \'ya29.a-token-of-28-bytes-xyz\\n\'"'
+                ' mailboxes="INBOX"/>')
+        smtp = ('<outbox type="smtp" host="127.0.0.1" tls="starttls" user="biuro" '
+                'auth="oauth2" token-command="echo \'refresh token expired\' >&amp;2; exit 2"'
+                ' envelope-from="biuro@bmt.example"/>')
+        env = Env(conf_edit=lambda t: re.sub(r'<outbox type="maildir"[^>]*/>', lambda m: smtp,
+                                             re.sub(r'<source type="maildir"[^>]*/>',
+                                                    lambda m: imap, t)))
+        try:
+            p = env.run("check-config", check=False)
+            out, err = p.stdout.decode(), p.stderr.decode()
+            self.assertEqual(p.returncode, 1, out + err)
+            self.assertRegex(out, r"inkflow\.xml:\d+: <source> token-command printed an access"
+                                  r" token \(28 bytes\)", err)
+            self.assertRegex(err, r"inkflow\.xml:\d+: <outbox> token-command: token command"
+                                  r" exited with 2: refresh token expired")
+            self.assertNotIn("ya29", out + err)
+            with open(env.conf, encoding="utf-8") as f:
+                t = f.read()
+            with open(env.conf, "w", encoding="utf-8") as f:
+                f.write(t.replace("exit 2", "echo ya29.second"))
+            p = env.run("check-config")
+            self.assertRegex(p.stdout.decode(), r"<outbox> token-command printed an access token"
+                                                r" \(11 bytes\)")
+        finally:
+            env.close()
+
     def test_errors_name_the_problem(self):
         env = Env()
         try:
