@@ -452,7 +452,8 @@ cs_alias(const char *norm)
 	    {"gb2312", "GBK"}, {"x-gbk", "GBK"}, {"x-sjis", "SHIFT_JIS"}, {"shift-jis", "SHIFT_JIS"},
 	    {"x-euc-jp", "EUC-JP"}, {"x-mac-ce", "MAC-CENTRALEUROPE"},
 	    {"x-mac-centraleurope", "MAC-CENTRALEUROPE"}, {"x-mac-roman", "MACINTOSH"},
-	    {"x-unicode-2-0-utf-7", "UTF-7"}, {"windows-874", "CP874"}, {"x-cp1251", "CP1251"},
+	    {"x-unicode-2-0-utf-7", "UTF-7"}, {"unicode-1-1-utf-7", "UTF-7"},
+	    {"csunicode11utf7", "UTF-7"}, {"windows-874", "CP874"}, {"x-cp1251", "CP1251"},
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (strcmp(norm, map[i][0]) == 0)

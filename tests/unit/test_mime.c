@@ -344,6 +344,7 @@ test_charset_real_world(void **state)
 	conv_eq("ks_c_5601-1987", "\xc7\xd1\xb1\xb9", "한국");
 	conv_eq("iso-8859-8-i", "\xf9\xec\xe5\xed", "שלום");
 	conv_eq("x-mac-ce", "\x88", "ą");
+	conv_eq("unicode-1-1-utf-7", "Za+AXwA8wFCAQc- g+ARkBWw-l+AQU-", "Zażółć gęślą");
 	/* a header with unencoded ISO-8859-2 */
 	char *h = mime_decode_header("\"Marianna \xa6liwi\xf1ska\" <m@onet.pl>");
 	assert_string_equal(h, "\"Marianna Śliwińska\" <m@onet.pl>");
