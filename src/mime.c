@@ -220,6 +220,7 @@ enum {
 	CV_BADUTF8 = 8,   /* utf-8 label, invalid bytes */
 	CV_L2C1 = 16,     /* iso-8859-2 label, Windows-1250 bytes */
 	CV_UTF8IN = 32,   /* single-byte label, UTF-8 text */
+	CV_L1POLISH = 64, /* Latin-1 label, Polish single-byte text */
 };
 
 static int
@@ -438,6 +439,50 @@ utf8_mislabelled(const char *p, size_t n)
 	return multi;
 }
 
+/* Whether text labelled ISO-8859-1 or Windows-1252 is Polish text in
+ * Windows-1250 or ISO-8859-2 (PHP forms and old programs that label
+ * everything Latin-1): a byte that is a Polish letter there and, in
+ * Latin-1, a sign that does not stand where it stands -- "£" before a
+ * letter ("£ódź"), "³" or "¹" before one ("ma³y", "sš¹d"), "¿" or "Ÿ"
+ * after one ("mo¿e", "£ódŸ"), "±", "¶", "¼", "¯" or "¥" touching one.
+ * Latin-1 text puts these signs beside digits and blanks ("m³", "± 5",
+ * "¿Qué"), and its letters (ä ö ü ß é) are the same bytes in
+ * Windows-1250, so German text reads the same either way. */
+static int
+latin1_letter(unsigned char ch)
+{
+	return ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z') || (ch >= 0xc0 && ch != 0xd7 && ch != 0xf7);
+}
+
+static int
+latin1_polish(const char *in, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)in;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = u[i];
+		if (ch != 0x9f && (ch < 0xa3 || ch > 0xbf))
+			continue;
+		int lp = i > 0 && latin1_letter(u[i - 1]), ln = i + 1 < len && latin1_letter(u[i + 1]);
+		switch (ch) {
+		case 0xa3: case 0xb3: case 0xb9:
+			if (ln)
+				return 1;
+			break;
+		case 0xbf: case 0x9f:
+			if (lp)
+				return 1;
+			break;
+		case 0xa5: case 0xaf: case 0xb1: case 0xb6: case 0xbc:
+			if (lp || ln)
+				return 1;
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
 /* Labels iconv does not know, for the charsets they mean (Outlook's
  * Korean, the "implicit"/"explicit" Hebrew and Arabic of RFC 1556, old
  * Mac and Windows names); Latin-2 and Latin-1 families are handled in
@@ -510,7 +555,10 @@ cs_conv(const char *charset, const char *in, size_t len, unsigned *flags)
 		return utf8_sanitize(in, len);
 	}
 	const char *ic = cs_alias(norm);
-	if (latin1)
+	if (latin1 && latin1_polish(in, len)) {
+		*flags |= CV_L1POLISH;
+		ic = cs_guess_8bit(in, len);
+	} else if (latin1)
 		ic = "WINDOWS-1252";
 	else if (cp1250)
 		ic = "WINDOWS-1250";
@@ -637,6 +685,9 @@ cs_notes(struct pctx *c, unsigned flags, const char *charset, const char *where)
 		note(c, "iso-8859-2 declared but Windows-1250 bytes in %s", where);
 	if (flags & CV_UTF8IN)
 		note(c, "%s declared but UTF-8 text in %s, read as UTF-8", norm[0] ? norm : "?", where);
+	if (flags & CV_L1POLISH)
+		note(c, "%s declared but Polish letters in %s, read as Windows-1250 or ISO-8859-2",
+		    norm[0] ? norm : "?", where);
 }
 
 /* ------------------------------------------------------------------ */

@@ -344,6 +344,16 @@ test_charset_real_world(void **state)
 	conv_eq("ks_c_5601-1987", "\xc7\xd1\xb1\xb9", "한국");
 	conv_eq("iso-8859-8-i", "\xf9\xec\xe5\xed", "שלום");
 	conv_eq("x-mac-ce", "\x88", "ą");
+	/* Polish Windows-1250 or ISO-8859-2 text labelled Latin-1 (PHP forms,
+	 * old programs); Latin-1 text with the same signs stays Latin-1 */
+	conv_eq("iso-8859-1", "Dzie\xf1 dobry, prosz\xea o wycen\xea \x96 \xa3\xf3" "d\x9f",
+	    "Dzień dobry, proszę o wycenę – Łódź");
+	conv_eq("iso-8859-1", "Mo\xbf" "e ma\xb3y baner?", "Może mały baner?");
+	conv_eq("windows-1252", "Sz\xb3o du\xbf" "o", "Szło dużo");
+	conv_eq("iso-8859-1", "Za\xbf\xf3\xb3\xe6 g\xea\xb6l\xb1 ja\xbc\xf1", "Zażółć gęślą jaźń");
+	conv_eq("iso-8859-1", "Gr\xf6\xdf" "e 3 m\xb3, Preis \xb1 5 %, \xbf" "Qu\xe9? 1\xbc Seite, \xa3" "20",
+	    "Größe 3 m³, Preis ± 5 %, ¿Qué? 1¼ Seite, £20");
+	conv_eq("windows-1252", "c\x9cur, \xe0 l'\xe9t\xe9", "cœur, à l'été");
 	conv_eq("unicode-1-1-utf-7", "Za+AXwA8wFCAQc- g+ARkBWw-l+AQU-", "Zażółć gęślą");
 	/* a header with unencoded ISO-8859-2 */
 	char *h = mime_decode_header("\"Marianna \xa6liwi\xf1ska\" <m@onet.pl>");
