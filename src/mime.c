@@ -3008,7 +3008,7 @@ encrypted_multipart(struct pctx *c, const struct einfo *ei)
 		        "recipient's key");
 	} else {
 		c->encrypted |= MIME_ENC_OTHER;
-		note(c, "encrypted message (multipart/encrypted, protocol %s) cannot be read",
+		note(c, "encrypted message (multipart/encrypted, protocol %.80s) cannot be read",
 		    proto && *proto ? proto : "not given");
 	}
 }

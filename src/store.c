@@ -1,6 +1,7 @@
 #include "store.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,6 +83,24 @@ hist_add(struct db *db, int64_t project, int64_t message, const char *actor,
 	    "iiitt" "t", project, message, now_epoch(), actor, kind, text);
 	free(text);
 	return r < 0 ? -1 : db_last_id(db);
+}
+
+int
+hist_encrypted(struct db *db, int64_t project, int64_t message, char *kind, size_t kindlen)
+{
+	if (!project || !message)
+		return 0;
+	char *text = NULL;
+	int r = db_1s(db, &text,
+	    "SELECT text FROM events WHERE project_id=?1 AND message_id=?2 AND kind='encrypted'"
+	    " LIMIT 1", "ii", project, message);
+	if (r == 1) {
+		const char *colon = strchr(text, ':');
+		size_t n = colon ? (size_t)(colon - text) : 0;
+		snprintf(kind, kindlen, "%.*s", (int)n, text);
+	}
+	free(text);
+	return r;
 }
 
 int64_t

@@ -7,6 +7,7 @@
 #ifndef INKFLOW_STORE_H
 #define INKFLOW_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct app;
@@ -28,6 +29,12 @@ const struct cfg_user *store_user_cfg(struct app *app, int64_t user_id);
  * login, "system" or a mail address.  Returns the event id or -1. */
 int64_t hist_add(struct db *db, int64_t project, int64_t message, const char *actor,
     const char *kind, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Whether message of project came encrypted (its "encrypted" history event,
+ * ingest.c): 1 with kind set to "OpenPGP", "S/MIME"... (the event's text up
+ * to its colon), 0 when not, -1 on error. */
+int hist_encrypted(struct db *db, int64_t project, int64_t message, char *kind,
+    size_t kindlen);
 
 /* Create an open task; due is epoch seconds or 0.  Returns its id or -1. */
 int64_t task_create(struct db *db, int64_t project, int64_t message, const char *kind,

@@ -270,31 +270,19 @@ task_ics(struct app *app, int64_t task, const struct cfg_user *u, const char *ti
 	return ical_calendar(method, "Europe/Warsaw", app->cfg->domain, &ev, 1, now_epoch());
 }
 
-/* When message m of project was encrypted (ingest's "encrypted" event),
- * the line that says so above its quote, in the reader's language; else
- * NULL. */
+/* When message m of project came encrypted, the line that says so above
+ * its quote, in the reader's language; else NULL. */
 static char *
 encrypted_notice(struct db *db, int64_t project, int64_t m, int de)
 {
-	if (!project || !m)
+	char kind[64];
+	if (hist_encrypted(db, project, m, kind, sizeof(kind)) != 1)
 		return NULL;
-	struct db_stmt *q = db_q(db,
-	    "SELECT text FROM events WHERE project_id=?1 AND message_id=?2 AND kind='encrypted'"
-	    " LIMIT 1", "ii", project, m);
-	char *r = NULL;
-	if (q && db_step(q) == 1) {
-		const char *d = db_text(q, 0) ? db_text(q, 0) : "";
-		const char *colon = strchr(d, ':');
-		int kl = colon ? (int)(colon - d) : 0;
-		r = de ? xasprintf("[Die Nachricht ist verschlüsselt (%.*s) und ohne den Schlüssel des"
-		                   " Empfängers nicht lesbar. Bitten Sie den Absender um eine unverschlüsselte"
-		                   " Fassung.]", kl, d)
-		       : xasprintf("[Wiadomość jest zaszyfrowana (%.*s) i bez klucza odbiorcy nie da"
-		                   " się jej odczytać. Poproś nadawcę o wersję bez szyfrowania.]", kl, d);
-	}
-	if (q)
-		db_done(q);
-	return r;
+	return de ? xasprintf("[Die Nachricht ist verschlüsselt (%s) und ohne den Schlüssel des"
+	                      " Empfängers nicht lesbar. Bitten Sie den Absender um eine"
+	                      " unverschlüsselte Fassung.]", kind)
+	          : xasprintf("[Wiadomość jest zaszyfrowana (%s) i bez klucza odbiorcy nie da"
+	                      " się jej odczytać. Poproś nadawcę o wersję bez szyfrowania.]", kind);
 }
 
 /* Compose and queue the mail of an open task (its first, or a reminder:

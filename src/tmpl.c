@@ -25,7 +25,8 @@ static const char *const known_vars[] = {
 	"outbox_id", "calc_table", "calc_table_html", "actions_text", "actions_html",
 	"reply_text", "project_state", "approver_name", "client_flags", "complaint_number",
 	"recipient_name", "digest_projects", "digest_value", "digest_states", "digest_reps",
-	"digest_won", "digest_overdue", "digest_pending",
+	"digest_won", "digest_overdue", "digest_pending", "encrypted_note",
+	"encrypted_note_html",
 };
 
 static int

@@ -161,6 +161,29 @@ mail_client(struct app *app, int64_t project, const struct wf_action *a, struct 
 	                      " LIMIT 1", "i", project);
 	db_1s(app->db, &ctext, "SELECT decision_text FROM complaints WHERE project_id=?1"
 	                       " ORDER BY id DESC LIMIT 1", "i", project);
+	/* An inquiry that came encrypted: the client learns at once that it
+	 * could not be read (ack.txt's {{encrypted_note}}). */
+	char kind[64];
+	int enc = hist_encrypted(app->db, project, ctx->message, kind, sizeof(kind));
+	if (enc < 0) {
+		r = -1;
+		goto out;
+	}
+	int de = strcmp(lang, "de") == 0;
+	const char *enc_text = !enc ? ""
+	                       : de ? "Ihre Nachricht kam verschlüsselt bei uns an, und wir"
+	                              " können sie nicht lesen.\nBitte senden Sie sie uns noch"
+	                              " einmal unverschlüsselt.\n\n"
+	                            : "Wiadomość dotarła do nas zaszyfrowana i nie możemy jej"
+	                              " odczytać.\nProsimy o przesłanie jej ponownie bez"
+	                              " szyfrowania.\n\n";
+	const char *enc_html = !enc ? ""
+	                       : de ? "<p><strong>Ihre Nachricht kam verschlüsselt bei uns an, und"
+	                              " wir können sie nicht lesen. Bitte senden Sie sie uns noch"
+	                              " einmal unverschlüsselt.</strong></p>"
+	                            : "<p><strong>Wiadomość dotarła do nas zaszyfrowana i nie możemy"
+	                              " jej odczytać. Prosimy o przesłanie jej ponownie bez"
+	                              " szyfrowania.</strong></p>";
 	/* Without an owner yet, the client is told who to write to: BOK. */
 	const struct cfg_user *o = owner ? store_user_cfg(app, owner) : NULL;
 	char pb[32];
@@ -176,6 +199,7 @@ mail_client(struct app *app, int64_t project, const struct wf_action *a, struct 
 	    {"company_email", cfg->company.email}, {"company_www", cfg->company.www},
 	    {"system_address", cfg->system_address},
 	    {"complaint_number", cnum ? cnum : ""}, {"reply_text", ctext ? ctext : ""},
+	    {"encrypted_note", enc_text}, {"encrypted_note_html", enc_html},
 	};
 	struct tmpl_mail t;
 	char err[512];
@@ -215,7 +239,6 @@ mail_client(struct app *app, int64_t project, const struct wf_action *a, struct 
 		const char *at = strchr(cfg->system_address, '@');
 		reply_to = xasprintf("%.*s+%s%s", (int)(at - cfg->system_address), cfg->system_address,
 		    token, at);
-		int de = strcmp(lang, "de") == 0;
 		const char *word = de ? "ANGENOMMEN" : "AKCEPTUJĘ OFERTĘ";
 		text = xasprintf("%s\n%s\n  mailto:%s?subject=%%5BINK-%lld%%5D%%20%s&body=%s%%0D%%0A%%0D%%0A"
 		                 "inkflow-token%%3A%%20%s\n",

@@ -79,9 +79,24 @@ class Corpus(unittest.TestCase):
             # the notice stands where the client's words would be quoted
             quoted = body.split("temat „Zapytanie o oklejenie witryny – poufne”:", 1)[1]
             self.assertIn("zaszyfrowana", quoted.split("-" * 70)[1])
+            # the client learns at once that the inquiry could not be read
+            acks = env.sent_to("b.grabczewski@druk-serwis.example")
+            self.assertEqual(len(acks), 1)
+            self.assertIn("Wiadomość dotarła do nas zaszyfrowana i nie możemy jej odczytać.",
+                          acks[0].get_body(("plain",)).get_content())
+            self.assertIn("<strong>Wiadomość dotarła do nas zaszyfrowana",
+                          acks[0].get_body(("html",)).get_content())
             # the other inquiries say nothing of the kind
             self.assertEqual(env.sql("SELECT count(*) FROM events WHERE kind='encrypted'"),
                              [(1,)])
+            for m in env.sent():
+                if "b.grabczewski" in str(m["To"]) or "[INK-%d]" % enc["project"] in str(
+                        m["Subject"]):
+                    continue
+                for part in m.walk():
+                    if part.get_content_maintype() == "text":
+                        self.assertNotIn("zaszyfrowan", part.get_content())
+                        self.assertNotIn("verschlüsselt", part.get_content())
             self.assertEqual(env.sql("PRAGMA integrity_check"), [("ok",)])
         finally:
             env.close()
