@@ -1252,8 +1252,7 @@ read_outbox_smtp(struct rd *r, xmlNode *n, struct config *c)
 	if (m->user) {
 		read_sign_in(r, n, &m->password, &m->token_command);
 		m->token_line = xmlGetLineNo(n);
-	}
-	else if (has_value(n, "auth") || has_value(n, "token-command"))
+	} else if (has_value(n, "auth") || has_value(n, "token-command"))
 		rd_err(r, n, "<outbox>: auth= and token-command= need user=");
 	m->ca_file = attr_path(r, n, "ca-file", OPT);
 	if (m->ca_file && access(m->ca_file, R_OK) < 0)

@@ -411,10 +411,7 @@ note_encrypted(struct ing *g, int64_t project)
 	                   : e & MIME_ENC_SMIME                     ? "S/MIME"
 	                   : e & MIME_ENC_PGP                       ? "OpenPGP"
 	                                                            : "multipart/encrypted";
-	return hist_add(g->app->db, project, g->msg, "system", "encrypted",
-	    "%s: message from %s is encrypted and cannot be read without the recipient's key;"
-	    " ask the sender for an unencrypted copy",
-	    kind, g->m->from_addr ? g->m->from_addr : "");
+	return hist_add_encrypted(g->app->db, project, g->msg, kind, g->m->from_addr) < 0 ? -1 : 0;
 }
 
 /* Attach the message to an existing project. */

@@ -85,6 +85,16 @@ hist_add(struct db *db, int64_t project, int64_t message, const char *actor,
 	return r < 0 ? -1 : db_last_id(db);
 }
 
+int64_t
+hist_add_encrypted(struct db *db, int64_t project, int64_t message, const char *kind,
+    const char *from)
+{
+	return hist_add(db, project, message, "system", "encrypted",
+	    "%s: message from %s is encrypted and cannot be read without the recipient's key;"
+	    " ask the sender for an unencrypted copy",
+	    kind, from ? from : "");
+}
+
 int
 hist_encrypted(struct db *db, int64_t project, int64_t message, char *kind, size_t kindlen)
 {

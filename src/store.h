@@ -30,9 +30,14 @@ const struct cfg_user *store_user_cfg(struct app *app, int64_t user_id);
 int64_t hist_add(struct db *db, int64_t project, int64_t message, const char *actor,
     const char *kind, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
-/* Whether message of project came encrypted (its "encrypted" history event,
- * ingest.c): 1 with kind set to "OpenPGP", "S/MIME"... (the event's text up
- * to its colon), 0 when not, -1 on error. */
+/* Record that message of project came encrypted (kind: "OpenPGP",
+ * "S/MIME"...; from: the sender): an "encrypted" history event whose text
+ * starts with "kind:".  Returns the event id or -1. */
+int64_t hist_add_encrypted(struct db *db, int64_t project, int64_t message, const char *kind,
+    const char *from);
+
+/* Whether message of project came encrypted (hist_add_encrypted): 1 with
+ * its kind in kind, 0 when not, -1 on error. */
 int hist_encrypted(struct db *db, int64_t project, int64_t message, char *kind,
     size_t kindlen);
 

@@ -121,7 +121,7 @@ static int
 mail_client(struct app *app, int64_t project, const struct wf_action *a, struct wf_ctx *ctx)
 {
 	const char *tmpl = a->tmpl;
-	char *cnum = NULL, *ctext = NULL;
+	char *cnum = NULL, *ctext = NULL, *enc_text = NULL, *enc_html = NULL;
 	const struct config *cfg = app->cfg;
 	char *title = NULL, *client = NULL, *cname = NULL, *cmail = NULL, *lang = NULL;
 	int64_t owner = 0;
@@ -170,20 +170,13 @@ mail_client(struct app *app, int64_t project, const struct wf_action *a, struct 
 		goto out;
 	}
 	int de = strcmp(lang, "de") == 0;
-	const char *enc_text = !enc ? ""
-	                       : de ? "Ihre Nachricht kam verschlüsselt bei uns an, und wir"
-	                              " können sie nicht lesen.\nBitte senden Sie sie uns noch"
-	                              " einmal unverschlüsselt.\n\n"
-	                            : "Wiadomość dotarła do nas zaszyfrowana i nie możemy jej"
-	                              " odczytać.\nProsimy o przesłanie jej ponownie bez"
-	                              " szyfrowania.\n\n";
-	const char *enc_html = !enc ? ""
-	                       : de ? "<p><strong>Ihre Nachricht kam verschlüsselt bei uns an, und"
-	                              " wir können sie nicht lesen. Bitte senden Sie sie uns noch"
-	                              " einmal unverschlüsselt.</strong></p>"
-	                            : "<p><strong>Wiadomość dotarła do nas zaszyfrowana i nie możemy"
-	                              " jej odczytać. Prosimy o przesłanie jej ponownie bez"
-	                              " szyfrowania.</strong></p>";
+	const char *enc1 = de ? "Ihre Nachricht kam verschlüsselt bei uns an, und wir können sie"
+	                        " nicht lesen."
+	                      : "Wiadomość dotarła do nas zaszyfrowana i nie możemy jej odczytać.";
+	const char *enc2 = de ? "Bitte senden Sie sie uns noch einmal unverschlüsselt."
+	                      : "Prosimy o przesłanie jej ponownie bez szyfrowania.";
+	enc_text = enc ? xasprintf("%s\n%s\n\n", enc1, enc2) : xstrdup("");
+	enc_html = enc ? xasprintf("<p><strong>%s %s</strong></p>", enc1, enc2) : xstrdup("");
 	/* Without an owner yet, the client is told who to write to: BOK. */
 	const struct cfg_user *o = owner ? store_user_cfg(app, owner) : NULL;
 	char pb[32];
@@ -281,6 +274,8 @@ mail_client(struct app *app, int64_t project, const struct wf_action *a, struct 
 out:
 	free(cnum);
 	free(ctext);
+	free(enc_text);
+	free(enc_html);
 	free(title);
 	free(client);
 	free(cname);
