@@ -35,7 +35,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(LAZY_PKGS) 2>/dev/null)
 PKG_LIBS   := $(filter-out -specs=%,$(shell pkg-config --libs $(PKGS) 2>/dev/null))
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) $(PKG_CFLAGS) -I$(BUILD) -MMD -MP
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
-LIBS    := $(PKG_LIBS) -lm
+LIBS    := $(PKG_LIBS) -lunistring -lm
 # For programs that call those libraries themselves (tests making images).
 LAZY_LIBS := $(filter-out -specs=%,$(shell pkg-config --libs $(LAZY_PKGS) 2>/dev/null)) -lhpdf
 

@@ -13,7 +13,7 @@ cd "$(dirname "$0")"
 
 BUILD_PKGS="gcc make pkg-config libc6-dev libetpan-dev libxml2-dev libsqlite3-dev
   libcurl4-gnutls-dev libjansson-dev libgnutls28-dev nettle-dev libhpdf-dev fonts-dejavu-core
-  libtiff-dev libpng-dev libjpeg62-turbo-dev libqpdf-dev libytnef0-dev"
+  libtiff-dev libpng-dev libjpeg62-turbo-dev libqpdf-dev libytnef0-dev libunistring-dev"
 TEST_PKGS="libcmocka-dev python3 python3-icalendar sqlite3 poppler-utils qpdf clang libclang-rt-14-dev radicale
   cppcheck clang-tidy valgrind"
 

@@ -4360,6 +4360,26 @@ tnef_unpack(struct mime_msg *msg, const struct mime_limits *lim)
 	}
 }
 
+/* Decomposed text (macOS file names and text, text copied out of PDFs:
+ * "e" followed by a combining ogonek) becomes composed (NFC), the form
+ * every other program sends: names match, file names sort and print as
+ * one letter each, PDF fonts show "ę" rather than "e" and a loose mark. */
+static void
+compose_nfc(struct mime_msg *m)
+{
+	int text = 0, names = 0;
+	m->subject = utf8_nfc(m->subject, &text);
+	m->from_name = utf8_nfc(m->from_name, &names);
+	m->to = utf8_nfc(m->to, &names);
+	m->cc = utf8_nfc(m->cc, &names);
+	m->text = utf8_nfc(m->text, &text);
+	for (size_t i = 0; i < m->natts; i++)
+		m->atts[i].filename = utf8_nfc(m->atts[i].filename, &names);
+	if (text || names)
+		msg_note(m, "decomposed Unicode (letters and combining marks apart) in the %s "
+		            "composed (NFC)", text && names ? "text and names" : text ? "text" : "names");
+}
+
 int
 mime_parse(const char *raw, size_t len, const struct mime_limits *lim,
     struct mime_msg **out, char *reason, size_t reasonlen)
@@ -4370,6 +4390,7 @@ mime_parse(const char *raw, size_t len, const struct mime_limits *lim,
 		forwards_inline(*out, lim);
 		tnef_unpack(*out, lim);
 		atts_tidy(*out);
+		compose_nfc(*out);
 	}
 	return r;
 }

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <uninorm.h>
 
 static void
 oom(void)
@@ -260,6 +261,49 @@ utf8_sanitize(const char *s, size_t len)
 		}
 	}
 	return sb_steal(&sb);
+}
+
+/* 1 when s may hold a character NFC changes or composes.  Below U+0300
+ * nothing does; general punctuation (U+2002-U+203F: dashes, quotes,
+ * ellipsis) and currency signs (U+20A0-U+20BF: euro) neither.  Polish and
+ * German text in NFC thus passes without a look-up. */
+static int
+nfc_maybe(const unsigned char *p)
+{
+	for (; *p; p++) {
+		if (*p < 0xcc)
+			continue;
+		if (p[0] == 0xe2 && p[2] && ((p[1] == 0x80 && p[2] >= 0x82) || p[1] == 0x82)) {
+			p += 2;
+			continue;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+char *
+utf8_nfc(char *s, int *changed)
+{
+	if (!s || !nfc_maybe((const unsigned char *)s))
+		return s;
+	size_t len = strlen(s), n = 0;
+	uint8_t *r = u8_normalize(UNINORM_NFC, (const uint8_t *)s, len, NULL, &n);
+	if (!r) {
+		if (errno == ENOMEM)
+			oom();
+		return s; /* not well-formed: left as it is */
+	}
+	if (n == len && memcmp(r, s, n) == 0) {
+		free(r);
+		return s;
+	}
+	char *out = xrealloc(r, n + 1);
+	out[n] = '\0';
+	free(s);
+	if (changed)
+		*changed = 1;
+	return out;
 }
 
 size_t

@@ -52,6 +52,12 @@ int utf8_valid(const char *s, size_t len);
 /* Copy of s with invalid UTF-8 sequences replaced by U+FFFD and NUL bytes
  * dropped; caller frees. */
 char *utf8_sanitize(const char *s, size_t len);
+/* s (well-formed UTF-8, malloc'd; NULL passes) in Unicode Normalization
+ * Form C: a letter and its combining marks as one character where Unicode
+ * has one ("e" + U+0328 becomes "ę"), as macOS file names and text copied
+ * from PDFs come decomposed.  Takes s; returns it, or a new string in its
+ * place.  *changed (may be NULL) is set to 1 when the text changed. */
+char *utf8_nfc(char *s, int *changed);
 /* Number of code points (for display widths); invalid bytes count as one. */
 size_t utf8_len(const char *s);
 /* Print s (UTF-8; NULL as "") to stdout as a table cell of width code

@@ -15,6 +15,7 @@ EXPECT = {
     "11": ("ignored", "bounce"), "12": ("ignored", "list"), "13": ("ignored", "list"),
     "14": ("processed", "normal"), "18": ("quarantined", None), "19": ("quarantined", None),
     "25": ("ignored", "loop"), "26": ("processed", "normal"), "27": ("processed", "normal"),
+    "28": ("processed", "normal"),
 }
 
 
@@ -53,7 +54,7 @@ class Corpus(unittest.TestCase):
                 self.assertTrue(path.startswith(os.path.realpath(env.data) + os.sep))
             # every inquiry became a project with exactly one acknowledgement
             projects = env.json("project", "list")
-            for prefix in ("01", "02", "03", "04", "05", "07", "14", "26", "27"):
+            for prefix in ("01", "02", "03", "04", "05", "07", "14", "26", "27", "28"):
                 self.assertIsNotNone(by_file[prefix]["project"], prefix)
             acks = env.sql("SELECT project_id, count(*) FROM outbox WHERE kind='ack'"
                            " GROUP BY project_id")
@@ -63,6 +64,22 @@ class Corpus(unittest.TestCase):
             # decoded subjects and names reach the projects intact
             titles = [p["title"] for p in env.json("project", "list")]
             self.assertTrue(any("Werbebanner 3×1 m" in t for t in titles), titles)
+            # a macOS file name and pasted text in decomposed Unicode: stored,
+            # named and quoted composed (NFC), as every other client sends them
+            mac = by_file["28"]
+            self.assertEqual([a["filename"] for a in mac["attachments"]],
+                             ["Wizualizacja \u015bciany \u2013 wersja 2.pdf"])
+            path = os.path.join(env.data, mac["attachments"][0]["path"])
+            self.assertTrue(os.path.isfile(path), path)
+            self.assertEqual(os.path.basename(path).encode(),
+                             "Wizualizacja \u015bciany \u2013 wersja 2.pdf".encode())
+            tasks = [m for m in env.sent_to("bok@bmt.example")
+                     if "[INK-%d]" % mac["project"] in str(m["Subject"])]
+            self.assertEqual(len(tasks), 1)
+            body = tasks[0].get_body(("plain",)).get_content()
+            self.assertIn("\u201e\u015aciana od strony okien, zdj\u0119cie star\u00f3wki noc\u0105", body)
+            self.assertNotIn("\u0301", body)
+            self.assertNotIn("\u0328", body)
             # an encrypted inquiry: said so in its history and in BOK's task
             enc = by_file["27"]
             ev = env.sql("SELECT text FROM events WHERE message_id=? AND kind='encrypted'",

@@ -935,6 +935,51 @@ test_smime_opaque(void **state)
 	mime_msg_free(m);
 }
 
+/* Decomposed Unicode (macOS file names, text pasted from a PDF) is
+ * composed: subject, sender's name, text and file names */
+static void
+test_nfd_composed(void **state)
+{
+	(void)state;
+	struct mime_msg *m = parse("From: =?utf-8?Q?Jo=CC=81zef_Wo=CC=81ycicki?= <jw@klient.example>\n"
+	    "Subject: =?utf-8?Q?Wydruk_zdje=CC=A8c=CC=81_-_Gro=CC=88=C3=9Fe_A2?=\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"Apple-Mail=_1\"\n"
+	    "\n"
+	    "--Apple-Mail=_1\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "Content-Transfer-Encoding: quoted-printable\n"
+	    "\n"
+	    "Prosze=CC=A8 o wycene=CC=A8 wydruku zdje=CC=A8c=CC=81. Dostawa: =C5=81o=CC=81dz=CC=81.\n"
+	    "\n"
+	    "--Apple-Mail=_1\n"
+	    "Content-Type: image/jpeg; name*=utf-8''Zdje%CC%A8cie%20witryny.jpg\n"
+	    "Content-Disposition: attachment; filename*=utf-8''Zdje%CC%A8cie%20witryny.jpg\n"
+	    "Content-Transfer-Encoding: base64\n"
+	    "\n"
+	    "/9j/4AAQ\n"
+	    "--Apple-Mail=_1--\n");
+	assert_string_equal(m->from_name, "Józef Wóycicki");
+	assert_string_equal(m->subject, "Wydruk zdjęć - Größe A2");
+	assert_non_null(strstr(m->text, "Proszę o wycenę wydruku zdjęć. Dostawa: Łódź."));
+	assert_int_equal(m->natts, 1);
+	assert_string_equal(m->atts[0].filename, "Zdjęcie witryny.jpg");
+	assert_true(has_note(m, "decomposed Unicode (letters and combining marks apart) in the "
+	                        "text and names composed (NFC)"));
+	mime_msg_free(m);
+
+	/* composed text is left as it came and nothing is noted */
+	m = parse("From: =?utf-8?Q?J=C3=B3zef?= <jw@klient.example>\n"
+	    "Subject: =?utf-8?Q?=E2=80=9EWycena=E2=80=9D_=E2=80=93_120_=E2=82=AC?=\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "Content-Transfer-Encoding: 8bit\n"
+	    "\n"
+	    "Proszę o wycenę.\n");
+	assert_string_equal(m->subject, "„Wycena” – 120 €");
+	assert_false(has_note(m, "decomposed"));
+	mime_msg_free(m);
+}
+
 /* PGP/MIME (RFC 3156) and inline OpenPGP: not readable, parts kept, said so */
 static void
 test_pgp_encrypted(void **state)
@@ -2817,6 +2862,10 @@ static const struct corpus_case CORPUS[] = {
 	{"27-thunderbird-pgp-mime-encrypted.eml", NULL, "b.grabczewski@druk-serwis.example",
 	    "Zapytanie o oklejenie witryny – poufne", "", 2, "encrypted.asc",
 	    "encrypted OpenPGP message (PGP/MIME)"},
+	{"28-applemail-macos-decomposed-names.eml", NULL, "m.wrobel@kawiarnia-zegar.example",
+	    "Fototapeta do kawiarni – wycena", "„Ściana od strony okien, zdjęcie starówki nocą”", 1,
+	    "Wizualizacja ściany – wersja 2.pdf",
+	    "decomposed Unicode (letters and combining marks apart) in the text and names"},
 };
 
 static void
@@ -3463,6 +3512,7 @@ main(void)
 		cmocka_unit_test(test_message_rfc822_kept),
 		cmocka_unit_test(test_smime_opaque),
 		cmocka_unit_test(test_pgp_encrypted),
+		cmocka_unit_test(test_nfd_composed),
 		cmocka_unit_test(test_uuencode),
 		cmocka_unit_test(test_attachment_types),
 		cmocka_unit_test(test_shown_by_content_id),

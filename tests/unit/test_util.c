@@ -248,6 +248,41 @@ test_utf8_valid(void **state)
 	assert_true(utf8_valid("ab\xc5\x82", 2));
 }
 
+/* NFC: decomposed letters composed, composed text returned as it came */
+static void
+test_utf8_nfc(void **state)
+{
+	(void)state;
+	int changed = 0;
+	/* "Zdjęcie Łódź Größe" as macOS writes it: e + U+0328, o + U+0301,
+	 * z + U+0301, o + U+0308 (Ł has no decomposition) */
+	char *s = utf8_nfc(xstrdup("Zdje\xcc\xa8" "cie \xc5\x81o\xcc\x81" "dz\xcc\x81 Gro\xcc\x88\xc3\x9f" "e"),
+	    &changed);
+	assert_string_equal(s, "Zdjęcie Łódź Größe");
+	assert_int_equal(changed, 1);
+	free(s);
+
+	/* already composed, with dashes, quotes and the euro sign: the same
+	 * pointer back, nothing changed */
+	changed = 0;
+	char *in = xstrdup("„Wycena” – 120 € … Łódź, Größe");
+	s = utf8_nfc(in, &changed);
+	assert_ptr_equal(s, in);
+	assert_int_equal(changed, 0);
+	free(s);
+
+	/* singletons NFC replaces: the Ångström and Ohm signs, the en quad */
+	s = utf8_nfc(xstrdup("\xe2\x84\xab \xe2\x84\xa6\xe2\x80\x80"), NULL);
+	assert_string_equal(s, "\xc3\x85 \xce\xa9\xe2\x80\x82");
+	free(s);
+
+	/* a mark with nothing to join stays; NULL passes */
+	s = utf8_nfc(xstrdup("\xcc\xa8" "x"), &changed);
+	assert_string_equal(s, "\xcc\xa8" "x");
+	free(s);
+	assert_null(utf8_nfc(NULL, NULL));
+}
+
 static void
 test_utf8_sanitize(void **state)
 {
@@ -599,6 +634,7 @@ main(void)
 		cmocka_unit_test(test_sanitize_long_no_extension),
 		cmocka_unit_test(test_utf8_valid),
 		cmocka_unit_test(test_utf8_sanitize),
+		cmocka_unit_test(test_utf8_nfc),
 		cmocka_unit_test(test_parse_int64),
 		cmocka_unit_test(test_str_trim),
 		cmocka_unit_test(test_str_helpers),
