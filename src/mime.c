@@ -221,6 +221,7 @@ enum {
 	CV_L2C1 = 16,     /* iso-8859-2 label, Windows-1250 bytes */
 	CV_UTF8IN = 32,   /* single-byte label, UTF-8 text */
 	CV_L1POLISH = 64, /* Latin-1 label, Polish single-byte text */
+	CV_HINTED = 128,  /* no label, 8-bit data: read in the message's charset */
 };
 
 static int
@@ -589,6 +590,43 @@ mime_to_utf8(const char *charset, const char *in, size_t len)
 	return cs_conv(charset, in, len, &flags);
 }
 
+/* Whether charset label cs says how the sender's program writes 8-bit
+ * text it did not label: a charset of one or two bytes per character
+ * that iconv knows.  Not UTF-8 or ASCII (they say nothing of bytes that
+ * are not UTF-8), not the labels of no charset, not the 7-bit and
+ * 16/32-bit encodings.  norm receives the normalised label. */
+static int
+cs_hint_usable(const char *cs, char *norm, size_t normsz)
+{
+	cs_norm(cs, norm, normsz);
+	if (!norm[0] || cs_in(norm, CS_UTF8) || cs_in(norm, CS_ASCII) || cs_in(norm, CS_NONE))
+		return 0;
+	static const char *const seven[] = {"utf-7", "iso-2022", "utf-16", "utf-32", "ucs-", "hz",
+	    "unicode-1-1-utf-7", "x-unicode-2-0-utf-7", "csunicode11utf7"};
+	for (size_t i = 0; i < ARRAY_LEN(seven); i++)
+		if (str_istarts(norm, seven[i]))
+			return 0;
+	const char *ic = cs_alias(norm);
+	iconv_t cd = iconv_get(ic ? ic : norm);
+	if (cd == (iconv_t)-1)
+		return 0;
+	iconv_put(ic ? ic : norm, cd);
+	return 1;
+}
+
+/* Unlabelled text (a header's raw 8-bit words, an unlabelled body part):
+ * in hint, the charset the message labels its other text with, when it
+ * has one and the bytes are not UTF-8; else guessed as cs_conv does. */
+static char *
+cs_conv_hinted(const char *hint, const char *in, size_t len, unsigned *flags)
+{
+	if (hint && *hint && has_8bit(in, len) && !utf8_valid(in, len)) {
+		*flags |= CV_HINTED;
+		return cs_conv(hint, in, len, flags);
+	}
+	return cs_conv(NULL, in, len, flags);
+}
+
 /* ------------------------------------------------------------------ */
 /* parse context: limits, notes, failure reason */
 
@@ -606,6 +644,8 @@ struct pctx {
 	size_t baselen;
 	int related;         /* walking the parts of a multipart/related */
 	unsigned encrypted;  /* MIME_ENC_* found so far */
+	char hint[48];       /* the charset the message labels its text with
+	                      * (cs_hint_usable), for its unlabelled 8-bit text */
 };
 
 static void note(struct pctx *c, const char *fmt, ...)
@@ -926,8 +966,8 @@ ew_flush(struct sbuf *out, struct sbuf *raw, const char *cs, unsigned *flags,
  * to spaces, trimmed.  flags collects charset guesses; *sloppy is set
  * when encoded words were glued to text or held spaces. */
 static char *
-hdr_decode(const char *v, size_t n, unsigned *flags, char *lastcs, size_t lastcssz,
-    int *sloppy)
+hdr_decode(const char *v, size_t n, const char *hint, unsigned *flags, char *lastcs,
+    size_t lastcssz, int *sloppy)
 {
 	struct sbuf out = {0}, raw = {0}, plain = {0};
 	char curcs[72] = "";
@@ -959,7 +999,7 @@ hdr_decode(const char *v, size_t n, unsigned *flags, char *lastcs, size_t lastcs
 				if (!is_lws((unsigned char)plain.s[plain.len - 1]) && sloppy)
 					*sloppy = 1;
 				ew_flush(&out, &raw, curcs, flags, lastcs, lastcssz);
-				char *d = cs_conv(NULL, plain.s, plain.len, flags);
+				char *d = cs_conv_hinted(hint, plain.s, plain.len, flags);
 				sb_adds(&out, d);
 				free(d);
 				plain.len = 0;
@@ -992,7 +1032,7 @@ hdr_decode(const char *v, size_t n, unsigned *flags, char *lastcs, size_t lastcs
 	}
 	ew_flush(&out, &raw, curcs, flags, lastcs, lastcssz);
 	if (plain.len) {
-		char *d = cs_conv(NULL, plain.s, plain.len, flags);
+		char *d = cs_conv_hinted(hint, plain.s, plain.len, flags);
 		sb_adds(&out, d);
 		free(d);
 	}
@@ -1007,7 +1047,7 @@ mime_decode_header(const char *value)
 	unsigned flags = 0;
 	if (!value)
 		return xstrdup("");
-	return hdr_decode(value, strlen(value), &flags, NULL, 0, NULL);
+	return hdr_decode(value, strlen(value), NULL, &flags, NULL, 0, NULL);
 }
 
 /* Decode with notes about what was tolerated. */
@@ -1017,12 +1057,18 @@ hdr_decode_c(struct pctx *c, const char *v, size_t n, const char *where)
 	unsigned flags = 0;
 	char lastcs[72] = "";
 	int sloppy = 0;
-	char *s = hdr_decode(v, n, &flags, lastcs, sizeof(lastcs), &sloppy);
-	/* Plain text runs are converted without a label (CV_GUESSED); the
-	 * other flags come from encoded words, the last label names them. */
+	const char *hint = c ? c->hint : NULL;
+	char *s = hdr_decode(v, n, hint, &flags, lastcs, sizeof(lastcs), &sloppy);
+	/* Plain text runs are converted without a label (CV_GUESSED) or in
+	 * the message's charset (CV_HINTED); the other flags come from
+	 * encoded words, the last label names them. */
 	if (flags & CV_GUESSED)
 		note(c, "8-bit header text without encoding in %s, charset guessed", where);
-	cs_notes(c, flags & ~(unsigned)CV_GUESSED, lastcs, where);
+	if (flags & CV_HINTED)
+		note(c, "8-bit header text without encoding in %s, read as %s (the charset the "
+		        "message declares)", where, hint);
+	cs_notes(c, flags & ~(unsigned)(CV_GUESSED | CV_HINTED),
+	    flags & CV_HINTED && !lastcs[0] ? hint : lastcs, where);
 	if (sloppy)
 		note(c, "encoded words glued to text or holding spaces in %s", where);
 	return s;
@@ -1484,8 +1530,9 @@ plist_get(struct pctx *c, const struct plist *pl, const char *name)
 			s = hdr_decode_c(c, b.s, b.len, "a parameter");
 			note(c, "RFC 2047 encoded words in parameter %s", name);
 		} else {
-			s = oneline_inplace(cs_conv(cs[0] ? cs : NULL, b.s, b.len, &flags));
-			cs_notes(c, flags, cs, "a parameter");
+			s = oneline_inplace(cs[0] ? cs_conv(cs, b.s, b.len, &flags)
+			                           : cs_conv_hinted(c->hint, b.s, b.len, &flags));
+			cs_notes(c, flags & ~(unsigned)CV_HINTED, cs[0] ? cs : c->hint, "a parameter");
 		}
 		sb_free(&b);
 		return s;
@@ -1498,8 +1545,11 @@ plist_get(struct pctx *c, const struct plist *pl, const char *name)
 		note(c, "RFC 2047 encoded words in parameter %s", name);
 		return s;
 	}
-	char *s = oneline_inplace(cs_conv(NULL, raw, strlen(raw), &flags));
-	if (flags)
+	char *s = oneline_inplace(cs_conv_hinted(c->hint, raw, strlen(raw), &flags));
+	if (flags & CV_HINTED)
+		note(c, "8-bit parameter value %s, read as %s (the charset the message declares)",
+		    name, c->hint);
+	else if (flags)
 		note(c, "8-bit parameter value %s, charset guessed", name);
 	return s;
 }
@@ -1902,6 +1952,38 @@ scan_message(struct pctx *c, const char *m, size_t len, size_t max_depth,
 	if (mf)
 		mailmime_fields_free(mf);
 	return r;
+}
+
+/* The charset of the first usable encoded word in the fields a mail
+ * program writes for its user (From, Subject, To, Cc, Reply-To): the
+ * charset that program writes text in, and so its unlabelled 8-bit
+ * words too ("=?Windows-1252?...?=" in From, raw "Verão" in Subject). */
+static void
+hint_from_header(struct pctx *c, const struct hdr *h)
+{
+	static const char *const names[] = {"From", "Subject", "To", "Cc", "Reply-To"};
+	for (size_t k = 0; k < ARRAY_LEN(names) && !c->hint[0]; k++) {
+		const struct hfield *f = hdr_get(h, names[k]);
+		if (!f)
+			continue;
+		const char *v = f->val, *e = f->val + f->vlen;
+		for (const char *p = v; p + 2 < e && !c->hint[0]; p++) {
+			if (p[0] != '=' || p[1] != '?')
+				continue;
+			const char *q = p + 2;
+			while (q < e && q - p < 48 && *q != '?' && !is_lws((unsigned char)*q))
+				q++;
+			if (q + 2 >= e || *q != '?' || (lc((unsigned char)q[1]) != 'b' &&
+			    lc((unsigned char)q[1]) != 'q') || q[2] != '?')
+				continue;
+			char label[48], norm[48];
+			size_t n = (size_t)(q - p - 2);
+			memcpy(label, p + 2, n);
+			label[n] = '\0';
+			if (cs_hint_usable(label, norm, sizeof(norm)))
+				memcpy(c->hint, norm, sizeof(c->hint));
+		}
+	}
 }
 
 /* Every check that must pass before libetpan parses m[0..len).  depth0
@@ -3081,15 +3163,26 @@ leaf_text(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
 			cs = sniff;
 	}
 	unsigned flags = 0;
-	char *u = cs_conv(cs, data, len, &flags);
+	char *u;
+	if (cs && *cs) {
+		char norm[48];
+		if (!c->hint[0] && cs_hint_usable(cs, norm, sizeof(norm)))
+			memcpy(c->hint, norm, sizeof(c->hint));
+		u = cs_conv(cs, data, len, &flags);
+	} else
+		u = cs_conv_hinted(c->hint, data, len, &flags);
 	free(data);
 	/* A byte-order mark (Notepad, some webmail) is not text: it would
 	 * stand before a first-line command. */
 	if (strncmp(u, "\xef\xbb\xbf", 3) == 0)
 		memmove(u, u + 3, strlen(u + 3) + 1);
-	cs_notes(c, flags & ~(unsigned)CV_GUESSED, cs, "a text part");
+	cs_notes(c, flags & ~(unsigned)(CV_GUESSED | CV_HINTED), cs && *cs ? cs : c->hint,
+	    "a text part");
 	if (flags & CV_GUESSED)
 		note(c, "undeclared 8-bit text in a body part, charset guessed");
+	if (flags & CV_HINTED)
+		note(c, "undeclared 8-bit text in a body part, read as %s (the charset the message "
+		        "declares)", c->hint);
 	if (html) {
 		tacc_add(acc, u, 1);
 		return 0;
@@ -4472,6 +4565,8 @@ parse_msg(const char *raw, size_t len, const struct mime_limits *lim,
 		c.base = raw;
 		c.baselen = len;
 	}
+	if (r == 0)
+		hint_from_header(&c, &h);
 	struct mailmime *root = NULL;
 	size_t idx = 0;
 	if (r == 0 && mailmime_parse(m, mlen, &idx, &root) != MAILIMF_NO_ERROR) {

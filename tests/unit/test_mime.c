@@ -980,6 +980,74 @@ test_nfd_composed(void **state)
 	mime_msg_free(m);
 }
 
+/* Unlabelled 8-bit text (raw header words, a parameter, a body part
+ * without charset) is read in the charset the message labels its other
+ * text with, not guessed as Polish */
+static void
+test_unlabelled_in_message_charset(void **state)
+{
+	(void)state;
+	/* the sender's program labels the From name Windows-1252 and sends
+	 * the subject raw */
+	struct mime_msg *m = parse("From: \"=?Windows-1252?B?Rm9ybWHn428=?=\" <info@formacao.example>\n"
+	    "Subject: Forma\xe7\xe3o: Campanha Ver\xe3o\n"
+	    "\n"
+	    "Ol\xe1, cora\xe7\xe3o\n");
+	assert_string_equal(m->from_name, "Formação");
+	assert_string_equal(m->subject, "Formação: Campanha Verão");
+	assert_string_equal(m->text, "Olá, coração\n");
+	want_note(m, "8-bit header text without encoding in Subject, read as windows-1252 "
+	             "(the charset the message declares)");
+	want_note(m, "undeclared 8-bit text in a body part, read as windows-1252");
+	mime_msg_free(m);
+
+	/* the body's label serves the raw subject and a raw file name */
+	m = parse("From: a@klient.example\n"
+	    "Subject: Caf\xe9 cr\xe8me \xe0 la carte\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=b\n"
+	    "\n"
+	    "--b\n"
+	    "Content-Type: text/plain; charset=iso-8859-1\n"
+	    "Content-Transfer-Encoding: 8bit\n"
+	    "\n"
+	    "Voil\xe0 le fichier.\n"
+	    "--b\n"
+	    "Content-Type: application/pdf; name=\"D\xe9j\xe0 vu.pdf\"\n"
+	    "Content-Transfer-Encoding: base64\n"
+	    "\n"
+	    "JVBERi0xLjQK\n"
+	    "--b--\n");
+	assert_string_equal(m->subject, "Café crème à la carte");
+	assert_string_equal(m->atts[0].filename, "Déjà vu.pdf");
+	want_note(m, "8-bit parameter value name, read as iso-8859-1");
+	mime_msg_free(m);
+
+	/* Polish text under a Latin-1 label is still read as Polish; UTF-8
+	 * stays UTF-8; with no label anywhere the guess stands */
+	m = parse("From: a@klient.example\n"
+	    "Subject: Zam\xf3wienie \xb3\xf3\xbfko \x9cwi\xeat\xf3w\n"
+	    "Content-Type: text/plain; charset=iso-8859-1\n"
+	    "\n"
+	    "x\n");
+	assert_string_equal(m->subject, "Zamówienie łóżko świętów");
+	mime_msg_free(m);
+	m = parse("From: a@klient.example\n"
+	    "Subject: Gr\xc3\xbc\xc3\x9f\x65\n"
+	    "Content-Type: text/plain; charset=windows-1252\n"
+	    "\n"
+	    "x\n");
+	assert_string_equal(m->subject, "Grüße");
+	mime_msg_free(m);
+	m = parse("From: a@klient.example\n"
+	    "Subject: Prosz\xea o wycen\xea\n"
+	    "\n"
+	    "x\n");
+	assert_string_equal(m->subject, "Proszę o wycenę");
+	want_note(m, "8-bit header text without encoding in Subject, charset guessed");
+	mime_msg_free(m);
+}
+
 /* PGP/MIME (RFC 3156) and inline OpenPGP: not readable, parts kept, said so */
 static void
 test_pgp_encrypted(void **state)
@@ -3513,6 +3581,7 @@ main(void)
 		cmocka_unit_test(test_smime_opaque),
 		cmocka_unit_test(test_pgp_encrypted),
 		cmocka_unit_test(test_nfd_composed),
+		cmocka_unit_test(test_unlabelled_in_message_charset),
 		cmocka_unit_test(test_uuencode),
 		cmocka_unit_test(test_attachment_types),
 		cmocka_unit_test(test_shown_by_content_id),
