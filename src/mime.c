@@ -3434,6 +3434,74 @@ addr_norm(const char *s)
 	return str_lower(t);
 }
 
+/* RFC 5322 comments ("pete(his account)@silly.test(his host)", a name's
+ * "(Vertrieb)"), nested and with quoted pairs, taken out of s in place;
+ * quoted strings are left as they are.  Blanks inside an address left
+ * behind make it no address. */
+static void
+comments_drop(char *s)
+{
+	size_t o = 0;
+	int depth = 0, q = 0;
+	for (size_t i = 0; s[i]; i++) {
+		char ch = s[i];
+		if (depth) {
+			if (ch == '\\' && s[i + 1])
+				i++;
+			else if (ch == '(')
+				depth++;
+			else if (ch == ')')
+				depth--;
+			continue;
+		}
+		if (q) {
+			if (ch == '\\' && s[i + 1]) {
+				s[o++] = ch;
+				ch = s[++i];
+			} else if (ch == '"')
+				q = 0;
+		} else if (ch == '"')
+			q = 1;
+		else if (ch == '(') {
+			depth = 1;
+			continue;
+		}
+		s[o++] = ch;
+	}
+	s[o] = '\0';
+}
+
+/* "a@b.pl c@d.pl": addresses separated by blanks alone (scripts and
+ * web forms that forget the commas).  Pushes each and returns 1 when
+ * piece holds two or more words and every one is an address; else 0. */
+static int
+addrs_bare_words(const char *piece, struct addr **out, size_t *nout)
+{
+	if (strpbrk(piece, "<>()\"") || !strpbrk(piece, " \t"))
+		return 0;
+	char *copy = xstrdup(piece), *save = NULL;
+	char **words = NULL;
+	size_t nw = 0;
+	int ok = 1;
+	for (char *w = strtok_r(copy, " \t", &save); w && ok; w = strtok_r(NULL, " \t", &save)) {
+		char *a = addr_norm(w);
+		if (!a || strchr(a, '@') != strrchr(a, '@'))
+			ok = 0;
+		free(a);
+		strv_push(&words, &nw, xstrdup(w));
+	}
+	ok = ok && nw >= 2;
+	for (size_t i = 0; i < nw; i++) {
+		if (ok)
+			addrs_push(out, nout, NULL, words[i]);
+		else
+			free(words[i]);
+	}
+	free(words);
+	free(copy);
+	return ok;
+}
+
 /* Lenient address-list split for what libetpan rejects. */
 static void
 addrs_lenient(const char *v, size_t n, struct addr **out, size_t *nout)
@@ -3491,6 +3559,10 @@ addrs_lenient(const char *v, size_t n, struct addr **out, size_t *nout)
 			free(piece);
 			continue;
 		}
+		if (addrs_bare_words(piece, out, nout)) {
+			free(piece);
+			continue;
+		}
 		char *name = NULL, *addr = NULL;
 		char *lt = NULL;
 		q = 0;
@@ -3504,6 +3576,11 @@ addrs_lenient(const char *v, size_t n, struct addr **out, size_t *nout)
 			char *gt = strchr(lt, '>');
 			addr = gt ? xstrndup(lt + 1, (size_t)(gt - lt - 1)) : xstrdup(lt + 1);
 			name = trim_dup(piece, (size_t)(lt - piece));
+			comments_drop(addr);
+			comments_drop(name);
+			char *t = trim_dup(name, strlen(name));
+			free(name);
+			name = t;
 		} else {
 			/* addr (comment) */
 			struct sbuf a2 = {0}, cm = {0};
@@ -3594,9 +3671,12 @@ addrs_parse(const char *v, size_t n, struct addr **out, size_t *nout)
 				    j; j = clist_next(j))
 					addrs_from_mailbox(clist_content(j), out, nout);
 		}
+		/* libetpan reads "a@b.pl c@d.pl" as one address, the blank
+		 * taken for folding inside an obsolete domain: two '@' outside
+		 * quotes is not one address. */
 		for (size_t i = 0; i < *nout && ok; i++) {
 			char *a = addr_norm((*out)[i].addr);
-			if (!a)
+			if (!a || (a[0] != '"' && strchr(a, '@') != strrchr(a, '@')))
 				ok = 0;
 			free(a);
 		}
@@ -4488,6 +4568,19 @@ mime_parse(const char *raw, size_t len, const struct mime_limits *lim,
 	return r;
 }
 
+/* 1 when libetpan's body of the message starts before the blank line
+ * that ends the header as hdr_scan found it. */
+static int
+header_cut_short(const struct mailmime *root, const char *m, const struct hdr *h)
+{
+	if (h->noblank || !h->n)
+		return 0;
+	const char *bp;
+	size_t bn;
+	ent_body(root->mm_data.mm_message.mm_msg_mime, &bp, &bn);
+	return bp && bp < m + h->hlen;
+}
+
 static int
 parse_msg(const char *raw, size_t len, const struct mime_limits *lim,
     struct mime_msg **out, char *reason, size_t reasonlen)
@@ -4576,6 +4669,38 @@ parse_msg(const char *raw, size_t len, const struct mime_limits *lim,
 	if (r == 0 && (!root || root->mm_type != MAILMIME_MESSAGE ||
 	    !root->mm_data.mm_message.mm_msg_mime))
 		r = fail(&c, "unparseable MIME structure");
+	if (r == 0 && header_cut_short(root, m, &h)) {
+		/* libetpan ends the header at some folds that follow a comment
+		 * ("To: jan@x.pl (Jan)" folded before ", ola@x.pl"), the rest
+		 * of the header becoming body text: it reads the header
+		 * unfolded.  The same length, so every offset stays. */
+		mailmime_free(root);
+		root = NULL;
+		char *u = xmalloc(mlen + 1);
+		memcpy(u, m, mlen);
+		u[mlen] = '\0';
+		for (size_t i = 0; i + 1 < h.hlen; i++)
+			if (u[i] == '\n' && is_wsp((unsigned char)u[i + 1])) {
+				u[i] = ' ';
+				if (i && u[i - 1] == '\r')
+					u[i - 1] = ' ';
+			}
+		free(work);
+		work = u;
+		m = work;
+		c.base = NULL;
+		c.baselen = 0;
+		hdr_free(&h);
+		hdr_scan(m, mlen, &h);
+		note(&c, "header that the MIME parser ended at a fold read unfolded");
+		idx = 0;
+		if (mailmime_parse(m, mlen, &idx, &root) != MAILIMF_NO_ERROR) {
+			root = NULL;
+			r = fail(&c, "unparseable MIME structure");
+		} else if (!root || root->mm_type != MAILMIME_MESSAGE ||
+		    !root->mm_data.mm_message.mm_msg_mime)
+			r = fail(&c, "unparseable MIME structure");
+	}
 
 	struct mime_msg *msg = NULL;
 	struct tacc acc = {0};

@@ -2146,6 +2146,50 @@ test_defect_address_list(void **state)
 	assert_string_equal(m->rcpt_addrs[2], "jan@x.pl");
 	want_note(m, "address list read leniently");
 	mime_msg_free(m);
+
+	/* addresses with blanks and no commas between them (scripts, forms):
+	 * each one, never one glued "address" */
+	m = parse("From: tim@firma.example concierge@firma.example\n"
+	    "To: biuro@bmt.example  zamowienia@bmt.example\n"
+	    "Subject: x\n"
+	    "\n"
+	    "x\n");
+	assert_string_equal(m->from_addr, "tim@firma.example");
+	assert_int_equal(m->nrcpt, 2);
+	assert_string_equal(m->rcpt_addrs[0], "biuro@bmt.example");
+	assert_string_equal(m->rcpt_addrs[1], "zamowienia@bmt.example");
+	mime_msg_free(m);
+
+	/* comments inside an address (RFC 5322 A.5), and a fold right after
+	 * a comment, which libetpan takes for the end of the header: the
+	 * header is read unfolded and nothing of it becomes body text */
+	m = parse("From: Pete(A wonderful \\) chap) <pete(his account)@silly.test(his host)>\n"
+	    "To: jan@firma.example (Jan Kowalski)\n"
+	    " , ola@firma.example\n"
+	    "Subject: Zapytanie\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=b\n"
+	    "\n"
+	    "--b\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "\n"
+	    "Proszę o wycenę.\n"
+	    "--b\n"
+	    "Content-Type: application/pdf; name=projekt.pdf\n"
+	    "Content-Transfer-Encoding: base64\n"
+	    "\n"
+	    "JVBERi0xLjQK\n"
+	    "--b--\n");
+	assert_string_equal(m->from_addr, "pete@silly.test");
+	assert_string_equal(m->from_name, "Pete");
+	assert_string_equal(m->subject, "Zapytanie");
+	assert_string_equal(m->text, "Proszę o wycenę.");
+	assert_int_equal(m->natts, 1);
+	assert_string_equal(m->atts[0].filename, "projekt.pdf");
+	assert_int_equal(m->nrcpt, 2);
+	assert_string_equal(m->rcpt_addrs[1], "ola@firma.example");
+	want_note(m, "header that the MIME parser ended at a fold read unfolded");
+	mime_msg_free(m);
 }
 
 /* ------------------------------------------------------------------ */
