@@ -4404,7 +4404,20 @@ forwards_inline(struct mime_msg *msg, const struct mime_limits *lim)
  * friends, as older Outlook, phones and web mail send PDFs) becomes the
  * document type its bytes or name show.  Apple Mail's AppleDouble
  * resource fork (application/applefile, Finder data under the file's own
- * name) is dropped: the file itself is the part beside it. */
+ * name) is dropped: the file itself is the part beside it; so is the
+ * control part of PGP/MIME (application/pgp-encrypted, "Version: 1"),
+ * which only says which protocol the encrypted part beside it uses. */
+static int
+pgp_control_part(const struct mime_att *a)
+{
+	if (strcmp(a->content_type, "application/pgp-encrypted") != 0 || a->len > 64)
+		return 0;
+	size_t i = 0;
+	while (i < a->len && is_lws((unsigned char)a->data[i]))
+		i++;
+	return a->len - i >= 8 && ci_prefix(a->data + i, a->len - i, "version:");
+}
+
 static void
 atts_tidy(struct mime_msg *msg)
 {
@@ -4426,6 +4439,10 @@ atts_tidy(struct mime_msg *msg)
 		if (strcmp(a->content_type, "application/applefile") == 0) {
 			att_free(a);
 			dropped = 1;
+			continue;
+		}
+		if (a->data && pgp_control_part(a)) {
+			att_free(a);
 			continue;
 		}
 		const char *to = NULL;

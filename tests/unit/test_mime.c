@@ -1080,8 +1080,9 @@ test_pgp_encrypted(void **state)
 	assert_int_equal(m->encrypted, MIME_ENC_PGP);
 	assert_true(has_note(m, "encrypted OpenPGP message (PGP/MIME)"));
 	assert_string_equal(m->text, "");
-	assert_int_equal(m->natts, 2);
-	assert_string_equal(m->atts[1].filename, "encrypted.asc");
+	/* the control part ("Version: 1") is not kept as a file */
+	assert_int_equal(m->natts, 1);
+	assert_string_equal(m->atts[0].filename, "encrypted.asc");
 	mime_msg_free(m);
 
 	/* another protocol: encrypted all the same */
@@ -2972,7 +2973,7 @@ static const struct corpus_case CORPUS[] = {
 	{"26-plain-inquiry-cc.eml", NULL, "ewa.zajac@wp.pl", "Siatka mesh na rusztowanie 12×3 m",
 	    "siatki mesh z nadrukiem na rusztowanie: 12 × 3 m", 0, NULL, NULL},
 	{"27-thunderbird-pgp-mime-encrypted.eml", NULL, "b.grabczewski@druk-serwis.example",
-	    "Zapytanie o oklejenie witryny – poufne", "", 2, "encrypted.asc",
+	    "Zapytanie o oklejenie witryny – poufne", "", 1, "encrypted.asc",
 	    "encrypted OpenPGP message (PGP/MIME)"},
 	{"28-applemail-macos-decomposed-names.eml", NULL, "m.wrobel@kawiarnia-zegar.example",
 	    "Fototapeta do kawiarni – wycena", "„Ściana od strony okien, zdjęcie starówki nocą”", 1,
