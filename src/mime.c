@@ -614,13 +614,40 @@ cs_hint_usable(const char *cs, char *norm, size_t normsz)
 	return 1;
 }
 
+/* Whether unlabelled text in[0..len) is read in the message's charset
+ * hint rather than guessed.  The guess reads Polish text (Windows-1250 or
+ * ISO-8859-2 by its own signs) and German (the umlauts are the same bytes
+ * in Windows-1252), so a Polish hint adds nothing; a Western one
+ * (ISO-8859-1, Windows-1252: PHP forms label Polish text so) is taken only
+ * when no byte is a letter only Polish has in Windows-1250 (ą ę ł ń ś ź ż
+ * ć and their capitals), so "Verão" and "crème" come out right and
+ * "wycenę" stays Polish; any other charset is taken as it is. */
+static int
+hint_fits(const char *hint, const char *in, size_t len)
+{
+	char norm[48];
+	cs_norm(hint, norm, sizeof(norm));
+	if (cs_in(norm, CS_LATIN2) || cs_in(norm, CS_CP1250))
+		return 0;
+	if (!cs_in(norm, CS_LATIN1))
+		return 1;
+	static const unsigned char pl[] = {0xb9, 0xea, 0xb3, 0xf1, 0x9c, 0x9f, 0xbf, 0xe6, 0xa5,
+	    0xca, 0xa3, 0xd1, 0x8c, 0x8f, 0xaf, 0xc6};
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)in[i] >= 0x80 && memchr(pl, (unsigned char)in[i], sizeof(pl)))
+			return 0;
+	return 1;
+}
+
 /* Unlabelled text (a header's raw 8-bit words, an unlabelled body part):
  * in hint, the charset the message labels its other text with, when it
- * has one and the bytes are not UTF-8; else guessed as cs_conv does. */
+ * has one, the bytes are not UTF-8 and hint_fits; else guessed as
+ * cs_conv does. */
 static char *
 cs_conv_hinted(const char *hint, const char *in, size_t len, unsigned *flags)
 {
-	if (hint && *hint && has_8bit(in, len) && !utf8_valid(in, len)) {
+	if (hint && *hint && has_8bit(in, len) && !utf8_valid(in, len) &&
+	    hint_fits(hint, in, len)) {
 		*flags |= CV_HINTED;
 		return cs_conv(hint, in, len, flags);
 	}

@@ -1023,6 +1023,25 @@ test_unlabelled_in_message_charset(void **state)
 	want_note(m, "8-bit parameter value name, read as iso-8859-1");
 	mime_msg_free(m);
 
+	/* a Latin-1 label elsewhere does not make raw Polish text Latin-1
+	 * ("wycenę" is no "wycenê"), nor does a Polish one change the guess */
+	m = parse("From: =?iso-8859-1?Q?J=F3zef_W=F3jcik?= <jw@klient.example>\n"
+	    "Subject: Prosz\xea o wycen\xea \xb9\n"
+	    "Content-Type: text/plain; charset=iso-8859-1\n"
+	    "\n"
+	    "x\n");
+	assert_string_equal(m->from_name, "Józef Wójcik");
+	assert_string_equal(m->subject, "Proszę o wycenę ą");
+	want_note(m, "8-bit header text without encoding in Subject, charset guessed");
+	mime_msg_free(m);
+	m = parse("From: a@klient.example\n"
+	    "Subject: Zam\xf3wienie: \xb6ruby i \xb1\n"
+	    "Content-Type: text/plain; charset=windows-1250\n"
+	    "\n"
+	    "x\n");
+	assert_string_equal(m->subject, "Zamówienie: śruby i ą");
+	mime_msg_free(m);
+
 	/* Polish text under a Latin-1 label is still read as Polish; UTF-8
 	 * stays UTF-8; with no label anywhere the guess stands */
 	m = parse("From: a@klient.example\n"
