@@ -56,6 +56,7 @@
  *   unknown Content-Transfer-Encoding ............... test_defect_unknown_cte
  *   no blank line between header and body ........... test_defect_no_blank_line
  *   mbox "From " line before the header ............. test_defect_from_line
+ *   (a From field written "From :" first is no such line)
  *   unquoted parameter value with spaces ............ test_defect_unquoted_param
  *   RFC 2231 continuations out of order / with gaps . test_rfc2231_continuations
  *   address lists with unquoted commas, no '>' ...... test_defect_address_list
@@ -65,6 +66,10 @@
  *   Exchange's ATT00001.txt / .htm text parts ....... test_defect_exchange_att_text
  *   body as text/rtf, text/enriched, text/richtext .. test_defect_rich_text
  *   winmail.dat the only text (RTF, Outlook) ........ test_tnef_body
+ *   decomposed Unicode (macOS names, PDF text) ...... test_nfd_composed
+ *   raw 8-bit text, the message's charset elsewhere . test_unlabelled_in_message_charset
+ *   addresses apart by blanks, comments inside ...... test_defect_address_list
+ *   a fold after a comment ending libetpan's header . test_defect_address_list
  *
  * Outlook's winmail.dat (application/ms-tnef) is unpacked by tnef.c, in a
  * child process; its files follow it in the attachment list.
@@ -4649,7 +4654,11 @@ parse_msg(const char *raw, size_t len, const struct mime_limits *lim,
 		return fail(&c, "message size %zu exceeds limit %zu", len, c.lim.max_message);
 
 	size_t skip = 0;
-	if (len >= 5 && memcmp(raw, "From ", 5) == 0) {
+	size_t sp = 5;
+	while (sp < len && is_wsp((unsigned char)raw[sp]))
+		sp++;
+	/* "From addr date" of an mbox, not a From field written "From :" */
+	if (len >= 5 && memcmp(raw, "From ", 5) == 0 && !(sp < len && raw[sp] == ':')) {
 		const char *nl = memchr(raw, '\n', len);
 		skip = nl ? (size_t)(nl - raw) + 1 : len;
 		note(&c, "mbox \"From \" line before the header skipped");

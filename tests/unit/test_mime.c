@@ -2143,6 +2143,17 @@ test_defect_from_line(void **state)
 	assert_string_equal(m->subject, "mbox");
 	want_note(m, "mbox \"From \" line");
 	mime_msg_free(m);
+
+	/* a From field with a blank before its colon (RFC 5322's obsolete
+	 * syntax) first in the header is the field, not an mbox line */
+	m = parse("From : Jan <jan@wp.pl>\n"
+	    "Subject : obs\n"
+	    "\n"
+	    "x\n");
+	assert_string_equal(m->from_addr, "jan@wp.pl");
+	assert_string_equal(m->subject, "obs");
+	assert_false(has_note(m, "mbox"));
+	mime_msg_free(m);
 }
 
 static void
