@@ -4430,15 +4430,8 @@ forwards_inline(struct mime_msg *msg, const struct mime_limits *lim)
 	}
 }
 
-/* Attachment types as the workflow reads them (a PDF or an image is a
- * document a client sends): the aliases mail programs use become the
- * registered type, and a generic type (application/octet-stream and
- * friends, as older Outlook, phones and web mail send PDFs) becomes the
- * document type its bytes or name show.  Apple Mail's AppleDouble
- * resource fork (application/applefile, Finder data under the file's own
- * name) is dropped: the file itself is the part beside it; so is the
- * control part of PGP/MIME (application/pgp-encrypted, "Version: 1"),
- * which only says which protocol the encrypted part beside it uses. */
+/* The control part of PGP/MIME (application/pgp-encrypted, "Version: 1"):
+ * it only says which protocol the encrypted part beside it uses. */
 static int
 pgp_control_part(const struct mime_att *a)
 {
@@ -4450,6 +4443,14 @@ pgp_control_part(const struct mime_att *a)
 	return a->len - i >= 8 && ci_prefix(a->data + i, a->len - i, "version:");
 }
 
+/* Attachment types as the workflow reads them (a PDF or an image is a
+ * document a client sends): the aliases mail programs use become the
+ * registered type, and a generic type (application/octet-stream and
+ * friends, as older Outlook, phones and web mail send PDFs) becomes the
+ * document type its bytes or name show.  Apple Mail's AppleDouble
+ * resource fork (application/applefile, Finder data under the file's own
+ * name) is dropped: the file itself is the part beside it; so is the
+ * control part of PGP/MIME (pgp_control_part). */
 static void
 atts_tidy(struct mime_msg *msg)
 {
