@@ -620,7 +620,7 @@ cs_hint_usable(const char *cs, char *norm, size_t normsz)
 }
 
 /* Whether unlabelled text in[0..len) is read in the message's charset
- * hint rather than guessed.  The guess reads Polish text (Windows-1250 or
+ * hint (a label cs_hint_usable normalised) rather than guessed.  The guess reads Polish text (Windows-1250 or
  * ISO-8859-2 by its own signs) and German (the umlauts are the same bytes
  * in Windows-1252), so a Polish hint adds nothing; a Western one
  * (ISO-8859-1, Windows-1252: PHP forms label Polish text so) is taken only
@@ -630,11 +630,9 @@ cs_hint_usable(const char *cs, char *norm, size_t normsz)
 static int
 hint_fits(const char *hint, const char *in, size_t len)
 {
-	char norm[48];
-	cs_norm(hint, norm, sizeof(norm));
-	if (cs_in(norm, CS_LATIN2) || cs_in(norm, CS_CP1250))
+	if (cs_in(hint, CS_LATIN2) || cs_in(hint, CS_CP1250))
 		return 0;
-	if (!cs_in(norm, CS_LATIN1))
+	if (!cs_in(hint, CS_LATIN1))
 		return 1;
 	static const unsigned char pl[] = {0xb9, 0xea, 0xb3, 0xf1, 0x9c, 0x9f, 0xbf, 0xe6, 0xa5,
 	    0xca, 0xa3, 0xd1, 0x8c, 0x8f, 0xaf, 0xc6};
@@ -709,6 +707,16 @@ note(struct pctx *c, const char *fmt, ...)
 
 static int fail(struct pctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* label becomes the message's charset hint unless it has one already or
+ * the label is of no use as one (cs_hint_usable). */
+static void
+hint_offer(struct pctx *c, const char *label)
+{
+	char norm[sizeof(c->hint)];
+	if (!c->hint[0] && cs_hint_usable(label, norm, sizeof(norm)))
+		memcpy(c->hint, norm, sizeof(c->hint));
+}
 
 static int
 fail(struct pctx *c, const char *fmt, ...)
@@ -2008,12 +2016,11 @@ hint_from_header(struct pctx *c, const struct hdr *h)
 			if (q + 2 >= e || *q != '?' || (lc((unsigned char)q[1]) != 'b' &&
 			    lc((unsigned char)q[1]) != 'q') || q[2] != '?')
 				continue;
-			char label[48], norm[48];
+			char label[48];
 			size_t n = (size_t)(q - p - 2);
 			memcpy(label, p + 2, n);
 			label[n] = '\0';
-			if (cs_hint_usable(label, norm, sizeof(norm)))
-				memcpy(c->hint, norm, sizeof(c->hint));
+			hint_offer(c, label);
 		}
 	}
 }
@@ -3197,9 +3204,7 @@ leaf_text(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
 	unsigned flags = 0;
 	char *u;
 	if (cs && *cs) {
-		char norm[48];
-		if (!c->hint[0] && cs_hint_usable(cs, norm, sizeof(norm)))
-			memcpy(c->hint, norm, sizeof(c->hint));
+		hint_offer(c, cs);
 		u = cs_conv(cs, data, len, &flags);
 	} else
 		u = cs_conv_hinted(c->hint, data, len, &flags);
@@ -4618,6 +4623,22 @@ mime_parse(const char *raw, size_t len, const struct mime_limits *lim,
 	return r;
 }
 
+/* libetpan's tree of m[0..mlen): a message holding a body entity, or NULL
+ * when it cannot be read. */
+static struct mailmime *
+root_parse(const char *m, size_t mlen)
+{
+	struct mailmime *root = NULL;
+	size_t idx = 0;
+	if (mailmime_parse(m, mlen, &idx, &root) != MAILIMF_NO_ERROR)
+		return NULL;
+	if (root && (root->mm_type != MAILMIME_MESSAGE || !root->mm_data.mm_message.mm_msg_mime)) {
+		mailmime_free(root);
+		root = NULL;
+	}
+	return root;
+}
+
 /* 1 when libetpan's body of the message starts before the blank line
  * that ends the header as hdr_scan found it. */
 static int
@@ -4714,14 +4735,8 @@ parse_msg(const char *raw, size_t len, const struct mime_limits *lim,
 	}
 	if (r == 0)
 		hint_from_header(&c, &h);
-	struct mailmime *root = NULL;
-	size_t idx = 0;
-	if (r == 0 && mailmime_parse(m, mlen, &idx, &root) != MAILIMF_NO_ERROR) {
-		root = NULL;
-		r = fail(&c, "unparseable MIME structure");
-	}
-	if (r == 0 && (!root || root->mm_type != MAILMIME_MESSAGE ||
-	    !root->mm_data.mm_message.mm_msg_mime))
+	struct mailmime *root = r == 0 ? root_parse(m, mlen) : NULL;
+	if (r == 0 && !root)
 		r = fail(&c, "unparseable MIME structure");
 	if (r == 0 && header_cut_short(root, m, &h)) {
 		/* libetpan ends the header at some folds that follow a comment
@@ -4747,12 +4762,8 @@ parse_msg(const char *raw, size_t len, const struct mime_limits *lim,
 		hdr_free(&h);
 		hdr_scan(m, mlen, &h);
 		note(&c, "header that the MIME parser ended at a fold read unfolded");
-		idx = 0;
-		if (mailmime_parse(m, mlen, &idx, &root) != MAILIMF_NO_ERROR) {
-			root = NULL;
-			r = fail(&c, "unparseable MIME structure");
-		} else if (!root || root->mm_type != MAILMIME_MESSAGE ||
-		    !root->mm_data.mm_message.mm_msg_mime)
+		root = root_parse(m, mlen);
+		if (!root)
 			r = fail(&c, "unparseable MIME structure");
 	}
 
