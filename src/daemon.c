@@ -4,7 +4,9 @@
  * done at the source only after the commit; while a batch is committed, the
  * next is read and parsed on a second thread, which touches neither the
  * database nor the source (ingest_stage_start).  A temporary failure ends
- * the pass.  Then the pass sends what the outbox holds; then it waits — in
+ * the pass.  With the Maildir outbox, a third thread writes the mail each
+ * committed batch queued while the next is processed (outbox_pump_feed).
+ * Then the pass sends what the outbox still holds; then it waits — in
  * IMAP IDLE when the server has it, else for the poll interval — never
  * longer than the next outbox retry.  Losing the IMAP connection costs a
  * reconnect with backoff, never a message: the position (UIDVALIDITY, last
@@ -103,7 +105,22 @@ struct loop {
 	struct run_stats total;
 	int64_t processed;      /* messages since start */
 	int tempfail;           /* the last pass left messages for later */
+	struct outbox_pump *pump; /* the outbox at work during this pass */
+	int pump_tried;
 };
+
+/* After a batch was committed: the Maildir outbox sends what it queued
+ * while the next batch is processed (the first batch of a pass starts the
+ * pump). */
+static void
+pump_kick(struct loop *l)
+{
+	if (!l->pump_tried) {
+		l->pump_tried = 1;
+		l->pump = outbox_pump_start(l->app);
+	}
+	outbox_pump_feed(l->pump);
+}
 
 /* ---- status ----------------------------------------------------------- */
 
@@ -253,6 +270,7 @@ poll_maildir(struct loop *l, struct run_stats *s)
 		if (next->k)
 			ingest_stage_start(&job, app, source, next->in, next->k);
 		ingest_commit(staged);
+		pump_kick(l);
 		int failed = 0;
 		for (size_t j = 0; j < this->k; j++) {
 			ingest_input_release(&this->in[j]);
@@ -551,6 +569,7 @@ im_commit(struct im_pass *p, struct im_batch *b, struct ingest_staged *staged)
 		b->in[0] = (struct ingest_input){.rc = 0, .res = r};
 	} else {
 		ingest_commit(staged);
+		pump_kick(l);
 		for (size_t j = 0; j < b->k; j++)
 			ingest_input_release(&b->in[j]);
 	}
@@ -944,6 +963,9 @@ daemon_run(struct app *app, const struct daemon_opts *o)
 			log_error("event=timer_failed timer=reminders");
 		if (digest_run(app) < 0)
 			log_error("event=timer_failed timer=digest");
+		outbox_pump_stop(l.pump, &s.out);
+		l.pump = NULL;
+		l.pump_tried = 0;
 		smtp_session_begin();
 		outbox_flush_until(app, &s.out, &stop_requested);
 		smtp_session_end();

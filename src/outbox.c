@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -268,85 +270,126 @@ outbox_flush_until(struct app *app, struct outbox_stats *st, volatile sig_atomic
  * second copy: the next attempt finds the file and only records it. */
 #define MAILDIR_BATCH 128
 
+/* A batch of queued mail on its way to the Maildir. */
+struct mbatch {
+	struct maildir_item items[MAILDIR_BATCH];
+	int64_t ids[MAILDIR_BATCH], projects[MAILDIR_BATCH];
+	char *names[MAILDIR_BATCH];
+	size_t n;
+	int waiting; /* the queue's next mail waits for its retry */
+};
+
+/* The queue's oldest mail after id `after`, up to a batch.  The number
+ * loaded, or -1 when the queue cannot be read. */
+static int
+mbatch_load(struct app *app, int64_t after, struct mbatch *b)
+{
+	struct db_stmt *q = db_q(app->db,
+	    "SELECT id, created, raw, project_id, next_try"
+	    " FROM outbox WHERE status='queued' AND id>?1 ORDER BY id LIMIT ?2",
+	    "ii", after, (int64_t)MAILDIR_BATCH);
+	b->n = 0;
+	b->waiting = 0;
+	if (!q)
+		return -1;
+	int rc;
+	int64_t now = now_epoch();
+	while (b->n < MAILDIR_BATCH && (rc = db_step(q)) == 1) {
+		if (db_int(q, 4) > now) {
+			b->waiting = 1; /* the oldest mail waits for its retry: keep the order */
+			break;
+		}
+		size_t n = b->n++;
+		b->ids[n] = db_int(q, 0);
+		b->projects[n] = db_isnull(q, 3) ? 0 : db_int(q, 3);
+		b->names[n] = xasprintf("%lld.inkflow-%010lld.%s", (long long)db_int(q, 1),
+		    (long long)b->ids[n], app->instance);
+		const char *raw = db_text(q, 2);
+		b->items[n] = (struct maildir_item){
+		    .unique = b->names[n], .data = xstrdup(raw), .len = strlen(raw)};
+	}
+	db_done(q);
+	return rc < 0 && b->n == 0 ? -1 : (int)b->n;
+}
+
+static void
+mbatch_free(struct mbatch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		free((char *)b->items[i].data);
+		free(b->names[i]);
+	}
+	b->n = 0;
+}
+
+/* Mark the delivered head of a batch sent, in one transaction; the first
+ * mail not delivered stays queued and is logged.  0, or -1 when a mail
+ * was not delivered or the marks could not be written. */
+static int
+mbatch_record(struct app *app, struct outbox_stats *st, const struct mbatch *b)
+{
+	size_t ok = 0, n = b->n;
+	while (ok < n && b->items[ok].result >= 0)
+		ok++;
+	int r = 0;
+	int64_t now = now_epoch();
+	if (ok) {
+		if (db_begin(app->db) < 0)
+			r = -1;
+		for (size_t i = 0; r == 0 && i < ok; i++)
+			if (db_x(app->db,
+			        "UPDATE outbox SET status='sent', sent=?2, attempts=attempts+1"
+			        " WHERE id=?1",
+			        "ii", b->ids[i], now) < 0)
+				r = -1;
+		if (r == 0 && db_commit(app->db) < 0)
+			r = -1;
+		if (r < 0) {
+			db_rollback(app->db);
+		} else {
+			st->sent += (int)ok;
+			for (size_t i = 0; i < ok; i++)
+				log_info("event=mail_sent outbox=%lld project=%lld transport=maildir",
+				    (long long)b->ids[i], (long long)b->projects[i]);
+		}
+	}
+	if (r == 0 && ok < n) {
+		log_error("event=send_failed outbox=%lld error=%s", (long long)b->ids[ok],
+		    log_q(strerror(b->items[ok].err)));
+		st->deferred++;
+		r = -1;
+	}
+	return r;
+}
+
+/* One batch of the queue after id *last.  1 when a full batch went out
+ * (more may follow), 0 when the queue is done for now (empty, or its oldest
+ * mail waits for a retry), -1 on failure (the rest stays queued). */
+static int
+maildir_batch(struct app *app, struct outbox_stats *st, int64_t *last)
+{
+	struct mbatch b;
+	int n = mbatch_load(app, *last, &b);
+	if (n <= 0)
+		return n;
+	*last = b.ids[n - 1];
+	maildir_deliver_batch(app->cfg->outbox_maildir, b.items, b.n);
+	int r = mbatch_record(app, st, &b);
+	int more = !b.waiting && b.n == MAILDIR_BATCH;
+	mbatch_free(&b);
+	return r < 0 ? -1 : more;
+}
+
 static int
 flush_maildir(struct app *app, struct outbox_stats *st, volatile sig_atomic_t *stop)
 {
 	int64_t last = 0;
-	for (;;) {
+	int r;
+	do {
 		if (stop && *stop)
 			return 0; /* the rest stays queued, in order */
-		struct db_stmt *q = db_q(app->db,
-		    "SELECT id, created, raw, project_id, next_try"
-		    " FROM outbox WHERE status='queued' AND id>?1 ORDER BY id LIMIT ?2",
-		    "ii", last, (int64_t)MAILDIR_BATCH);
-		if (!q)
-			return -1;
-		struct maildir_item items[MAILDIR_BATCH];
-		int64_t ids[MAILDIR_BATCH], projects[MAILDIR_BATCH];
-		char *names[MAILDIR_BATCH];
-		size_t n = 0;
-		int rc, waiting = 0;
-		int64_t now = now_epoch();
-		while (n < MAILDIR_BATCH && (rc = db_step(q)) == 1) {
-			if (db_int(q, 4) > now) {
-				waiting = 1; /* the oldest mail waits for its retry: keep the order */
-				break;
-			}
-			ids[n] = db_int(q, 0);
-			projects[n] = db_isnull(q, 3) ? 0 : db_int(q, 3);
-			names[n] = xasprintf("%lld.inkflow-%010lld.%s", (long long)db_int(q, 1),
-			    (long long)ids[n], app->instance);
-			const char *raw = db_text(q, 2);
-			items[n] = (struct maildir_item){
-			    .unique = names[n], .data = xstrdup(raw), .len = strlen(raw)};
-			n++;
-		}
-		db_done(q);
-		if (rc < 0 && n == 0)
-			return -1;
-		if (n == 0)
-			return 0;
-		last = ids[n - 1];
-		maildir_deliver_batch(app->cfg->outbox_maildir, items, n);
-		size_t ok = 0;
-		while (ok < n && items[ok].result >= 0)
-			ok++;
-		int r = 0;
-		if (ok) {
-			if (db_begin(app->db) < 0)
-				r = -1;
-			for (size_t i = 0; r == 0 && i < ok; i++)
-				if (db_x(app->db,
-				        "UPDATE outbox SET status='sent', sent=?2, attempts=attempts+1"
-				        " WHERE id=?1",
-				        "ii", ids[i], now) < 0)
-					r = -1;
-			if (r == 0 && db_commit(app->db) < 0)
-				r = -1;
-			if (r < 0) {
-				db_rollback(app->db);
-			} else {
-				st->sent += (int)ok;
-				for (size_t i = 0; i < ok; i++)
-					log_info("event=mail_sent outbox=%lld project=%lld transport=maildir",
-					    (long long)ids[i], (long long)projects[i]);
-			}
-		}
-		if (r == 0 && ok < n) {
-			log_error("event=send_failed outbox=%lld error=%s", (long long)ids[ok],
-			    log_q(strerror(items[ok].err)));
-			st->deferred++;
-			r = -1;
-		}
-		for (size_t i = 0; i < n; i++) {
-			free((char *)items[i].data);
-			free(names[i]);
-		}
-		if (r < 0)
-			return -1;
-		if (waiting || n < MAILDIR_BATCH)
-			return 0;
-	}
+	} while ((r = maildir_batch(app, st, &last)) == 1);
+	return r;
 }
 
 static int
@@ -398,4 +441,132 @@ flush_locked(struct app *app, struct outbox_stats *st, volatile sig_atomic_t *st
 		if (r < 0)
 			return r == -2 ? 0 : -1;
 	}
+}
+
+/* ---- the pump: the Maildir transport during a pass ---------------------- */
+
+/* The calling thread keeps the database: it hands a batch over, the pump
+ * thread writes the files (the costly part: a file each, a sync per
+ * batch) while the caller goes on, and the caller records the result at
+ * its next hand-over.  One batch is in flight at a time. */
+struct outbox_pump {
+	struct app *app;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int job;     /* under mu: b handed over, not yet delivered */
+	int done;    /* under mu: b delivered (or not), to be recorded */
+	int stop;    /* under mu */
+	int skipped; /* b was not delivered: another sender held the lock */
+	struct mbatch b;
+	int64_t last;  /* the last id handed over */
+	int broken;    /* a delivery failed: no more batches this pass */
+	struct outbox_stats st;
+};
+
+static void *
+pump_main(void *arg)
+{
+	struct outbox_pump *p = arg;
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->job && !p->stop)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (!p->job)
+			break;
+		pthread_mutex_unlock(&p->mu);
+		/* Whoever holds the sender lock sends this same queue. */
+		int fd = open(p->app->cfg->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int locked = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0;
+		if (locked)
+			maildir_deliver_batch(p->app->cfg->outbox_maildir, p->b.items, p->b.n);
+		if (fd >= 0)
+			close(fd);
+		pthread_mutex_lock(&p->mu);
+		p->skipped = !locked;
+		p->job = 0;
+		p->done = 1;
+		pthread_cond_broadcast(&p->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* The batch the pump finished, recorded in the database. */
+static void
+pump_record(struct outbox_pump *p)
+{
+	if (!p->done)
+		return;
+	p->done = 0;
+	/* A mail not delivered stays queued; the pass's flush tries it again
+	 * and reports it, so only what went out is counted here. */
+	struct outbox_stats scratch = {0};
+	if (!p->skipped && mbatch_record(p->app, &scratch, &p->b) < 0)
+		p->broken = 1;
+	p->st.sent += scratch.sent;
+	mbatch_free(&p->b);
+}
+
+struct outbox_pump *
+outbox_pump_start(struct app *app)
+{
+	if (app->cfg->smtp || maildir_ensure(app->cfg->outbox_maildir) < 0)
+		return NULL;
+	struct outbox_pump *p = xcalloc(1, sizeof(*p));
+	p->app = app;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	/* Signals stay with the calling thread, whose handlers set its flags. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int rc = pthread_create(&p->thread, NULL, pump_main, p);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		pthread_cond_destroy(&p->cv);
+		pthread_mutex_destroy(&p->mu);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void
+outbox_pump_feed(struct outbox_pump *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->mu);
+	int busy = p->job;
+	pthread_mutex_unlock(&p->mu);
+	if (busy)
+		return;
+	pump_record(p);
+	if (p->broken || mbatch_load(p->app, p->last, &p->b) <= 0)
+		return;
+	p->last = p->b.ids[p->b.n - 1];
+	pthread_mutex_lock(&p->mu);
+	p->job = 1;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+void
+outbox_pump_stop(struct outbox_pump *p, struct outbox_stats *st)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->cv);
+	while (p->job)
+		pthread_cond_wait(&p->cv, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+	pthread_join(p->thread, NULL);
+	pump_record(p);
+	st->sent += p->st.sent;
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
 }

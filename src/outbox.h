@@ -45,4 +45,18 @@ int outbox_flush(struct app *app, struct outbox_stats *st);
  * told to stop does not first send the whole queue. */
 int outbox_flush_until(struct app *app, struct outbox_stats *st, volatile sig_atomic_t *stop);
 
+/* The Maildir transport at work during a pass.  The caller keeps the
+ * database and feeds the pump after each committed batch: what the pump
+ * delivered last is marked sent, and the mail queued since is handed to
+ * its thread, which writes the files (one batch in flight at a time, and
+ * only while the sender lock can be had at once) while the caller goes on.
+ * outbox_pump_stop waits for the batch in flight, records it and adds the
+ * mail sent to *st; the pass's outbox_flush then sends the rest and reports
+ * any failure.  start returns NULL (nothing to feed or stop) when the
+ * transport is SMTP or no thread could be had. */
+struct outbox_pump;
+struct outbox_pump *outbox_pump_start(struct app *app);
+void outbox_pump_feed(struct outbox_pump *p);
+void outbox_pump_stop(struct outbox_pump *p, struct outbox_stats *st);
+
 #endif

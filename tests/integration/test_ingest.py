@@ -1,6 +1,7 @@
 """Issue 2: inquiry mail in a Maildir becomes a project, the client gets one
 acknowledgement; history, routing, classification, quarantine, dedupe."""
 import base64
+import fcntl
 import hashlib
 import json
 import os
@@ -13,7 +14,7 @@ import subprocess
 import time
 import unittest
 
-from inkenv import INKFLOW, TOP, Env, body_html, body_text, build_kind, make_mail, run_memory
+from inkenv import INKFLOW, SLOW, TOP, Env, body_html, body_text, build_kind, make_mail, run_memory
 
 SAMPLES = os.path.join(TOP, "mailboxes", "inbox", "new")
 
@@ -599,6 +600,52 @@ class Behaviour(unittest.TestCase):
         self.assertEqual(m["status"], "quarantined")
         self.assertIn("From", m["reason"])
 
+
+    def test_outbox_sent_while_the_backlog_is_read(self):
+        """A backlog of 100 inquiries (four batches): the acknowledgements
+        and tasks go out to the outbox Maildir while later batches are
+        still read, each once.  While another sender holds the sender lock
+        nothing is delivered behind its back: the mail stays queued and
+        goes out, once, with the next flush."""
+        env, n = self.env, 100
+        for k in range(n):
+            env.put(make_mail("klient%d@firma-%d.pl" % (k, k), "Zapytanie %d" % k,
+                              "Proszę o wycenę %d ulotek." % k))
+        p = subprocess.run([INKFLOW, "-c", env.conf, "run", "--once"], capture_output=True,
+                           timeout=300 * SLOW)
+        log = p.stderr.decode(errors="replace")
+        self.assertEqual(p.returncode, 0, log[-3000:])
+        events = re.findall(r"event=(message_done|mail_sent)", log)
+        self.assertEqual(events.count("message_done"), n)
+        self.assertEqual(events.count("mail_sent"), 2 * n)
+        # Sent during the pass: some mail went out before the last message
+        # was done.
+        self.assertLess(events.index("mail_sent"),
+                        len(events) - 1 - events[::-1].index("message_done"), log[-3000:])
+        self.assertEqual(env.sql("SELECT status, count(*) FROM outbox GROUP BY status"),
+                         [("sent", 2 * n)])
+        names = [f for sub in ("new", "cur") for f in os.listdir(os.path.join(env.outbox, sub))]
+        ids = sorted(int(re.search(r"inkflow-(\d+)", f).group(1)) for f in names)
+        self.assertEqual(ids, list(range(1, 2 * n + 1)))
+        # Another sender holds the lock for the whole run.
+        for k in range(n, n + 40):
+            env.put(make_mail("klient%d@firma-%d.pl" % (k, k), "Zapytanie %d" % k,
+                              "Proszę o wycenę %d ulotek." % k))
+        fd = os.open(env.data, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            env.once()
+            self.assertEqual(len(env.sent()), 2 * n)
+            self.assertEqual(env.sql("SELECT count(*) FROM outbox WHERE status='queued'"),
+                             [(80,)])
+        finally:
+            os.close(fd)
+        env.run("outbox", "flush")
+        self.assertEqual(env.sql("SELECT status, count(*) FROM outbox GROUP BY status"),
+                         [("sent", 2 * n + 80)])
+        names = [f for sub in ("new", "cur") for f in os.listdir(os.path.join(env.outbox, sub))]
+        ids = sorted(int(re.search(r"inkflow-(\d+)", f).group(1)) for f in names)
+        self.assertEqual(ids, list(range(1, 2 * n + 81)))
 
     def test_database_locked_ends_the_pass(self):
         """Another program holds the database while 70 messages (three
