@@ -454,13 +454,15 @@ struct outbox_pump {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	int job;     /* under mu: b handed over, not yet delivered */
-	int done;    /* under mu: b delivered (or not), to be recorded */
-	int stop;    /* under mu */
+	/* Under mu: */
+	int job;     /* b handed over, not yet delivered */
+	int done;    /* b delivered (or not), to be recorded */
 	int skipped; /* b was not delivered: another sender held the lock */
+	int stop;
+	/* The caller's alone: */
 	struct mbatch b;
 	int64_t last;  /* the last id handed over */
-	int broken;    /* a delivery failed: no more batches this pass */
+	int over;      /* no more batches this pass (a failure, another sender) */
 	struct outbox_stats st;
 };
 
@@ -492,18 +494,23 @@ pump_main(void *arg)
 	return NULL;
 }
 
-/* The batch the pump finished, recorded in the database. */
+/* The batch the pump finished, recorded in the database.  Called with
+ * no batch in flight. */
 static void
 pump_record(struct outbox_pump *p)
 {
-	if (!p->done)
-		return;
+	pthread_mutex_lock(&p->mu);
+	int done = p->done, skipped = p->skipped;
 	p->done = 0;
+	pthread_mutex_unlock(&p->mu);
+	if (!done)
+		return;
 	/* A mail not delivered stays queued; the pass's flush tries it again
-	 * and reports it, so only what went out is counted here. */
+	 * and reports it, so only what went out is counted here.  Another
+	 * sender holding the lock sends the queue in order itself. */
 	struct outbox_stats scratch = {0};
-	if (!p->skipped && mbatch_record(p->app, &scratch, &p->b) < 0)
-		p->broken = 1;
+	if (skipped || mbatch_record(p->app, &scratch, &p->b) < 0)
+		p->over = 1;
 	p->st.sent += scratch.sent;
 	mbatch_free(&p->b);
 }
@@ -543,7 +550,7 @@ outbox_pump_feed(struct outbox_pump *p)
 	if (busy)
 		return;
 	pump_record(p);
-	if (p->broken || mbatch_load(p->app, p->last, &p->b) <= 0)
+	if (p->over || mbatch_load(p->app, p->last, &p->b) <= 0)
 		return;
 	p->last = p->b.ids[p->b.n - 1];
 	pthread_mutex_lock(&p->mu);

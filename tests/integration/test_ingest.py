@@ -647,6 +647,54 @@ class Behaviour(unittest.TestCase):
         ids = sorted(int(re.search(r"inkflow-(\d+)", f).group(1)) for f in names)
         self.assertEqual(ids, list(range(1, 2 * n + 81)))
 
+    def test_outbox_maildir_full_keeps_the_mail_queued(self):
+        """The outbox Maildir's file system is full while a backlog is
+        read: every inquiry is processed, its mail stays queued with a
+        clear error in the log, and once there is room the next run sends
+        each mail once."""
+        env, n = self.env, 40
+        if os.geteuid() != 0:
+            self.skipTest("mounting a tmpfs needs root")
+        m = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", env.outbox],
+                           capture_output=True, text=True, timeout=30)
+        if m.returncode != 0:
+            self.skipTest("cannot mount a tmpfs here: %s" % m.stderr.strip())
+        self.addCleanup(subprocess.run, ["umount", "-l", env.outbox], capture_output=True,
+                        timeout=30)
+        for sub in ("new", "cur", "tmp"):
+            os.mkdir(os.path.join(env.outbox, sub))
+        filler = os.path.join(env.outbox, "filler")
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            while True:
+                os.write(fd, b"\0" * 4096)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        for k in range(n):
+            env.put(make_mail("klient%d@firma-%d.pl" % (k, k), "Zapytanie %d" % k,
+                              "Proszę o wycenę %d ulotek." % k))
+        p = subprocess.run([INKFLOW, "-c", env.conf, "run", "--once"], capture_output=True,
+                           timeout=300 * SLOW)
+        log = p.stderr.decode(errors="replace")
+        self.assertEqual(p.returncode, 0, log[-3000:])
+        self.assertIn("event=send_failed", log)
+        self.assertIn("No space left on device", log)
+        self.assertEqual(env.sql("SELECT count(*) FROM messages WHERE status='processed'"),
+                         [(n,)])
+        self.assertEqual(env.sql("SELECT status, count(*) FROM outbox GROUP BY status"),
+                         [("queued", 2 * n)])
+        self.assertEqual(env.sent(), [])
+        os.unlink(filler)
+        env.once()
+        self.assertEqual(env.sql("SELECT status, count(*) FROM outbox GROUP BY status"),
+                         [("sent", 2 * n)])
+        names = [f for sub in ("new", "cur") for f in os.listdir(os.path.join(env.outbox, sub))]
+        ids = sorted(int(re.search(r"inkflow-(\d+)", f).group(1)) for f in names)
+        self.assertEqual(ids, list(range(1, 2 * n + 1)))
+        self.assertEqual(os.listdir(os.path.join(env.outbox, "tmp")), [])
+
     def test_database_locked_ends_the_pass(self):
         """Another program holds the database while 70 messages (three
         batches) wait in the Maildir: each pass waits out one busy timeout,
