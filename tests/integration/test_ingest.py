@@ -601,6 +601,25 @@ class Behaviour(unittest.TestCase):
         self.assertIn("From", m["reason"])
 
 
+    def inquiries(self, first, count):
+        for k in range(first, first + count):
+            self.env.put(make_mail("klient%d@firma-%d.pl" % (k, k), "Zapytanie %d" % k,
+                                   "Proszę o wycenę %d ulotek." % k))
+
+    def once_logged(self):
+        """run --once with the info log; the log."""
+        p = subprocess.run([INKFLOW, "-c", self.env.conf, "run", "--once"],
+                           capture_output=True, timeout=300 * SLOW)
+        log = p.stderr.decode(errors="replace")
+        self.assertEqual(p.returncode, 0, log[-3000:])
+        return log
+
+    def outbox_ids(self):
+        """The outbox ids of the files in the outbox Maildir, sorted."""
+        names = [f for sub in ("new", "cur")
+                 for f in os.listdir(os.path.join(self.env.outbox, sub))]
+        return sorted(int(re.search(r"inkflow-(\d+)", f).group(1)) for f in names)
+
     def test_outbox_sent_while_the_backlog_is_read(self):
         """A backlog of 100 inquiries (four batches): the acknowledgements
         and tasks go out to the outbox Maildir while later batches are
@@ -608,13 +627,8 @@ class Behaviour(unittest.TestCase):
         nothing is delivered behind its back: the mail stays queued and
         goes out, once, with the next flush."""
         env, n = self.env, 100
-        for k in range(n):
-            env.put(make_mail("klient%d@firma-%d.pl" % (k, k), "Zapytanie %d" % k,
-                              "Proszę o wycenę %d ulotek." % k))
-        p = subprocess.run([INKFLOW, "-c", env.conf, "run", "--once"], capture_output=True,
-                           timeout=300 * SLOW)
-        log = p.stderr.decode(errors="replace")
-        self.assertEqual(p.returncode, 0, log[-3000:])
+        self.inquiries(0, n)
+        log = self.once_logged()
         events = re.findall(r"event=(message_done|mail_sent)", log)
         self.assertEqual(events.count("message_done"), n)
         self.assertEqual(events.count("mail_sent"), 2 * n)
@@ -624,13 +638,9 @@ class Behaviour(unittest.TestCase):
                         len(events) - 1 - events[::-1].index("message_done"), log[-3000:])
         self.assertEqual(env.sql("SELECT status, count(*) FROM outbox GROUP BY status"),
                          [("sent", 2 * n)])
-        names = [f for sub in ("new", "cur") for f in os.listdir(os.path.join(env.outbox, sub))]
-        ids = sorted(int(re.search(r"inkflow-(\d+)", f).group(1)) for f in names)
-        self.assertEqual(ids, list(range(1, 2 * n + 1)))
+        self.assertEqual(self.outbox_ids(), list(range(1, 2 * n + 1)))
         # Another sender holds the lock for the whole run.
-        for k in range(n, n + 40):
-            env.put(make_mail("klient%d@firma-%d.pl" % (k, k), "Zapytanie %d" % k,
-                              "Proszę o wycenę %d ulotek." % k))
+        self.inquiries(n, 40)
         fd = os.open(env.data, os.O_RDONLY | os.O_DIRECTORY)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -643,9 +653,7 @@ class Behaviour(unittest.TestCase):
         env.run("outbox", "flush")
         self.assertEqual(env.sql("SELECT status, count(*) FROM outbox GROUP BY status"),
                          [("sent", 2 * n + 80)])
-        names = [f for sub in ("new", "cur") for f in os.listdir(os.path.join(env.outbox, sub))]
-        ids = sorted(int(re.search(r"inkflow-(\d+)", f).group(1)) for f in names)
-        self.assertEqual(ids, list(range(1, 2 * n + 81)))
+        self.assertEqual(self.outbox_ids(), list(range(1, 2 * n + 81)))
 
     def test_outbox_maildir_full_keeps_the_mail_queued(self):
         """The outbox Maildir's file system is full while a backlog is
@@ -672,13 +680,8 @@ class Behaviour(unittest.TestCase):
             pass
         finally:
             os.close(fd)
-        for k in range(n):
-            env.put(make_mail("klient%d@firma-%d.pl" % (k, k), "Zapytanie %d" % k,
-                              "Proszę o wycenę %d ulotek." % k))
-        p = subprocess.run([INKFLOW, "-c", env.conf, "run", "--once"], capture_output=True,
-                           timeout=300 * SLOW)
-        log = p.stderr.decode(errors="replace")
-        self.assertEqual(p.returncode, 0, log[-3000:])
+        self.inquiries(0, n)
+        log = self.once_logged()
         self.assertIn("event=send_failed", log)
         self.assertIn("No space left on device", log)
         self.assertEqual(env.sql("SELECT count(*) FROM messages WHERE status='processed'"),
@@ -690,9 +693,7 @@ class Behaviour(unittest.TestCase):
         env.once()
         self.assertEqual(env.sql("SELECT status, count(*) FROM outbox GROUP BY status"),
                          [("sent", 2 * n)])
-        names = [f for sub in ("new", "cur") for f in os.listdir(os.path.join(env.outbox, sub))]
-        ids = sorted(int(re.search(r"inkflow-(\d+)", f).group(1)) for f in names)
-        self.assertEqual(ids, list(range(1, 2 * n + 1)))
+        self.assertEqual(self.outbox_ids(), list(range(1, 2 * n + 1)))
         self.assertEqual(os.listdir(os.path.join(env.outbox, "tmp")), [])
 
     def test_database_locked_ends_the_pass(self):
