@@ -40,6 +40,7 @@
  *   bare LF line endings ............................ test_defect_bare_lf
  *   missing MIME-Version ............................ test_defect_no_mime_version
  *   missing final boundary .......................... test_defect_missing_final_boundary
+ *   empty part ("--b" for "--b--"), early close ..... test_defect_empty_part
  *   8-bit header text, no encoded words ............. test_defect_8bit_headers
  *   unknown charset label (text guessed) ............ test_defect_unknown_charset
  *   charset labels quoted / odd case / aliases ...... test_charset_labels
@@ -50,6 +51,7 @@
  *   us-ascii declared, 8-bit data ................... test_defect_ascii_with_8bit
  *   iso-8859-2 declared, Windows-1250 bytes ......... test_defect_latin2_cp1250
  *   utf-8 declared, invalid bytes ................... test_defect_bad_utf8
+ *   raw UTF-8 cut inside its last character ......... test_defect_utf8_cut
  *   undeclared 8-bit body text ...................... test_defect_undeclared_8bit_body
  *   multipart without (usable) boundary parameter ... test_defect_missing_boundary
  *   base64 with garbage, whitespace, no padding ..... test_defect_base64_garbage
@@ -70,6 +72,7 @@
  *   raw 8-bit text, the message's charset elsewhere . test_unlabelled_in_message_charset
  *   addresses apart by blanks, comments inside ...... test_defect_address_list
  *   a fold after a comment ending libetpan's header . test_defect_address_list
+ *   named addresses with no comma between them ...... test_defect_address_list
  *
  * Outlook's winmail.dat (application/ms-tnef) is unpacked by tnef.c, in a
  * child process; its files follow it in the attachment list.
@@ -402,12 +405,37 @@ cs_guess_8bit(const char *in, size_t len)
 	return l2 ? "ISO-8859-2" : "WINDOWS-1250";
 }
 
+/* Whether p[0..n) is UTF-8 cut short: valid but for a last character
+ * whose final bytes are missing, with 8-bit text before it (a name or a
+ * subject cut at a byte count by the program that sent it, Yahoo's long
+ * attachment names).  Single-byte text seldom pairs every 8-bit byte
+ * into a UTF-8 sequence and ends in a lead byte as well. */
+static int
+utf8_cut(const char *p, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	size_t k = n, tail = 0;
+	while (k > 0 && tail < 3 && (u[k - 1] & 0xc0) == 0x80) {
+		k--;
+		tail++;
+	}
+	if (k == 0)
+		return 0;
+	unsigned char lead = u[k - 1];
+	size_t need = lead >= 0xf0 && lead <= 0xf4 ? 4 : lead >= 0xe0 && lead <= 0xef ? 3 :
+	    lead >= 0xc2 && lead <= 0xdf ? 2 : 0;
+	if (need == 0 || tail + 1 >= need)
+		return 0;
+	k--;
+	return has_8bit(p, k) && utf8_valid(p, k);
+}
+
 static char *
 cs_guess(const char *in, size_t len, unsigned *flags, unsigned flag)
 {
 	if (has_8bit(in, len))
 		*flags |= flag;
-	if (utf8_valid(in, len))
+	if (utf8_valid(in, len) || utf8_cut(in, len))
 		return utf8_sanitize(in, len);
 	char *s = iconv_utf8(cs_guess_8bit(in, len), in, len);
 	return s ? s : utf8_sanitize(in, len);
@@ -649,7 +677,7 @@ hint_fits(const char *hint, const char *in, size_t len)
 static char *
 cs_conv_hinted(const char *hint, const char *in, size_t len, unsigned *flags)
 {
-	if (hint && *hint && has_8bit(in, len) && !utf8_valid(in, len) &&
+	if (hint && *hint && has_8bit(in, len) && !utf8_valid(in, len) && !utf8_cut(in, len) &&
 	    hint_fits(hint, in, len)) {
 		*flags |= CV_HINTED;
 		return cs_conv(hint, in, len, flags);
@@ -2873,6 +2901,9 @@ boundary_usable(const char *b)
 static int leaf_text(struct pctx *c, const struct einfo *ei, const char *p,
     size_t n, struct tacc *acc, int as_plain);
 
+static int multi_reparse(struct pctx *c, const char *type, const char *b, const char *p,
+    size_t n, size_t depth, struct tacc *acc, int count_only);
+
 /* A multipart entity libetpan read as a single part (no usable boundary):
  * the boundary is taken from the parameter as we read it or from the body,
  * and the body parsed again behind a clean header. */
@@ -2894,10 +2925,20 @@ multi_rescue(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
 	}
 	note(c, "multipart without usable boundary parameter, boundary taken %s",
 	    bparam && boundary_usable(bparam) ? "from a lenient reading" : "from the body");
-	struct sbuf sb = {0};
-	sb_printf(&sb, "Content-Type: %s; boundary=\"%s\"\r\n\r\n", ei->type, b);
-	sb_add(&sb, p, n);
+	int r = multi_reparse(c, ei->type, b, p, n, depth, acc, count_only);
 	free(b);
+	return r;
+}
+
+/* The parts of a multipart of type (a "multipart/..." label) read again
+ * from body p[0..n) behind a clean header naming boundary b. */
+static int
+multi_reparse(struct pctx *c, const char *type, const char *b, const char *p, size_t n,
+    size_t depth, struct tacc *acc, int count_only)
+{
+	struct sbuf sb = {0};
+	sb_printf(&sb, "Content-Type: %s; boundary=\"%s\"\r\n\r\n", type, b);
+	sb_add(&sb, p, n);
 	int r = guard_structure(c, sb.s, sb.len, depth);
 	struct mailmime *root = NULL;
 	size_t idx = 0;
@@ -2909,7 +2950,7 @@ multi_rescue(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
 	    root->mm_data.mm_message.mm_msg_mime &&
 	    root->mm_data.mm_message.mm_msg_mime->mm_type == MAILMIME_MULTIPLE) {
 		struct mailmime *inner = root->mm_data.mm_message.mm_msg_mime;
-		const char *sub = strchr(ei->type, '/');
+		const char *sub = strchr(type, '/');
 		r = multi_children(c, inner, sub ? sub + 1 : "mixed", depth + 1, acc,
 		    count_only);
 	}
@@ -3368,6 +3409,109 @@ check_close(struct pctx *c, struct mailmime *e)
 	free(b);
 }
 
+/* What a line of a multipart body is to boundary b: DL_OPEN "--b", DL_CLOSE
+ * "--b--" (each with trailing blanks), DL_BLANK only blanks, DL_TEXT else. */
+enum { DL_TEXT, DL_BLANK, DL_OPEN, DL_CLOSE };
+
+static int
+delim_line(const char *p, size_t n, const char *b, size_t bl)
+{
+	while (n && is_lws((unsigned char)p[n - 1]))
+		n--;
+	if (n == 0)
+		return DL_BLANK;
+	if (n < 2 + bl || p[0] != '-' || p[1] != '-' || memcmp(p + 2, b, bl) != 0)
+		return DL_TEXT;
+	if (n == 2 + bl)
+		return DL_OPEN;
+	if (n == 4 + bl && p[2 + bl] == '-' && p[3 + bl] == '-')
+		return DL_CLOSE;
+	return DL_TEXT;
+}
+
+/* The start of the first line from p[j] on that is not blank (n at the
+ * end of the body), its kind in *kind (DL_BLANK at the end). */
+static size_t
+skip_blank_lines(const char *p, size_t n, size_t j, const char *b, size_t bl, int *kind)
+{
+	*kind = DL_BLANK;
+	while (j < n) {
+		const char *nl = memchr(p + j, '\n', n - j);
+		size_t e = nl ? (size_t)(nl - p) + 1 : n;
+		int k = delim_line(p + j, e - j, b, bl);
+		if (k != DL_BLANK) {
+			*kind = k;
+			break;
+		}
+		j = e;
+	}
+	return j;
+}
+
+/* A multipart body p[0..n) as a mail client reads it, for libetpan:
+ * without its empty parts -- a delimiter line followed by nothing but
+ * blank lines up to the next delimiter or the end of the body ("--b"
+ * written where "--b--" belongs, "--b" twice) -- and with a close
+ * delimiter that has parts after it read as a plain delimiter.  libetpan
+ * cannot read an empty part: it drops every part of the multipart when
+ * the last one is empty, and otherwise takes the next delimiter for the
+ * empty part's text; it reads on after an early close and shows that
+ * delimiter as text.  Returns NULL when the body needs none of this;
+ * *parts gets the number of parts left. */
+static char *
+multi_tidy(const char *p, size_t n, const char *b, size_t *outlen, size_t *parts)
+{
+	size_t bl = strlen(b), i = 0, copied = 0, last_open = 0;
+	int any_open = 0;
+	for (size_t j = 0; j < n;) {
+		const char *nl = memchr(p + j, '\n', n - j);
+		size_t e = nl ? (size_t)(nl - p) + 1 : n;
+		if (delim_line(p + j, e - j, b, bl) == DL_OPEN) {
+			last_open = j;
+			any_open = 1;
+		}
+		j = e;
+	}
+	struct sbuf sb = {0};
+	int changed = 0;
+	*parts = 0;
+	while (i < n) {
+		const char *nl = memchr(p + i, '\n', n - i);
+		size_t e = nl ? (size_t)(nl - p) + 1 : n;
+		int k = delim_line(p + i, e - i, b, bl);
+		if (k == DL_TEXT || k == DL_BLANK) {
+			i = e;
+			continue;
+		}
+		if (k == DL_CLOSE && !(any_open && last_open > i))
+			break;
+		int next;
+		size_t j = skip_blank_lines(p, n, e, b, bl, &next);
+		if (next == DL_TEXT) {
+			if (k == DL_CLOSE) {
+				/* "--b--" -> "--b" */
+				sb_add(&sb, p + copied, i + 2 + bl - copied);
+				copied = i + 4 + bl;
+				changed = 1;
+			}
+			(*parts)++;
+			i = e;
+			continue;
+		}
+		sb_add(&sb, p + copied, i - copied);
+		copied = j;
+		changed = 1;
+		i = j;
+	}
+	if (!changed) {
+		sb_free(&sb);
+		return NULL;
+	}
+	sb_add(&sb, p + copied, n - copied);
+	*outlen = sb.len;
+	return sb_steal(&sb);
+}
+
 static int
 ent_walk(struct pctx *c, struct mailmime *e, const char *hs, const char *he,
     size_t depth, struct tacc *acc, int count_only, struct einfo *top)
@@ -3402,7 +3546,22 @@ ent_walk(struct pctx *c, struct mailmime *e, const char *hs, const char *he,
 			if (strcmp(subtype, "encrypted") == 0)
 				encrypted_multipart(c, &ei);
 		}
-		r = multi_children(c, e, subtype, depth + 1, acc, count_only);
+		char *b = mailmime_extract_boundary(e->mm_content_type);
+		const char *p;
+		size_t n, cn = 0, parts = 0;
+		ent_body(e, &p, &n);
+		char *clean = b && p && boundary_usable(b) ?
+		    multi_tidy(p, n, b, &cn, &parts) : NULL;
+		if (clean) {
+			if (!count_only)
+				note(c, "empty MIME part dropped or early close delimiter read as a delimiter");
+			char *type = xasprintf("multipart/%s", subtype);
+			r = parts ? multi_reparse(c, type, b, clean, cn, depth, acc, count_only) : 0;
+			free(type);
+			free(clean);
+		} else
+			r = multi_children(c, e, subtype, depth + 1, acc, count_only);
+		free(b);
 		free(subtype);
 	} else if (e->mm_type == MAILMIME_MESSAGE)
 		r = message_walk(c, e, &ei, depth, count_only);
@@ -3539,6 +3698,17 @@ addrs_bare_words(const char *piece, struct addr **out, size_t *nout)
 	return ok;
 }
 
+/* Whether v[j..n), after an angle address ("Jan <a@x.pl> Ola <b@x.pl>")
+ * or a comment behind one, starts the next address: text that is not a
+ * separator or a comment (which stays with the address before it). */
+static int
+addr_follows(const char *v, size_t n, size_t j)
+{
+	while (j < n && is_lws((unsigned char)v[j]))
+		j++;
+	return j < n && v[j] != ',' && v[j] != ';' && v[j] != '(';
+}
+
 /* Lenient address-list split for what libetpan rejects. */
 static void
 addrs_lenient(const char *v, size_t n, struct addr **out, size_t *nout)
@@ -3547,7 +3717,7 @@ addrs_lenient(const char *v, size_t n, struct addr **out, size_t *nout)
 	struct sbuf pending = {0};   /* words seen before an address */
 	while (i <= n) {
 		size_t a = i;
-		int inq = 0, ina = 0, inc = 0;
+		int inq = 0, ina = 0, inc = 0, glued = 0, closed = 0;
 		while (i < n) {
 			char ch = v[i];
 			if (inq) {
@@ -3556,9 +3726,12 @@ addrs_lenient(const char *v, size_t n, struct addr **out, size_t *nout)
 				else if (ch == '"')
 					inq = 0;
 			} else if (inc) {
-				if (ch == ')')
-					inc--;
-				else if (ch == '(')
+				if (ch == ')' && --inc == 0 && closed &&
+				    addr_follows(v, n, i + 1)) {
+					i++;
+					glued = 1;
+					break;
+				} else if (ch == '(')
 					inc++;
 			} else if (ch == '"')
 				inq = 1;
@@ -3566,14 +3739,21 @@ addrs_lenient(const char *v, size_t n, struct addr **out, size_t *nout)
 				inc = 1;
 			else if (ch == '<')
 				ina = 1;
-			else if (ch == '>')
+			else if (ch == '>' && ina) {
 				ina = 0;
-			else if ((ch == ',' || ch == ';') && !ina)
+				closed = 1;
+				if (addr_follows(v, n, i + 1)) {
+					i++;
+					glued = 1;
+					break;
+				}
+			} else if ((ch == ',' || ch == ';') && !ina)
 				break;
 			i++;
 		}
 		char *piece = trim_dup(v + a, i - a);
-		i++;
+		if (!glued)
+			i++;
 		/* group "name:" prefix */
 		char *colon = NULL;
 		int q = 0;

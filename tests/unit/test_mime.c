@@ -546,6 +546,41 @@ test_defect_8bit_headers(void **state)
 	mime_msg_free(m);
 }
 
+static void
+test_defect_utf8_cut(void **state)
+{
+	(void)state;
+	/* raw UTF-8 cut inside its last character (a form that cuts the
+	 * subject at a byte count, Yahoo's long attachment names): UTF-8
+	 * with a replacement character, not Windows-1250 */
+	struct mime_msg *m = parse(
+	    "From: Zam\xc3\xb3wienia \xc5\x81\xc3\xb3" "d\xc5 <biuro@firma.example>\n"
+	    "Subject: Wycena: naklejki \xc5\x9b" "cienne, \xc5\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"b\"\n"
+	    "\n"
+	    "--b\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "\n"
+	    "x\n"
+	    "--b\n"
+	    "Content-Type: application/pdf; name=\"Projekt ok\xc5\x82" "adki \xe2\x80\n"
+	    "Content-Transfer-Encoding: base64\n"
+	    "\n"
+	    "JVBERi0xLjQK\n"
+	    "--b--\n");
+	assert_string_equal(m->from_name, "Zamówienia Łód\xef\xbf\xbd");
+	assert_string_equal(m->subject, "Wycena: naklejki ścienne, \xef\xbf\xbd");
+	assert_int_equal(m->natts, 1);
+	assert_string_equal(m->atts[0].filename, "Projekt okładki \xef\xbf\xbd\xef\xbf\xbd");
+	mime_msg_free(m);
+	/* Windows-1250 ending in a letter that is a UTF-8 lead byte stays
+	 * Windows-1250 */
+	m = parse("From: a@wp.pl\nSubject: Pi\xeaknie dzi\xeakuj\xea, \xa3\xd3\n\nx\n");
+	assert_string_equal(m->subject, "Pięknie dziękuję, ŁÓ");
+	mime_msg_free(m);
+}
+
 /* ------------------------------------------------------------------ */
 /* parameters: RFC 2231 and friends */
 
@@ -1828,6 +1863,128 @@ test_defect_missing_final_boundary(void **state)
 }
 
 static void
+test_defect_empty_part(void **state)
+{
+	(void)state;
+	/* a form mailer that ends with "--b" where "--b--" belongs: the
+	 * last part is empty, and libetpan alone drops every part */
+	struct mime_msg *m = parse(
+	    "From: formularz@drukarnia.example\n"
+	    "Subject: Zamowienie ulotek\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"b\"\n"
+	    "\n"
+	    "--b\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "\n"
+	    "Ulotki A5, 500 sztuk.\n"
+	    "--b\n"
+	    "Content-Type: application/pdf; name=ulotka.pdf\n"
+	    "Content-Transfer-Encoding: base64\n"
+	    "\n"
+	    "JVBERi0xLjQK\n"
+	    "\n"
+	    "--b\n"
+	    "\n");
+	assert_string_equal(m->text, "Ulotki A5, 500 sztuk.");
+	assert_int_equal(m->natts, 1);
+	assert_string_equal(m->atts[0].filename, "ulotka.pdf");
+	assert_string_equal(m->atts[0].data, "%PDF-1.4\n");
+	want_note(m, "missing final boundary");
+	want_note(m, "empty MIME part");
+	mime_msg_free(m);
+
+	/* an empty part between two delimiters (with and without its blank
+	 * line) and one before the close: no delimiter in the text */
+	m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"b\"\n"
+	    "\n"
+	    "--b\n"
+	    "--b\n"
+	    "\n"
+	    "--b\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "\n"
+	    "Bitte um ein Angebot f\xc3\xbcr Visitenkarten.\n"
+	    "--b\n"
+	    "--b--\n");
+	assert_string_equal(m->text, "Bitte um ein Angebot für Visitenkarten.");
+	assert_int_equal(m->natts, 0);
+	mime_msg_free(m);
+
+	/* a nested alternative whose last delimiter is not the close: the
+	 * HTML text is kept */
+	m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/related; boundary=\"r\"\n"
+	    "\n"
+	    "--r\n"
+	    "Content-Type: multipart/alternative; boundary=\"a\"\n"
+	    "\n"
+	    "--a\n"
+	    "Content-Type: text/html; charset=utf-8\n"
+	    "\n"
+	    "<p>Gr\xc3\xbc\xc3\x9f Gott, anbei das Logo.</p>\n"
+	    "--a\n"
+	    "\n"
+	    "--r\n"
+	    "Content-Type: image/png\n"
+	    "Content-ID: <logo>\n"
+	    "Content-Transfer-Encoding: base64\n"
+	    "\n"
+	    "iVBORw0KGgo=\n"
+	    "--r--\n");
+	assert_string_equal(m->text, "Grüß Gott, anbei das Logo.");
+	assert_int_equal(m->natts, 1);
+	assert_string_equal(m->atts[0].content_type, "image/png");
+	mime_msg_free(m);
+
+	/* a close delimiter with a part after it: a delimiter, the part is
+	 * read and the close is not text */
+	m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"b\"\n"
+	    "\n"
+	    "--b\n"
+	    "Content-Type: text/plain\n"
+	    "\n"
+	    "tekst\n"
+	    "--b--\n"
+	    "--b\n"
+	    "Content-Type: application/pdf; name=baner.pdf\n"
+	    "Content-Transfer-Encoding: base64\n"
+	    "\n"
+	    "JVBERi0xLjQK\n"
+	    "--b--\n"
+	    "epilog\n");
+	assert_string_equal(m->text, "tekst");
+	assert_int_equal(m->natts, 1);
+	assert_string_equal(m->atts[0].filename, "baner.pdf");
+	want_note(m, "early close delimiter");
+	mime_msg_free(m);
+
+	/* nothing but an empty part: no text, no attachment */
+	m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"b\"\n"
+	    "\n"
+	    "--b\n"
+	    "--b--\n");
+	assert_string_equal(m->text, "");
+	assert_int_equal(m->natts, 0);
+	mime_msg_free(m);
+}
+
+static void
 test_defect_missing_boundary(void **state)
 {
 	(void)state;
@@ -2186,6 +2343,20 @@ test_defect_address_list(void **state)
 	    "\n"
 	    "x\n");
 	assert_string_equal(m->from_addr, "tim@firma.example");
+	assert_int_equal(m->nrcpt, 2);
+	assert_string_equal(m->rcpt_addrs[0], "biuro@bmt.example");
+	assert_string_equal(m->rcpt_addrs[1], "zamowienia@bmt.example");
+	mime_msg_free(m);
+
+	/* named addresses with blanks and no commas between them: the first
+	 * is the sender, its name is not glued to the next one */
+	m = parse("From: Jan Kowalski <jan@firma.example> Ola Nowak <ola@firma.example>\n"
+	    "To: Biuro <biuro@bmt.example> (BMT) Zamowienia <zamowienia@bmt.example>\n"
+	    "Subject: x\n"
+	    "\n"
+	    "x\n");
+	assert_string_equal(m->from_addr, "jan@firma.example");
+	assert_string_equal(m->from_name, "Jan Kowalski");
 	assert_int_equal(m->nrcpt, 2);
 	assert_string_equal(m->rcpt_addrs[0], "biuro@bmt.example");
 	assert_string_equal(m->rcpt_addrs[1], "zamowienia@bmt.example");
@@ -3645,6 +3816,7 @@ main(void)
 		cmocka_unit_test(test_defect_bad_utf8),
 		cmocka_unit_test(test_defect_undeclared_8bit_body),
 		cmocka_unit_test(test_defect_8bit_headers),
+		cmocka_unit_test(test_defect_utf8_cut),
 		cmocka_unit_test(test_rfc2231_simple),
 		cmocka_unit_test(test_rfc2231_continuations),
 		cmocka_unit_test(test_defect_rfc2047_filename),
@@ -3674,6 +3846,7 @@ main(void)
 		cmocka_unit_test(test_defect_bare_lf),
 		cmocka_unit_test(test_defect_no_mime_version),
 		cmocka_unit_test(test_defect_missing_final_boundary),
+		cmocka_unit_test(test_defect_empty_part),
 		cmocka_unit_test(test_defect_missing_boundary),
 		cmocka_unit_test(test_defect_base64_garbage),
 		cmocka_unit_test(test_defect_unknown_cte),
