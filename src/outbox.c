@@ -214,10 +214,10 @@ send_smtp_row(struct app *app, int64_t id, int64_t project, int64_t created,
 
 /* One sender at a time: `run`, `deliver` (several at once under an MTA)
  * and `outbox flush` all send, and SMTP has no way to refuse a second copy.
- * Returns the lock's descriptor, -2 when another sender keeps it, -1 on
- * error. */
+ * tries: how many times to try, 100 ms apart.  Returns the lock's
+ * descriptor, -2 when another sender keeps it, -1 on error (errno). */
 static int
-sender_lock(struct app *app)
+sender_lock(struct app *app, int tries)
 {
 	/* The data directory itself is the lock: every process that may send
 	 * can open it, whichever user an MTA runs `deliver` as. */
@@ -227,16 +227,19 @@ sender_lock(struct app *app)
 	/* Wait a little for the sender before us; if it is still busy it
 	 * will also send what we queued (its loop runs until the queue is
 	 * empty), or the daemon's next pass will. */
-	for (int i = 0; i < 50; i++) {
+	for (int i = 0; i < tries; i++) {
+		if (i > 0) {
+			struct timespec ts = {0, 100 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			return fd;
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			break;
-		struct timespec ts = {0, 100 * 1000 * 1000};
-		nanosleep(&ts, NULL);
 	}
 	int e = errno;
 	close(fd);
+	errno = e;
 	return e == EWOULDBLOCK ? -2 : -1;
 }
 
@@ -252,7 +255,7 @@ outbox_flush(struct app *app, struct outbox_stats *st)
 int
 outbox_flush_until(struct app *app, struct outbox_stats *st, volatile sig_atomic_t *stop)
 {
-	int fd = sender_lock(app);
+	int fd = sender_lock(app, 50);
 	if (fd == -2)
 		return 0;
 	if (fd < 0) {
@@ -478,12 +481,12 @@ pump_main(void *arg)
 			break;
 		pthread_mutex_unlock(&p->mu);
 		/* Whoever holds the sender lock sends this same queue. */
-		int fd = open(p->app->cfg->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		int locked = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0;
-		if (locked)
+		int fd = sender_lock(p->app, 1);
+		int locked = fd >= 0;
+		if (locked) {
 			maildir_deliver_batch(p->app->cfg->outbox_maildir, p->b.items, p->b.n);
-		if (fd >= 0)
 			close(fd);
+		}
 		pthread_mutex_lock(&p->mu);
 		p->skipped = !locked;
 		p->job = 0;
