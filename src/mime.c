@@ -648,9 +648,10 @@ cs_hint_usable(const char *cs, char *norm, size_t normsz)
 }
 
 /* Whether unlabelled text in[0..len) is read in the message's charset
- * hint (a label cs_hint_usable normalised) rather than guessed.  The guess reads Polish text (Windows-1250 or
- * ISO-8859-2 by its own signs) and German (the umlauts are the same bytes
- * in Windows-1252), so a Polish hint adds nothing; a Western one
+ * hint (a label cs_hint_usable normalised) rather than guessed.  The
+ * guess reads Polish text (Windows-1250 or ISO-8859-2 by its own signs)
+ * and German (the umlauts are the same bytes in Windows-1252), so a
+ * Polish hint adds nothing; a Western one
  * (ISO-8859-1, Windows-1252: PHP forms label Polish text so) is taken only
  * when no byte is a letter only Polish has in Windows-1250 (ą ę ł ń ś ź ż
  * ć and their capitals), so "Verão" and "crème" come out right and
@@ -1226,6 +1227,14 @@ hdr_scan(const char *p, size_t len, struct hdr *h)
 	h->body = len;
 }
 
+/* The start of the line after the one at p[i] (n when it is the last). */
+static size_t
+line_next(const char *p, size_t n, size_t i)
+{
+	const char *nl = memchr(p + i, '\n', n - i);
+	return nl ? (size_t)(nl - p) + 1 : n;
+}
+
 /* A header cut short by a line that is neither a field nor folded (a
  * Received: continuation written without its indent) while From, Subject
  * and the rest follow: a copy of the message with each such line
@@ -1274,8 +1283,7 @@ hdr_repair(const char *p, size_t len, const struct hdr *h, size_t max_header, si
 	memcpy(out, p, h->body);
 	o = h->body;
 	for (pos = h->body; pos < len;) {
-		const char *nl = memchr(p + pos, '\n', len - pos);
-		size_t next = nl ? (size_t)(nl - p) + 1 : len;
+		size_t next = line_next(p, len, pos);
 		size_t nlen;
 		if (pos < end && !is_wsp((unsigned char)p[pos]) && !field_colon(p + pos, next - pos, &nlen))
 			out[o++] = ' ';
@@ -3436,8 +3444,7 @@ skip_blank_lines(const char *p, size_t n, size_t j, const char *b, size_t bl, in
 {
 	*kind = DL_BLANK;
 	while (j < n) {
-		const char *nl = memchr(p + j, '\n', n - j);
-		size_t e = nl ? (size_t)(nl - p) + 1 : n;
+		size_t e = line_next(p, n, j);
 		int k = delim_line(p + j, e - j, b, bl);
 		if (k != DL_BLANK) {
 			*kind = k;
@@ -3464,8 +3471,7 @@ multi_tidy(const char *p, size_t n, const char *b, size_t *outlen, size_t *parts
 	size_t bl = strlen(b), i = 0, copied = 0, last_open = 0;
 	int any_open = 0;
 	for (size_t j = 0; j < n;) {
-		const char *nl = memchr(p + j, '\n', n - j);
-		size_t e = nl ? (size_t)(nl - p) + 1 : n;
+		size_t e = line_next(p, n, j);
 		if (delim_line(p + j, e - j, b, bl) == DL_OPEN) {
 			last_open = j;
 			any_open = 1;
@@ -3476,8 +3482,7 @@ multi_tidy(const char *p, size_t n, const char *b, size_t *outlen, size_t *parts
 	int changed = 0;
 	*parts = 0;
 	while (i < n) {
-		const char *nl = memchr(p + i, '\n', n - i);
-		size_t e = nl ? (size_t)(nl - p) + 1 : n;
+		size_t e = line_next(p, n, i);
 		int k = delim_line(p + i, e - i, b, bl);
 		if (k == DL_TEXT || k == DL_BLANK) {
 			i = e;
