@@ -215,7 +215,7 @@ class DatabaseLocked(FaultTest):
         env.init()
         d = env.daemon()
         wait_until(lambda: env.status().get("state") == "idle", 30, "idle", diag=d.tail)
-        db = sqlite3.connect(os.path.join(env.data, "inkflow.db"), timeout=0,
+        db = sqlite3.connect(os.path.join(env.data, "inkflow.db"), timeout=60,
                              isolation_level=None)
         try:
             db.execute("BEGIN EXCLUSIVE")

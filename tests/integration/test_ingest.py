@@ -729,7 +729,9 @@ class Behaviour(unittest.TestCase):
             with open(os.path.join(ready, "%010d.M%dP1.testhost" % (1700000000 + k, k)), "wb") as f:
                 f.write(make_mail("klient%d@firma-%d.pl" % (k, k), "Zapytanie %d" % k,
                                   "Proszę o wycenę %d ulotek." % k))
-        db = sqlite3.connect(os.path.join(env.data, "inkflow.db"), timeout=0,
+        # The waiting daemon still writes its status at each pass (every
+        # second here): wait for such a write to end rather than fail on it.
+        db = sqlite3.connect(os.path.join(env.data, "inkflow.db"), timeout=60,
                              isolation_level=None)
         try:
             db.execute("BEGIN EXCLUSIVE")

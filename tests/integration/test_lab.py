@@ -1089,7 +1089,7 @@ class ImapBatches(LabTest):
         env = self.lab_env(biuro)
         d = env.daemon()
         self.wait_daemon_idle(env, d, timeout=120)
-        db = sqlite3.connect(os.path.join(env.data, "inkflow.db"), timeout=0,
+        db = sqlite3.connect(os.path.join(env.data, "inkflow.db"), timeout=60,
                              isolation_level=None)
         try:
             db.execute("BEGIN EXCLUSIVE")
