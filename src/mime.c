@@ -73,6 +73,9 @@
  *   addresses apart by blanks, comments inside ...... test_defect_address_list
  *   a fold after a comment ending libetpan's header . test_defect_address_list
  *   named addresses with no comma between them ...... test_defect_address_list
+ *   a name before an address without brackets ...... test_defect_name_bare_addr
+ *   charset labels in Python's spelling (koi8_r) .... test_defect_underscore_charset
+ *   unlabelled ISO-2022-JP text (its escapes) ....... test_defect_unlabelled_jis
  *
  * Outlook's winmail.dat (application/ms-tnef) is unpacked by tnef.c, in a
  * child process; its files follow it in the attachment list.
@@ -230,6 +233,7 @@ enum {
 	CV_UTF8IN = 32,   /* single-byte label, UTF-8 text */
 	CV_L1POLISH = 64, /* Latin-1 label, Polish single-byte text */
 	CV_HINTED = 128,  /* no label, 8-bit data: read in the message's charset */
+	CV_JIS = 256,     /* no label, ISO-2022-JP escapes: read as ISO-2022-JP */
 };
 
 static int
@@ -430,9 +434,30 @@ utf8_cut(const char *p, size_t n)
 	return has_8bit(p, k) && utf8_valid(p, k);
 }
 
+/* Whether 7-bit text is ISO-2022-JP: it shifts into JIS X 0208 with
+ * ESC $ B or ESC $ @, which no other text holds.  Japanese mail is
+ * written so, and some senders label none of it. */
+static int
+jis_escaped(const char *in, size_t len)
+{
+	if (has_8bit(in, len))
+		return 0;
+	for (const char *p = in; (p = memchr(p, 0x1b, len - (size_t)(p - in))) != NULL; p++)
+		if (len - (size_t)(p - in) >= 3 && p[1] == '$' && (p[2] == 'B' || p[2] == '@'))
+			return 1;
+	return 0;
+}
+
 static char *
 cs_guess(const char *in, size_t len, unsigned *flags, unsigned flag)
 {
+	if (jis_escaped(in, len)) {
+		char *s = iconv_utf8("ISO-2022-JP-2", in, len);
+		if (s) {
+			*flags |= CV_JIS;
+			return s;
+		}
+	}
 	if (has_8bit(in, len))
 		*flags |= flag;
 	if (utf8_valid(in, len) || utf8_cut(in, len))
@@ -540,6 +565,31 @@ cs_alias(const char *norm)
 	return NULL;
 }
 
+/* The name iconv is given for normalised label norm: cs_alias's, or
+ * norm with '-' for '_' when iconv does not know it so -- Python's codec
+ * names ("koi8_r", "euc_jp", "iso8859_5"), which mail its programs send
+ * and the Encoding Standard (so Thunderbird) reads for KOI8-R.  buf
+ * receives a name made here. */
+static const char *
+cs_iconv_name(const char *norm, char *buf, size_t bufsz)
+{
+	const char *ic = cs_alias(norm);
+	if (ic)
+		return ic;
+	if (!strchr(norm, '_'))
+		return norm;
+	iconv_t cd = iconv_get(norm);
+	if (cd != (iconv_t)-1) {
+		iconv_put(norm, cd);
+		return norm;
+	}
+	snprintf(buf, bufsz, "%s", norm);
+	for (char *p = buf; *p; p++)
+		if (*p == '_')
+			*p = '-';
+	return buf;
+}
+
 /* Whether p holds at least one well-formed multi-byte UTF-8 sequence. */
 static int
 has_utf8_multibyte(const char *p, size_t n)
@@ -607,7 +657,8 @@ cs_conv(const char *charset, const char *in, size_t len, unsigned *flags)
 			}
 		}
 	}
-	char *s = iconv_utf8(ic ? ic : norm, in, len);
+	char name[48];
+	char *s = iconv_utf8(ic ? ic : cs_iconv_name(norm, name, sizeof(name)), in, len);
 	if (s)
 		return s;
 	*flags |= CV_UNKNOWN;
@@ -639,11 +690,12 @@ cs_hint_usable(const char *cs, char *norm, size_t normsz)
 	for (size_t i = 0; i < ARRAY_LEN(seven); i++)
 		if (str_istarts(norm, seven[i]))
 			return 0;
-	const char *ic = cs_alias(norm);
-	iconv_t cd = iconv_get(ic ? ic : norm);
+	char name[48];
+	const char *ic = cs_iconv_name(norm, name, sizeof(name));
+	iconv_t cd = iconv_get(ic);
 	if (cd == (iconv_t)-1)
 		return 0;
-	iconv_put(ic ? ic : norm, cd);
+	iconv_put(ic, cd);
 	return 1;
 }
 
@@ -794,6 +846,8 @@ cs_notes(struct pctx *c, unsigned flags, const char *charset, const char *where)
 		note(c, "iso-8859-2 declared but Windows-1250 bytes in %s", where);
 	if (flags & CV_UTF8IN)
 		note(c, "%s declared but UTF-8 text in %s, read as UTF-8", norm[0] ? norm : "?", where);
+	if (flags & CV_JIS)
+		note(c, "undeclared ISO-2022-JP text in %s, read by its escapes", where);
 	if (flags & CV_L1POLISH)
 		note(c, "%s declared but Polish letters in %s, read as Windows-1250 or ISO-8859-2",
 		    norm[0] ? norm : "?", where);
@@ -3703,6 +3757,27 @@ addrs_bare_words(const char *piece, struct addr **out, size_t *nout)
 	return ok;
 }
 
+/* "Jan Kowalski jan@wp.pl": the words of a name, then an address with no
+ * angle brackets (forms and scripts writing "$name $email").  Returns the
+ * offset of the address in piece; 0 when piece is one word or has
+ * brackets, quotes, comments, separators or another word with an '@'. */
+static size_t
+name_bare_addr(const char *piece)
+{
+	if (strpbrk(piece, "<>()\",;"))
+		return 0;
+	size_t n = strlen(piece), k;
+	while (n > 0 && is_lws((unsigned char)piece[n - 1]))
+		n--;
+	for (k = n; k > 0 && !is_lws((unsigned char)piece[k - 1]); k--)
+		;
+	const char *w = piece + k, *at = memchr(w, '@', n - k);
+	if (k == 0 || !at || at == w || at + 1 == piece + n ||
+	    memchr(at + 1, '@', (size_t)(piece + n - at - 1)) || memchr(piece, '@', k))
+		return 0;
+	return k;
+}
+
 /* Whether v[j..n), after an angle address ("Jan <a@x.pl> Ola <b@x.pl>")
  * or a comment behind one, starts the next address: text that is not a
  * separator or a comment (which stays with the address before it). */
@@ -3794,7 +3869,11 @@ addrs_lenient(const char *v, size_t n, struct addr **out, size_t *nout)
 			else if (!q && *p == '<')
 				lt = p;
 		}
-		if (lt) {
+		size_t bare = name_bare_addr(piece);
+		if (bare) {
+			name = trim_dup(piece, bare);
+			addr = trim_dup(piece + bare, strlen(piece + bare));
+		} else if (lt) {
 			char *gt = strchr(lt, '>');
 			addr = gt ? xstrndup(lt + 1, (size_t)(gt - lt - 1)) : xstrdup(lt + 1);
 			name = trim_dup(piece, (size_t)(lt - piece));
@@ -3901,6 +3980,16 @@ addrs_parse(const char *v, size_t n, struct addr **out, size_t *nout)
 			if (!a || (a[0] != '"' && strchr(a, '@') != strrchr(a, '@')))
 				ok = 0;
 			free(a);
+		}
+		/* It reads "Jan Kowalski jan@wp.pl" as the one address
+		 * "JanKowalskijan@wp.pl", the words glued: an address that
+		 * is not in the field as it stands, of a field that is a name
+		 * and a bare address, is split by the lenient reader. */
+		if (ok && *nout == 1 && !(*out)[0].name && (*out)[0].addr) {
+			char *f = xstrndup(v, n);
+			if (!strcasestr(f, (*out)[0].addr) && name_bare_addr(f))
+				ok = 0;
+			free(f);
 		}
 	}
 	if (al)

@@ -2314,6 +2314,87 @@ test_defect_from_line(void **state)
 }
 
 static void
+test_defect_underscore_charset(void **state)
+{
+	(void)state;
+	/* Python's codec names as charset labels (a YouTube notice:
+	 * "koi8_r", which the Encoding Standard reads as KOI8-R): read in
+	 * that charset, not guessed as Windows-1250 */
+	struct mime_msg *m = parse(
+	    "From: YouTube Service <noreply@youtube.example>\n"
+	    "Subject: =?koi8_r?b?Q29tbWVudDog/tTPIMzV3tvF?=\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=\"koi8_r\"\n"
+	    "Content-Transfer-Encoding: 8bit\n"
+	    "\n"
+	    "\xfe\xd4\xcf \xcc\xd5\xde\xdb\xc5?\n");
+	assert_string_equal(m->subject, "Comment: Что лучше");
+	assert_string_equal(m->text, "Что лучше?\n");
+	assert_false(has_note(m, "unknown charset"));
+	mime_msg_free(m);
+
+	/* one iconv knows with its underscore stays as it is */
+	m = parse("From: a@example.jp\n"
+	    "Subject: =?shift_jis?B?g2WDWINn?=\n"
+	    "\n"
+	    "x\n");
+	assert_string_equal(m->subject, "テスト");
+	mime_msg_free(m);
+}
+
+static void
+test_defect_unlabelled_jis(void **state)
+{
+	(void)state;
+	/* Japanese mail with no MIME header at all, the body in
+	 * ISO-2022-JP (its escapes are its label): read as Japanese, not
+	 * shown with the escape bytes dropped ("$B%W%l%9(B") */
+	struct mime_msg *m = parse(
+	    "From: =?iso-2022-jp?B?GyRCJVclbCU5GyhC?= <info@press.example>\n"
+	    "Subject: Digest\n"
+	    "\n"
+	    "\x1b$B\"#\x1b(B \x1b$B%W%l%9\x1b(B [2010\x1b$BG/\x1b(B12\x1b$B7n\x1b(B]\n");
+	assert_string_equal(m->from_name, "プレス");
+	assert_string_equal(m->text, "■ プレス [2010年12月]\n");
+	want_note(m, "undeclared ISO-2022-JP text in a text part, read by its escapes");
+	mime_msg_free(m);
+
+	/* a stray escape that is no JIS shift stays plain text */
+	m = parse("From: a@wp.pl\nSubject: x\n\nA\x1b[1mB\n");
+	assert_false(has_note(m, "ISO-2022-JP"));
+	mime_msg_free(m);
+}
+
+static void
+test_defect_name_bare_addr(void **state)
+{
+	(void)state;
+	/* a name before an address without angle brackets (forms writing
+	 * "$name $email", a Korean mailer with an encoded name): the name
+	 * and the address, never the words glued into the local part
+	 * ("jankowalskijan@wp.pl", libetpan's reading) */
+	struct mime_msg *m = parse(
+	    "From: Jan Kowalski jan@wp.pl\n"
+	    "To: =?ks_c_5601-1987?B?wMy8urz2?= biuro@firma.example\n"
+	    "Subject: x\n"
+	    "\n"
+	    "x\n");
+	assert_string_equal(m->from_addr, "jan@wp.pl");
+	assert_string_equal(m->from_name, "Jan Kowalski");
+	assert_int_equal(m->nrcpt, 1);
+	assert_string_equal(m->rcpt_addrs[0], "biuro@firma.example");
+	want_note(m, "From address list read leniently");
+	mime_msg_free(m);
+
+	/* blanks around the '@' (obsolete syntax) are still one address */
+	m = parse("From: jan @ wp.pl\nSubject: x\n\nx\n");
+	assert_string_equal(m->from_addr, "jan@wp.pl");
+	assert_null(m->from_name);
+	assert_false(has_note(m, "read leniently"));
+	mime_msg_free(m);
+}
+
+static void
 test_defect_address_list(void **state)
 {
 	(void)state;
@@ -3856,6 +3937,9 @@ main(void)
 		cmocka_unit_test(test_defect_no_blank_line),
 		cmocka_unit_test(test_defect_from_line),
 		cmocka_unit_test(test_defect_address_list),
+		cmocka_unit_test(test_defect_name_bare_addr),
+		cmocka_unit_test(test_defect_underscore_charset),
+		cmocka_unit_test(test_defect_unlabelled_jis),
 		cmocka_unit_test(test_limit_message_size),
 		cmocka_unit_test(test_limit_header_size),
 		cmocka_unit_test(test_limit_header_line),
