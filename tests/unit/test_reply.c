@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "reply.h"
+#include "timing.h"
 #include "util.h"
 
 static void
@@ -574,24 +575,6 @@ test_cmd_names(void **state)
 
 /* --- size ---------------------------------------------------------------- */
 
-static double
-seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Time limits are multiplied by INKFLOW_TEST_SLOWDOWN when set (make
- * valgrind sets 20: memcheck runs code some 20-50 times slower). */
-static double
-slowdown(void)
-{
-	const char *s = getenv("INKFLOW_TEST_SLOWDOWN");
-	double f = s ? strtod(s, NULL) : 1;
-	return f >= 1 ? f : 1;
-}
-
 /* A megabyte of line after line of one pattern, then a quote. */
 static void
 time_pattern(const char *line, int cut_expected)
@@ -602,18 +585,18 @@ time_pattern(const char *line, int cut_expected)
 		sb_adds(&sb, line);
 	sb_adds(&sb, "\nOn Fri, 27 Nov 2026 at 10:15, Anna <a@b.example> wrote:\n> APPROVE\n");
 	char *text = sb_steal(&sb);
-	double t = seconds();
+	double t = test_now();
 	char *n = reply_new_text(text);
 	struct reply r;
 	reply_parse(n, &r);
-	t = seconds() - t;
+	t = test_now() - t;
 	assert_int_equal(r.cmd, CMD_APPROVE);
 	if (cut_expected)
 		assert_true(strlen(n) < strlen(text));
 	/* Linear: a megabyte takes milliseconds; generous for sanitizers. */
-	if (t > 2.0 * slowdown())
+	if (t > test_limit(2.0))
 		print_error("pattern %.20s took %.3f s\n", line, t);
-	assert_true(t < 2.0 * slowdown());
+	assert_true(t < test_limit(2.0));
 	reply_free(&r);
 	free(n);
 	free(text);
@@ -637,14 +620,14 @@ test_huge(void **state)
 	memcpy(text, "APPROVE ", 8);
 	memset(text + 8, 'x', big);
 	text[8 + big] = '\0';
-	double t = seconds();
+	double t = test_now();
 	char *n = reply_new_text(text);
 	struct reply r;
 	reply_parse(n, &r);
-	t = seconds() - t;
+	t = test_now() - t;
 	assert_int_equal(r.cmd, CMD_APPROVE);
 	assert_int_equal(strlen(r.arg), big);
-	assert_true(t < 2.0 * slowdown());
+	assert_true(t < test_limit(2.0));
 	reply_free(&r);
 	free(n);
 	/* A megabyte of "On … " ending in "wrote:" with digits: one
@@ -652,11 +635,11 @@ test_huge(void **state)
 	memcpy(text, "On 1 ", 5);
 	memset(text + 5, 'y', big);
 	memcpy(text + 5 + big, " wrote:", 8);
-	t = seconds();
+	t = test_now();
 	n = reply_new_text(text);
-	t = seconds() - t;
+	t = test_now() - t;
 	assert_int_equal(strlen(n), strlen(text));
-	assert_true(t < 2.0 * slowdown());
+	assert_true(t < test_limit(2.0));
 	free(n);
 	free(text);
 }
