@@ -74,6 +74,7 @@
  *   a fold after a comment ending libetpan's header . test_defect_address_list
  *   named addresses with no comma between them ...... test_defect_address_list
  *   a name before an address without brackets ...... test_defect_name_bare_addr
+ *   one named inline text part, the whole message .. test_defect_named_single_part
  *   charset labels in Python's spelling (koi8_r) .... test_defect_underscore_charset
  *   unlabelled ISO-2022-JP text (its escapes) ....... test_defect_unlabelled_jis
  *
@@ -2703,6 +2704,18 @@ qp_cut_escape(const char *p, size_t n)
 	return 0;
 }
 
+/* Whether cte (NULL: none given) is one of MIME's own encodings. */
+static int
+cte_known(const char *cte)
+{
+	static const char *const known[] = {"7bit", "8bit", "binary", "base64", "quoted-printable",
+	    ""};
+	for (size_t i = 0; cte && i < ARRAY_LEN(known); i++)
+		if (strcmp(cte, known[i]) == 0)
+			return 1;
+	return !cte;
+}
+
 static int
 decode_cte(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
     char **out, size_t *outlen)
@@ -2714,8 +2727,7 @@ decode_cte(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
 	else if (strcmp(cte, "quoted-printable") == 0)
 		mech = MAILMIME_MECHANISM_QUOTED_PRINTABLE;
 	else {
-		if (strcmp(cte, "7bit") != 0 && strcmp(cte, "8bit") != 0 &&
-		    strcmp(cte, "binary") != 0 && *cte)
+		if (!cte_known(cte))
 			note(c, "unknown Content-Transfer-Encoding \"%.32s\" read as 8bit", cte);
 		if (n > c->lim.max_attachment)
 			return fail(c, "decoded part size %zu exceeds attachment limit %zu",
@@ -3391,6 +3403,18 @@ leaf_walk(struct pctx *c, struct mailmime *e, const struct einfo *ei,
 		if (!acc)
 			return 0;
 		return leaf_text(c, ei, p, n, acc, 0);
+	}
+	/* A message that is one named text part and not marked as an
+	 * attachment (a script's HTML sent "inline; filename=x.html") is
+	 * shown by mail programs as the message: its text, and the file. */
+	if (depth == 0 && fn && !(ei->cd.token && strcmp(ei->cd.token, "attachment") == 0) &&
+	    (strcmp(ei->type, "text/plain") == 0 || strcmp(ei->type, "text/html") == 0) &&
+	    cte_known(ei->cte)) {
+		note(c, "the message's one part, %s, named %s, read as its text too", ei->type, fn);
+		if (leaf_text(c, ei, p, n, acc, 0) < 0) {
+			free(fn);
+			return -1;
+		}
 	}
 	char *data;
 	size_t len;

@@ -2388,6 +2388,55 @@ test_defect_name_bare_addr(void **state)
 }
 
 static void
+test_defect_named_single_part(void **state)
+{
+	(void)state;
+	/* a message that is one HTML part marked inline with a file name
+	 * (a script's mail): its text is the message's text, and the file
+	 * is kept as well */
+	struct mime_msg *m = parse(
+	    "From: Sklep <sklep@firma.example>\n"
+	    "Subject: Zamówienie\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: text/html; charset=utf-8\n"
+	    "Content-Disposition: inline; filename=zamowienie.html\n"
+	    "\n"
+	    "<html><body><p>Proszę o wycenę 500 ulotek.</p></body></html>\n");
+	assert_non_null(strstr(m->text, "Proszę o wycenę 500 ulotek."));
+	assert_int_equal(m->natts, 1);
+	assert_string_equal(m->atts[0].filename, "zamowienie.html");
+	want_note(m, "read as its text too");
+	mime_msg_free(m);
+
+	/* in an encoding MIME does not know (MIME-tools' x-gzip64), a file
+	 * only: its text would be the encoding's letters */
+	m = parse("From: a@wp.pl\nSubject: x\nContent-Type: text/plain; name=\".signature\"\n"
+	    "Content-Disposition: inline; filename=\".signature\"\n"
+	    "Content-Transfer-Encoding: x-gzip64\n\nH4sIAJ+A5jIAA0VPTWvDMAy9\n");
+	assert_string_equal(m->text, "");
+	assert_int_equal(m->natts, 1);
+	mime_msg_free(m);
+
+	/* marked as an attachment, it stays a file only */
+	m = parse("From: a@wp.pl\nSubject: x\nContent-Type: text/plain\n"
+	    "Content-Disposition: attachment; filename=lista.txt\n\nlista\n");
+	assert_string_equal(m->text, "");
+	assert_int_equal(m->natts, 1);
+	mime_msg_free(m);
+
+	/* inside a multipart, a named text part is a file, as before */
+	m = parse("From: a@wp.pl\nSubject: x\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=b\n\n"
+	    "--b\nContent-Type: text/plain\n\nTreść\n"
+	    "--b\nContent-Type: text/plain; name=notatka.txt\n"
+	    "Content-Disposition: inline; filename=notatka.txt\n\nnotatka\n--b--\n");
+	assert_string_equal(m->text, "Treść");
+	assert_int_equal(m->natts, 1);
+	assert_false(has_note(m, "read as its text too"));
+	mime_msg_free(m);
+}
+
+static void
 test_defect_address_list(void **state)
 {
 	(void)state;
@@ -3931,6 +3980,7 @@ main(void)
 		cmocka_unit_test(test_defect_from_line),
 		cmocka_unit_test(test_defect_address_list),
 		cmocka_unit_test(test_defect_name_bare_addr),
+		cmocka_unit_test(test_defect_named_single_part),
 		cmocka_unit_test(test_defect_underscore_charset),
 		cmocka_unit_test(test_defect_unlabelled_jis),
 		cmocka_unit_test(test_limit_message_size),
