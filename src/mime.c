@@ -75,6 +75,7 @@
  *   named addresses with no comma between them ...... test_defect_address_list
  *   a name before an address without brackets ...... test_defect_name_bare_addr
  *   one named inline text part, the whole message .. test_defect_named_single_part
+ *   Content-Type "text" without a subtype ......... test_defect_text_no_subtype
  *   charset labels in Python's spelling (koi8_r) .... test_defect_underscore_charset
  *   unlabelled ISO-2022-JP text (its escapes) ....... test_defect_unlabelled_jis
  *
@@ -2624,7 +2625,12 @@ einfo_read(struct pctx *c, const struct hdr *h, const struct mailmime *e,
 	}
 	if (ei->ct.token && type_valid(ei->ct.token))
 		ei->type = xstrdup(ei->ct.token);
-	else
+	else if (ei->ct.token && strcmp(ei->ct.token, "text") == 0) {
+		/* Bug trackers' and list servers' "text; charset=...": text
+		 * without a subtype is plain text (RFC 2045's default). */
+		note(c, "Content-Type \"text\" without a subtype read as text/plain");
+		ei->type = xstrdup("text/plain");
+	} else
 		ei->type = ct_string(e ? e->mm_content_type : NULL);
 	f = hdr_get(h, "Content-Disposition");
 	if (f) {
@@ -2845,6 +2851,11 @@ eml_name(struct pctx *c, const char *m, size_t n)
 		free(v);
 	}
 	hdr_free(&h);
+	/* A Subject is no path: "Zamówienie 12/2026" keeps its date rather
+	 * than losing all before the last slash to the file name cleaning. */
+	for (char *p = subj; p && *p; p++)
+		if (*p == '/' || *p == '\\')
+			*p = '-';
 	char *name = xasprintf("%s.eml", subj && *subj ? subj : "message");
 	free(subj);
 	return name;

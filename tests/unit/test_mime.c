@@ -1451,6 +1451,25 @@ test_message_rfc822_kept(void **state)
 	mime_msg_free(in);
 	sb_free(&sb);
 
+	/* a Subject with slashes is no path: the whole of it names the file */
+	m = parse(
+	    "From: a@wp.pl\n"
+	    "Subject: x\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"out\"\n"
+	    "\n"
+	    "--out\n"
+	    "Content-Type: message/rfc822\n"
+	    "\n"
+	    "From: b@wp.pl\n"
+	    "Subject: =?UTF-8?Q?Zam=C3=B3wienie_ZAM/12/2026_i_C:\\oferta?=\n"
+	    "\n"
+	    "hello\n"
+	    "--out--\n");
+	assert_int_equal(m->natts, 1);
+	assert_string_equal(m->atts[0].filename, "Zamówienie ZAM-12-2026 i C:-oferta.eml");
+	mime_msg_free(m);
+
 	/* without a Subject: "message.eml"; a filename parameter wins */
 	m = parse(
 	    "From: a@wp.pl\n"
@@ -2433,6 +2452,27 @@ test_defect_named_single_part(void **state)
 	assert_string_equal(m->text, "Treść");
 	assert_int_equal(m->natts, 1);
 	assert_false(has_note(m, "read as its text too"));
+	mime_msg_free(m);
+}
+
+static void
+test_defect_text_no_subtype(void **state)
+{
+	(void)state;
+	/* "Content-Type: text" with no subtype (bug trackers, list
+	 * servers): plain text in its charset, as RFC 2045 and mutt read
+	 * it, not an attachment of an unknown type */
+	struct mime_msg *m = parse(
+	    "From: tracker@firma.example\n"
+	    "Subject: Zgłoszenie\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: TEXT; charset=iso-8859-2\n"
+	    "Content-Transfer-Encoding: 8bit\n"
+	    "\n"
+	    "Prosz\xea o wycen\xea.\n");
+	assert_string_equal(m->text, "Proszę o wycenę.\n");
+	assert_int_equal(m->natts, 0);
+	want_note(m, "without a subtype read as text/plain");
 	mime_msg_free(m);
 }
 
@@ -3981,6 +4021,7 @@ main(void)
 		cmocka_unit_test(test_defect_address_list),
 		cmocka_unit_test(test_defect_name_bare_addr),
 		cmocka_unit_test(test_defect_named_single_part),
+		cmocka_unit_test(test_defect_text_no_subtype),
 		cmocka_unit_test(test_defect_underscore_charset),
 		cmocka_unit_test(test_defect_unlabelled_jis),
 		cmocka_unit_test(test_limit_message_size),
