@@ -3397,17 +3397,16 @@ leaf_walk(struct pctx *c, struct mailmime *e, const struct einfo *ei,
 		return 0;
 	}
 	char *fn = att_filename(c, ei);
-	int is_att = fn != NULL ||
-	    (ei->cd.token && strcmp(ei->cd.token, "attachment") == 0) ||
-	    (strcmp(ei->type, "text/plain") != 0 && strcmp(ei->type, "text/html") != 0);
+	int marked = ei->cd.token && strcmp(ei->cd.token, "attachment") == 0;
+	int text = strcmp(ei->type, "text/plain") == 0 || strcmp(ei->type, "text/html") == 0;
+	int is_att = fn != NULL || marked || !text;
 	if (is_att && exchange_text_part(fn, ei->type)) {
 		note(c, "Exchange's %s read as the text it holds", fn);
 		is_att = 0;
 	}
 	/* Rich text without a file name that is not marked as an
 	 * attachment is the message's body in that format. */
-	if (is_att && !fn && rich_type(ei->type) != RICH_NONE &&
-	    !(ei->cd.token && strcmp(ei->cd.token, "attachment") == 0))
+	if (is_att && !fn && rich_type(ei->type) != RICH_NONE && !marked)
 		is_att = 0;
 	if (!is_att || !acc) {
 		free(fn);
@@ -3418,9 +3417,7 @@ leaf_walk(struct pctx *c, struct mailmime *e, const struct einfo *ei,
 	/* A message that is one named text part and not marked as an
 	 * attachment (a script's HTML sent "inline; filename=x.html") is
 	 * shown by mail programs as the message: its text, and the file. */
-	if (depth == 0 && fn && !(ei->cd.token && strcmp(ei->cd.token, "attachment") == 0) &&
-	    (strcmp(ei->type, "text/plain") == 0 || strcmp(ei->type, "text/html") == 0) &&
-	    cte_known(ei->cte)) {
+	if (depth == 0 && fn && !marked && text && cte_known(ei->cte)) {
 		note(c, "the message's one part, %s, named %s, read as its text too", ei->type, fn);
 		if (leaf_text(c, ei, p, n, acc, 0) < 0) {
 			free(fn);
