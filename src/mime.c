@@ -508,7 +508,8 @@ utf8_mislabelled(const char *p, size_t n)
  * after one ("mo¿e", "£ódŸ"), "±", "¶", "¼", "¯" or "¥" touching one.
  * Latin-1 text puts these signs beside digits and blanks ("m³", "± 5",
  * "¿Qué"), and its letters (ä ö ü ß é) are the same bytes in
- * Windows-1250, so German text reads the same either way. */
+ * Windows-1250, so German text reads the same either way.  A UTF-8 sign
+ * pasted into Latin-1 text ("±" as C2 B1) is not taken for one. */
 static int
 latin1_letter(unsigned char ch)
 {
@@ -522,6 +523,10 @@ latin1_polish(const char *in, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = u[i];
 		if (ch != 0x9f && (ch < 0xa3 || ch > 0xbf))
+			continue;
+		/* "Â" or "Ã" before it: a UTF-8 sign pasted into the text
+		 * ("±" is C2 B1), not a Polish letter beside a letter */
+		if (i > 0 && (u[i - 1] == 0xc2 || u[i - 1] == 0xc3))
 			continue;
 		int lp = i > 0 && latin1_letter(u[i - 1]), ln = i + 1 < len && latin1_letter(u[i + 1]);
 		switch (ch) {
@@ -756,6 +761,8 @@ struct pctx {
 	const char *base;    /* the top-level buffer, for mime_att.body_off */
 	size_t baselen;
 	int related;         /* walking the parts of a multipart/related */
+	int body_slot;       /* the part walked stands where the message's text
+	                      * stands: an alternative, or a related's root */
 	unsigned encrypted;  /* MIME_ENC_* found so far */
 	char hint[48];       /* the charset the message labels its text with
 	                      * (cs_hint_usable), for its unlabelled 8-bit text */
@@ -2893,13 +2900,14 @@ multi_children(struct pctx *c, struct mailmime *e, const char *subtype,
 	if (!l)
 		return 0;
 	int alt = subtype && strcmp(subtype, "alternative") == 0 && acc;
-	int related = c->related;
+	int related = c->related, body_slot = c->body_slot;
 	c->related = subtype && strcmp(subtype, "related") == 0;
 	struct tacc *alts = NULL;
 	size_t nalts = 0;
 	int r = 0;
 	for (clistiter *it = clist_begin(l); it; it = clist_next(it)) {
 		struct mailmime *ch = clist_content(it);
+		c->body_slot = acc && (alt || (c->related && it == clist_begin(l)));
 		const char *bp;
 		size_t bn;
 		ent_body(ch, &bp, &bn);
@@ -2938,6 +2946,7 @@ multi_children(struct pctx *c, struct mailmime *e, const char *subtype,
 		tacc_free(&alts[i]);
 	free(alts);
 	c->related = related;
+	c->body_slot = body_slot;
 	return r;
 }
 
@@ -3414,11 +3423,18 @@ leaf_walk(struct pctx *c, struct mailmime *e, const struct einfo *ei,
 			return 0;
 		return leaf_text(c, ei, p, n, acc, 0);
 	}
-	/* A message that is one named text part and not marked as an
-	 * attachment (a script's HTML sent "inline; filename=x.html") is
+	/* A named text part not marked as an attachment where the message's
+	 * text stands -- the message's one part (a script's HTML sent
+	 * "inline; filename=x.html"), an alternative, or the root of a
+	 * multipart/related (mailers that name their body parts) -- is
 	 * shown by mail programs as the message: its text, and the file. */
-	if (depth == 0 && fn && !marked && text && cte_known(ei->cte)) {
-		note(c, "the message's one part, %s, named %s, read as its text too", ei->type, fn);
+	if ((depth == 0 || c->body_slot) && fn && !marked && text && cte_known(ei->cte)) {
+		if (depth == 0)
+			note(c, "the message's one part, %s, named %s, read as its text too",
+			    ei->type, fn);
+		else
+			note(c, "%s part named %s where the text stands read as its text too",
+			    ei->type, fn);
 		if (leaf_text(c, ei, p, n, acc, 0) < 0) {
 			free(fn);
 			return -1;
@@ -3976,6 +3992,41 @@ addrs_from_mailbox(const struct mailimf_mailbox *mb, struct addr **out, size_t *
 	addrs_push(out, n, xstrdup(mb->mb_display_name), xstrdup(mb->mb_addr_spec));
 }
 
+/* Whether address a[0..n) stands in field v[0..vn) as written (case aside). */
+static int
+addr_in_field(const char *v, size_t vn, const char *a)
+{
+	size_t an = strlen(a);
+	for (size_t i = 0; an && i + an <= vn; i++)
+		if (strncasecmp(v + i, a, an) == 0)
+			return 1;
+	return 0;
+}
+
+/* Whether libetpan's reading has an address without a name that is not in
+ * the field as written: words glued into its local part. */
+static int
+addrs_glued(const char *v, size_t vn, const struct addr *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!a[i].name && a[i].addr && !addr_in_field(v, vn, a[i].addr))
+			return 1;
+	return 0;
+}
+
+/* Whether every address is one word with one '@' as written in the field. */
+static int
+addrs_literal(const char *v, size_t vn, const struct addr *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *s = a[i].addr, *at = s ? strchr(s, '@') : NULL;
+		if (!at || at == s || !at[1] || strchr(at + 1, '@') || strpbrk(s, " \t\r\n") ||
+		    !addr_in_field(v, vn, s))
+			return 0;
+	}
+	return 1;
+}
+
 /* Every address of an address-list field value.  Returns 1 when the
  * lenient splitter had to be used. */
 static int
@@ -4013,16 +4064,25 @@ addrs_parse(const char *v, size_t n, struct addr **out, size_t *nout)
 				ok = 0;
 			free(a);
 		}
-		/* It reads "Jan Kowalski jan@wp.pl" as the one address
-		 * "JanKowalskijan@wp.pl", the words glued: an address that
-		 * is not in the field as it stands, of a field that is a name
-		 * and a bare address, is split by the lenient reader. */
-		if (ok && *nout == 1 && !(*out)[0].name && (*out)[0].addr) {
-			char *f = xstrndup(v, n);
-			if (!strcasestr(f, (*out)[0].addr) && name_bare_addr(f))
-				ok = 0;
-			free(f);
+	}
+	/* It reads "Jan Kowalski jan@wp.pl" as the one address
+	 * "JanKowalskijan@wp.pl", the words glued, and "Jan jan@wp.pl, Ola
+	 * ola@wp.pl" as two such: where an address without a name is not in
+	 * the field as it stands, the lenient reader's split is taken when it
+	 * finds as many addresses, each one as it stands in the field ("jan @
+	 * wp.pl", obsolete blanks around the '@', stays libetpan's). */
+	if (ok && addrs_glued(v, n, *out, *nout)) {
+		struct addr *lv = NULL;
+		size_t ln = 0;
+		addrs_lenient(v, n, &lv, &ln);
+		if (ln == *nout && addrs_literal(v, n, lv, ln)) {
+			addrs_free(*out, *nout);
+			*out = lv;
+			*nout = ln;
+			mailimf_address_list_free(al);
+			return 1;
 		}
+		addrs_free(lv, ln);
 	}
 	if (al)
 		mailimf_address_list_free(al);

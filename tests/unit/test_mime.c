@@ -1079,6 +1079,15 @@ test_unlabelled_in_message_charset(void **state)
 	    "x\n");
 	assert_string_equal(m->subject, "Zamówienie łóżko świętów");
 	mime_msg_free(m);
+	/* one UTF-8 sign pasted into Latin-1 text ("¿" is C2 BF after a
+	 * letter-like byte): still Latin-1, the Spanish letters kept */
+	m = parse("From: a@klient.example\n"
+	    "Subject: x\n"
+	    "Content-Type: text/plain; charset=iso-8859-1\n"
+	    "\n"
+	    "\xc2\xbfQu\xe9 tal? Se\xf1or Garc\xed" "a, caf\xe9\n");
+	assert_non_null(strstr(m->text, "Qué tal? Señor García, café"));
+	mime_msg_free(m);
 	m = parse("From: a@klient.example\n"
 	    "Subject: Gr\xc3\xbc\xc3\x9f\x65\n"
 	    "Content-Type: text/plain; charset=windows-1252\n"
@@ -2398,6 +2407,19 @@ test_defect_name_bare_addr(void **state)
 	want_note(m, "From address list read leniently");
 	mime_msg_free(m);
 
+	/* a list of them, as a form's "$name $email" joined with commas */
+	m = parse("From: a@wp.pl\n"
+	    "To: Jan Kowalski jan@wp.pl, Ola ola@firma.example; biuro@firma.example\n"
+	    "Subject: x\n"
+	    "\n"
+	    "x\n");
+	assert_int_equal(m->nrcpt, 3);
+	assert_string_equal(m->rcpt_addrs[0], "jan@wp.pl");
+	assert_string_equal(m->rcpt_addrs[1], "ola@firma.example");
+	assert_string_equal(m->rcpt_addrs[2], "biuro@firma.example");
+	want_note(m, "To address list read leniently");
+	mime_msg_free(m);
+
 	/* blanks around the '@' (obsolete syntax) are still one address */
 	m = parse("From: jan @ wp.pl\nSubject: x\n\nx\n");
 	assert_string_equal(m->from_addr, "jan@wp.pl");
@@ -2449,6 +2471,42 @@ test_defect_named_single_part(void **state)
 	    "--b\nContent-Type: text/plain\n\nTreść\n"
 	    "--b\nContent-Type: text/plain; name=notatka.txt\n"
 	    "Content-Disposition: inline; filename=notatka.txt\n\nnotatka\n--b--\n");
+	assert_string_equal(m->text, "Treść");
+	assert_int_equal(m->natts, 1);
+	assert_false(has_note(m, "read as its text too"));
+	mime_msg_free(m);
+
+	/* the root of a multipart/related named by its mailer (the HTML
+	 * body "inline; filename=body.html" beside its image): the text,
+	 * and the file */
+	m = parse("From: a@wp.pl\nSubject: x\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/related; boundary=r\n\n"
+	    "--r\nContent-Type: text/html; charset=utf-8; name=body.html\n"
+	    "Content-Disposition: inline; filename=body.html\n\n"
+	    "<p>Proszę o wycenę baneru.</p><img src=\"cid:logo\">\n"
+	    "--r\nContent-Type: image/png\nContent-ID: <logo>\n"
+	    "Content-Transfer-Encoding: base64\n\niVBORw0KGgo=\n--r--\n");
+	assert_non_null(strstr(m->text, "Proszę o wycenę baneru."));
+	assert_int_equal(m->natts, 2);
+	assert_string_equal(m->atts[0].filename, "body.html");
+	want_note(m, "where the text stands read as its text too");
+	mime_msg_free(m);
+
+	/* both alternatives named: the plain one is the text */
+	m = parse("From: a@wp.pl\nSubject: x\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/alternative; boundary=a\n\n"
+	    "--a\nContent-Type: text/plain; charset=utf-8; name=body.txt\n\nZapytanie o baner\n"
+	    "--a\nContent-Type: text/html; charset=utf-8; name=body.html\n\n"
+	    "<p>Zapytanie o <b>baner</b></p>\n--a--\n");
+	assert_string_equal(m->text, "Zapytanie o baner");
+	assert_int_equal(m->natts, 2);
+	mime_msg_free(m);
+
+	/* a related part after the root stays a file only */
+	m = parse("From: a@wp.pl\nSubject: x\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/related; boundary=r\n\n"
+	    "--r\nContent-Type: text/plain\n\nTreść\n"
+	    "--r\nContent-Type: text/plain; name=notatka.txt\n\nnotatka\n--r--\n");
 	assert_string_equal(m->text, "Treść");
 	assert_int_equal(m->natts, 1);
 	assert_false(has_note(m, "read as its text too"));
