@@ -74,7 +74,9 @@
  *   a fold after a comment ending libetpan's header . test_defect_address_list
  *   named addresses with no comma between them ...... test_defect_address_list
  *   a name before an address without brackets ...... test_defect_name_bare_addr
- *   one named inline text part, the whole message .. test_defect_named_single_part
+ *   a named text part where the text stands ........ test_defect_named_single_part
+ *   a part with no header, field-like first lines ... test_defect_headerless_part
+ *   a UTF-8 sign in ISO-8859-1 text ................. test_unlabelled_in_message_charset
  *   Content-Type "text" without a subtype ......... test_defect_text_no_subtype
  *   charset labels in Python's spelling (koi8_r) .... test_defect_underscore_charset
  *   unlabelled ISO-2022-JP text (its escapes) ....... test_defect_unlabelled_jis
@@ -3522,6 +3524,7 @@ check_close(struct pctx *c, struct mailmime *e)
 /* What a line of a multipart body is to boundary b: DL_OPEN "--b", DL_CLOSE
  * "--b--" (each with trailing blanks), DL_BLANK only blanks, DL_TEXT else. */
 enum { DL_TEXT, DL_BLANK, DL_OPEN, DL_CLOSE };
+enum { TIDY_EMPTY = 1, TIDY_HEADERLESS = 2 }; /* what multi_tidy mended */
 
 static int
 delim_line(const char *p, size_t n, const char *b, size_t bl)
@@ -3567,8 +3570,47 @@ skip_blank_lines(const char *p, size_t n, size_t j, const char *b, size_t bl, in
  * empty part's text; it reads on after an early close and shows that
  * delimiter as text.  Returns NULL when the body needs none of this;
  * *parts gets the number of parts left. */
+/* Whether p[0..n) starts with a header field name and its colon. */
+static int
+field_like(const char *p, size_t n)
+{
+	size_t k = 0;
+	while (k < n && p[k] > ' ' && p[k] < 127 && p[k] != ':')
+		k++;
+	return k > 0 && k < n && p[k] == ':';
+}
+
+/* A part whose delimiter line is followed at once by an empty line has no
+ * header: what follows is its body, of the multipart's default type.
+ * libetpan skips that empty line and takes the body's first lines for
+ * the part's header when they look like header fields ("From:",
+ * "Subject:": a digest's messages, a forwarded header pasted in), and
+ * they are lost.  The start of such a body at line e, or 0.  Outside a
+ * digest a block holding MIME fields is left to libetpan's reading (a
+ * mailer that put an empty line before the part's header). */
+static size_t
+headerless_part(const char *p, size_t n, size_t e, int digest)
+{
+	size_t e2 = line_next(p, n, e);
+	if (e2 == e || (e2 - e != 1 && !(e2 - e == 2 && p[e] == '\r')) || p[e2 - 1] != '\n')
+		return 0;
+	if (!field_like(p + e2, n - e2))
+		return 0;
+	for (size_t j = e2; !digest && j < n;) {
+		size_t k = line_next(p, n, j);
+		if (k - j <= 2 && (p[j] == '\n' || p[j] == '\r'))
+			break;
+		if ((k - j > 8 && strncasecmp(p + j, "content-", 8) == 0) ||
+		    (k - j > 12 && strncasecmp(p + j, "mime-version", 12) == 0))
+			return 0;
+		j = k;
+	}
+	return e2;
+}
+
 static char *
-multi_tidy(const char *p, size_t n, const char *b, size_t *outlen, size_t *parts)
+multi_tidy(const char *p, size_t n, const char *b, int digest, size_t *outlen, size_t *parts,
+    unsigned *did)
 {
 	size_t bl = strlen(b), i = 0, copied = 0, last_open = 0;
 	int any_open = 0;
@@ -3600,6 +3642,17 @@ multi_tidy(const char *p, size_t n, const char *b, size_t *outlen, size_t *parts
 				sb_add(&sb, p + copied, i + 2 + bl - copied);
 				copied = i + 4 + bl;
 				changed = 1;
+				*did |= TIDY_EMPTY;
+			} else if (headerless_part(p, n, e, digest)) {
+				/* the default type said, so that the body is read
+				 * as the body */
+				sb_add(&sb, p + copied, e - copied);
+				sb_adds(&sb, digest ? "Content-Type: message/rfc822" : "Content-Type: text/plain");
+				sb_add(&sb, e >= 2 && p[e - 2] == '\r' ? "\r\n" : "\n",
+				    e >= 2 && p[e - 2] == '\r' ? 2 : 1);
+				copied = e;
+				changed = 1;
+				*did |= TIDY_HEADERLESS;
 			}
 			(*parts)++;
 			i = e;
@@ -3608,6 +3661,7 @@ multi_tidy(const char *p, size_t n, const char *b, size_t *outlen, size_t *parts
 		sb_add(&sb, p + copied, i - copied);
 		copied = j;
 		changed = 1;
+		*did |= TIDY_EMPTY;
 		i = j;
 	}
 	if (!changed) {
@@ -3656,12 +3710,15 @@ ent_walk(struct pctx *c, struct mailmime *e, const char *hs, const char *he,
 		char *b = mailmime_extract_boundary(e->mm_content_type);
 		const char *p;
 		size_t n, cn = 0, parts = 0;
+		unsigned did = 0;
 		ent_body(e, &p, &n);
 		char *clean = b && p && boundary_usable(b) ?
-		    multi_tidy(p, n, b, &cn, &parts) : NULL;
+		    multi_tidy(p, n, b, strcmp(subtype, "digest") == 0, &cn, &parts, &did) : NULL;
 		if (clean) {
-			if (!count_only)
+			if (!count_only && (did & TIDY_EMPTY))
 				note(c, "empty MIME part dropped or early close delimiter read as a delimiter");
+			if (!count_only && (did & TIDY_HEADERLESS))
+				note(c, "MIME part without a header: its first lines read as its text, not as its header");
 			char *type = xasprintf("multipart/%s", subtype);
 			r = parts ? multi_reparse(c, type, b, clean, cn, depth, acc, count_only) : 0;
 			free(type);

@@ -2514,6 +2514,50 @@ test_defect_named_single_part(void **state)
 }
 
 static void
+test_defect_headerless_part(void **state)
+{
+	(void)state;
+	/* a digest's message after an empty part header: its From and
+	 * Subject are the embedded message's, not lost as a part header */
+	struct mime_msg *m = parse(
+	    "From: lista@firma.example\n"
+	    "Subject: Digest\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/digest; boundary=b\n"
+	    "\n"
+	    "--b\n"
+	    "\n"
+	    "From: Jan Kowalski <jan@wp.pl>\n"
+	    "Subject: Baner 3x1 m\n"
+	    "\n"
+	    "Proszę o wycenę.\n"
+	    "--b--\n");
+	assert_int_equal(m->natts, 1);
+	assert_string_equal(m->atts[0].filename, "Baner 3x1 m.eml");
+	assert_non_null(strstr(m->text, "Subject: Baner 3x1 m"));
+	assert_non_null(strstr(m->text, "Proszę o wycenę."));
+	want_note(m, "MIME part without a header");
+	mime_msg_free(m);
+
+	/* in a mixed one, lines that look like header fields are the
+	 * part's text (a forwarded header pasted in) */
+	m = parse("From: a@wp.pl\nSubject: x\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=b\n\n"
+	    "--b\n\nVon: Anna Müller\nBetreff: Messewand\n\nBitte um ein Angebot.\n--b--\n");
+	assert_string_equal(m->text, "Von: Anna Müller\nBetreff: Messewand\n\nBitte um ein Angebot.");
+	mime_msg_free(m);
+
+	/* an empty line a mailer put before the part's MIME fields: those
+	 * stay the part's header, as before */
+	m = parse("From: a@wp.pl\nSubject: x\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=b\n\n"
+	    "--b\n\nContent-Type: text/html; charset=utf-8\n\n<p>Zapytanie</p>\n--b--\n");
+	assert_string_equal(m->text, "Zapytanie");
+	assert_false(has_note(m, "MIME part without a header"));
+	mime_msg_free(m);
+}
+
+static void
 test_defect_text_no_subtype(void **state)
 {
 	(void)state;
@@ -4079,6 +4123,7 @@ main(void)
 		cmocka_unit_test(test_defect_address_list),
 		cmocka_unit_test(test_defect_name_bare_addr),
 		cmocka_unit_test(test_defect_named_single_part),
+		cmocka_unit_test(test_defect_headerless_part),
 		cmocka_unit_test(test_defect_text_no_subtype),
 		cmocka_unit_test(test_defect_underscore_charset),
 		cmocka_unit_test(test_defect_unlabelled_jis),
