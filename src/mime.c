@@ -77,6 +77,7 @@
  *   a named text part where the text stands ........ test_defect_named_single_part
  *   a part with no header, field-like first lines ... test_defect_headerless_part
  *   a UTF-8 sign in ISO-8859-1 text ................. test_unlabelled_in_message_charset
+ *   x-uuencode as a part's transfer encoding ........ test_uuencode
  *   Content-Type "text" without a subtype ......... test_defect_text_no_subtype
  *   charset labels in Python's spelling (koi8_r) .... test_defect_underscore_charset
  *   unlabelled ISO-2022-JP text (its escapes) ....... test_defect_unlabelled_jis
@@ -2731,6 +2732,31 @@ cte_known(const char *cte)
 	return !cte;
 }
 
+static int uu_body(const char *p, size_t n, size_t max, char **out, size_t *outlen,
+    size_t *used);
+
+/* A part in the uuencoding some old mailers give as its transfer encoding
+ * (x-uuencode, x-uue): the file between its "begin MODE NAME" line, among
+ * the first lines, and "end".  0 with the file, -1 when the body is not
+ * that. */
+static int
+uu_part(const char *p, size_t n, size_t max, char **out, size_t *outlen)
+{
+	for (size_t i = 0, lines = 0; i < n && lines < 8; lines++) {
+		const char *nl = memchr(p + i, '\n', n - i);
+		size_t next = nl ? (size_t)(nl - p) + 1 : n, m = 6;
+		if (next - i > 6 && memcmp(p + i, "begin ", 6) == 0) {
+			while (i + m < next && p[i + m] >= '0' && p[i + m] <= '7')
+				m++;
+			size_t used;
+			return m >= 9 && m <= 10 && p[i + m] == ' ' &&
+			        uu_body(p + next, n - next, max, out, outlen, &used) == 0 ? 0 : -1;
+		}
+		i = next;
+	}
+	return -1;
+}
+
 static int
 decode_cte(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
     char **out, size_t *outlen)
@@ -2741,6 +2767,10 @@ decode_cte(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
 		mech = MAILMIME_MECHANISM_BASE64;
 	else if (strcmp(cte, "quoted-printable") == 0)
 		mech = MAILMIME_MECHANISM_QUOTED_PRINTABLE;
+	else if ((strcmp(cte, "x-uuencode") == 0 || strcmp(cte, "x-uue") == 0 ||
+	             strcmp(cte, "uuencode") == 0) &&
+	    uu_part(p, n, c->lim.max_attachment, out, outlen) == 0)
+		return 0;
 	else {
 		if (!cte_known(cte))
 			note(c, "unknown Content-Transfer-Encoding \"%.32s\" read as 8bit", cte);

@@ -1243,6 +1243,32 @@ test_uuencode(void **state)
 		assert_int_equal((unsigned char)m->atts[1].data[9 + i], i);
 	assert_true(has_note(m, "uuencoded file in a text part"));
 	mime_msg_free(m);
+
+	/* a part whose transfer encoding is the uuencoding (x-uuencode,
+	 * old mailers): its file decoded, as for base64 */
+	m = parse("From: a@wp.pl\nSubject: x\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=b\n\n"
+	    "--b\nContent-Type: text/plain\n\nW załączniku zamówienie.\n"
+	    "--b\nContent-Type: application/octet-stream; name=\"zam.pdf\"\n"
+	    "Content-Transfer-Encoding: X-UUENCODE\n\n"
+	    "begin 644 zam.pdf\n4)5!$1BTQ+C0@>F%M;W=I96YI90H\n`\nend\n--b--\n");
+	assert_int_equal(m->natts, 1);
+	assert_string_equal(m->atts[0].content_type, "application/pdf");
+	assert_int_equal(m->atts[0].len, 20);
+	assert_memory_equal(m->atts[0].data, "%PDF-1.4 zamowienie\n", 20);
+	assert_false(has_note(m, "unknown Content-Transfer-Encoding"));
+	mime_msg_free(m);
+
+	/* one that is not uuencoded after all is kept as it came, said so */
+	m = parse("From: a@wp.pl\nSubject: x\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=b\n\n"
+	    "--b\nContent-Type: text/plain\n\nx\n"
+	    "--b\nContent-Type: application/octet-stream; name=\"a.bin\"\n"
+	    "Content-Transfer-Encoding: x-uue\n\nnot uuencoded\n--b--\n");
+	assert_int_equal(m->natts, 1);
+	assert_memory_equal(m->atts[0].data, "not uuencoded", 13);
+	want_note(m, "unknown Content-Transfer-Encoding \"x-uue\" read as 8bit");
+	mime_msg_free(m);
 }
 
 static void
