@@ -3619,7 +3619,7 @@ field_like(const char *p, size_t n)
  * digest a block holding MIME fields is left to libetpan's reading (a
  * mailer that put an empty line before the part's header). */
 static size_t
-headerless_part(const char *p, size_t n, size_t e, int digest)
+headerless_part(const char *p, size_t n, size_t e, const char *b, size_t bl, int digest)
 {
 	size_t e2 = line_next(p, n, e);
 	if (e2 == e || (e2 - e != 1 && !(e2 - e == 2 && p[e] == '\r')) || p[e2 - 1] != '\n')
@@ -3628,7 +3628,8 @@ headerless_part(const char *p, size_t n, size_t e, int digest)
 		return 0;
 	for (size_t j = e2; !digest && j < n;) {
 		size_t k = line_next(p, n, j);
-		if (k - j <= 2 && (p[j] == '\n' || p[j] == '\r'))
+		if ((k - j <= 2 && (p[j] == '\n' || p[j] == '\r')) ||
+		    delim_line(p + j, k - j, b, bl) != DL_TEXT)
 			break;
 		if ((k - j > 8 && strncasecmp(p + j, "content-", 8) == 0) ||
 		    (k - j > 12 && strncasecmp(p + j, "mime-version", 12) == 0))
@@ -3673,7 +3674,7 @@ multi_tidy(const char *p, size_t n, const char *b, int digest, size_t *outlen, s
 				copied = i + 4 + bl;
 				changed = 1;
 				*did |= TIDY_EMPTY;
-			} else if (headerless_part(p, n, e, digest)) {
+			} else if (headerless_part(p, n, e, b, bl, digest)) {
 				/* the default type said, so that the body is read
 				 * as the body */
 				sb_add(&sb, p + copied, e - copied);
@@ -3892,23 +3893,32 @@ addrs_bare_words(const char *piece, struct addr **out, size_t *nout)
 	return ok;
 }
 
-/* "Jan Kowalski jan@wp.pl": the words of a name, then an address with no
- * angle brackets (forms and scripts writing "$name $email").  Returns the
- * offset of the address in piece; 0 when piece is one word or has
- * brackets, quotes, comments, separators or another word with an '@'. */
+/* "Jan Kowalski jan@wp.pl" or "\"Jan K.\" jan@wp.pl": the words of a name
+ * (or a quoted one), then an address with no angle brackets (forms and
+ * scripts writing "$name $email").  Returns the offset of the address in
+ * piece; 0 when piece is one word or has brackets, comments, separators,
+ * quotes in or around the address, or another word with an '@'. */
 static size_t
 name_bare_addr(const char *piece)
 {
-	if (strpbrk(piece, "<>()\",;"))
-		return 0;
 	size_t n = strlen(piece), k;
+	int inq = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (inq && piece[i] == '\\' && i + 1 < n)
+			i++;
+		else if (piece[i] == '"')
+			inq = !inq;
+		else if (!inq && strchr("<>(),;", piece[i]))
+			return 0;
+	}
 	while (n > 0 && is_lws((unsigned char)piece[n - 1]))
 		n--;
 	for (k = n; k > 0 && !is_lws((unsigned char)piece[k - 1]); k--)
 		;
 	const char *w = piece + k, *at = memchr(w, '@', n - k);
-	if (k == 0 || !at || at == w || at + 1 == piece + n ||
-	    memchr(at + 1, '@', (size_t)(piece + n - at - 1)) || memchr(piece, '@', k))
+	if (k == 0 || !at || at == w || at + 1 == piece + n || inq ||
+	    memchr(w, '"', n - k) || memchr(at + 1, '@', (size_t)(piece + n - at - 1)) ||
+	    memchr(piece, '@', k))
 		return 0;
 	return k;
 }

@@ -2446,6 +2446,19 @@ test_defect_name_bare_addr(void **state)
 	want_note(m, "To address list read leniently");
 	mime_msg_free(m);
 
+	/* a quoted name before a bare address, a comma inside the quotes */
+	m = parse("From: \"Jan K.\" jan@wp.pl\n"
+	    "To: \"Nowak, Ola\" ola@wp.pl, biuro@firma.example\n"
+	    "Subject: x\n"
+	    "\n"
+	    "x\n");
+	assert_string_equal(m->from_addr, "jan@wp.pl");
+	assert_string_equal(m->from_name, "Jan K.");
+	assert_int_equal(m->nrcpt, 2);
+	assert_string_equal(m->rcpt_addrs[0], "ola@wp.pl");
+	assert_string_equal(m->rcpt_addrs[1], "biuro@firma.example");
+	mime_msg_free(m);
+
 	/* blanks around the '@' (obsolete syntax) are still one address */
 	m = parse("From: jan @ wp.pl\nSubject: x\n\nx\n");
 	assert_string_equal(m->from_addr, "jan@wp.pl");
@@ -2571,6 +2584,15 @@ test_defect_headerless_part(void **state)
 	    "Content-Type: multipart/mixed; boundary=b\n\n"
 	    "--b\n\nVon: Anna Müller\nBetreff: Messewand\n\nBitte um ein Angebot.\n--b--\n");
 	assert_string_equal(m->text, "Von: Anna Müller\nBetreff: Messewand\n\nBitte um ein Angebot.");
+	mime_msg_free(m);
+
+	/* the same with no empty line before the next part's delimiter */
+	m = parse("From: a@wp.pl\nSubject: x\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=b\n\n"
+	    "--b\n\nHinweis: die Datei\nist groß.\n"
+	    "--b\nContent-Type: application/pdf; name=a.pdf\n\n%PDF-1.4\n--b--\n");
+	assert_string_equal(m->text, "Hinweis: die Datei\nist groß.");
+	assert_int_equal(m->natts, 1);
 	mime_msg_free(m);
 
 	/* an empty line a mailer put before the part's MIME fields: those
