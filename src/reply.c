@@ -192,7 +192,8 @@ is_separator(const char *f, size_t n)
 	    "message original", "wiadomosc oryginalna", "oryginalna wiadomosc",
 	    "ursprungliche nachricht", "originalnachricht", "original-nachricht",
 	    "forwarded message", "wiadomosc przekazana dalej", "przekazana wiadomosc",
-	    "weitergeleitete nachricht", "message transfere",
+	    "weitergeleitete nachricht", "message transfere", "antwort nachricht",
+	    "oorspronkelijk bericht", "oprindelig meddelelse", "ursprungligt meddelande",
 	};
 	static const char *const banners[] = {
 	    "begin forwarded message:", "poczatek przekazywanej wiadomosci:",
@@ -220,13 +221,13 @@ enum hdr { H_NONE, H_FROM, H_SENT, H_TO, H_CC, H_SUBJECT };
 static enum hdr
 hdr_class(const char *k, size_t n)
 {
-	static const char *const from[] = {"from", "od", "von", "de", "van"};
+	static const char *const from[] = {"from", "od", "von", "de", "van", "fra", "fran"};
 	static const char *const sent[] = {"sent", "date", "wyslano", "wyslane", "data",
-	    "gesendet", "datum", "envoye"};
-	static const char *const to[] = {"to", "do", "an", "a", "aan"};
+	    "gesendet", "datum", "envoye", "verzonden", "sendt", "skickat"};
+	static const char *const to[] = {"to", "do", "an", "a", "aan", "til", "till"};
 	static const char *const cc[] = {"cc", "dw", "kopia", "bcc"};
 	static const char *const subj[] = {"subject", "temat", "betreff", "objet",
-	    "onderwerp"};
+	    "onderwerp", "emne", "amne"};
 	if (in_list(k, n, from, ARRAY_LEN(from)))
 		return H_FROM;
 	if (in_list(k, n, sent, ARRAY_LEN(sent)))
@@ -306,8 +307,23 @@ is_header_block(const struct line *l, size_t nl, size_t i)
 		/* GMX, web.de: the date, then From, then To or Subject. */
 		long j = next_nonblank(l, nl, i);
 		long k = j < 0 ? -1 : next_nonblank(l, nl, (size_t)j);
-		return k >= 0 && hdr_line(l[j].f, l[j].fn, NULL) == H_FROM &&
-		    hdr_line(l[k].f, l[k].fn, NULL) > H_FROM;
+		if (k >= 0 && hdr_line(l[j].f, l[j].fn, NULL) == H_FROM &&
+		    hdr_line(l[k].f, l[k].fn, NULL) > H_FROM)
+			return 1;
+		/* Outlook.com: a date, then Subject, From and To in any
+		 * order, the From line with an address. */
+		if (!has_digit(l[i].f + val, l[i].fn - val))
+			return 0;
+		unsigned seen = 0;
+		j = (long)i;
+		for (int m = 0; m < 3; m++) {
+			j = next_nonblank(l, nl, (size_t)j);
+			enum hdr hj = j < 0 ? H_NONE : hdr_line(l[j].f, l[j].fn, NULL);
+			if (hj == H_NONE || (hj == H_FROM && !memchr(l[j].f, '@', l[j].fn)))
+				break;
+			seen |= 1u << hj;
+		}
+		return (seen & (1u << H_FROM)) && (seen & (1u << H_TO | 1u << H_CC | 1u << H_SUBJECT));
 	}
 	if (h != H_FROM || val >= l[i].fn)
 		return 0;
@@ -315,8 +331,12 @@ is_header_block(const struct line *l, size_t nl, size_t i)
 	unsigned seen = inline_headers(l[i].f, l[i].fn, val);
 	if ((seen & (1u << H_SENT)) && (seen & (1u << H_TO | 1u << H_SUBJECT)))
 		return 1;
-	/* A block: two more header lines, one of them the date. */
+	/* A block: two more header lines, one of them the date.  The
+	 * From line may wrap once ("bob@x.pl [mailto:" / "bob@x.pl]"). */
 	long j = next_nonblank(l, nl, i);
+	if (j >= 0 && hdr_line(l[j].f, l[j].fn, NULL) == H_NONE && l[j].fn <= 80 &&
+	    (memchr(l[j].f, '@', l[j].fn) || memchr(l[i].f, '[', l[i].fn)))
+		j = next_nonblank(l, nl, (size_t)j);
 	if (j < 0)
 		return 0;
 	long k = next_nonblank(l, nl, (size_t)j);
@@ -367,6 +387,15 @@ is_attribution(const char *j, size_t n)
 		return 1;
 	if (starts(j, n, "el ") && ends(j, n, "escribio:"))
 		return 1;
+	if (starts(j, n, "op ") && (ends(j, n, " geschreven:") || contains(j, n, " schreef ") ||
+	        ends(j, n, " schreef:")) && ends(j, n, ":"))
+		return 1;
+	if (ends(j, n, " skrev:"))
+		return 1;
+	/* Gmail in a language it has no sentence for, Yandex: the date, the
+	 * name and "<address>:" ("2014-10-17 11:28 GMT+03:00 Jan <jan@x.pl>:"). */
+	if (j[0] >= '0' && j[0] <= '9' && ends(j, n, ">:") && memchr(j, '@', n))
+		return 1;
 	return 0;
 }
 
@@ -382,6 +411,8 @@ attribution_opening(const char *f, size_t n)
 	    "pt., ", "sob., ", "niedz., "};
 	if (n && (f[n - 1] == '.' || f[n - 1] == '!' || f[n - 1] == '?'))
 		return 0; /* a sentence of its own, not a wrapped line */
+	if (n && f[0] >= '0' && f[0] <= '9' && f[n - 1] == '<')
+		return 1; /* "2014-10-17 11:28 GMT+03:00 Jan <" */
 	for (size_t i = 0; i < ARRAY_LEN(phrase); i++)
 		if (starts(f, n, phrase[i]))
 			return 1;

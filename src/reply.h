@@ -1,8 +1,9 @@
 /*
  * reply: reading what a person wrote in a reply to a task mail — the text
  * above the quoted original, without signatures — and the command on its
- * first non-empty line.  Knows how Outlook, Gmail, Thunderbird and Apple
- * Mail quote, in Polish, German and English.
+ * first non-empty line.  Knows how Outlook, Outlook.com, Gmail, Thunderbird,
+ * Apple Mail, GMX and Yandex quote, in Polish, German and English (and the
+ * French, Dutch and Scandinavian forms of their headers).
  */
 #ifndef INKFLOW_REPLY_H
 #define INKFLOW_REPLY_H

@@ -31,6 +31,43 @@ assert_new(const char *in, const char *want)
 
 /* --- Outlook ------------------------------------------------------------ */
 
+/* Quote headers of clients and languages seen in real-world replies (the
+ * reply fixtures of mailgun's talon): each one ends the new text. */
+static void
+test_more_clients(void **state)
+{
+	(void)state;
+	/* Outlook's plain text, indented, its From line wrapped in the mailto */
+	assert_new("Akceptuj\n\n  *From:* bob@example.com [mailto:\n  bob@example.com]\n"
+	    "  *Sent:* Wednesday, June 27, 2012 3:05 PM\n  *To:* biuro@bmt.example\n"
+	    "  *Subject:* Hello\n\nakceptuj lub odrzuć\n",
+	    "Akceptuj");
+	/* Outlook.com: the date first, then Subject, From, To */
+	assert_new("GENEHMIGT\n\nDate: Thu, 26 Jun 2014 13:53:45 +0400\nSubject: Angebot\n"
+	    "From: biuro@bmt.example\nTo: anna@example.com\n\nGENEHMIGT oder ABGELEHNT?\n",
+	    "GENEHMIGT");
+	/* Gmail in a language it has no sentence for, wrapped; Yandex */
+	assert_new("ok\n\n2014-10-17 11:28 GMT+03:00 Biuro BMT <\nbiuro@bmt.example>:\n\n> x\n",
+	    "ok");
+	assert_new("ok\n\n26.06.2014, 14:41, \"Biuro BMT\" <biuro@bmt.example>:\n> x\n", "ok");
+	/* Dutch, Swedish and Norwegian attributions, Apple Mail's Dutch */
+	assert_new("ok\n\nOp 13-02-2014 3:18 schreef Biuro <biuro@bmt.example>:\n\nx\n", "ok");
+	assert_new("ok\n\nOp 17-feb.-2015, om 13:18 heeft Biuro <biuro@bmt.example> het volgende "
+	    "geschreven:\n\nx\n", "ok");
+	assert_new("ok\n\nDen 14 september, 2015 02:23:18, Biuro (biuro@bmt.example) skrev:\n\nx\n",
+	    "ok");
+	/* separators and header blocks in other languages */
+	assert_new("ok\n-----Antwort Nachricht-----\nx\n", "ok");
+	assert_new("ok\n-----Oprindelig meddelelse-----\nx\n", "ok");
+	assert_new("ok\n\nFrån: Biuro [mailto:biuro@bmt.example]\nSkickat: den 26 augusti 2015 14:45\n"
+	    "Till: anna@example.com\nÄmne: x\n\nx\n", "ok");
+	/* everyday text that only looks like it stays */
+	assert_new("Termin: 12.05.2026\nOd: Jan\nDo: piątku\n", "Termin: 12.05.2026\nOd: Jan\nDo: piątku");
+	assert_new("Data: 12 maja\nTemat: baner\nOd: Jana\nDo: piątku\n",
+	    "Data: 12 maja\nTemat: baner\nOd: Jana\nDo: piątku");
+	assert_new("Cena 5 zł <netto>:\nok\n", "Cena 5 zł <netto>:\nok");
+}
+
 static void
 test_outlook_separator(void **state)
 {
@@ -714,6 +751,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_outlook_separator),
 		cmocka_unit_test(test_outlook_header_block),
+		cmocka_unit_test(test_more_clients),
 		cmocka_unit_test(test_gmail),
 		cmocka_unit_test(test_thunderbird),
 		cmocka_unit_test(test_apple_mail),
