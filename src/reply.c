@@ -213,6 +213,13 @@ is_separator(const char *f, size_t n)
 		a++;
 	while (b > a && f[b - 1] == ' ')
 		b--;
+	/* "---- Jan Kowalski wrote ----" (Android mailers), "------On …,
+	 * Jan wrote-----" */
+	static const char *const wrote[] = {" wrote", " schrieb", " napisal", " napisal(a)",
+	    " napisala", " pisze"};
+	for (size_t i = 0; i < ARRAY_LEN(wrote); i++)
+		if (ends(f + a, b - a, wrote[i]) && b - a > strlen(wrote[i]))
+			return 1;
 	return in_list(f + a, b - a, phrases, ARRAY_LEN(phrases));
 }
 
@@ -331,6 +338,9 @@ is_header_block(const struct line *l, size_t nl, size_t i)
 	unsigned seen = inline_headers(l[i].f, l[i].fn, val);
 	if ((seen & (1u << H_SENT)) && (seen & (1u << H_TO | 1u << H_SUBJECT)))
 		return 1;
+	/* "From: bob@x.pl Date: Thu, 24 Mar 2016 …" (HTML rows run together) */
+	if ((seen & (1u << H_SENT)) && memchr(l[i].f, '@', l[i].fn) && has_digit(l[i].f, l[i].fn))
+		return 1;
 	/* A block: two more header lines, one of them the date.  The
 	 * From line may wrap once ("bob@x.pl [mailto:" / "bob@x.pl]"). */
 	long j = next_nonblank(l, nl, i);
@@ -369,6 +379,8 @@ is_attribution(const char *j, size_t n)
 	if (starts(j, n, "on ") && ends(j, n, "wrote:"))
 		return 1;
 	if (ends(j, n, "wrote:") && memchr(j, '@', n))
+		return 1;
+	if (starts(j, n, "on ") && ends(j, n, " sent:") && memchr(j, '@', n))
 		return 1;
 	if (ends(j, n, "napisal(a):") || ends(j, n, "napisal:") ||
 	    ends(j, n, "napisala:") || ends(j, n, "pisze:"))

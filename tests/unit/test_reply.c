@@ -61,7 +61,15 @@ test_more_clients(void **state)
 	assert_new("ok\n-----Oprindelig meddelelse-----\nx\n", "ok");
 	assert_new("ok\n\nFrån: Biuro [mailto:biuro@bmt.example]\nSkickat: den 26 augusti 2015 14:45\n"
 	    "Till: anna@example.com\nÄmne: x\n\nx\n", "ok");
+	/* Android mailers' "---- X wrote ----", an attribution inside dashes,
+	 * "… sent:", and an HTML From and Date run onto one line */
+	assert_new("ok\n\n---- Biuro BMT wrote ----\n\n> x\n", "ok");
+	assert_new("ok\n\n------On 12/29/2026 17:32 PM, Biuro wrote-----\n\nx\n", "ok");
+	assert_new("ok\n\nOn 11-Apr-2026, at 6:54 PM, Biuro <biuro@bmt.example> sent:\n\nx\n", "ok");
+	assert_new("ok\n\nFrom: biuro@bmt.example Date: Thu, 24 Mar 2026 08:07:12 -0700\nx\n", "ok");
 	/* everyday text that only looks like it stays */
+	assert_new("ok\n-- wrote --\n", "ok\n-- wrote --");
+	assert_new("ok\nFrom: Warszawa Date: jutro\n", "ok\nFrom: Warszawa Date: jutro");
 	assert_new("Termin: 12.05.2026\nOd: Jan\nDo: piątku\n", "Termin: 12.05.2026\nOd: Jan\nDo: piątku");
 	assert_new("Data: 12 maja\nTemat: baner\nOd: Jana\nDo: piątku\n",
 	    "Data: 12 maja\nTemat: baner\nOd: Jana\nDo: piątku");
