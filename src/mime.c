@@ -2735,6 +2735,20 @@ cte_known(const char *cte)
 static int uu_body(const char *p, size_t n, size_t max, char **out, size_t *outlen,
     size_t *used);
 
+/* Whether line l[0..ll) opens a uuencoded file, "begin MODE NAME" with a
+ * mode of three or four octal digits: the offset of the blank before the
+ * name, 0 when not. */
+static size_t
+uu_begin(const char *l, size_t ll)
+{
+	size_t m = 6;
+	if (ll <= 6 || memcmp(l, "begin ", 6) != 0)
+		return 0;
+	while (m < ll && l[m] >= '0' && l[m] <= '7')
+		m++;
+	return m >= 9 && m <= 10 && m < ll && l[m] == ' ' ? m : 0;
+}
+
 /* A part in the uuencoding some old mailers give as its transfer encoding
  * (x-uuencode, x-uue): the file between its "begin MODE NAME" line, among
  * the first lines, and "end".  0 with the file, -1 when the body is not
@@ -2743,15 +2757,10 @@ static int
 uu_part(const char *p, size_t n, size_t max, char **out, size_t *outlen)
 {
 	for (size_t i = 0, lines = 0; i < n && lines < 8; lines++) {
-		const char *nl = memchr(p + i, '\n', n - i);
-		size_t next = nl ? (size_t)(nl - p) + 1 : n, m = 6;
-		if (next - i > 6 && memcmp(p + i, "begin ", 6) == 0) {
-			while (i + m < next && p[i + m] >= '0' && p[i + m] <= '7')
-				m++;
-			size_t used;
-			return m >= 9 && m <= 10 && p[i + m] == ' ' &&
+		size_t next = line_next(p, n, i), used;
+		if (next - i > 6 && memcmp(p + i, "begin ", 6) == 0)
+			return uu_begin(p + i, next - i) &&
 			        uu_body(p + next, n - next, max, out, outlen, &used) == 0 ? 0 : -1;
-		}
 		i = next;
 	}
 	return -1;
@@ -3203,12 +3212,8 @@ uu_extract(struct pctx *c, const struct einfo *ei, char *t)
 		size_t e = nl ? (size_t)(nl - t) : len;
 		size_t next = nl ? e + 1 : len;
 		const char *l = t + i;
-		size_t ll = e - i, m = 6;
-		if (ll > 6 && memcmp(l, "begin ", 6) == 0) {
-			while (m < ll && l[m] >= '0' && l[m] <= '7')
-				m++;
-		}
-		if (m >= 9 && m <= 10 && m < ll && l[m] == ' ' && m + 1 < ll) {
+		size_t ll = e - i, m = uu_begin(l, ll);
+		if (m && m + 1 < ll) {
 			char *data;
 			size_t dlen, used;
 			if (uu_body(t + next, len - next, c->lim.max_attachment, &data, &dlen,
@@ -3590,16 +3595,13 @@ skip_blank_lines(const char *p, size_t n, size_t j, const char *b, size_t bl, in
 	return j;
 }
 
-/* A multipart body p[0..n) as a mail client reads it, for libetpan:
- * without its empty parts -- a delimiter line followed by nothing but
- * blank lines up to the next delimiter or the end of the body ("--b"
- * written where "--b--" belongs, "--b" twice) -- and with a close
- * delimiter that has parts after it read as a plain delimiter.  libetpan
- * cannot read an empty part: it drops every part of the multipart when
- * the last one is empty, and otherwise takes the next delimiter for the
- * empty part's text; it reads on after an early close and shows that
- * delimiter as text.  Returns NULL when the body needs none of this;
- * *parts gets the number of parts left. */
+/* Whether the line p[j..k) is empty: its line end and nothing else. */
+static int
+empty_line(const char *p, size_t j, size_t k)
+{
+	return (k - j == 1 && p[j] == '\n') || (k - j == 2 && p[j] == '\r' && p[j + 1] == '\n');
+}
+
 /* Whether p[0..n) starts with a header field name and its colon. */
 static int
 field_like(const char *p, size_t n)
@@ -3622,14 +3624,13 @@ static size_t
 headerless_part(const char *p, size_t n, size_t e, const char *b, size_t bl, int digest)
 {
 	size_t e2 = line_next(p, n, e);
-	if (e2 == e || (e2 - e != 1 && !(e2 - e == 2 && p[e] == '\r')) || p[e2 - 1] != '\n')
+	if (!empty_line(p, e, e2))
 		return 0;
 	if (!field_like(p + e2, n - e2))
 		return 0;
 	for (size_t j = e2; !digest && j < n;) {
 		size_t k = line_next(p, n, j);
-		if ((k - j <= 2 && (p[j] == '\n' || p[j] == '\r')) ||
-		    delim_line(p + j, k - j, b, bl) != DL_TEXT)
+		if (empty_line(p, j, k) || delim_line(p + j, k - j, b, bl) != DL_TEXT)
 			break;
 		if ((k - j > 8 && strncasecmp(p + j, "content-", 8) == 0) ||
 		    (k - j > 12 && strncasecmp(p + j, "mime-version", 12) == 0))
@@ -3639,6 +3640,16 @@ headerless_part(const char *p, size_t n, size_t e, const char *b, size_t bl, int
 	return e2;
 }
 
+/* A multipart body p[0..n) as a mail client reads it, for libetpan:
+ * without its empty parts -- a delimiter line followed by nothing but
+ * blank lines up to the next delimiter or the end of the body ("--b"
+ * written where "--b--" belongs, "--b" twice) -- and with a close
+ * delimiter that has parts after it read as a plain delimiter.  libetpan
+ * cannot read an empty part: it drops every part of the multipart when
+ * the last one is empty, and otherwise takes the next delimiter for the
+ * empty part's text; it reads on after an early close and shows that
+ * delimiter as text.  Returns NULL when the body needs none of this;
+ * *parts gets the number of parts left. */
 static char *
 multi_tidy(const char *p, size_t n, const char *b, int digest, size_t *outlen, size_t *parts,
     unsigned *did)
@@ -3679,8 +3690,7 @@ multi_tidy(const char *p, size_t n, const char *b, int digest, size_t *outlen, s
 				 * as the body */
 				sb_add(&sb, p + copied, e - copied);
 				sb_adds(&sb, digest ? "Content-Type: message/rfc822" : "Content-Type: text/plain");
-				sb_add(&sb, e >= 2 && p[e - 2] == '\r' ? "\r\n" : "\n",
-				    e >= 2 && p[e - 2] == '\r' ? 2 : 1);
+				sb_adds(&sb, e >= 2 && p[e - 2] == '\r' ? "\r\n" : "\n");
 				copied = e;
 				changed = 1;
 				*did |= TIDY_HEADERLESS;
