@@ -4099,14 +4099,19 @@ addrs_from_mailbox(const struct mailimf_mailbox *mb, struct addr **out, size_t *
 	addrs_push(out, n, xstrdup(mb->mb_display_name), xstrdup(mb->mb_addr_spec));
 }
 
-/* Whether address a[0..n) stands in field v[0..vn) as written (case aside). */
+/* Where address a stands as written (case aside) in field v[0..vn), from
+ * *at on: 1 with *at moved past it, 0 when it does not.  The addresses of
+ * a list stand in its order, so each is looked for after the one before
+ * and a whole list costs one pass over the field. */
 static int
-addr_in_field(const char *v, size_t vn, const char *a)
+addr_in_field(const char *v, size_t vn, const char *a, size_t *at)
 {
 	size_t an = strlen(a);
-	for (size_t i = 0; an && i + an <= vn; i++)
-		if (strncasecmp(v + i, a, an) == 0)
+	for (size_t i = *at; an && i + an <= vn; i++)
+		if (strncasecmp(v + i, a, an) == 0) {
+			*at = i + an;
 			return 1;
+		}
 	return 0;
 }
 
@@ -4115,8 +4120,9 @@ addr_in_field(const char *v, size_t vn, const char *a)
 static int
 addrs_glued(const char *v, size_t vn, const struct addr *a, size_t n)
 {
+	size_t at = 0;
 	for (size_t i = 0; i < n; i++)
-		if (!a[i].name && a[i].addr && !addr_in_field(v, vn, a[i].addr))
+		if (!a[i].name && a[i].addr && !addr_in_field(v, vn, a[i].addr, &at))
 			return 1;
 	return 0;
 }
@@ -4125,10 +4131,11 @@ addrs_glued(const char *v, size_t vn, const struct addr *a, size_t n)
 static int
 addrs_literal(const char *v, size_t vn, const struct addr *a, size_t n)
 {
+	size_t pos = 0;
 	for (size_t i = 0; i < n; i++) {
 		const char *s = a[i].addr, *at = s ? strchr(s, '@') : NULL;
 		if (!at || at == s || !at[1] || strchr(at + 1, '@') || strpbrk(s, " \t\r\n") ||
-		    !addr_in_field(v, vn, s))
+		    !addr_in_field(v, vn, s, &pos))
 			return 0;
 	}
 	return 1;

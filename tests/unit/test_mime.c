@@ -2790,6 +2790,30 @@ many_parts(size_t n, size_t *len)
 }
 
 static void
+test_limit_address_list(void **state)
+{
+	(void)state;
+	/* To and Cc each as long as a field may be, thousands of bare
+	 * addresses: looking each one up in the field as written is one pass
+	 * over it, not one per address */
+	struct sbuf list = {0}, raw = {0};
+	for (int i = 0; i < 3400; i++)
+		sb_printf(&list, "%su%04d@example.com", i ? ", " : "", i);
+	sb_printf(&raw, "From: a@wp.pl\r\nTo: %s\r\nCc: %s\r\nSubject: x\r\n\r\nx\r\n",
+	    list.s, list.s);
+	double t0 = test_now();
+	struct mime_msg *m = parse_lim(raw.s, raw.len, NULL);
+	double dt = test_now() - t0;
+	sb_free(&list);
+	sb_free(&raw);
+	assert_int_equal(m->nrcpt, 3400);
+	mime_msg_free(m);
+	if (dt > test_limit(0.25))
+		print_error("two lists of 3,400 addresses took %.3f s\n", dt);
+	assert_true(dt < test_limit(0.25));
+}
+
+static void
 test_limit_parts(void **state)
 {
 	(void)state;
@@ -4179,6 +4203,7 @@ main(void)
 		cmocka_unit_test(test_limit_header_size),
 		cmocka_unit_test(test_limit_header_line),
 		cmocka_unit_test(test_limit_parts),
+		cmocka_unit_test(test_limit_address_list),
 		cmocka_unit_test(test_limit_depth),
 		cmocka_unit_test(test_limit_attachment),
 		cmocka_unit_test(test_limit_defaults),
