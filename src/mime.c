@@ -78,6 +78,7 @@
  *   a part with no header, field-like first lines ... test_defect_headerless_part
  *   a UTF-8 sign in ISO-8859-1 text ................. test_unlabelled_in_message_charset
  *   x-uuencode as a part's transfer encoding ........ test_uuencode
+ *   uuencoded lines whose trailing spaces were cut .. test_uuencode
  *   Content-Type "text" without a subtype ......... test_defect_text_no_subtype
  *   charset labels in Python's spelling (koi8_r) .... test_defect_underscore_charset
  *   unlabelled ISO-2022-JP text (its escapes) ....... test_defect_unlabelled_jis
@@ -3148,30 +3149,44 @@ static int
 uu_body(const char *p, size_t n, size_t max, char **out, size_t *outlen, size_t *used)
 {
 	struct sbuf sb = {0};
-	size_t i = 0;
+	size_t i = 0, whole = 0, shortened = 0;
 	int ended = 0;
 	while (i < n) {
 		const char *nl = memchr(p + i, '\n', n - i);
 		size_t e = nl ? (size_t)(nl - p) : n, le = e;
-		while (le > i && (p[le - 1] == '\r' || p[le - 1] == ' ') && le - i > 1)
+		if (le > i && p[le - 1] == '\r')
 			le--;
 		const char *l = p + i;
 		size_t ll = le - i;
 		i = nl ? e + 1 : n;
-		if (ll == 3 && memcmp(l, "end", 3) == 0) {
+		size_t words = ll; /* without trailing spaces, for "end" */
+		while (words && l[words - 1] == ' ')
+			words--;
+		if (words == 3 && memcmp(l, "end", 3) == 0) {
 			ended = 1;
 			break;
 		}
 		if (ll == 0)
-			continue; /* a zero-length line whose space was trimmed */
+			continue; /* the empty line some encoders put before "end" */
 		if (l[0] < ' ' || l[0] > '`')
 			break;
 		size_t cnt = (size_t)uu_val(l[0]);
 		if (cnt == 0)
 			continue; /* the last line before "end" */
-		/* Encoders differ in trailing spaces: missing ones are zeros. */
-		if (ll - 1 > (cnt + 2) / 3 * 4 + 2 || ll - 1 < (cnt * 4 + 2) / 3)
+		/* A space is a character worth zero, and transports cut trailing
+		 * spaces: the missing ones are zeros (spaces past the line's
+		 * length are dropped).  Such short lines are taken in a block
+		 * that has whole ones; a block of short lines alone is a cut
+		 * one, not uuencoding. */
+		size_t want = (cnt + 2) / 3 * 4;
+		while (ll - 1 > want && l[ll - 1] == ' ')
+			ll--;
+		if (ll - 1 > want + 2)
 			break;
+		if (ll - 1 < (cnt * 4 + 2) / 3)
+			shortened++;
+		else
+			whole++;
 		unsigned char q[4];
 		for (size_t k = 0; k < cnt; k += 3) {
 			for (size_t j = 0; j < 4; j++) {
@@ -3190,7 +3205,7 @@ uu_body(const char *p, size_t n, size_t max, char **out, size_t *outlen, size_t 
 		if (sb.len > max)
 			break;
 	}
-	if (!ended || sb.len > max) {
+	if (!ended || sb.len > max || (shortened && !whole)) {
 		sb_free(&sb);
 		return -1;
 	}

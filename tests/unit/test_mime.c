@@ -1259,6 +1259,30 @@ test_uuencode(void **state)
 	assert_false(has_note(m, "unknown Content-Transfer-Encoding"));
 	mime_msg_free(m);
 
+	/* spaces, each worth zero (b2a_uu without backticks): at the end of
+	 * a line, past it, or cut off by a transport after a whole line */
+	static const char *const ends[] = {"                ", "                   ", ""};
+	for (size_t k = 0; k < 3; k++) {
+		char *raw2 = xasprintf("From: a@wp.pl\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+		    "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+		    "--b\r\nContent-Type: text/plain\r\n\r\nx\r\n"
+		    "--b\r\nContent-Type: application/pdf; name=\"a.pdf\"\r\n"
+		    "Content-Transfer-Encoding: x-uuencode\r\n\r\n"
+		    "begin 644 a.pdf\r\n"
+		    "M PH1&!\\F+30[0DE05UYE;'-Z@8B/EIVDJ[*YP,?.U=SCZO'X_P8-%%!LB*3 W\r\n"
+		    "5)5!$1BTQ+C0*%s\r\n \r\nend \r\n--b--\r\n", ends[k]);
+		m = parse(raw2);
+		free(raw2);
+		assert_int_equal(m->natts, 1);
+		assert_int_equal(m->atts[0].len, 45 + 21);
+		for (size_t i = 0; i < 45; i++)
+			assert_int_equal((unsigned char)m->atts[0].data[i], (i * 7 + 3) & 255);
+		assert_memory_equal(m->atts[0].data + 45,
+		    "%PDF-1.4\n\0\0\0\0\0\0\0\0\0\0\0\0", 21);
+		assert_false(has_note(m, "unknown Content-Transfer-Encoding"));
+		mime_msg_free(m);
+	}
+
 	/* one that is not uuencoded after all is kept as it came, said so */
 	m = parse("From: a@wp.pl\nSubject: x\nMIME-Version: 1.0\n"
 	    "Content-Type: multipart/mixed; boundary=b\n\n"
