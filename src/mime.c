@@ -75,6 +75,7 @@
  *   named addresses with no comma between them ...... test_defect_address_list
  *   a name before an address without brackets ...... test_defect_name_bare_addr
  *   a named text part where the text stands ........ test_defect_named_single_part
+ *   (the message's one part, the first of its multipart)
  *   a part with no header, field-like first lines ... test_defect_headerless_part
  *   a UTF-8 sign in ISO-8859-1 text ................. test_unlabelled_in_message_charset
  *   x-uuencode as a part's transfer encoding ........ test_uuencode
@@ -766,7 +767,8 @@ struct pctx {
 	size_t baselen;
 	int related;         /* walking the parts of a multipart/related */
 	int body_slot;       /* the part walked stands where the message's text
-	                      * stands: an alternative, or a related's root */
+	                      * stands: the first part of the message's
+	                      * multipart, an alternative, a related's root */
 	unsigned encrypted;  /* MIME_ENC_* found so far */
 	char hint[48];       /* the charset the message labels its text with
 	                      * (cs_hint_usable), for its unlabelled 8-bit text */
@@ -2944,12 +2946,16 @@ multi_children(struct pctx *c, struct mailmime *e, const char *subtype,
 	int alt = subtype && strcmp(subtype, "alternative") == 0 && acc;
 	int related = c->related, body_slot = c->body_slot;
 	c->related = subtype && strcmp(subtype, "related") == 0;
+	/* The first part of the message's multipart (mixed, a report, a
+	 * signed one), or of one standing where the text stands, is where a
+	 * mail program shows the text; a digest's parts are messages. */
+	int first_slot = (depth == 1 || body_slot) && !(subtype && strcmp(subtype, "digest") == 0);
 	struct tacc *alts = NULL;
 	size_t nalts = 0;
 	int r = 0;
 	for (clistiter *it = clist_begin(l); it; it = clist_next(it)) {
 		struct mailmime *ch = clist_content(it);
-		c->body_slot = acc && (alt || (c->related && it == clist_begin(l)));
+		c->body_slot = acc && (alt || ((c->related || first_slot) && it == clist_begin(l)));
 		const char *bp;
 		size_t bn;
 		ent_body(ch, &bp, &bn);
@@ -3477,9 +3483,10 @@ leaf_walk(struct pctx *c, struct mailmime *e, const struct einfo *ei,
 	}
 	/* A named text part not marked as an attachment where the message's
 	 * text stands -- the message's one part (a script's HTML sent
-	 * "inline; filename=x.html"), an alternative, or the root of a
-	 * multipart/related (mailers that name their body parts) -- is
-	 * shown by mail programs as the message: its text, and the file. */
+	 * "inline; filename=x.html"), the first part of its multipart, an
+	 * alternative, or the root of a multipart/related (mailers that name
+	 * their body parts) -- is shown by mail programs as the message: its
+	 * text, and the file. */
 	if ((depth == 0 || c->body_slot) && fn && !marked && text && cte_known(ei->cte)) {
 		if (depth == 0)
 			note(c, "the message's one part, %s, named %s, read as its text too",

@@ -2574,6 +2574,36 @@ test_defect_named_single_part(void **state)
 	assert_int_equal(m->natts, 1);
 	assert_false(has_note(m, "read as its text too"));
 	mime_msg_free(m);
+
+	/* the first part of the message's multipart/mixed, named (Netscape's
+	 * "inline; filename=", scripts' name=), before a PDF: the text and
+	 * the file; a named text part after it stays a file only */
+	m = parse("From: a@wp.pl\nSubject: x\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=b\n\n"
+	    "--b\nContent-Type: text/plain; charset=iso-8859-1; name=\"=?iso-8859-1?Q?Anfrage=FC.txt?=\"\n"
+	    "Content-Transfer-Encoding: quoted-printable\n"
+	    "Content-Disposition: inline; filename=\"=?iso-8859-1?Q?Anfrage=FC.txt?=\"\n\n"
+	    "Gr=FC=DFe, bitte um ein Angebot.\n"
+	    "--b\nContent-Type: application/pdf; name=plan.pdf\nContent-Transfer-Encoding: base64\n\n"
+	    "JVBERi0=\n"
+	    "--b\nContent-Type: text/plain; name=notiz.txt\n\nNotiz\n--b--\n");
+	assert_string_equal(m->text, "Grüße, bitte um ein Angebot.");
+	assert_int_equal(m->natts, 3);
+	assert_string_equal(m->atts[0].filename, "Anfrageü.txt");
+	assert_string_equal(m->atts[2].filename, "notiz.txt");
+	want_note(m, "part named Anfrageü.txt where the text stands read as its text too");
+	assert_false(has_note(m, "named notiz.txt"));
+	mime_msg_free(m);
+
+	/* a report's first part, its human-readable text (a McAfee bounce) */
+	m = parse("From: MAILER-DAEMON@mx.wp.pl\nSubject: Delivery Status\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/report; report-type=delivery-status; boundary=r\n\n"
+	    "--r\nContent-Type: text/plain; name=\"deliveryproblems.txt\"\n\n"
+	    "The following addresses had delivery problems\n"
+	    "--r\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.wp.pl\n\n"
+	    "Final-Recipient: rfc822; jan@wp.pl\nAction: failed\nStatus: 5.1.1\n--r--\n");
+	assert_string_equal(m->text, "The following addresses had delivery problems");
+	mime_msg_free(m);
 }
 
 static void
