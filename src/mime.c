@@ -40,7 +40,9 @@
  *   bare LF line endings ............................ test_defect_bare_lf
  *   missing MIME-Version ............................ test_defect_no_mime_version
  *   missing final boundary .......................... test_defect_missing_final_boundary
+ *   (also when cut inside a nested multipart)
  *   empty part ("--b" for "--b--"), early close ..... test_defect_empty_part
+ *   close delimiter one dash short ("--b-") ......... test_defect_empty_part
  *   8-bit header text, no encoded words ............. test_defect_8bit_headers
  *   unknown charset label (text guessed) ............ test_defect_unknown_charset
  *   charset labels quoted / odd case / aliases ...... test_charset_labels
@@ -3581,7 +3583,7 @@ check_close(struct pctx *c, struct mailmime *e)
 /* What a line of a multipart body is to boundary b: DL_OPEN "--b", DL_CLOSE
  * "--b--" (each with trailing blanks), DL_BLANK only blanks, DL_TEXT else. */
 enum { DL_TEXT, DL_BLANK, DL_OPEN, DL_CLOSE };
-enum { TIDY_EMPTY = 1, TIDY_HEADERLESS = 2 }; /* what multi_tidy mended */
+enum { TIDY_EMPTY = 1, TIDY_HEADERLESS = 2, TIDY_CLOSE_DASH = 4 }; /* what multi_tidy mended */
 
 static int
 delim_line(const char *p, size_t n, const char *b, size_t bl)
@@ -3597,6 +3599,15 @@ delim_line(const char *p, size_t n, const char *b, size_t bl)
 	if (n == 4 + bl && p[2 + bl] == '-' && p[3 + bl] == '-')
 		return DL_CLOSE;
 	return DL_TEXT;
+}
+
+/* Whether the line p[0..n) is "--b-": a close delimiter one dash short. */
+static int
+close_dash(const char *p, size_t n, const char *b, size_t bl)
+{
+	while (n && is_lws((unsigned char)p[n - 1]))
+		n--;
+	return n == 3 + bl && p[2 + bl] == '-' && delim_line(p, 2 + bl, b, bl) == DL_OPEN;
 }
 
 /* The start of the first line from p[j] on that is not blank (n at the
@@ -3662,6 +3673,25 @@ headerless_part(const char *p, size_t n, size_t e, const char *b, size_t bl, int
 	return e2;
 }
 
+/* Whether the part header that starts at p[j] says Content-Type multipart. */
+static int
+multipart_header(const char *p, size_t n, size_t j)
+{
+	while (j < n) {
+		size_t e = line_next(p, n, j);
+		if (empty_line(p, j, e))
+			break;
+		if (ci_prefix(p + j, e - j, "content-type:")) {
+			size_t k = j + 13;
+			while (k < e && is_lws((unsigned char)p[k]))
+				k++;
+			return ci_prefix(p + k, e - k, "multipart/");
+		}
+		j = e;
+	}
+	return 0;
+}
+
 /* A multipart body p[0..n) as a mail client reads it, for libetpan:
  * without its empty parts -- a delimiter line followed by nothing but
  * blank lines up to the next delimiter or the end of the body ("--b"
@@ -3670,21 +3700,48 @@ headerless_part(const char *p, size_t n, size_t e, const char *b, size_t bl, int
  * cannot read an empty part: it drops every part of the multipart when
  * the last one is empty, and otherwise takes the next delimiter for the
  * empty part's text; it reads on after an early close and shows that
- * delimiter as text.  Returns NULL when the body needs none of this;
+ * delimiter as text.  A "--b-" after the last delimiter is the close
+ * delimiter it means, and a missing close delimiter is added when
+ * libetpan read fewer than the parts there are (have).  Returns NULL when
+ * the body needs none of this;
  * *parts gets the number of parts left. */
 static char *
-multi_tidy(const char *p, size_t n, const char *b, int digest, size_t *outlen, size_t *parts,
-    unsigned *did)
+multi_tidy(const char *p, size_t n, const char *b, int digest, size_t have, size_t *outlen,
+    size_t *parts, unsigned *did)
 {
-	size_t bl = strlen(b), i = 0, copied = 0, last_open = 0;
-	int any_open = 0;
+	size_t bl = strlen(b), i = 0, copied = 0, last_open = 0, dash = n;
+	int any_open = 0, closed = 0;
 	for (size_t j = 0; j < n;) {
 		size_t e = line_next(p, n, j);
-		if (delim_line(p + j, e - j, b, bl) == DL_OPEN) {
+		int k = delim_line(p + j, e - j, b, bl);
+		if (k == DL_OPEN) {
 			last_open = j;
 			any_open = 1;
-		}
+			closed = 0;
+			dash = n;
+		} else if (k == DL_CLOSE)
+			closed = 1;
+		else if (k == DL_TEXT && dash == n && any_open && !closed &&
+		         close_dash(p + j, e - j, b, bl))
+			dash = j;
 		j = e;
+	}
+	if (dash < n) {
+		/* "--b-" after the last delimiter (an MMS gateway's close):
+		 * libetpan drops every part before it when the part before is
+		 * empty, so it is made the close delimiter it means. */
+		char *fixed = xmalloc(n + 1);
+		memcpy(fixed, p, dash + 3 + bl);
+		fixed[dash + 3 + bl] = '-';
+		memcpy(fixed + dash + 4 + bl, p + dash + 3 + bl, n - dash - 3 - bl);
+		char *out = multi_tidy(fixed, n + 1, b, digest, have, outlen, parts, did);
+		*did |= TIDY_CLOSE_DASH;
+		if (out) {
+			free(fixed);
+			return out;
+		}
+		*outlen = n + 1;
+		return fixed;
 	}
 	struct sbuf sb = {0};
 	int changed = 0;
@@ -3727,11 +3784,24 @@ multi_tidy(const char *p, size_t n, const char *b, int digest, size_t *outlen, s
 		*did |= TIDY_EMPTY;
 		i = j;
 	}
-	if (!changed) {
+	/* No close delimiter after the last part (a message cut short):
+	 * libetpan reads fewer parts than there are, or drops the last part
+	 * of a multipart inside that last part, and with it a cut message's
+	 * text. */
+	int close = any_open && !closed &&
+	            (have < *parts || multipart_header(p, n, line_next(p, n, last_open)));
+	if (!changed && !close) {
 		sb_free(&sb);
 		return NULL;
 	}
 	sb_add(&sb, p + copied, n - copied);
+	if (close) {
+		const char *nl = memchr(p, '\n', n);
+		nl = nl && nl > p && nl[-1] == '\r' ? "\r\n" : "\n";
+		if (sb.len && sb.s[sb.len - 1] != '\n')
+			sb_adds(&sb, nl);
+		sb_printf(&sb, "--%s--%s", b, nl);
+	}
 	*outlen = sb.len;
 	return sb_steal(&sb);
 }
@@ -3775,13 +3845,17 @@ ent_walk(struct pctx *c, struct mailmime *e, const char *hs, const char *he,
 		size_t n, cn = 0, parts = 0;
 		unsigned did = 0;
 		ent_body(e, &p, &n);
+		clist *kids = e->mm_data.mm_multipart.mm_mp_list;
 		char *clean = b && p && boundary_usable(b) ?
-		    multi_tidy(p, n, b, strcmp(subtype, "digest") == 0, &cn, &parts, &did) : NULL;
+		    multi_tidy(p, n, b, strcmp(subtype, "digest") == 0, kids ? (size_t)clist_count(kids) : 0,
+		        &cn, &parts, &did) : NULL;
 		if (clean) {
 			if (!count_only && (did & TIDY_EMPTY))
 				note(c, "empty MIME part dropped or early close delimiter read as a delimiter");
 			if (!count_only && (did & TIDY_HEADERLESS))
 				note(c, "MIME part without a header: its first lines read as its text, not as its header");
+			if (!count_only && (did & TIDY_CLOSE_DASH))
+				note(c, "close delimiter one dash short read as the close delimiter");
 			char *type = xasprintf("multipart/%s", subtype);
 			r = parts ? multi_reparse(c, type, b, clean, cn, depth, acc, count_only) : 0;
 			free(type);

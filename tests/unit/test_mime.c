@@ -1263,14 +1263,14 @@ test_uuencode(void **state)
 	 * a line, past it, or cut off by a transport after a whole line */
 	static const char *const ends[] = {"                ", "                   ", ""};
 	for (size_t k = 0; k < 3; k++) {
-		char *raw2 = xasprintf("From: a@wp.pl\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
-		    "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
-		    "--b\r\nContent-Type: text/plain\r\n\r\nx\r\n"
-		    "--b\r\nContent-Type: application/pdf; name=\"a.pdf\"\r\n"
-		    "Content-Transfer-Encoding: x-uuencode\r\n\r\n"
-		    "begin 644 a.pdf\r\n"
-		    "M PH1&!\\F+30[0DE05UYE;'-Z@8B/EIVDJ[*YP,?.U=SCZO'X_P8-%%!LB*3 W\r\n"
-		    "5)5!$1BTQ+C0*%s\r\n \r\nend \r\n--b--\r\n", ends[k]);
+		char *raw2 = xasprintf("From: a@wp.pl\nSubject: x\nMIME-Version: 1.0\n"
+		    "Content-Type: multipart/mixed; boundary=b\n\n"
+		    "--b\nContent-Type: text/plain\n\nx\n"
+		    "--b\nContent-Type: application/pdf; name=\"a.pdf\"\n"
+		    "Content-Transfer-Encoding: x-uuencode\n\n"
+		    "begin 644 a.pdf\n"
+		    "M PH1&!\\F+30[0DE05UYE;'-Z@8B/EIVDJ[*YP,?.U=SCZO'X_P8-%%!LB*3 W\n"
+		    "5)5!$1BTQ+C0*%s\n \nend \n--b--\n", ends[k]);
 		m = parse(raw2);
 		free(raw2);
 		assert_int_equal(m->natts, 1);
@@ -1931,6 +1931,17 @@ test_defect_missing_final_boundary(void **state)
 	assert_string_equal(m->atts[0].data, "%PDF-1.4\n");
 	want_note(m, "missing final boundary");
 	mime_msg_free(m);
+
+	/* cut inside an alternative inside the mixed (a bounce cut short,
+	 * a size limit): libetpan alone drops the alternative's one part */
+	m = parse("From: a@wp.pl\nSubject: x\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=\"o\"\n\n"
+	    "--o\nContent-Type: multipart/alternative; boundary=\"i\"\n\n"
+	    "--i\nContent-Type: text/plain; charset=utf-8\n\n"
+	    "Proszę o wycenę 200 teczek.\n\n");
+	assert_string_equal(m->text, "Proszę o wycenę 200 teczek.");
+	want_note(m, "missing final boundary");
+	mime_msg_free(m);
 }
 
 static void
@@ -1985,6 +1996,21 @@ test_defect_empty_part(void **state)
 	assert_string_equal(m->text, "Bitte um ein Angebot für Visitenkarten.");
 	assert_int_equal(m->natts, 0);
 	mime_msg_free(m);
+
+	/* "--b-" for the close (an MMS gateway), after an empty part and
+	 * after a footer: every part kept, no delimiter in the text */
+	for (int empty = 0; empty < 2; empty++) {
+		char *raw = xasprintf("From: a@wp.pl\nSubject: x\nMIME-Version: 1.0\n"
+		    "Content-Type: multipart/mixed; boundary=\"b\"\n\n"
+		    "--b\nContent-Type: text/plain; charset=utf-8\n\nZdjęcie baneru\n\n"
+		    "--b\nContent-Type: text/plain\n\n-- \nsent from an MMS phone\n"
+		    "%s--b- \n\n", empty ? "--b\n\n\n" : "");
+		m = parse(raw);
+		free(raw);
+		assert_string_equal(m->text, "Zdjęcie baneru\n-- \nsent from an MMS phone");
+		want_note(m, "close delimiter one dash short");
+		mime_msg_free(m);
+	}
 
 	/* a nested alternative whose last delimiter is not the close: the
 	 * HTML text is kept */
