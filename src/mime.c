@@ -57,6 +57,7 @@
  *   undeclared 8-bit body text ...................... test_defect_undeclared_8bit_body
  *   multipart without (usable) boundary parameter ... test_defect_missing_boundary
  *   base64 with garbage, whitespace, no padding ..... test_defect_base64_garbage
+ *   plain text after base64 data (a list's footer) .. test_defect_base64_garbage
  *   unknown Content-Transfer-Encoding ............... test_defect_unknown_cte
  *   no blank line between header and body ........... test_defect_no_blank_line
  *   mbox "From " line before the header ............. test_defect_from_line
@@ -1011,6 +1012,45 @@ mime_b64_end(struct mime_b64 *st, unsigned char *out)
 	st->acc = 0;
 	st->k = 0;
 	return o;
+}
+
+/* Whether p[0..n) holds only base64 characters and padding. */
+static int
+b64_only(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (b64_val[(unsigned char)p[i]] == 0 || b64_val[(unsigned char)p[i]] > 65)
+			return 0;
+	return 1;
+}
+
+/* The length of a base64 body p[0..n) up to the end of its last base64
+ * line, when lines that are no base64 follow it (a list's footer, a
+ * signature appended to the body): those are not its data.  n when
+ * none follow, or when no line is base64. */
+static size_t
+b64_data_len(const char *p, size_t n)
+{
+	size_t e = n;
+	int after = 0;
+	while (e > 0) {
+		size_t le = e;
+		while (le > 0 && (p[le - 1] == '\n' || p[le - 1] == '\r'))
+			le--;
+		size_t ls = le;
+		while (ls > 0 && p[ls - 1] != '\n')
+			ls--;
+		size_t a = ls, z = le;
+		while (a < z && is_lws((unsigned char)p[a]))
+			a++;
+		while (z > a && is_lws((unsigned char)p[z - 1]))
+			z--;
+		if (a < z && b64_only(p + a, z - a))
+			return after ? le : n;
+		after |= a < z;
+		e = ls;
+	}
+	return n;
 }
 
 /* Base64 body of a part, decoded into out (room for n / 4 * 3 + 3 bytes). */
@@ -2799,13 +2839,27 @@ decode_cte(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
 		return 0;
 	}
 	if (mech == MAILMIME_MECHANISM_BASE64) {
-		size_t alpha, pad, junk;
-		unsigned char *buf = xmalloc(n / 4 * 3 + 4);
-		size_t len = b64_body(p, n, buf, &alpha, &pad, &junk);
+		size_t alpha, pad, junk, data = b64_data_len(p, n);
+		int text = strncmp(ei->type, "text/", 5) == 0;
+		unsigned char *buf = xmalloc(n / 4 * 3 + 4 + (text ? n - data + 1 : 0));
+		size_t len = b64_body(p, data, buf, &alpha, &pad, &junk);
 		if (junk)
 			note(c, "base64 with invalid characters (skipped)");
 		if (alpha % 4 && !pad)
 			note(c, "base64 without padding");
+		if (data < n) {
+			/* A list's footer or a signature appended as plain text:
+			 * text to a text part, nothing to a file. */
+			note(c, "plain text after the base64 data %s", text ? "read as text" : "dropped");
+			if (text) {
+				size_t t = data + (p[data] == '\r'); /* past the line end */
+				t += t < n && p[t] == '\n';
+				if (len && buf[len - 1] != '\n')
+					buf[len++] = '\n';
+				memcpy(buf + len, p + t, n - t);
+				len += n - t;
+			}
+		}
 		if (len > c->lim.max_attachment) {
 			free(buf);
 			return fail(c, "decoded part size %zu exceeds attachment limit %zu", len,
@@ -3512,8 +3566,8 @@ leaf_walk(struct pctx *c, struct mailmime *e, const struct einfo *ei,
 	    (size_t)(p - c->base) <= c->baselen - n) {
 		struct mime_att *a = &c->atts[c->natts - 1];
 		a->body_off = (size_t)(p - c->base);
-		a->body_len = n;
 		a->base64 = ei->cte && strcmp(ei->cte, "base64") == 0;
+		a->body_len = a->base64 ? b64_data_len(p, n) : n;
 	}
 	return 0;
 }

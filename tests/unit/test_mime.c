@@ -2182,6 +2182,26 @@ test_defect_base64_garbage(void **state)
 	assert_string_equal(m->text, "Łódź");
 	want_note(m, "base64 without padding");
 	mime_msg_free(m);
+
+	/* a list's footer appended as plain text to a base64 body: text to
+	 * the text, nothing to a file (the bytes of a picture stay whole) */
+	m = parse("From: a@wp.pl\nSubject: x\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=b\n\n"
+	    "--b\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n"
+	    "R3LDvMOfZSBhdXMgxYHDs2TFui4K\n\n_______________________________________________\n"
+	    "Liste mailing list\nListe@lists.example.de\n"
+	    "--b\nContent-Type: image/gif; name=a.gif\nContent-Transfer-Encoding: base64\n\n"
+	    "R0lGODdhAQABAIAAAP///wAAACwAAAAAAQABAAACAkQBADs=\nCheerio!\n--b--\n");
+	assert_string_equal(m->text, "Grüße aus Łódź.\n\n"
+	                             "_______________________________________________\n"
+	                             "Liste mailing list\nListe@lists.example.de");
+	assert_int_equal(m->natts, 1);
+	assert_int_equal(m->atts[0].len, 35);
+	assert_memory_equal(m->atts[0].data + 33, "\x00;", 2);
+	want_note(m, "plain text after the base64 data read as text");
+	want_note(m, "plain text after the base64 data dropped");
+	assert_false(has_note(m, "base64 with invalid characters"));
+	mime_msg_free(m);
 }
 
 static void
