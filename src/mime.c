@@ -81,6 +81,7 @@
  *   (the message's one part, the first of its multipart)
  *   a part with no header, field-like first lines ... test_defect_headerless_part
  *   a UTF-8 sign in ISO-8859-1 text ................. test_unlabelled_in_message_charset
+ *   Latin-1 text with letters Polish has not (ð þ) .. test_charset_real_world
  *   x-uuencode as a part's transfer encoding ........ test_uuencode
  *   uuencoded lines whose trailing spaces were cut .. test_uuencode
  *   Content-Type "text" without a subtype ......... test_defect_text_no_subtype
@@ -517,7 +518,8 @@ utf8_mislabelled(const char *p, size_t n)
  * Latin-1 text puts these signs beside digits and blanks ("m³", "± 5",
  * "¿Qué"), and its letters (ä ö ü ß é) are the same bytes in
  * Windows-1250, so German text reads the same either way.  A UTF-8 sign
- * pasted into Latin-1 text ("±" as C2 B1) is not taken for one. */
+ * pasted into Latin-1 text ("±" as C2 B1) is not taken for one, and
+ * letters Polish does not have outweigh them. */
 static int
 latin1_letter(unsigned char ch)
 {
@@ -527,9 +529,21 @@ latin1_letter(unsigned char ch)
 static int
 latin1_polish(const char *in, size_t len)
 {
+	/* Latin-1 letters that Windows-1250 reads as letters Polish does not
+	 * have (à è ø å ð þ ã as ŕ č ř ĺ đ ţ ă): French, Nordic or
+	 * Portuguese text, or Chinese quoted in the mail, not Polish. */
+	static const unsigned char foreign[256] = {
+	    [0xc0] = 1, [0xc3] = 1, [0xc5] = 1, [0xc8] = 1, [0xcc] = 1, [0xcf] = 1,
+	    [0xd0] = 1, [0xd2] = 1, [0xd5] = 1, [0xd8] = 1, [0xd9] = 1, [0xdb] = 1,
+	    [0xde] = 1, [0xe0] = 1, [0xe3] = 1, [0xe5] = 1, [0xe8] = 1, [0xec] = 1,
+	    [0xef] = 1, [0xf0] = 1, [0xf2] = 1, [0xf5] = 1, [0xf8] = 1, [0xf9] = 1,
+	    [0xfb] = 1, [0xfe] = 1,
+	};
 	const unsigned char *u = (const unsigned char *)in;
+	size_t polish = 0, other = 0;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = u[i];
+		other += foreign[ch];
 		if (ch != 0x9f && (ch < 0xa3 || ch > 0xbf))
 			continue;
 		/* "Â" or "Ã" before it: a UTF-8 sign pasted into the text
@@ -539,22 +553,19 @@ latin1_polish(const char *in, size_t len)
 		int lp = i > 0 && latin1_letter(u[i - 1]), ln = i + 1 < len && latin1_letter(u[i + 1]);
 		switch (ch) {
 		case 0xa3: case 0xb3: case 0xb9:
-			if (ln)
-				return 1;
+			polish += ln;
 			break;
 		case 0xbf: case 0x9f:
-			if (lp)
-				return 1;
+			polish += lp;
 			break;
 		case 0xa5: case 0xaf: case 0xb1: case 0xb6: case 0xbc:
-			if (lp || ln)
-				return 1;
+			polish += lp || ln;
 			break;
 		default:
 			break;
 		}
 	}
-	return 0;
+	return polish > other;
 }
 
 /* Labels iconv does not know, for the charsets they mean (Outlook's

@@ -347,6 +347,11 @@ test_charset_real_world(void **state)
 	conv_eq("iso-8859-1", "Gr\xf6\xdf" "e 3 m\xb3, Preis \xb1 5 %, \xbf" "Qu\xe9? 1\xbc Seite, \xa3" "20",
 	    "Größe 3 m³, Preis ± 5 %, ¿Qué? 1¼ Seite, £20");
 	conv_eq("windows-1252", "c\x9cur, \xe0 l'\xe9t\xe9", "cœur, à l'été");
+	/* Icelandic, with a spam in GB2312 quoted under it: letters Polish
+	 * does not have (ð þ æ) outweigh the signs beside letters */
+	conv_eq("iso-8859-1", "skilabo\xf0. Ef \xfe\xfa telur \xfe" "a\xf0 samr\xe6mast\n"
+	    "> \xb2\xce \xbb\xe1 \xb5\xa5 \xc3\xfb \xb3\xc6\xa3\xba",
+	    "skilaboð. Ef þú telur það samræmast\n> ²Î »á µ¥ Ãû ³Æ£º");
 	conv_eq("unicode-1-1-utf-7", "Za+AXwA8wFCAQc- g+ARkBWw-l+AQU-", "Zażółć gęślą");
 	/* a header with unencoded ISO-8859-2 */
 	char *h = mime_decode_header("\"Marianna \xa6liwi\xf1ska\" <m@onet.pl>");
