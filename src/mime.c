@@ -77,6 +77,7 @@
  *   a fold after a comment ending libetpan's header . test_defect_address_list
  *   named addresses with no comma between them ...... test_defect_address_list
  *   a name before an address without brackets ...... test_defect_name_bare_addr
+ *   brackets without an address (<MAILER-DAEMON>) ... test_defect_address_list
  *   a named text part where the text stands ........ test_defect_named_single_part
  *   (the message's one part, the first of its multipart)
  *   a part with no header, field-like first lines ... test_defect_headerless_part
@@ -4224,10 +4225,14 @@ addrs_lenient(const char *v, size_t n, struct addr **out, size_t *nout)
 		free(piece);
 		char *norm = addr_norm(addr);
 		if (!norm) {
-			/* "Kowalski, Jan <a@b>": keep the bit before the comma */
+			/* "Kowalski, Jan <a@b>": keep the bit before the comma;
+			 * a name before brackets without an address in them
+			 * ("Mail Delivery System" <MAILER-DAEMON>) is the name */
 			if (pending.len)
 				sb_adds(&pending, ", ");
 			sb_adds(&pending, name);
+			if (lt && *name)
+				*addr = '\0';
 			if (*name && *addr)
 				sb_addc(&pending, ' ');
 			sb_adds(&pending, addr);

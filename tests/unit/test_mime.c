@@ -2753,6 +2753,13 @@ test_defect_address_list(void **state)
 	want_note(m, "address list read leniently");
 	mime_msg_free(m);
 
+	/* brackets without an address in them (a mail server's bounce): the
+	 * name, and no address */
+	m = parse("From: \"Mail Delivery System\" <MAILER-DAEMON>\nSubject: x\n\nx\n");
+	assert_string_equal(m->from_name, "Mail Delivery System");
+	assert_null(m->from_addr);
+	mime_msg_free(m);
+
 	/* addresses with blanks and no commas between them (scripts, forms):
 	 * each one, never one glued "address" */
 	m = parse("From: tim@firma.example concierge@firma.example\n"
