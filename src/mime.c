@@ -87,6 +87,7 @@
  *   uuencoded lines whose trailing spaces were cut .. test_uuencode
  *   Content-Type "text" without a subtype ......... test_defect_text_no_subtype
  *   charset labels in Python's spelling (koi8_r) .... test_defect_underscore_charset
+ *   a 16/32-bit label (iso-10646) on UTF-8 text ..... test_defect_wide_label_utf8
  *   unlabelled ISO-2022-JP text (its escapes) ....... test_defect_unlabelled_jis
  *
  * Outlook's winmail.dat (application/ms-tnef) is unpacked by tnef.c, in a
@@ -242,7 +243,7 @@ enum {
 	CV_ASCII8 = 4,    /* us-ascii label, 8-bit data */
 	CV_BADUTF8 = 8,   /* utf-8 label, invalid bytes */
 	CV_L2C1 = 16,     /* iso-8859-2 label, Windows-1250 bytes */
-	CV_UTF8IN = 32,   /* single-byte label, UTF-8 text */
+	CV_UTF8IN = 32,   /* single-byte or 16/32-bit label, UTF-8 text */
 	CV_L1POLISH = 64, /* Latin-1 label, Polish single-byte text */
 	CV_HINTED = 128,  /* no label, 8-bit data: read in the message's charset */
 	CV_JIS = 256,     /* no label, ISO-2022-JP escapes: read as ISO-2022-JP */
@@ -657,11 +658,30 @@ cs_conv(const char *charset, const char *in, size_t len, unsigned *flags)
 			return utf8_sanitize(in, len);
 		return cs_guess(in, len, flags, CV_ASCII8);
 	}
-	int latin1 = cs_in(norm, CS_LATIN1), latin2 = cs_in(norm, CS_LATIN2),
-	    cp1250 = cs_in(norm, CS_CP1250);
-	if ((latin1 || latin2 || cp1250 || str_istarts(norm, "iso-8859-") ||
-	        str_istarts(norm, "windows-125") || str_istarts(norm, "cp125")) &&
+	/* Python's codec names ("iso8859_2", "latin_1") are the same labels */
+	char dash[48];
+	memcpy(dash, norm, sizeof(dash));
+	for (char *p = dash; *p; p++)
+		if (*p == '_')
+			*p = '-';
+	int latin1 = cs_in(norm, CS_LATIN1) || cs_in(dash, CS_LATIN1),
+	    latin2 = cs_in(norm, CS_LATIN2) || cs_in(dash, CS_LATIN2),
+	    cp1250 = cs_in(norm, CS_CP1250) || cs_in(dash, CS_CP1250);
+	if ((latin1 || latin2 || cp1250 || str_istarts(dash, "iso-8859-") ||
+	        str_istarts(dash, "iso8859-") || str_istarts(dash, "windows-125") ||
+	        str_istarts(dash, "cp125")) &&
 	    has_8bit(in, len) && utf8_valid(in, len) && utf8_mislabelled(in, len)) {
+		*flags |= CV_UTF8IN;
+		return utf8_sanitize(in, len);
+	}
+	/* A 16- or 32-bit label on text with no NUL byte that is valid UTF-8
+	 * (mailers that write "iso-10646" or "unicode" for UTF-8): read as
+	 * UTF-8; iconv would make every byte pair a Chinese character. */
+	if ((str_istarts(dash, "utf-16") || str_istarts(dash, "utf16") ||
+	        str_istarts(dash, "utf-32") || str_istarts(dash, "utf32") ||
+	        str_istarts(dash, "ucs") || str_istarts(dash, "iso-10646") ||
+	        strcmp(dash, "unicode") == 0 || strcmp(dash, "csunicode") == 0) &&
+	    !memchr(in, '\0', len) && utf8_valid(in, len)) {
 		*flags |= CV_UTF8IN;
 		return utf8_sanitize(in, len);
 	}

@@ -2462,6 +2462,33 @@ test_defect_underscore_charset(void **state)
 	    "x\n");
 	assert_string_equal(m->subject, "テスト");
 	mime_msg_free(m);
+
+	/* Python's Latin-2 names get the Latin-2 repairs: Windows-1250
+	 * bytes, UTF-8 text */
+	conv_eq("iso8859_2", "Za\xbf\xf3\xb3\xe6 g\xea\x9cl\xb9 ja\x9f\xf1", "Zażółć gęślą jaźń");
+	conv_eq("latin_2", "Za\xc5\xbc\xc3\xb3\xc5\x82\xc4\x87", "Zażółć");
+	conv_eq("iso8859_1", "Gr\xf6\xdf" "e", "Größe");
+}
+
+static void
+test_defect_wide_label_utf8(void **state)
+{
+	(void)state;
+	/* a 16- or 32-bit label on UTF-8 text (a German mass mailer's
+	 * "iso-10646"): read as UTF-8, not as Chinese or replacement
+	 * characters; real UTF-16 stays UTF-16 */
+	struct mime_msg *m = parse("From: info@branchenbuch.example\nSubject: x\nMIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=\"ISO-10646\"\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\n"
+	    "Die Gesch=C3=A4ftsleitung, gem=C3=A4=C3=9F =C2=A7 33\n");
+	assert_string_equal(m->text, "Die Geschäftsleitung, gemäß § 33\n");
+	want_note(m, "iso-10646 declared but UTF-8 text");
+	mime_msg_free(m);
+	conv_eq("utf-16", "Za\xc5\xbc\xc3\xb3\xc5\x82\xc4\x87", "Zażółć");
+	conv_eq("unicode", "Gr\xc3\xbc\xc3\x9f" "e", "Grüße");
+	char *u = mime_to_utf8("utf-16le", "G\0r\0\xfc\0\xdf\0", 8);
+	assert_string_equal(u, "Grüß");
+	free(u);
 }
 
 static void
@@ -4310,6 +4337,7 @@ main(void)
 		cmocka_unit_test(test_defect_headerless_part),
 		cmocka_unit_test(test_defect_text_no_subtype),
 		cmocka_unit_test(test_defect_underscore_charset),
+		cmocka_unit_test(test_defect_wide_label_utf8),
 		cmocka_unit_test(test_defect_unlabelled_jis),
 		cmocka_unit_test(test_limit_message_size),
 		cmocka_unit_test(test_limit_header_size),
