@@ -88,6 +88,7 @@
  *   Content-Type "text" without a subtype ......... test_defect_text_no_subtype
  *   charset labels in Python's spelling (koi8_r) .... test_defect_underscore_charset
  *   a 16/32-bit label (iso-10646) on UTF-8 text ..... test_defect_wide_label_utf8
+ *   a ZIP, PDF or picture sent as a text part ....... test_attachment_types
  *   unlabelled ISO-2022-JP text (its escapes) ....... test_defect_unlabelled_jis
  *
  * Outlook's winmail.dat (application/ms-tnef) is unpacked by tnef.c, in a
@@ -3443,6 +3444,33 @@ rich_type(const char *type)
 	return RICH_NONE;
 }
 
+/* The type of a file sent as a text part (a ZIP or an executable as
+ * "text/html" in spam, a PDF as "text/plain" from a broken mailer), by
+ * its first bytes (a two-byte mark with a NUL byte after it); NULL for
+ * text.  NUL bytes alone do not make a file: broken quoted-printable
+ * text has them too. */
+static const char *
+binary_in_text(const char *data, size_t len)
+{
+	static const struct { const char *magic; size_t n; const char *type; } mag[] = {
+		{"PK\3\4", 4, "application/zip"},
+		{"%PDF-", 5, "application/pdf"},
+		{"\xff\xd8\xff", 3, "image/jpeg"},
+		{"\x89PNG\r\n\x1a\n", 8, "image/png"},
+		{"GIF8", 4, "image/gif"},
+		{"MZ", 2, "application/x-msdownload"},
+		{"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8, "application/x-ole-storage"},
+		{"Rar!\x1a\x07", 6, "application/vnd.rar"},
+		{"7z\xbc\xaf\x27\x1c", 6, "application/x-7z-compressed"},
+		{"\x1f\x8b", 2, "application/gzip"},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(mag); i++)
+		if (len >= mag[i].n && memcmp(data, mag[i].magic, mag[i].n) == 0 &&
+		    (mag[i].n > 2 || memchr(data, '\0', len < 4096 ? len : 4096)))
+			return mag[i].type;
+	return NULL;
+}
+
 static int
 leaf_text(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
     struct tacc *acc, int as_plain)
@@ -3451,6 +3479,14 @@ leaf_text(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
 	size_t len;
 	if (decode_cte(c, ei, p, n, &data, &len) < 0)
 		return -1;
+	const char *bin = binary_in_text(data, len);
+	if (bin) {
+		note(c, "%s part holding %s data kept as a file", ei->type, bin);
+		att_add(c, NULL, ei, data, len, 0);
+		free(c->atts[c->natts - 1].content_type);
+		c->atts[c->natts - 1].content_type = xstrdup(bin);
+		return 0;
+	}
 	enum rich rich = as_plain ? RICH_NONE : rich_type(ei->type);
 	if (rich == RICH_RTF) {
 		char *t = rtf_plain_text(data, len, NULL);
@@ -3575,7 +3611,14 @@ leaf_walk(struct pctx *c, struct mailmime *e, const struct einfo *ei,
 	 * alternative, or the root of a multipart/related (mailers that name
 	 * their body parts) -- is shown by mail programs as the message: its
 	 * text, and the file. */
-	if ((depth == 0 || c->body_slot) && fn && !marked && text && cte_known(ei->cte)) {
+	char *data;
+	size_t len;
+	if (decode_cte(c, ei, p, n, &data, &len) < 0) {
+		free(fn);
+		return -1;
+	}
+	if ((depth == 0 || c->body_slot) && fn && !marked && text && cte_known(ei->cte) &&
+	    !binary_in_text(data, len)) {
 		if (depth == 0)
 			note(c, "the message's one part, %s, named %s, read as its text too",
 			    ei->type, fn);
@@ -3583,15 +3626,10 @@ leaf_walk(struct pctx *c, struct mailmime *e, const struct einfo *ei,
 			note(c, "%s part named %s where the text stands read as its text too",
 			    ei->type, fn);
 		if (leaf_text(c, ei, p, n, acc, 0) < 0) {
+			free(data);
 			free(fn);
 			return -1;
 		}
-	}
-	char *data;
-	size_t len;
-	if (decode_cte(c, ei, p, n, &data, &len) < 0) {
-		free(fn);
-		return -1;
 	}
 	att_add(c, fn, ei, data, len, 0);
 	if (p && c->base && p >= c->base && n <= c->baselen &&

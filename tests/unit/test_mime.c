@@ -1369,6 +1369,23 @@ test_attachment_types(void **state)
 	assert_true(has_note(m, "AppleDouble resource fork dropped"));
 	assert_true(has_note(m, "generic or unregistered content type"));
 	mime_msg_free(m);
+
+	/* a ZIP sent as an inline text/html part (spam with a payload), a PDF
+	 * as text/plain: files by their bytes, not text */
+	m = parse("From: a@wp.pl\nSubject: x\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=b\n\n"
+	    "--b\nContent-Type: text/plain; charset=windows-1251\n\nHi, here is my photo\n"
+	    "--b\nContent-Type: text/html; charset=windows-1251\nContent-Transfer-Encoding: base64\n"
+	    "Content-Disposition: inline\n\nUEsDBBQAAAAIAHNleHkuc2Ny\n"
+	    "--b\nContent-Type: text/plain; name=oferta.pdf\n\n%PDF-1.4\n--b--\n");
+	assert_string_equal(m->text, "Hi, here is my photo");
+	assert_int_equal(m->natts, 2);
+	assert_null(m->atts[0].filename);
+	assert_string_equal(m->atts[0].content_type, "application/zip");
+	assert_int_equal(m->atts[0].len, 18);
+	assert_string_equal(m->atts[1].filename, "oferta.pdf");
+	want_note(m, "text/html part holding application/zip data kept as a file");
+	mime_msg_free(m);
 }
 
 static void
