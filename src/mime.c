@@ -64,6 +64,7 @@
  *   (a From field written "From :" first is no such line)
  *   unquoted parameter value with spaces ............ test_defect_unquoted_param
  *   RFC 2231 continuations out of order / with gaps . test_rfc2231_continuations
+ *   RFC 2231 charset on a later segment, no lang "'" . test_rfc2231_continuations
  *   address lists with unquoted commas, no '>' ...... test_defect_address_list
  *   message/rfc822 part with base64 encoding ........ test_defect_message_base64
  *   winmail.dat (TNEF) that cannot be read .......... test_tnef_garbage
@@ -1648,22 +1649,51 @@ pct_dec(struct sbuf *out, const char *p, size_t n)
 	}
 }
 
-/* RFC 2231 extended value "charset'lang'pct-text" appended (pct-decoded)
- * to out; its charset copied to cs. */
-static void
-ext_value(const char *v, struct sbuf *out, char *cs, size_t cssz)
+/* Where the text of an RFC 2231 extended value v starts: after
+ * "charset'lang'", or after "charset'" with the language's quote missing
+ * (seen from a webmail) when iconv knows the charset, which it must too
+ * on a segment after the first (some mailers label the first encoded
+ * one); v itself when it has neither.  *cslen gets the charset's length. */
+static const char *
+ext_text(const char *v, int first, size_t *cslen)
 {
-	const char *q1 = strchr(v, '\'');
-	const char *q2 = q1 ? strchr(q1 + 1, '\'') : NULL;
-	if (q1 && q2) {
-		size_t l = (size_t)(q1 - v);
+	*cslen = 0;
+	size_t l = 0;
+	while (l < 40 && (isalnum((unsigned char)v[l]) || strchr("-_.:", v[l]) != NULL) && v[l])
+		l++;
+	if (l == 0 || v[l] != '\'')
+		return v;
+	const char *q2 = strchr(v + l + 1, '\'');
+	if (q2 && first) {
+		*cslen = l;
+		return q2 + 1;
+	}
+	char label[48], norm[48];
+	memcpy(label, v, l);
+	label[l] = '\0';
+	cs_norm(label, norm, sizeof(norm));
+	iconv_t cd = norm[0] ? iconv_get(norm) : (iconv_t)-1;
+	if (cd == (iconv_t)-1)
+		return v;
+	iconv_put(norm, cd);
+	*cslen = l;
+	return q2 ? q2 + 1 : v + l + 1;
+}
+
+/* RFC 2231 extended value "charset'lang'pct-text" appended (pct-decoded)
+ * to out; its charset copied to cs when cs is still empty. */
+static void
+ext_value(const char *v, int first, struct sbuf *out, char *cs, size_t cssz)
+{
+	size_t l;
+	const char *t = ext_text(v, first, &l);
+	if (l && !cs[0]) {
 		if (l >= cssz)
 			l = cssz - 1;
 		memcpy(cs, v, l);
 		cs[l] = '\0';
-		v = q2 + 1;
 	}
-	pct_dec(out, v, strlen(v));
+	pct_dec(out, t, strlen(t));
 }
 
 struct seg {
@@ -1693,7 +1723,7 @@ plist_get(struct pctx *c, const struct plist *pl, const char *name)
 		if (strncmp(pn, name, nl) == 0 && strcmp(pn + nl, "*") == 0) {
 			struct sbuf b = {0};
 			sb_add(&b, "", 0);
-			ext_value(pl->p[i].val, &b, cs, sizeof(cs));
+			ext_value(pl->p[i].val, 1, &b, cs, sizeof(cs));
 			char *s = cs_conv(cs[0] ? cs : NULL, b.s, b.len, &flags);
 			sb_free(&b);
 			cs_notes(c, flags, cs, "a parameter");
@@ -1735,10 +1765,9 @@ plist_get(struct pctx *c, const struct plist *pl, const char *name)
 			if (segs[j].idx != j)
 				inorder = 0;
 			if (segs[j].ext) {
-				if (j == 0 && segs[j].idx == 0)
-					ext_value(segs[j].val, &b, cs, sizeof(cs));
-				else
-					pct_dec(&b, segs[j].val, strlen(segs[j].val));
+				/* the charset belongs to the first segment, but
+				 * some mailers give it to the first encoded one */
+				ext_value(segs[j].val, j == 0 && segs[j].idx == 0, &b, cs, sizeof(cs));
 			} else
 				sb_adds(&b, segs[j].val);
 		}

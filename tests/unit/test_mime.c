@@ -656,6 +656,21 @@ test_rfc2231_continuations(void **state)
 	assert_string_equal(m->atts[2].filename, "Luka_koniec.pdf");
 	want_note(m, "RFC 2231 continuations with gaps");
 	mime_msg_free(m);
+
+	/* the charset on the first encoded segment, not the first one; the
+	 * language's quote missing; an apostrophe in a later segment's text */
+	m = parse("From: a@wp.pl\nSubject: x\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/mixed; boundary=b\n\n"
+	    "--b\nContent-Type: text/plain\n\nx\n"
+	    "--b\nContent-Type: image/gif; name*0=\"Projekt \"; name*1*=utf-8''%C5%81%C3%B3d%C5%BA.gif\n\nx\n"
+	    "--b\nContent-Type: application/pdf\nContent-Disposition: attachment;"
+	    " filename*=utf-8'Oferta_%C5%BC%C3%B3%C5%82ta.pdf\n\nx\n"
+	    "--b\nContent-Type: application/pdf; name*0*=utf-8''O; name*1*=%27Brien's.pdf\n\nx\n--b--\n");
+	assert_int_equal(m->natts, 3);
+	assert_string_equal(m->atts[0].filename, "Projekt Łódź.gif");
+	assert_string_equal(m->atts[1].filename, "Oferta_żółta.pdf");
+	assert_string_equal(m->atts[2].filename, "O'Brien's.pdf");
+	mime_msg_free(m);
 }
 
 static void
