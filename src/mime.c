@@ -79,6 +79,7 @@
  *   named addresses with no comma between them ...... test_defect_address_list
  *   a name before an address without brackets ...... test_defect_name_bare_addr
  *   brackets without an address (<MAILER-DAEMON>) ... test_defect_address_list
+ *   an address with a stray '>' after it ............ test_defect_address_list
  *   a named text part where the text stands ........ test_defect_named_single_part
  *   (the message's one part, the first of its multipart)
  *   a part with no header, field-like first lines ... test_defect_headerless_part
@@ -4305,6 +4306,10 @@ addrs_lenient(const char *v, size_t n, struct addr **out, size_t *nout)
 			char *as = sb_steal(&a2);
 			addr = trim_dup(as, strlen(as));
 			free(as);
+			/* "test1@local>": a '>' with no '<' */
+			size_t al = strlen(addr);
+			if (al > 1 && addr[al - 1] == '>' && !strchr(addr, '<'))
+				addr[al - 1] = '\0';
 			char *cs = sb_steal(&cm);
 			name = trim_dup(cs, strlen(cs));
 			free(cs);

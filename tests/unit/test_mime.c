@@ -2819,6 +2819,11 @@ test_defect_address_list(void **state)
 	assert_null(m->from_addr);
 	mime_msg_free(m);
 
+	/* a '>' with no '<' after the address (a script's From) */
+	m = parse("From: zamowienia@drukarnia.example>\nSubject: x\n\nx\n");
+	assert_string_equal(m->from_addr, "zamowienia@drukarnia.example");
+	mime_msg_free(m);
+
 	/* addresses with blanks and no commas between them (scripts, forms):
 	 * each one, never one glued "address" */
 	m = parse("From: tim@firma.example concierge@firma.example\n"
