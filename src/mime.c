@@ -3221,17 +3221,45 @@ multi_reparse(struct pctx *c, const char *type, const char *b, const char *p, si
 	return r;
 }
 
+/* Files by their first bytes.  named: the type stands before the file
+ * name's (a .docx is a ZIP, but a .docx). */
+static const struct {
+	const char *magic;
+	size_t n;
+	const char *type;
+	int named;
+} MAGIC[] = {
+	{"%PDF", 4, "application/pdf", 1},
+	{"\xff\xd8\xff", 3, "image/jpeg", 1},
+	{"\x89PNG\r\n\x1a\n", 8, "image/png", 1},
+	{"GIF8", 4, "image/gif", 1},
+	{"II*\0", 4, "image/tiff", 1},
+	{"MM\0*", 4, "image/tiff", 1},
+	{"PK\3\4", 4, "application/zip", 0},
+	{"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8, "application/x-ole-storage", 0},
+	{"Rar!\x1a\x07", 6, "application/vnd.rar", 0},
+	{"7z\xbc\xaf\x27\x1c", 6, "application/x-7z-compressed", 0},
+	{"MZ", 2, "application/x-msdownload", 0},
+	{"\x1f\x8b", 2, "application/gzip", 0},
+};
+
+/* The type data[0..len) has by its first bytes (a two-byte mark only
+ * with a NUL byte in the first 4 KB), named ones alone if only_named;
+ * NULL when none. */
+static const char *
+magic_type(const char *data, size_t len, int only_named)
+{
+	for (size_t i = 0; data && i < ARRAY_LEN(MAGIC); i++)
+		if ((MAGIC[i].named || !only_named) && len >= MAGIC[i].n &&
+		    memcmp(data, MAGIC[i].magic, MAGIC[i].n) == 0 &&
+		    (MAGIC[i].n > 2 || memchr(data, '\0', len < 4096 ? len : 4096)))
+			return MAGIC[i].type;
+	return NULL;
+}
+
 const char *
 mime_type_guess(const char *name, const char *data, size_t len)
 {
-	static const struct { const char *magic; size_t n; const char *type; } mag[] = {
-		{"%PDF", 4, "application/pdf"},
-		{"\xff\xd8\xff", 3, "image/jpeg"},
-		{"\x89PNG\r\n\x1a\n", 8, "image/png"},
-		{"GIF8", 4, "image/gif"},
-		{"II*\0", 4, "image/tiff"},
-		{"MM\0*", 4, "image/tiff"},
-	};
 	static const struct { const char *ext, *type; } ext[] = {
 		{"pdf", "application/pdf"}, {"jpg", "image/jpeg"}, {"jpeg", "image/jpeg"},
 		{"png", "image/png"}, {"gif", "image/gif"}, {"tif", "image/tiff"},
@@ -3245,9 +3273,9 @@ mime_type_guess(const char *name, const char *data, size_t len)
 		{"odt", "application/vnd.oasis.opendocument.text"},
 		{"ods", "application/vnd.oasis.opendocument.spreadsheet"},
 	};
-	for (size_t i = 0; data && i < ARRAY_LEN(mag); i++)
-		if (len >= mag[i].n && memcmp(data, mag[i].magic, mag[i].n) == 0)
-			return mag[i].type;
+	const char *t = magic_type(data, len, 1);
+	if (t)
+		return t;
 	const char *dot = name ? strrchr(name, '.') : NULL;
 	for (size_t i = 0; dot && i < ARRAY_LEN(ext); i++)
 		if (str_ieq(dot + 1, ext[i].ext))
@@ -3474,33 +3502,6 @@ rich_type(const char *type)
 	return RICH_NONE;
 }
 
-/* The type of a file sent as a text part (a ZIP or an executable as
- * "text/html" in spam, a PDF as "text/plain" from a broken mailer), by
- * its first bytes (a two-byte mark with a NUL byte after it); NULL for
- * text.  NUL bytes alone do not make a file: broken quoted-printable
- * text has them too. */
-static const char *
-binary_in_text(const char *data, size_t len)
-{
-	static const struct { const char *magic; size_t n; const char *type; } mag[] = {
-		{"PK\3\4", 4, "application/zip"},
-		{"%PDF-", 5, "application/pdf"},
-		{"\xff\xd8\xff", 3, "image/jpeg"},
-		{"\x89PNG\r\n\x1a\n", 8, "image/png"},
-		{"GIF8", 4, "image/gif"},
-		{"MZ", 2, "application/x-msdownload"},
-		{"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8, "application/x-ole-storage"},
-		{"Rar!\x1a\x07", 6, "application/vnd.rar"},
-		{"7z\xbc\xaf\x27\x1c", 6, "application/x-7z-compressed"},
-		{"\x1f\x8b", 2, "application/gzip"},
-	};
-	for (size_t i = 0; i < ARRAY_LEN(mag); i++)
-		if (len >= mag[i].n && memcmp(data, mag[i].magic, mag[i].n) == 0 &&
-		    (mag[i].n > 2 || memchr(data, '\0', len < 4096 ? len : 4096)))
-			return mag[i].type;
-	return NULL;
-}
-
 static int
 leaf_text(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
     struct tacc *acc, int as_plain)
@@ -3509,7 +3510,11 @@ leaf_text(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
 	size_t len;
 	if (decode_cte(c, ei, p, n, &data, &len) < 0)
 		return -1;
-	const char *bin = binary_in_text(data, len);
+	/* A file sent as a text part (a ZIP or a program as "text/html" in
+	 * spam, a PDF or PNG as "text/plain" from a broken mailer), by its
+	 * first bytes.  NUL bytes alone do not make one: broken
+	 * quoted-printable text has them too. */
+	const char *bin = magic_type(data, len, 0);
 	if (bin) {
 		note(c, "%s part holding %s data kept as a file", ei->type, bin);
 		att_add(c, NULL, ei, data, len, 0);
@@ -3648,7 +3653,7 @@ leaf_walk(struct pctx *c, struct mailmime *e, const struct einfo *ei,
 		return -1;
 	}
 	if ((depth == 0 || c->body_slot) && fn && !marked && text && cte_known(ei->cte) &&
-	    !binary_in_text(data, len)) {
+	    !magic_type(data, len, 0)) {
 		if (depth == 0)
 			note(c, "the message's one part, %s, named %s, read as its text too",
 			    ei->type, fn);
