@@ -12,11 +12,12 @@
  *   - a line starting with '>' (after indentation);
  *   - a separator "-----Original Message-----" and its translations, and
  *     forward banners ("---------- Forwarded message ---------");
- *   - an Outlook header block: a From/Od/Von/De line followed by two
- *     more header lines (Sent/Wysłano/Gesendet/Date, To/Do/An, Cc/DW,
- *     Subject/Temat/Betreff), also as "*From:* X" from HTML and all on
- *     one line; a "____" rule right above it goes too; GMX and web.de
- *     put the date first ("Gesendet: …", "Von: …", "An: …");
+ *   - an Outlook header block: a From/Od/Von/De line followed by two to
+ *     four more header lines, the date among them (Sent/Wysłano/Gesendet/
+ *     Date, To/Do/An, Cc/DW/UDW/Kopie, Subject/Temat/Betreff; Zimbra and
+ *     Notes put To and Cc before the date), also as "*From:* X" from HTML
+ *     and all on one line; a "____" rule right above it goes too; GMX and
+ *     web.de put the date first ("Gesendet: …", "Von: …", "An: …");
  *   - an attribution line ("On … wrote:", "… napisał(a):", "W dniu …
  *     pisze:", "Am … schrieb …:", "Le … a écrit :", "Wiadomość napisana
  *     przez … :", Gmail's "Użytkownik … napisał w wiadomości wysłanej w
@@ -194,6 +195,8 @@ is_separator(const char *f, size_t n)
 	    "forwarded message", "wiadomosc przekazana dalej", "przekazana wiadomosc",
 	    "weitergeleitete nachricht", "message transfere", "antwort nachricht",
 	    "oorspronkelijk bericht", "oprindelig meddelelse", "ursprungligt meddelande",
+	    "ursprungliche mail", "original nachricht", "oprindelig besked",
+	    "messaggio originale",
 	};
 	static const char *const banners[] = {
 	    "begin forwarded message:", "poczatek przekazywanej wiadomosci:",
@@ -228,13 +231,13 @@ enum hdr { H_NONE, H_FROM, H_SENT, H_TO, H_CC, H_SUBJECT };
 static enum hdr
 hdr_class(const char *k, size_t n)
 {
-	static const char *const from[] = {"from", "od", "von", "de", "van", "fra", "fran"};
-	static const char *const sent[] = {"sent", "date", "wyslano", "wyslane", "data",
-	    "gesendet", "datum", "envoye", "verzonden", "sendt", "skickat"};
+	static const char *const from[] = {"from", "od", "von", "de", "van", "fra", "fran", "da"};
+	static const char *const sent[] = {"sent", "date", "wyslano", "wyslane", "wyslany", "data",
+	    "gesendet", "datum", "envoye", "verzonden", "sendt", "skickat", "dato", "inviato"};
 	static const char *const to[] = {"to", "do", "an", "a", "aan", "til", "till"};
-	static const char *const cc[] = {"cc", "dw", "kopia", "bcc"};
+	static const char *const cc[] = {"cc", "dw", "udw", "kopia", "kopie", "bcc"};
 	static const char *const subj[] = {"subject", "temat", "betreff", "objet",
-	    "onderwerp", "emne", "amne"};
+	    "onderwerp", "emne", "amne", "oggetto"};
 	if (in_list(k, n, from, ARRAY_LEN(from)))
 		return H_FROM;
 	if (in_list(k, n, sent, ARRAY_LEN(sent)))
@@ -347,16 +350,17 @@ is_header_block(const struct line *l, size_t nl, size_t i)
 	if (j >= 0 && hdr_line(l[j].f, l[j].fn, NULL) == H_NONE && l[j].fn <= 80 &&
 	    (memchr(l[j].f, '@', l[j].fn) || memchr(l[i].f, '[', l[i].fn)))
 		j = next_nonblank(l, nl, (size_t)j);
-	if (j < 0)
-		return 0;
-	long k = next_nonblank(l, nl, (size_t)j);
-	if (k < 0)
-		return 0;
-	enum hdr hj = hdr_line(l[j].f, l[j].fn, NULL);
-	enum hdr hk = hdr_line(l[k].f, l[k].fn, NULL);
-	if (hj <= H_FROM || hk <= H_FROM)
-		return 0;
-	return hj == H_SENT || hk == H_SENT;
+	/* The date among the next four header lines (Zimbra and Notes put
+	 * To and Cc before it), at least two of them. */
+	int heads = 0, sent = 0;
+	for (; j >= 0 && heads < 4; j = next_nonblank(l, nl, (size_t)j)) {
+		enum hdr hj = hdr_line(l[j].f, l[j].fn, NULL);
+		if (hj <= H_FROM)
+			break;
+		heads++;
+		sent |= hj == H_SENT;
+	}
+	return heads >= 2 && sent;
 }
 
 static int

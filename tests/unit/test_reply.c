@@ -61,6 +61,22 @@ test_more_clients(void **state)
 	assert_new("ok\n-----Oprindelig meddelelse-----\nx\n", "ok");
 	assert_new("ok\n\nFrån: Biuro [mailto:biuro@bmt.example]\nSkickat: den 26 augusti 2015 14:45\n"
 	    "Till: anna@example.com\nÄmne: x\n\nx\n", "ok");
+	/* Zimbra's German block and Notes': To and Cc before the date;
+	 * Polish Outlook's "Wysłany:" and "UDW:"; Italian Outlook */
+	assert_new("OK danke\n\n----- Ursprüngliche Mail -----\nVon: \"Biuro\" <biuro@bmt.example>\n"
+	    "An: anna@example.com\nCC: jan@example.com\nGesendet: Montag, 3. Februar 2025 10:15:00\n"
+	    "Betreff: Angebot\n\nGENEHMIGT oder ABGELEHNT?\n", "OK danke");
+	assert_new("OK\n\nVon: Biuro BMT/BMT/DE\nAn: Anna Nowak/ABC/DE@ABC\nKopie: Jan\n"
+	    "Datum: 03.02.2025 10:15\nBetreff: Angebot\n\nGENEHMIGT\n", "OK");
+	assert_new("Akceptuję\n\nOd: Biuro <biuro@bmt.example>\nDo: Anna <anna@example.pl>\n"
+	    "UDW: jan@example.pl\nWysłany: 3 lutego 2025 10:15\nTemat: oferta\n\nAKCEPTUJĘ\n",
+	    "Akceptuję");
+	assert_new("ok\n\nDa: Biuro [mailto:biuro@bmt.example]\nInviato: venerdì 9 giugno 2017 15:50\n"
+	    "A: anna@example.it\nOggetto: Ordine\n\nx\n", "ok");
+	assert_new("ok\n\n----- Original Nachricht ----\nx\n", "ok");
+	/* lines that only look like a block stay text: no date among them */
+	assert_new("Od: jutra\nDo: piątku\nDW: wszyscy\nTemat: druk\n", "Od: jutra\nDo: piątku\n"
+	    "DW: wszyscy\nTemat: druk");
 	/* Android mailers' "---- X wrote ----", an attribution inside dashes,
 	 * "… sent:", and an HTML From and Date run onto one line */
 	assert_new("ok\n\n---- Biuro BMT wrote ----\n\n> x\n", "ok");
