@@ -1061,8 +1061,10 @@ b64_only(const char *p, size_t n)
 
 /* The length of a base64 body p[0..n) up to the end of its last base64
  * line, when lines that are no base64 follow it (a list's footer, a
- * signature appended to the body): those are not its data.  n when
- * none follow, or when no line is base64. */
+ * signature appended to the body), one of them with a character that is
+ * in no base64 ("_", "@", "!"; an encoder that put blanks inside its
+ * lines is not cut): those are not its data.  n when none follow, or
+ * when no line is base64. */
 static size_t
 b64_data_len(const char *p, size_t n)
 {
@@ -1082,7 +1084,8 @@ b64_data_len(const char *p, size_t n)
 			z--;
 		if (a < z && b64_only(p + a, z - a))
 			return after ? le : n;
-		after |= a < z;
+		for (size_t i = a; i < z && !after; i++)
+			after = b64_val[(unsigned char)p[i]] == 0;
 		e = ls;
 	}
 	return n;

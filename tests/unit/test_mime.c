@@ -2239,6 +2239,14 @@ test_defect_base64_garbage(void **state)
 	want_note(m, "plain text after the base64 data dropped");
 	assert_false(has_note(m, "base64 with invalid characters"));
 	mime_msg_free(m);
+
+	/* blanks inside the last base64 line are base64's, not a footer */
+	m = parse("From: a@wp.pl\nSubject: x\nMIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n"
+	    "xYHDs2TF\nuiwgMjAg c3p0dWs=\n");
+	assert_string_equal(m->text, "Łódź, 20 sztuk");
+	assert_false(has_note(m, "plain text after the base64 data"));
+	mime_msg_free(m);
 }
 
 static void
