@@ -3962,7 +3962,10 @@ multi_tidy(const char *p, size_t n, const char *b, int digest, size_t have, size
 		nl = nl && nl > p && nl[-1] == '\r' ? "\r\n" : "\n";
 		if (sb.len && sb.s[sb.len - 1] != '\n')
 			sb_adds(&sb, nl);
-		sb_printf(&sb, "--%s--%s", b, nl);
+		/* The line break before a delimiter is the delimiter's: one
+		 * more, so that the last part keeps its own (and a header cut
+		 * off at its empty line still ends). */
+		sb_printf(&sb, "%s--%s--%s", nl, b, nl);
 	}
 	*outlen = sb.len;
 	return sb_steal(&sb);

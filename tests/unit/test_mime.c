@@ -1976,8 +1976,17 @@ test_defect_missing_final_boundary(void **state)
 	    "--o\nContent-Type: multipart/alternative; boundary=\"i\"\n\n"
 	    "--i\nContent-Type: text/plain; charset=utf-8\n\n"
 	    "Proszę o wycenę 200 teczek.\n\n");
-	assert_string_equal(m->text, "Proszę o wycenę 200 teczek.");
+	assert_string_equal(m->text, "Proszę o wycenę 200 teczek.\n");
 	want_note(m, "missing final boundary");
+	mime_msg_free(m);
+
+	/* cut right after the inner part's header: no header line as text */
+	m = parse("From: a@wp.pl\nSubject: x\nMIME-Version: 1.0\n"
+	    "Content-Type: multipart/related; boundary=\"o\"\n\n"
+	    "--o\nContent-Type: multipart/alternative; boundary=\"i\"\n\n"
+	    "--i\nContent-Type: text/html;\n\tcharset=\"utf-8\"\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\n");
+	assert_string_equal(m->text, "");
 	mime_msg_free(m);
 }
 
