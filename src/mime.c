@@ -661,15 +661,15 @@ cs_conv(const char *charset, const char *in, size_t len, unsigned *flags)
 			return utf8_sanitize(in, len);
 		return cs_guess(in, len, flags, CV_ASCII8);
 	}
-	/* Python's codec names ("iso8859_2", "latin_1") are the same labels */
+	/* Python's codec names ("iso8859_2", "latin_1") are the same labels;
+	 * every spelling with '_' in these lists has its '-' twin there too */
 	char dash[48];
 	memcpy(dash, norm, sizeof(dash));
 	for (char *p = dash; *p; p++)
 		if (*p == '_')
 			*p = '-';
-	int latin1 = cs_in(norm, CS_LATIN1) || cs_in(dash, CS_LATIN1),
-	    latin2 = cs_in(norm, CS_LATIN2) || cs_in(dash, CS_LATIN2),
-	    cp1250 = cs_in(norm, CS_CP1250) || cs_in(dash, CS_CP1250);
+	int latin1 = cs_in(dash, CS_LATIN1), latin2 = cs_in(dash, CS_LATIN2),
+	    cp1250 = cs_in(dash, CS_CP1250);
 	if ((latin1 || latin2 || cp1250 || str_istarts(dash, "iso-8859-") ||
 	        str_istarts(dash, "iso8859-") || str_istarts(dash, "windows-125") ||
 	        str_istarts(dash, "cp125")) &&
@@ -3505,6 +3505,9 @@ rich_type(const char *type)
 	return RICH_NONE;
 }
 
+static void text_add(struct pctx *c, const struct einfo *ei, char *data, size_t len,
+    struct tacc *acc, int as_plain);
+
 static int
 leaf_text(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
     struct tacc *acc, int as_plain)
@@ -3513,6 +3516,16 @@ leaf_text(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
 	size_t len;
 	if (decode_cte(c, ei, p, n, &data, &len) < 0)
 		return -1;
+	text_add(c, ei, data, len, acc, as_plain);
+	return 0;
+}
+
+/* The decoded text part data[0..len) (NUL-terminated, taken over) read
+ * into acc as text. */
+static void
+text_add(struct pctx *c, const struct einfo *ei, char *data, size_t len, struct tacc *acc,
+    int as_plain)
+{
 	/* A file sent as a text part (a ZIP or a program as "text/html" in
 	 * spam, a PDF or PNG as "text/plain" from a broken mailer), by its
 	 * first bytes.  NUL bytes alone do not make one: broken
@@ -3523,7 +3536,7 @@ leaf_text(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
 		att_add(c, NULL, ei, data, len, 0);
 		free(c->atts[c->natts - 1].content_type);
 		c->atts[c->natts - 1].content_type = xstrdup(bin);
-		return 0;
+		return;
 	}
 	enum rich rich = as_plain ? RICH_NONE : rich_type(ei->type);
 	if (rich == RICH_RTF) {
@@ -3532,7 +3545,7 @@ leaf_text(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
 			free(data);
 			note(c, "text read from a text/rtf part");
 			tacc_add(acc, t, 0);
-			return 0;
+			return;
 		}
 	}
 	const char *cs = plist_raw(&ei->ct, "charset");
@@ -3577,14 +3590,14 @@ leaf_text(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
 		        "declares)", c->hint);
 	if (html) {
 		tacc_add(acc, u, 1);
-		return 0;
+		return;
 	}
 	if (rich == RICH_ENRICHED || rich == RICH_RICHTEXT) {
 		char *t = enriched_to_text(u, strlen(u), rich == RICH_RICHTEXT);
 		free(u);
 		note(c, "text read from a %s part", ei->type);
 		tacc_add(acc, t, 0);
-		return 0;
+		return;
 	}
 	char *t = pgp_clear(c, uu_extract(c, ei, text_lf(u)));
 	free(u);
@@ -3597,7 +3610,6 @@ leaf_text(struct pctx *c, const struct einfo *ei, const char *p, size_t n,
 		t = f;
 	}
 	tacc_add(acc, t, 0);
-	return 0;
 }
 
 static int
@@ -3663,11 +3675,11 @@ leaf_walk(struct pctx *c, struct mailmime *e, const struct einfo *ei,
 		else
 			note(c, "%s part named %s where the text stands read as its text too",
 			    ei->type, fn);
-		if (leaf_text(c, ei, p, n, acc, 0) < 0) {
-			free(data);
-			free(fn);
-			return -1;
-		}
+		/* the text from a copy of the decoded bytes, not a second
+		 * decoding; the bytes themselves are the file */
+		char *copy = xmalloc(len + 1);
+		memcpy(copy, data, len + 1);
+		text_add(c, ei, copy, len, acc, 0);
 	}
 	att_add(c, fn, ei, data, len, 0);
 	if (p && c->base && p >= c->base && n <= c->baselen &&
